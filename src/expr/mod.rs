@@ -1,0 +1,1 @@
+//! The expression language: lexer, parser, printer, simplifier, symbolic derivative and evaluators.

@@ -1,0 +1,9 @@
+//! ebmcheck: checks the mathematics of energy-based models, symbolically and numerically.
+//!
+//! The library is split into domain modules; the `ebmcheck` binary uses only this public API.
+//! See ARCHITECTURE.md for the map and its invariants.
+
+pub mod expr;
+pub mod quad;
+pub mod sample;
+pub mod stats;

@@ -1,0 +1,1 @@
+//! Samplers for Gibbs densities: exact, random-walk Metropolis, MALA and HMC, behind one trait.

@@ -1,0 +1,1 @@
+//! Monte-Carlo statistics: effective sample size, standard errors, goodness of fit, multiple testing.
