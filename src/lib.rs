@@ -7,3 +7,6 @@ pub mod expr;
 pub mod quad;
 pub mod sample;
 pub mod stats;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,1 @@
+//! Test support for the `expr` module: strategies, tolerances and reference problems.

@@ -1,0 +1,5 @@
+//! Test-only support: proptest strategies, named tolerances and reference problems, in one place.
+
+pub mod expr;
+pub mod quad;
+pub mod stats;

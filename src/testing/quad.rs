@@ -1,0 +1,1 @@
+//! Test support for the `quad` module: strategies, tolerances and reference problems.

@@ -1,0 +1,1 @@
+//! Test support for the `stats` module: strategies, tolerances and reference problems.
