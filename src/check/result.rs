@@ -1,0 +1,251 @@
+//! The result model of `ebmcheck check`: what each check found, serialised as the documented JSON.
+//!
+//! # JSON schema (`ebmcheck check --format json`), message by message
+//!
+//! The output is one object:
+//!
+//! ```text
+//! {
+//!   "schema": 1,
+//!   "files": [FileResult, ...],
+//!   "summary": {"pass": n, "fail": n, "inconclusive": n, "error": n}
+//! }
+//! ```
+//!
+//! `FileResult`: `{"path": "derivations/x.toml", "title": "...", "checks": [CheckResult, ...],
+//! "load_errors": [LoadError, ...]}`; `load_errors` is empty unless the file could not be loaded
+//! (then `checks` is empty and the run exits 2).
+//!
+//! `LoadError`: `{"line": n, "column": n, "message": "...", "help": "..." | null}`.
+//!
+//! `CheckResult`: `{"name": "...", "claim": "C5", "kind": "equal", "status":
+//! "pass"|"fail"|"inconclusive"|"error", "message": "...", "worst": PointResult | null,
+//! "points": [PointResult, ...]}`. `message` says in one sentence what was found (for a failure:
+//! by how much, where). `worst` repeats the point with the largest ratio of difference to
+//! tolerance. A `chain` check adds `"steps": [StepResult, ...]` and `"first_failing_step": i |
+//! null`; a `limit` check with a rate adds `"fitted_exponent"`.
+//!
+//! `PointResult`: `{"inputs": {"beta": 2.5, "y": -0.3}, "lhs": v, "rhs": v, "lhs_error": e,
+//! "rhs_error": e, "difference": d, "tolerance": t, "status": "pass"|"fail"|"inconclusive",
+//! "extra": {...}}`. `lhs`/`rhs` are the two sides compared (for a `limit`: the expression and
+//! the target plus rate at one rung of the ladder; for `monotone`/`convex`: consecutive values or
+//! slopes; for `gradient`: the exact gradient and the finite difference, with the symbolic
+//! derivative in `extra`). `difference` is `lhs - rhs`; the point passes when the claimed
+//! relation holds within `tolerance`, which adds the numerical error bounds of both sides to the
+//! check's own tolerance.
+//!
+//! `StepResult` (chains): `{"index": i, "relation": "=", "status": "...", "lhs": v, "rhs": v,
+//! "difference": d, "tolerance": t, "line": n, "note": "..." | null, "hint": "..." | null}`:
+//! step `i` (from 1) compares line `i` with line `i + 1`, values at the worst test point.
+//!
+//! The output carries no timings, so the same seed gives the same bytes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The verdict of one check or one test point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The claim holds within tolerance everywhere it was tested.
+    Pass,
+    /// The numbers could not settle it (a quadrature that did not converge, too few samples).
+    Inconclusive,
+    /// The claim is violated beyond tolerance.
+    Fail,
+    /// The check could not be run (an evaluation error such as NaN at a test point).
+    Error,
+}
+
+impl Status {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Inconclusive => "inconclusive",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One test point of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct PointResult {
+    /// Values of the free variables at this point.
+    pub inputs: BTreeMap<String, f64>,
+    /// Left side (or the tested expression).
+    pub lhs: f64,
+    /// Right side (or the reference).
+    pub rhs: f64,
+    /// Error bound of the left side.
+    pub lhs_error: f64,
+    /// Error bound of the right side.
+    pub rhs_error: f64,
+    /// `lhs - rhs`.
+    pub difference: f64,
+    /// The tolerance the difference was judged against.
+    pub tolerance: f64,
+    /// The verdict at this point.
+    pub status: Status,
+    /// Kind-specific figures (e.g. the symbolic derivative of a gradient check).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, f64>,
+}
+
+impl PointResult {
+    /// How far beyond (> 1) or within (≤ 1) its tolerance the point is.
+    pub fn severity(&self) -> f64 {
+        let d = self.difference.abs();
+        if self.tolerance > 0.0 {
+            d / self.tolerance
+        } else if d > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One step of a chain: line `index` against line `index + 1`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// 1-based step number.
+    pub index: usize,
+    /// The relation, in ASCII (`=`, `~`, `->`, `<=`, `>=`).
+    pub relation: &'static str,
+    /// The verdict of this step.
+    pub status: Status,
+    /// Line `index` at the worst test point.
+    pub lhs: f64,
+    /// Line `index + 1` at the worst test point.
+    pub rhs: f64,
+    /// `lhs - rhs`.
+    pub difference: f64,
+    /// The tolerance.
+    pub tolerance: f64,
+    /// Line of the file where step `index`'s left side is written.
+    pub line: usize,
+    /// The rule applied, as written.
+    pub note: Option<String>,
+    /// How the sides differ, when it can tell (a sign, a constant factor, an additive term).
+    pub hint: Option<String>,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The check's name.
+    pub name: String,
+    /// The claim id.
+    pub claim: String,
+    /// The kind (`equal`, `bound`, …).
+    pub kind: String,
+    /// The verdict.
+    pub status: Status,
+    /// One sentence on what was found.
+    pub message: String,
+    /// The worst point, repeated from `points`.
+    pub worst: Option<PointResult>,
+    /// Every test point.
+    pub points: Vec<PointResult>,
+    /// Chain steps (chain checks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<StepResult>>,
+    /// First failing step of a chain (chain checks only; `null` when every step passes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_failing_step: Option<Option<usize>>,
+    /// Fitted exponent of the remainder of a limit with a rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted_exponent: Option<f64>,
+    /// Line of the `[[check]]` table in its file.
+    #[serde(skip)]
+    pub line: usize,
+    /// Wall time in seconds (text and HTML only; never in JSON).
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+/// A load error of a file, for JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+/// The outcome of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileResult {
+    /// Path as given.
+    pub path: String,
+    /// Title (empty when the file did not load).
+    pub title: String,
+    /// Check outcomes in file order.
+    pub checks: Vec<CheckResult>,
+    /// Load errors (the file's checks did not run).
+    pub load_errors: Vec<LoadError>,
+    /// The load errors rendered as diagnostics (file:line:column, the line, a caret), for text.
+    #[serde(skip)]
+    pub diagnostics: Vec<String>,
+}
+
+/// Counts of verdicts over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Checks that passed.
+    pub pass: usize,
+    /// Checks that failed.
+    pub fail: usize,
+    /// Checks that were inconclusive.
+    pub inconclusive: usize,
+    /// Checks that could not run.
+    pub error: usize,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// Always 1 for this format.
+    pub schema: u32,
+    /// Per file.
+    pub files: Vec<FileResult>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl RunResult {
+    /// Builds the run result and its summary from file results.
+    pub fn new(files: Vec<FileResult>) -> RunResult {
+        let mut summary = Summary::default();
+        for c in files.iter().flat_map(|f| &f.checks) {
+            match c.status {
+                Status::Pass => summary.pass += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Inconclusive => summary.inconclusive += 1,
+                Status::Error => summary.error += 1,
+            }
+        }
+        RunResult {
+            schema: 1,
+            files,
+            summary,
+        }
+    }
+
+    /// Whether some file failed to load.
+    pub fn has_load_errors(&self) -> bool {
+        self.files.iter().any(|f| !f.load_errors.is_empty())
+    }
+
+    /// Whether every check passed.
+    pub fn all_passed(&self) -> bool {
+        self.summary.fail == 0 && self.summary.inconclusive == 0 && self.summary.error == 0
+    }
+}

@@ -1,0 +1,857 @@
+//! Running checks: test points, the check kinds (equal, bound, limit, monotone, convex, gradient)
+//! and their verdicts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::result::{CheckResult, PointResult, Status, StepResult};
+use super::spec::{
+    ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, LimitPoint, PointRange, Relation, SourceExpr,
+};
+use crate::engine::{Engine, EngineError, Point, Value};
+use crate::expr::Expr;
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed mixed into every check's test points.
+    pub seed: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { seed: 1 }
+    }
+}
+
+/// Tolerances of the check kinds, in one place.
+pub mod tol {
+    /// The propagated error bounds of both sides are multiplied by this before comparing.
+    pub const ERROR_SAFETY: f64 = 2.0;
+    /// Relative floor for comparisons: a few ulps of the larger side.
+    pub const RELATIVE_FLOOR: f64 = 8.0 * f64::EPSILON;
+    /// Default tolerance on the last rung of a limit without a rate, relative to max(1, |target|).
+    pub const LIMIT_DEFAULT: f64 = 1e-6;
+    /// A claimed rate must explain the gap at the last rung up to this fraction.
+    pub const RATE_RESIDUAL_MAX: f64 = 0.1;
+    /// The remainder relative to the rate must vanish at least like h^this (h → 0).
+    pub const RATE_EXPONENT_MIN: f64 = 0.5;
+    /// Grid size for monotone and convex checks.
+    pub const GRID: usize = 24;
+}
+
+/// Runs every check of a loaded file in order (checks run in parallel; results keep file order).
+pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
+    use rayon::prelude::*;
+    let engine = match Engine::from_file(file) {
+        Ok(e) => e,
+        Err(e) => {
+            return file
+                .checks
+                .iter()
+                .map(|c| error_result(c, format!("the file's definitions cannot be used: {e}")))
+                .collect();
+        }
+    };
+    file.checks
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let started = std::time::Instant::now();
+            let seed = mix_seed(opts.seed, &file.path, file.seed.unwrap_or(0), i);
+            let mut r = run_check(&engine, c, seed);
+            r.seconds = started.elapsed().as_secs_f64();
+            r
+        })
+        .collect()
+}
+
+/// A deterministic per-check seed from the run seed, the file and the check's index.
+fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
+    // FNV-1a over the path, then SplitMix64 finalisation; stable across platforms and runs.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = run ^ h.rotate_left(17) ^ file_seed.rotate_left(31) ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn error_result(c: &CheckSpec, message: String) -> CheckResult {
+    CheckResult {
+        name: c.name.clone(),
+        claim: c.claim.clone(),
+        kind: c.kind.name().to_string(),
+        status: Status::Error,
+        message,
+        worst: None,
+        points: Vec::new(),
+        steps: None,
+        first_failing_step: None,
+        fitted_exponent: None,
+        line: c.location.line,
+        seconds: 0.0,
+    }
+}
+
+/// Runs one check.
+pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
+    let outcome = match &c.kind {
+        CheckKind::Equal { lhs, rhs, tolerance } => {
+            compare(engine, c, seed, lhs, rhs, Relation::Equal, tolerance.unwrap_or(0.0))
+        }
+        CheckKind::Bound {
+            lhs,
+            relation,
+            rhs,
+            tolerance,
+        } => compare(engine, c, seed, lhs, rhs, *relation, tolerance.unwrap_or(0.0)),
+        CheckKind::Limit {
+            expr,
+            var,
+            to,
+            target,
+            rate,
+            ladder,
+            tolerance,
+        } => limit(
+            engine,
+            c,
+            seed,
+            &LimitSpec {
+                expr,
+                var,
+                to: *to,
+                target,
+                rate: rate.as_ref(),
+                ladder,
+                tolerance: *tolerance,
+            },
+        ),
+        CheckKind::Monotone {
+            expr,
+            var,
+            range,
+            direction,
+        } => shape(engine, c, seed, expr, var, *range, Shape::Monotone(*direction)),
+        CheckKind::Convex {
+            expr,
+            var,
+            range,
+            concave,
+        } => shape(engine, c, seed, expr, var, *range, Shape::Convex { concave: *concave }),
+        CheckKind::Gradient { loss, wrt, exact } => gradient(engine, c, seed, loss, wrt, exact),
+        CheckKind::Chain { lines } => chain(engine, c, seed, lines),
+    };
+    match outcome {
+        Ok(mut r) => {
+            r.line = c.location.line;
+            r
+        }
+        Err(CheckFailure::Error(msg)) => error_result(c, msg),
+    }
+}
+
+enum CheckFailure {
+    Error(String),
+}
+
+impl From<EngineError> for CheckFailure {
+    fn from(e: EngineError) -> Self {
+        CheckFailure::Error(e.to_string())
+    }
+}
+
+fn prepare(engine: &Engine, e: &SourceExpr) -> Result<Expr, CheckFailure> {
+    engine
+        .prepare(&e.expr)
+        .map_err(|err| CheckFailure::Error(format!("in `{}` ({}): {err}", e.text, e.location)))
+}
+
+/// Draws the test points for the given free variables.
+fn test_points(
+    c: &CheckSpec,
+    vars: &BTreeSet<String>,
+    seed: u64,
+) -> Result<Vec<Point>, CheckFailure> {
+    let mut points = Vec::new();
+    for listed in &c.points.listed {
+        let mut p = Point::new();
+        for v in vars {
+            match listed.get(v) {
+                Some(x) => {
+                    p.insert(v.clone(), *x);
+                }
+                None => {
+                    return Err(CheckFailure::Error(format!(
+                        "a listed test point gives no value for `{v}`"
+                    )));
+                }
+            }
+        }
+        points.push(p);
+    }
+    if !c.points.listed.is_empty() {
+        return Ok(points);
+    }
+    for v in vars {
+        if !c.points.ranges.contains_key(v) {
+            return Err(CheckFailure::Error(format!(
+                "no test range for the free variable `{v}`: add it under [points] (e.g. {v} = \"0..1\") or to the check's points"
+            )));
+        }
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let count = if vars.is_empty() { 1 } else { c.points.count };
+    for i in 0..count {
+        let mut p = Point::new();
+        for v in vars {
+            let x = match &c.points.ranges[v] {
+                PointRange::Uniform(lo, hi) => lo + (hi - lo) * rng.random::<f64>(),
+                PointRange::LogUniform(lo, hi) => (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp(),
+                #[allow(clippy::cast_precision_loss)]
+                PointRange::Integer(lo, hi) => rng.random_range(*lo..=*hi) as f64,
+                PointRange::Fixed(x) => *x,
+                PointRange::Values(xs) => xs[i % xs.len()],
+            };
+            p.insert(v.clone(), x);
+        }
+        points.push(p);
+    }
+    Ok(points)
+}
+
+fn free_vars(engine: &Engine, exprs: &[&Expr], exclude: &[&str]) -> BTreeSet<String> {
+    let mut vars = BTreeSet::new();
+    for e in exprs {
+        vars.extend(engine.free_variables(e));
+    }
+    for x in exclude {
+        vars.remove(*x);
+    }
+    vars
+}
+
+fn floor(a: f64, b: f64) -> f64 {
+    tol::RELATIVE_FLOOR * a.abs().max(b.abs())
+}
+
+fn tolerance(l: &Value, r: &Value, extra: f64) -> f64 {
+    extra + tol::ERROR_SAFETY * (l.error + r.error) + floor(l.value, r.value)
+}
+
+/// Judges one comparison at one point.
+fn judge(relation: Relation, l: &Value, r: &Value, t: f64) -> Status {
+    let d = l.value - r.value;
+    let ok = match relation {
+        Relation::LessEq => d <= t,
+        Relation::GreaterEq => d >= -t,
+        _ => d.abs() <= t,
+    };
+    if ok {
+        Status::Pass
+    } else if !(l.converged && r.converged) {
+        Status::Inconclusive
+    } else {
+        Status::Fail
+    }
+}
+
+fn point_result(inputs: &Point, l: &Value, r: &Value, t: f64, status: Status) -> PointResult {
+    PointResult {
+        inputs: inputs.clone(),
+        lhs: l.value,
+        rhs: r.value,
+        lhs_error: l.error,
+        rhs_error: r.error,
+        difference: l.value - r.value,
+        tolerance: t,
+        status,
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Combines point verdicts: any failure fails; otherwise any inconclusive point is inconclusive.
+fn overall(points: &[PointResult]) -> Status {
+    points
+        .iter()
+        .map(|p| p.status)
+        .max()
+        .unwrap_or(Status::Pass)
+}
+
+fn worst(points: &[PointResult]) -> Option<PointResult> {
+    points
+        .iter()
+        .max_by(|a, b| a.severity().total_cmp(&b.severity()))
+        .cloned()
+}
+
+fn describe_point(p: &PointResult) -> String {
+    let inputs: Vec<String> = p.inputs.iter().map(|(k, v)| format!("{k} = {v:.6}")).collect();
+    if inputs.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", inputs.join(", "))
+    }
+}
+
+fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str) -> CheckResult {
+    let status = overall(&points);
+    let worst = worst(&points);
+    let message = match (status, &worst) {
+        (Status::Pass, _) | (_, None) => pass_msg,
+        (s, Some(w)) => format!(
+            "{}{}: {} = {:.12e} vs {:.12e}, difference {:.3e} against tolerance {:.3e}",
+            if s == Status::Fail { "violated" } else { "undecided (a numeric result did not converge)" },
+            describe_point(w),
+            what,
+            w.lhs,
+            w.rhs,
+            w.difference,
+            w.tolerance
+        ),
+    };
+    CheckResult {
+        name: c.name.clone(),
+        claim: c.claim.clone(),
+        kind: c.kind.name().to_string(),
+        status,
+        message,
+        worst,
+        points,
+        steps: None,
+        first_failing_step: None,
+        fitted_exponent: None,
+        line: c.location.line,
+        seconds: 0.0,
+    }
+}
+
+fn compare(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    lhs: &SourceExpr,
+    rhs: &SourceExpr,
+    relation: Relation,
+    extra_tol: f64,
+) -> Result<CheckResult, CheckFailure> {
+    let l = prepare(engine, lhs)?;
+    let r = prepare(engine, rhs)?;
+    let vars = free_vars(engine, &[&l, &r], &[]);
+    let pts = test_points(c, &vars, seed)?;
+    let mut results = Vec::new();
+    for p in &pts {
+        let lv = engine.eval(&l, p).map_err(|e| at_point(e, p, lhs))?;
+        let rv = engine.eval(&r, p).map_err(|e| at_point(e, p, rhs))?;
+        let t = tolerance(&lv, &rv, extra_tol);
+        let s = judge(relation, &lv, &rv, t);
+        results.push(point_result(p, &lv, &rv, t, s));
+    }
+    let sym = match relation {
+        Relation::LessEq => "≤",
+        Relation::GreaterEq => "≥",
+        _ => "=",
+    };
+    let w = worst(&results).map_or(0.0, |w| w.severity());
+    let msg = format!(
+        "lhs {sym} rhs at {} test points (worst |difference|/tolerance = {w:.2e})",
+        results.len()
+    );
+    Ok(finish(c, results, msg, "lhs vs rhs"))
+}
+
+fn at_point(e: EngineError, p: &Point, src: &SourceExpr) -> CheckFailure {
+    let inputs: Vec<String> = p.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    CheckFailure::Error(format!(
+        "evaluating `{}` ({}) at {}: {e}",
+        src.text,
+        src.location,
+        if inputs.is_empty() { "the point".to_string() } else { inputs.join(", ") }
+    ))
+}
+
+struct LimitSpec<'a> {
+    expr: &'a SourceExpr,
+    var: &'a str,
+    to: LimitPoint,
+    target: &'a SourceExpr,
+    rate: Option<&'a SourceExpr>,
+    ladder: &'a [f64],
+    tolerance: Option<f64>,
+}
+
+/// The distance of a rung from the limit point: `1/|v|` towards ±∞, `|v - a|` towards `a`.
+fn closeness(to: LimitPoint, v: f64) -> f64 {
+    match to {
+        LimitPoint::PosInf | LimitPoint::NegInf => 1.0 / v.abs(),
+        LimitPoint::Value(a) => (v - a).abs(),
+    }
+}
+
+fn limit(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    spec: &LimitSpec<'_>,
+) -> Result<CheckResult, CheckFailure> {
+    let e = prepare(engine, spec.expr)?;
+    let target = prepare(engine, spec.target)?;
+    let rate = spec.rate.map(|r| prepare(engine, r)).transpose()?;
+    let mut exprs = vec![&e, &target];
+    exprs.extend(rate.iter());
+    let vars = free_vars(engine, &exprs, &[spec.var]);
+    let pts = test_points(c, &vars, seed)?;
+    let mut ladder: Vec<f64> = spec.ladder.to_vec();
+    ladder.sort_by(|a, b| closeness(spec.to, *b).total_cmp(&closeness(spec.to, *a)));
+    let mut results = Vec::new();
+    let mut exponents = Vec::new();
+    let mut failures = Vec::new();
+    for p in &pts {
+        let tv = engine.eval(&target, p).map_err(|err| at_point(err, p, spec.target))?;
+        let mut rungs = Vec::new();
+        for &v in &ladder {
+            let mut q = p.clone();
+            q.insert(spec.var.to_string(), v);
+            let ev = engine.eval(&e, &q).map_err(|err| at_point(err, &q, spec.expr))?;
+            let rv = match (&rate, spec.rate) {
+                (Some(r), Some(src)) => Some(engine.eval(r, &q).map_err(|err| at_point(err, &q, src))?),
+                _ => None,
+            };
+            rungs.push((q, ev, rv));
+        }
+        let (point_results, verdict) = judge_limit(spec, &tv, &rungs);
+        if let Some((exponent, msg)) = verdict {
+            if let Some(x) = exponent {
+                exponents.push(x);
+            }
+            if let Some(m) = msg {
+                failures.push(m);
+            }
+        }
+        results.extend(point_results);
+    }
+    let fitted = if exponents.is_empty() {
+        None
+    } else {
+        Some(exponents.iter().copied().fold(f64::INFINITY, f64::min))
+    };
+    let status = overall(&results);
+    let towards = match spec.to {
+        LimitPoint::PosInf => "∞".to_string(),
+        LimitPoint::NegInf => "-∞".to_string(),
+        LimitPoint::Value(a) => format!("{a}"),
+    };
+    let pass_msg = match (&spec.rate, fitted) {
+        (Some(_), Some(x)) => format!(
+            "tends to the target as {} → {towards} at the claimed rate; the remainder relative to the rate vanishes like h^{x:.2}",
+            spec.var
+        ),
+        (Some(_), None) => format!(
+            "tends to the target as {} → {towards}; the claimed rate matches to numerical precision",
+            spec.var
+        ),
+        (None, _) => format!("tends to the target as {} → {towards}", spec.var),
+    };
+    let mut r = finish(c, results, pass_msg, "expression vs target");
+    r.fitted_exponent = fitted;
+    if status != Status::Pass && !failures.is_empty() {
+        r.message = failures.join("; ");
+    }
+    Ok(r)
+}
+
+type Rung = (Point, Value, Option<Value>);
+
+/// Judges one ladder. Returns the per-rung results and, for a rate, the fitted exponent and a
+/// failure message.
+#[allow(clippy::type_complexity)]
+fn judge_limit(
+    spec: &LimitSpec<'_>,
+    target: &Value,
+    rungs: &[Rung],
+) -> (Vec<PointResult>, Option<(Option<f64>, Option<String>)>) {
+    let last = rungs.len() - 1;
+    let mut out = Vec::new();
+    match spec.rate {
+        None => {
+            let scale = target.value.abs().max(1.0);
+            let allowed = spec.tolerance.unwrap_or(tol::LIMIT_DEFAULT * scale);
+            for (i, (q, ev, _)) in rungs.iter().enumerate() {
+                let t = tolerance(ev, target, allowed);
+                // Only the last rung is held to the tolerance; earlier rungs show the approach.
+                let status = if i == last { judge(Relation::Equal, ev, target, t) } else { Status::Pass };
+                let mut pr = point_result(q, ev, target, t, status);
+                pr.extra.insert("rung".into(), i as f64);
+                out.push(pr);
+            }
+            let first = (rungs[0].1.value - target.value).abs();
+            let end = (rungs[last].1.value - target.value).abs();
+            let noise = tolerance(&rungs[last].1, target, allowed);
+            if end > first + noise {
+                if let Some(p) = out.last_mut() {
+                    p.status = Status::Fail;
+                }
+                return (out, Some((None, Some(format!(
+                    "moves away from the target: |difference| grows from {first:.3e} to {end:.3e} along the ladder"
+                )))));
+            }
+            (out, None)
+        }
+        Some(_) => {
+            // Remainder after the claimed rate, relative to the rate, against closeness h.
+            let mut fit_x = Vec::new();
+            let mut fit_y = Vec::new();
+            let mut last_rel = 0.0;
+            let mut last_noise_rel = 0.0;
+            for (i, (q, ev, rv)) in rungs.iter().enumerate() {
+                let rv = rv.clone().unwrap_or(Value::exact(0.0));
+                let predicted = Value {
+                    value: target.value + rv.value,
+                    error: target.error + rv.error,
+                    converged: target.converged && rv.converged,
+                };
+                let noise = tolerance(ev, &predicted, 0.0);
+                let rem = ev.value - predicted.value;
+                let rel = rem.abs() / rv.value.abs().max(f64::MIN_POSITIVE);
+                let h = closeness(spec.to, q[spec.var]);
+                if rem.abs() > noise && h > 0.0 && rel > 0.0 {
+                    fit_x.push(h.ln());
+                    fit_y.push(rel.ln());
+                }
+                if i == last {
+                    last_rel = rel;
+                    last_noise_rel = noise / rv.value.abs().max(f64::MIN_POSITIVE);
+                }
+                let mut pr = point_result(q, ev, &predicted, noise.max(tol::RATE_RESIDUAL_MAX * rv.value.abs()), Status::Pass);
+                pr.extra.insert("rate".into(), rv.value);
+                pr.extra.insert("relative_remainder".into(), rel);
+                out.push(pr);
+            }
+            let at_noise = last_rel <= last_noise_rel;
+            let exponent = if fit_x.len() >= 2 { Some(slope(&fit_x, &fit_y)) } else { None };
+            let mut message = None;
+            if !at_noise {
+                if last_rel > tol::RATE_RESIDUAL_MAX {
+                    message = Some(format!(
+                        "the claimed rate does not describe the approach: at {} = {} the remainder is {:.1} % of the rate",
+                        spec.var, rungs[last].0[spec.var], 100.0 * last_rel
+                    ));
+                } else if let Some(p) = exponent {
+                    if p < tol::RATE_EXPONENT_MIN {
+                        message = Some(format!(
+                            "the claimed rate is off by a slowly decaying factor: the remainder relative to the rate vanishes only like h^{p:.2} (needs at least h^{})",
+                            tol::RATE_EXPONENT_MIN
+                        ));
+                    }
+                }
+            }
+            if message.is_some() {
+                if let Some(p) = out.last_mut() {
+                    p.status = if p.lhs_error.is_finite() && rungs[last].1.converged { Status::Fail } else { Status::Inconclusive };
+                }
+            }
+            (out, Some((exponent, message)))
+        }
+    }
+}
+
+/// Least-squares slope of y against x.
+fn slope(x: &[f64], y: &[f64]) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    if sxx > 0.0 { sxy / sxx } else { 0.0 }
+}
+
+enum Shape {
+    Monotone(Direction),
+    Convex { concave: bool },
+}
+
+fn grid(range: (f64, f64)) -> Vec<f64> {
+    let (lo, hi) = range;
+    let n = tol::GRID;
+    #[allow(clippy::cast_precision_loss)]
+    let frac = |i: usize| i as f64 / (n - 1) as f64;
+    if lo > 0.0 && hi / lo > 100.0 {
+        (0..n).map(|i| (lo.ln() + (hi.ln() - lo.ln()) * frac(i)).exp()).collect()
+    } else {
+        (0..n).map(|i| lo + (hi - lo) * frac(i)).collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shape(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    expr: &SourceExpr,
+    var: &str,
+    range: (f64, f64),
+    shape: Shape,
+) -> Result<CheckResult, CheckFailure> {
+    let e = prepare(engine, expr)?;
+    let vars = free_vars(engine, &[&e], &[var]);
+    let pts = test_points(c, &vars, seed)?;
+    let xs = grid(range);
+    let mut results = Vec::new();
+    for p in &pts {
+        let mut vals = Vec::new();
+        for &x in &xs {
+            let mut q = p.clone();
+            q.insert(var.to_string(), x);
+            vals.push((q.clone(), engine.eval(&e, &q).map_err(|err| at_point(err, &q, expr))?));
+        }
+        match shape {
+            Shape::Monotone(dir) => {
+                for w in vals.windows(2) {
+                    let (a, b) = (&w[0].1, &w[1].1);
+                    let t = tolerance(a, b, 0.0);
+                    // lhs = later value, rhs = earlier value; the claimed sign of the step.
+                    let rel = match dir {
+                        Direction::Increasing | Direction::NonDecreasing => Relation::GreaterEq,
+                        Direction::Decreasing | Direction::NonIncreasing => Relation::LessEq,
+                    };
+                    let s = judge(rel, b, a, t);
+                    results.push(point_result(&w[1].0, b, a, t, s));
+                }
+            }
+            Shape::Convex { concave } => {
+                let slopes: Vec<(Point, Value)> = vals
+                    .windows(2)
+                    .map(|w| {
+                        let dx = w[1].0[var] - w[0].0[var];
+                        (
+                            w[1].0.clone(),
+                            Value {
+                                value: (w[1].1.value - w[0].1.value) / dx,
+                                error: (w[1].1.error + w[0].1.error + floor(w[1].1.value, w[0].1.value)) / dx,
+                                converged: w[0].1.converged && w[1].1.converged,
+                            },
+                        )
+                    })
+                    .collect();
+                for w in slopes.windows(2) {
+                    let (a, b) = (&w[0].1, &w[1].1);
+                    let t = tol::ERROR_SAFETY * (a.error + b.error);
+                    let rel = if concave { Relation::LessEq } else { Relation::GreaterEq };
+                    let s = judge(rel, b, a, t);
+                    results.push(point_result(&w[0].0, b, a, t, s));
+                }
+            }
+        }
+    }
+    let what = match shape {
+        Shape::Monotone(_) => "consecutive values (later vs earlier)",
+        Shape::Convex { .. } => "consecutive slopes (later vs earlier)",
+    };
+    let claim = match shape {
+        Shape::Monotone(d) => format!("{d:?}").to_lowercase(),
+        Shape::Convex { concave: true } => "concave".into(),
+        Shape::Convex { concave: false } => "convex".into(),
+    };
+    let msg = format!(
+        "{claim} in {var} on {}..{} ({} grid points × {} test points)",
+        range.0,
+        range.1,
+        xs.len(),
+        pts.len()
+    );
+    Ok(finish(c, results, msg, what))
+}
+
+fn gradient(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    loss: &SourceExpr,
+    wrt: &str,
+    exact: &SourceExpr,
+) -> Result<CheckResult, CheckFailure> {
+    let l = prepare(engine, loss)?;
+    let ex = prepare(engine, exact)?;
+    let sym = engine
+        .derivative(&l, wrt)
+        .map_err(|e| CheckFailure::Error(format!("symbolic derivative of the loss: {e}")))?;
+    let vars = free_vars(engine, &[&l, &ex], &[]);
+    if !vars.contains(wrt) {
+        return Err(CheckFailure::Error(format!(
+            "the loss does not depend on `{wrt}`"
+        )));
+    }
+    let pts = test_points(c, &vars, seed)?;
+    let mut results = Vec::new();
+    for p in &pts {
+        let exact_v = engine.eval(&ex, p).map_err(|e| at_point(e, p, exact))?;
+        let sym_v = engine.eval(&sym, p).map_err(|e| at_point(e, p, loss))?;
+        let fd = engine.richardson(&l, p, wrt).map_err(|e| at_point(e, p, loss))?;
+        let t_fd = tolerance(&exact_v, &fd, 0.0);
+        let t_sym = tolerance(&exact_v, &sym_v, 0.0);
+        let s_fd = judge(Relation::Equal, &exact_v, &fd, t_fd);
+        let s_sym = judge(Relation::Equal, &exact_v, &sym_v, t_sym);
+        let mut pr = point_result(p, &exact_v, &fd, t_fd, s_fd.max(s_sym));
+        pr.extra.insert("symbolic".into(), sym_v.value);
+        pr.extra.insert("symbolic_error".into(), sym_v.error);
+        pr.extra.insert("symbolic_difference".into(), exact_v.value - sym_v.value);
+        pr.extra.insert("symbolic_tolerance".into(), t_sym);
+        results.push(pr);
+    }
+    let msg = format!(
+        "exact gradient = finite difference = symbolic derivative at {} test points",
+        results.len()
+    );
+    Ok(finish(c, results, msg, "exact vs finite difference"))
+}
+
+
+/// Default ladder of a `→` step towards +∞ (or −∞, negated), and offsets towards a finite value.
+const CHAIN_LADDER: [f64; 5] = [1e1, 1e2, 1e3, 1e4, 1e5];
+
+fn chain(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    lines: &[ChainLine],
+) -> Result<CheckResult, CheckFailure> {
+    let prepared = lines
+        .iter()
+        .map(|l| prepare(engine, &l.expr))
+        .collect::<Result<Vec<_>, _>>()?;
+    let limit_vars: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.limit.as_ref().map(|(v, _)| v.as_str()))
+        .collect();
+    let refs: Vec<&Expr> = prepared.iter().collect();
+    let mut vars = free_vars(engine, &refs, &[]);
+    // A variable that only moves in a limit step and is free on no later line needs no test range.
+    for v in &limit_vars {
+        if !c.points.ranges.contains_key(*v) {
+            vars.remove(*v);
+        }
+    }
+    let pts = test_points(c, &vars, seed)?;
+    let mut steps = Vec::new();
+    let mut all_points = Vec::new();
+    for i in 0..lines.len() - 1 {
+        let rel = lines[i].relation;
+        let (lhs_src, rhs_src) = (&lines[i].expr, &lines[i + 1].expr);
+        let mut results = Vec::new();
+        for p in &pts {
+            let r = match rel {
+                Relation::Limit => {
+                    let (var, to) = lines[i].limit.clone().unwrap_or(("beta".into(), LimitPoint::PosInf));
+                    let target = engine
+                        .eval(&prepared[i + 1], p)
+                        .map_err(|e| at_point(e, p, rhs_src))?;
+                    let mut last = None;
+                    for k in CHAIN_LADDER {
+                        let v = match to {
+                            LimitPoint::PosInf => k,
+                            LimitPoint::NegInf => -k,
+                            LimitPoint::Value(a) => a + 1.0 / k,
+                        };
+                        let mut q = p.clone();
+                        q.insert(var.clone(), v);
+                        let ev = engine.eval(&prepared[i], &q).map_err(|e| at_point(e, &q, lhs_src))?;
+                        last = Some((q, ev));
+                    }
+                    let (q, ev) = last.ok_or_else(|| CheckFailure::Error("empty ladder".into()))?;
+                    let t = tolerance(&ev, &target, tol::LIMIT_DEFAULT * target.value.abs().max(1.0) * 10.0);
+                    let s = judge(Relation::Equal, &ev, &target, t);
+                    point_result(&q, &ev, &target, t, s)
+                }
+                Relation::Approx => {
+                    return Err(CheckFailure::Error(format!(
+                        "step {} (≈) is a Monte-Carlo step, judged statistically with the Monte-Carlo checks (coming)",
+                        i + 1
+                    )));
+                }
+                _ => {
+                    let lv = engine.eval(&prepared[i], p).map_err(|e| at_point(e, p, lhs_src))?;
+                    let rv = engine.eval(&prepared[i + 1], p).map_err(|e| at_point(e, p, rhs_src))?;
+                    let t = tolerance(&lv, &rv, 0.0);
+                    let s = judge(rel, &lv, &rv, t);
+                    point_result(p, &lv, &rv, t, s)
+                }
+            };
+            results.push(r);
+        }
+        let status = overall(&results);
+        let w = worst(&results);
+        let hint = if status == Status::Fail { difference_hint(&results) } else { None };
+        steps.push(StepResult {
+            index: i + 1,
+            relation: rel.ascii(),
+            status,
+            lhs: w.as_ref().map_or(f64::NAN, |w| w.lhs),
+            rhs: w.as_ref().map_or(f64::NAN, |w| w.rhs),
+            difference: w.as_ref().map_or(f64::NAN, |w| w.difference),
+            tolerance: w.as_ref().map_or(f64::NAN, |w| w.tolerance),
+            line: lines[i].expr.location.line,
+            note: lines[i].note.clone(),
+            hint,
+        });
+        for mut r in results {
+            r.extra.insert("step".into(), (i + 1) as f64);
+            all_points.push(r);
+        }
+    }
+    let first_failing = steps.iter().find(|s| s.status == Status::Fail).map(|s| s.index);
+    let status = steps.iter().map(|s| s.status).max().unwrap_or(Status::Pass);
+    let message = match first_failing {
+        Some(k) => {
+            let s = &steps[k - 1];
+            format!(
+                "step {k} fails: line {} ({}) ≠ line {} ({}) — {:.12e} vs {:.12e}, difference {:.3e} against tolerance {:.3e}{}",
+                k,
+                lines[k - 1].expr.location,
+                k + 1,
+                lines[k].expr.location,
+                s.lhs,
+                s.rhs,
+                s.difference,
+                s.tolerance,
+                s.hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+            )
+        }
+        None if status == Status::Pass => format!(
+            "all {} steps hold at {} test points",
+            steps.len(),
+            pts.len()
+        ),
+        None => "some step is undecided (a numeric result did not converge)".into(),
+    };
+    let mut r = finish(c, all_points, message.clone(), "line vs next line");
+    r.status = status;
+    r.message = message;
+    r.first_failing_step = Some(first_failing);
+    r.steps = Some(steps);
+    Ok(r)
+}
+
+/// A guess at how two sides differ, from their values at every test point.
+fn difference_hint(points: &[PointResult]) -> Option<String> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-300);
+    if points.iter().all(|p| close(p.lhs, -p.rhs) && p.rhs.abs() > 0.0) {
+        return Some("the sides differ by a sign".into());
+    }
+    let ratios: Vec<f64> = points.iter().filter(|p| p.rhs != 0.0).map(|p| p.lhs / p.rhs).collect();
+    if ratios.len() == points.len() && ratios.len() >= 2 && ratios.iter().all(|r| close(*r, ratios[0])) {
+        return Some(format!("the sides differ by a constant factor {:.6}", ratios[0]));
+    }
+    let diffs: Vec<f64> = points.iter().map(|p| p.difference).collect();
+    if diffs.len() >= 2 && diffs.iter().all(|d| close(*d, diffs[0])) {
+        return Some(format!("the sides differ by an additive constant {:.6e}", diffs[0]));
+    }
+    None
+}

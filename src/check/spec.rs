@@ -1,0 +1,1453 @@
+//! Derivation files: the TOML schema, loading with positions, and diagnostics as file:line:column.
+//!
+//! A derivation file is read in two layers: serde turns the TOML into raw tables whose values keep
+//! their byte spans, then [`load_str`] validates every field, parses every expression and maps any
+//! error inside an expression string back to the line and column of the TOML file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::claims::is_known_claim;
+use crate::expr::{self, Expr};
+
+/// Where a piece of text sits in a derivation file, for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Path of the file as given by the user.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// What went wrong while loading a derivation file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecErrorKind {
+    /// The file is not valid TOML, or a value has the wrong type, or a key is unknown.
+    Toml,
+    /// An expression string does not parse.
+    Parse,
+    /// A name is used but never defined.
+    UndefinedSymbol(String),
+    /// `claim` names no claim of the lecture.
+    UnknownClaim(String),
+    /// A field is missing, does not apply to the check kind, or has a bad value.
+    Invalid,
+    /// The file could not be read.
+    Io,
+}
+
+/// A loader error with its position, the echoed line and a suggested fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct SpecError {
+    /// Where the problem is.
+    pub location: Location,
+    /// The kind of problem.
+    pub kind: SpecErrorKind,
+    /// What is wrong, in one lowercase sentence.
+    pub message: String,
+    /// How to fix it, when we can tell.
+    pub help: Option<String>,
+    /// The line of the file the problem is on (echoed under the message).
+    pub source_line: String,
+    /// How many characters the caret underline spans (at least 1).
+    pub width: usize,
+}
+
+impl SpecError {
+    /// Renders the error as a compiler-style diagnostic: message, location, the echoed line, a
+    /// caret under the spot and the suggestion.
+    pub fn render(&self) -> String {
+        let line_no = self.location.line.to_string();
+        let pad = " ".repeat(line_no.len());
+        let mut out = format!(
+            "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {}\n{pad} | {}{}\n",
+            self.message,
+            self.location,
+            self.source_line,
+            " ".repeat(self.location.column.saturating_sub(1)),
+            "^".repeat(self.width.max(1)),
+        );
+        if let Some(help) = &self.help {
+            out.push_str(&format!("{pad} = help: {help}\n"));
+        }
+        out
+    }
+}
+
+/// Source text of one file with a byte-offset → line/column map.
+pub(crate) struct SourceMap<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) text: &'a str,
+}
+
+impl SourceMap<'_> {
+    /// Line and column (1-based, characters) of a byte offset, clamped into the text.
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (line, column)
+    }
+
+    fn line_text(&self, line: usize) -> String {
+        self.text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub(crate) fn error(
+        &self,
+        span: Range<usize>,
+        kind: SpecErrorKind,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> SpecError {
+        let (line, column) = self.line_col(span.start);
+        let source_line = self.line_text(line);
+        let end = span.end.min(self.text.len()).max(span.start);
+        let (end_line, end_col) = self.line_col(end);
+        let width = if end_line == line && end_col > column {
+            end_col - column
+        } else {
+            1
+        };
+        SpecError {
+            location: Location {
+                path: self.path.to_string(),
+                line,
+                column,
+            },
+            kind,
+            message: message.into(),
+            help,
+            source_line,
+            width,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw layer: what serde reads from the TOML, with spans.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    title: Spanned<String>,
+    source: Option<Spanned<String>>,
+    seed: Option<Spanned<i64>>,
+    #[serde(default)]
+    parameters: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    variables: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    definitions: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    points: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    count: Option<Spanned<i64>>,
+    #[serde(default, rename = "check")]
+    checks: Vec<Spanned<RawCheck>>,
+}
+
+/// Every field any check kind may carry; which ones apply is validated per kind.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: Option<Spanned<String>>,
+    claim: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    lhs: Option<Spanned<String>>,
+    rhs: Option<Spanned<String>>,
+    relation: Option<Spanned<String>>,
+    tolerance: Option<Spanned<f64>>,
+    expr: Option<Spanned<String>>,
+    var: Option<Spanned<String>>,
+    to: Option<Spanned<toml::Value>>,
+    target: Option<Spanned<String>>,
+    rate: Option<Spanned<String>>,
+    ladder: Option<Spanned<Vec<f64>>>,
+    range: Option<Spanned<String>>,
+    direction: Option<Spanned<String>>,
+    sense: Option<Spanned<String>>,
+    loss: Option<Spanned<String>>,
+    wrt: Option<Spanned<String>>,
+    exact: Option<Spanned<String>>,
+    steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    points: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    at: Option<Vec<BTreeMap<String, Spanned<f64>>>>,
+    count: Option<Spanned<i64>>,
+}
+
+/// One line of a `chain` check.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    expr: Option<Spanned<String>>,
+    relation: Option<Spanned<String>>,
+    note: Option<Spanned<String>>,
+    var: Option<Spanned<String>>,
+    to: Option<Spanned<toml::Value>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated layer.
+
+/// An expression from a derivation file, with its text and where it starts.
+#[derive(Debug, Clone)]
+pub struct SourceExpr {
+    /// The parsed expression.
+    pub expr: Expr,
+    /// The text as written.
+    pub text: String,
+    /// Where the text starts in the file.
+    pub location: Location,
+}
+
+/// A parameter value: a number or a list of numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    /// A single number.
+    Number(f64),
+    /// A list, indexed from 0 by an integer variable (`c[k]`).
+    List(Vec<f64>),
+}
+
+/// The domain of a declared variable: the default limits of integrals, sums and minima over it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VarDomain {
+    /// A real interval; either end may be infinite.
+    Continuous {
+        /// Lower end (may be `-inf`).
+        lo: f64,
+        /// Upper end (may be `inf`).
+        hi: f64,
+    },
+    /// An inclusive integer range, summed.
+    Integer {
+        /// Smallest value.
+        lo: i64,
+        /// Largest value.
+        hi: i64,
+    },
+}
+
+/// How a test-point coordinate is chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointRange {
+    /// Uniform on `lo..hi`.
+    Uniform(f64, f64),
+    /// Log-uniform on `lo..hi` (both positive).
+    LogUniform(f64, f64),
+    /// Uniform over the integers `lo..=hi`.
+    Integer(i64, i64),
+    /// Always this value.
+    Fixed(f64),
+    /// Cycles through the listed values.
+    Values(Vec<f64>),
+}
+
+/// Where a check's test points come from.
+#[derive(Debug, Clone, Default)]
+pub struct PointSpec {
+    /// Ranges for random draws, by variable.
+    pub ranges: BTreeMap<String, PointRange>,
+    /// Explicitly listed points (each a full assignment of the named variables).
+    pub listed: Vec<BTreeMap<String, f64>>,
+    /// How many random points to draw (default 5).
+    pub count: usize,
+}
+
+/// Relation between two sides of a `bound` check or two lines of a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Relation {
+    /// `=`
+    #[serde(rename = "=")]
+    Equal,
+    /// `≈` / `~`: judged statistically (Monte Carlo).
+    #[serde(rename = "~")]
+    Approx,
+    /// `→` / `->`: a limit step.
+    #[serde(rename = "->")]
+    Limit,
+    /// `≤` / `<=`
+    #[serde(rename = "<=")]
+    LessEq,
+    /// `≥` / `>=`
+    #[serde(rename = ">=")]
+    GreaterEq,
+}
+
+impl Relation {
+    /// Parses `=`, `≈`/`~`, `→`/`->`, `≤`/`<=`, `≥`/`>=`.
+    pub fn parse(s: &str) -> Option<Relation> {
+        match s.trim() {
+            "=" | "==" => Some(Relation::Equal),
+            "≈" | "~" => Some(Relation::Approx),
+            "→" | "->" => Some(Relation::Limit),
+            "≤" | "<=" => Some(Relation::LessEq),
+            "≥" | ">=" => Some(Relation::GreaterEq),
+            _ => None,
+        }
+    }
+
+    /// The ASCII spelling used in JSON.
+    pub fn ascii(self) -> &'static str {
+        match self {
+            Relation::Equal => "=",
+            Relation::Approx => "~",
+            Relation::Limit => "->",
+            Relation::LessEq => "<=",
+            Relation::GreaterEq => ">=",
+        }
+    }
+}
+
+/// Where a limit is taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LimitPoint {
+    /// `+inf`
+    PosInf,
+    /// `-inf`
+    NegInf,
+    /// A finite value.
+    Value(f64),
+}
+
+/// Direction of a `monotone` check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Strictly increasing.
+    Increasing,
+    /// Non-decreasing.
+    NonDecreasing,
+    /// Strictly decreasing.
+    Decreasing,
+    /// Non-increasing.
+    NonIncreasing,
+}
+
+/// One line of a chain.
+#[derive(Debug, Clone)]
+pub struct ChainLine {
+    /// The line's expression.
+    pub expr: SourceExpr,
+    /// Relation to the next line (ignored on the last line).
+    pub relation: Relation,
+    /// The rule applied, as written.
+    pub note: Option<String>,
+    /// For a `→` step: the variable and where it tends.
+    pub limit: Option<(String, LimitPoint)>,
+}
+
+/// What a check asserts, by kind.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    /// Two expressions agree at every test point.
+    Equal {
+        /// Left side.
+        lhs: SourceExpr,
+        /// Right side.
+        rhs: SourceExpr,
+        /// Extra absolute tolerance on top of the propagated numerical errors.
+        tolerance: Option<f64>,
+    },
+    /// `lhs ≤ rhs` or `lhs ≥ rhs` at every test point.
+    Bound {
+        /// Left side.
+        lhs: SourceExpr,
+        /// `<=` or `>=`.
+        relation: Relation,
+        /// Right side.
+        rhs: SourceExpr,
+        /// Extra absolute tolerance.
+        tolerance: Option<f64>,
+    },
+    /// `expr → target` as `var → to`, on a ladder of values, optionally at a given rate.
+    Limit {
+        /// The expression that tends to the target.
+        expr: SourceExpr,
+        /// The variable that moves.
+        var: String,
+        /// Where the variable goes.
+        to: LimitPoint,
+        /// The limit value.
+        target: SourceExpr,
+        /// How `expr - target` behaves, if claimed.
+        rate: Option<SourceExpr>,
+        /// Values of `var`, approaching `to`.
+        ladder: Vec<f64>,
+        /// Tolerance on the last rung (without a rate).
+        tolerance: Option<f64>,
+    },
+    /// `expr` is monotone in `var` on `range`.
+    Monotone {
+        /// The expression.
+        expr: SourceExpr,
+        /// The variable.
+        var: String,
+        /// The range of the variable.
+        range: (f64, f64),
+        /// Claimed direction.
+        direction: Direction,
+    },
+    /// `expr` is convex (or concave) in `var` on `range`.
+    Convex {
+        /// The expression.
+        expr: SourceExpr,
+        /// The variable.
+        var: String,
+        /// The range of the variable.
+        range: (f64, f64),
+        /// `true` for concave.
+        concave: bool,
+    },
+    /// The exact ML gradient against finite differences of the loss and its symbolic derivative.
+    Gradient {
+        /// The loss.
+        loss: SourceExpr,
+        /// The parameter.
+        wrt: String,
+        /// The claimed exact gradient.
+        exact: SourceExpr,
+    },
+    /// A derivation line by line.
+    Chain {
+        /// The lines, in order.
+        lines: Vec<ChainLine>,
+    },
+}
+
+impl CheckKind {
+    /// The kind's name as written in files and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Equal { .. } => "equal",
+            CheckKind::Bound { .. } => "bound",
+            CheckKind::Limit { .. } => "limit",
+            CheckKind::Monotone { .. } => "monotone",
+            CheckKind::Convex { .. } => "convex",
+            CheckKind::Gradient { .. } => "gradient",
+            CheckKind::Chain { .. } => "chain",
+        }
+    }
+}
+
+/// One check of a derivation file.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// Its name.
+    pub name: String,
+    /// The claim id it covers (`C1`…`C13`).
+    pub claim: String,
+    /// What it asserts.
+    pub kind: CheckKind,
+    /// Its test points (file defaults merged with its own).
+    pub points: PointSpec,
+    /// Where its `[[check]]` table starts.
+    pub location: Location,
+}
+
+/// A parsed user definition `name(params) = body`.
+#[derive(Debug, Clone)]
+pub struct DefinitionSpec {
+    /// The function's name.
+    pub name: String,
+    /// Parameter names.
+    pub params: Vec<String>,
+    /// The body.
+    pub body: SourceExpr,
+}
+
+/// A loaded, validated derivation file.
+#[derive(Debug, Clone)]
+pub struct DerivationFile {
+    /// Path as given.
+    pub path: String,
+    /// Title.
+    pub title: String,
+    /// Where the claims come from.
+    pub source: Option<String>,
+    /// Seed for this file's random test points (mixed with the run's seed).
+    pub seed: Option<u64>,
+    /// Parameters by name.
+    pub parameters: BTreeMap<String, ParamValue>,
+    /// Declared variables and their domains.
+    pub variables: BTreeMap<String, VarDomain>,
+    /// Definitions, in dependency order.
+    pub definitions: Vec<DefinitionSpec>,
+    /// The checks, in file order.
+    pub checks: Vec<CheckSpec>,
+}
+
+/// Loads a derivation file from its text; `path` is used in diagnostics only.
+///
+/// # Errors
+/// Every problem found, each with file:line:column; the list is never empty on `Err`.
+pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>> {
+    let map = SourceMap { path, text };
+    let raw: RawFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            let help = toml_help(&message);
+            return Err(vec![map.error(span, SpecErrorKind::Toml, message, help)]);
+        }
+    };
+    let mut loader = Loader {
+        map: &map,
+        errors: Vec::new(),
+    };
+    let file = loader.file(raw);
+    if loader.errors.is_empty() {
+        file.ok_or_else(Vec::new)
+    } else {
+        Err(loader.errors)
+    }
+}
+
+fn toml_help(message: &str) -> Option<String> {
+    if message.starts_with("unknown field") {
+        Some("check the spelling; docs/derivations.md lists every field of each check kind".into())
+    } else if message.contains("invalid type") {
+        Some("expressions are strings in double quotes; numbers and lists are bare".into())
+    } else {
+        None
+    }
+}
+
+struct Loader<'a> {
+    map: &'a SourceMap<'a>,
+    errors: Vec<SpecError>,
+}
+
+impl Loader<'_> {
+    fn err(&mut self, span: Range<usize>, kind: SpecErrorKind, msg: String, help: Option<String>) {
+        self.errors.push(self.map.error(span, kind, msg, help));
+    }
+
+    fn invalid(&mut self, span: Range<usize>, msg: String, help: Option<&str>) {
+        self.err(span, SpecErrorKind::Invalid, msg, help.map(str::to_string));
+    }
+
+    fn location(&self, offset: usize) -> Location {
+        let (line, column) = self.map.line_col(offset);
+        Location {
+            path: self.map.path.to_string(),
+            line,
+            column,
+        }
+    }
+
+    /// Byte offset where the content of a TOML string value starts, and whether the content is
+    /// the verbatim text of the file (so columns inside it map exactly).
+    fn string_content_start(&self, span: &Range<usize>, value: &str) -> (usize, bool) {
+        let raw = self.map.text.get(span.clone()).unwrap_or("");
+        for quote in ["\"\"\"", "'''"] {
+            if let Some(rest) = raw.strip_prefix(quote) {
+                let skip = if rest.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(rest.starts_with('\n'))
+                };
+                let start = span.start + 3 + skip;
+                let exact = self.map.text.get(start..start + value.len()) == Some(value);
+                return (start, exact);
+            }
+        }
+        let start = span.start + 1;
+        let exact = self.map.text.get(start..start + value.len()) == Some(value);
+        (start, exact)
+    }
+
+    fn expression(&mut self, s: &Spanned<String>) -> Option<SourceExpr> {
+        let span = s.span();
+        let text = s.get_ref();
+        let (start, exact) = self.string_content_start(&span, text);
+        match expr::parse(text) {
+            Ok(e) => Some(SourceExpr {
+                expr: e,
+                text: text.clone(),
+                location: self.location(start),
+            }),
+            Err(e) => {
+                let inner = e.span.clone();
+                let (lo, hi) = if exact {
+                    (start + inner.start, start + inner.end)
+                } else {
+                    (span.start, span.end)
+                };
+                self.err(
+                    lo..hi,
+                    SpecErrorKind::Parse,
+                    e.message.clone(),
+                    e.help.clone(),
+                );
+                None
+            }
+        }
+    }
+
+    fn file(&mut self, raw: RawFile) -> Option<DerivationFile> {
+        let parameters = self.parameters(&raw.parameters);
+        let variables = self.variables(&raw.variables);
+        let definitions = self.definitions(&raw.definitions);
+        let seed = raw.seed.as_ref().and_then(|s| {
+            if *s.get_ref() < 0 {
+                self.invalid(s.span(), "seed must be a non-negative integer".into(), None);
+                None
+            } else {
+                u64::try_from(*s.get_ref()).ok()
+            }
+        });
+        let mut defaults = self.point_ranges(&raw.points);
+        defaults.count = 5;
+        if let Some(c) = &raw.count {
+            match usize::try_from(*c.get_ref()) {
+                Ok(n) if n >= 1 => defaults.count = n,
+                _ => self.invalid(c.span(), "count must be a positive integer".into(), None),
+            }
+        }
+        let mut checks = Vec::new();
+        for raw_check in &raw.checks {
+            if let Some(c) = self.check(raw_check, &defaults) {
+                checks.push(c);
+            }
+        }
+        let known = Symbols {
+            parameters: &parameters,
+            variables: &variables,
+            definitions: &definitions,
+        };
+        for def in &definitions {
+            self.scope(&def.body, &known, &def.params);
+        }
+        for check in &checks {
+            for e in check_expressions(&check.kind) {
+                self.scope(e, &known, &[]);
+            }
+        }
+        if raw.checks.is_empty() {
+            self.invalid(
+                0..0,
+                "the file has no checks".into(),
+                Some("add a [[check]] table with name, claim and kind"),
+            );
+        }
+        Some(DerivationFile {
+            path: self.map.path.to_string(),
+            title: raw.title.into_inner(),
+            source: raw.source.map(Spanned::into_inner),
+            seed,
+            parameters,
+            variables,
+            definitions,
+            checks,
+        })
+    }
+
+    fn parameters(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<toml::Value>>,
+    ) -> BTreeMap<String, ParamValue> {
+        let mut out = BTreeMap::new();
+        for (name, value) in raw {
+            let span = value.span();
+            let parsed = match value.get_ref() {
+                toml::Value::Float(x) => Some(ParamValue::Number(*x)),
+                #[allow(clippy::cast_precision_loss)]
+                toml::Value::Integer(i) => Some(ParamValue::Number(*i as f64)),
+                toml::Value::Array(items) => {
+                    let mut xs = Vec::new();
+                    for item in items {
+                        match item {
+                            toml::Value::Float(x) => xs.push(*x),
+                            #[allow(clippy::cast_precision_loss)]
+                            toml::Value::Integer(i) => xs.push(*i as f64),
+                            _ => {
+                                self.invalid(
+                                    span.clone(),
+                                    format!("list parameter `{name}` must hold numbers only"),
+                                    None,
+                                );
+                                break;
+                            }
+                        }
+                    }
+                    Some(ParamValue::List(xs))
+                }
+                toml::Value::String(s) => {
+                    let spanned = Spanned::new(span.clone(), s.clone());
+                    self.expression(&spanned)
+                        .and_then(|e| match expr::eval_constant(&e.expr, &out) {
+                            Ok(v) => Some(ParamValue::Number(v)),
+                            Err(msg) => {
+                                self.invalid(
+                                    span.clone(),
+                                    format!("parameter `{name}` is not a constant: {msg}"),
+                                    Some("a parameter may use numbers, pi and earlier parameters"),
+                                );
+                                None
+                            }
+                        })
+                }
+                _ => {
+                    self.invalid(
+                        span.clone(),
+                        format!("parameter `{name}` must be a number, a list of numbers or a constant expression"),
+                        None,
+                    );
+                    None
+                }
+            };
+            if let Some(p) = parsed {
+                out.insert(name.clone(), p);
+            }
+        }
+        out
+    }
+
+    fn variables(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, VarDomain> {
+        let mut out = BTreeMap::new();
+        for (name, value) in raw {
+            match parse_domain(value.get_ref()) {
+                Ok(d) => {
+                    out.insert(name.clone(), d);
+                }
+                Err(msg) => self.invalid(
+                    value.span(),
+                    format!("variable `{name}`: {msg}"),
+                    Some("write a domain as \"-inf..inf\", \"0..1\", or \"integer 0..2\""),
+                ),
+            }
+        }
+        out
+    }
+
+    fn definitions(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> Vec<DefinitionSpec> {
+        let mut defs = Vec::new();
+        for (signature, body) in raw {
+            let key_span = self.key_span(signature, body.span().start);
+            let Some((name, params)) = parse_signature(signature) else {
+                self.invalid(
+                    key_span,
+                    format!("`{signature}` is not a definition head"),
+                    Some("write the key as \"F(beta, y)\": a name and its parameters"),
+                );
+                continue;
+            };
+            if let Some(body) = self.expression(body) {
+                defs.push(DefinitionSpec { name, params, body });
+            }
+        }
+        defs
+    }
+
+    /// The span of a quoted key on the line of its value, for diagnostics about the key.
+    fn key_span(&self, key: &str, value_start: usize) -> Range<usize> {
+        let line_start = self.map.text[..value_start.min(self.map.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = &self.map.text[line_start..value_start.min(self.map.text.len())];
+        match line.find(key) {
+            Some(i) => line_start + i..line_start + i + key.len(),
+            None => line_start..line_start + 1,
+        }
+    }
+
+    fn point_ranges(&mut self, raw: &BTreeMap<String, Spanned<toml::Value>>) -> PointSpec {
+        let mut spec = PointSpec::default();
+        for (name, value) in raw {
+            let span = value.span();
+            let range = match value.get_ref() {
+                toml::Value::Float(x) => Ok(PointRange::Fixed(*x)),
+                #[allow(clippy::cast_precision_loss)]
+                toml::Value::Integer(i) => Ok(PointRange::Fixed(*i as f64)),
+                toml::Value::String(s) => parse_point_range(s),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::Float(x) => Ok(*x),
+                        #[allow(clippy::cast_precision_loss)]
+                        toml::Value::Integer(i) => Ok(*i as f64),
+                        _ => Err("a list of test values must hold numbers".to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(PointRange::Values),
+                _ => Err("expected a range string, a number or a list of numbers".into()),
+            };
+            match range {
+                Ok(r) => {
+                    spec.ranges.insert(name.clone(), r);
+                }
+                Err(msg) => self.invalid(
+                    span,
+                    format!("test points for `{name}`: {msg}"),
+                    Some("write \"0.5..5\", \"0.1..100 log\", \"integer 0..3\", a number, or a list"),
+                ),
+            }
+        }
+        spec
+    }
+
+    fn check(&mut self, raw: &Spanned<RawCheck>, defaults: &PointSpec) -> Option<CheckSpec> {
+        let span = raw.span();
+        let c = raw.get_ref();
+        let location = self.location(span.start);
+        let name = match &c.name {
+            Some(n) => n.get_ref().clone(),
+            None => {
+                self.invalid(span.clone(), "a check needs a `name`".into(), None);
+                return None;
+            }
+        };
+        let claim = match &c.claim {
+            Some(cl) if is_known_claim(cl.get_ref()) => cl.get_ref().clone(),
+            Some(cl) => {
+                self.err(
+                    cl.span(),
+                    SpecErrorKind::UnknownClaim(cl.get_ref().clone()),
+                    format!("unknown claim id `{}`", cl.get_ref()),
+                    Some("claim ids are C1 to C13, as listed in docs/derivations.md".into()),
+                );
+                return None;
+            }
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("check `{name}` needs a `claim` (an id such as \"C5\")"),
+                    None,
+                );
+                return None;
+            }
+        };
+        let Some(kind_name) = &c.kind else {
+            self.invalid(
+                span.clone(),
+                format!("check `{name}` needs a `kind`"),
+                Some("kinds: equal, bound, limit, monotone, convex, gradient, chain"),
+            );
+            return None;
+        };
+        let kind = self.kind(kind_name, c, &span)?;
+        let mut points = defaults.clone();
+        if let Some(own) = &c.points {
+            let own = self.point_ranges(own);
+            points.ranges.extend(own.ranges);
+        }
+        if let Some(n) = &c.count {
+            match usize::try_from(*n.get_ref()) {
+                Ok(k) if k >= 1 => points.count = k,
+                _ => self.invalid(n.span(), "count must be a positive integer".into(), None),
+            }
+        }
+        if let Some(at) = &c.at {
+            points.listed = at
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .map(|(k, v)| (k.clone(), *v.get_ref()))
+                        .collect()
+                })
+                .collect();
+        }
+        Some(CheckSpec {
+            name,
+            claim,
+            kind,
+            points,
+            location,
+        })
+    }
+
+    fn required(
+        &mut self,
+        field: &Option<Spanned<String>>,
+        key: &str,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<SourceExpr> {
+        match field {
+            Some(s) => self.expression(s),
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("a `{kind}` check needs `{key}`"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn variable_name(
+        &mut self,
+        field: &Option<Spanned<String>>,
+        key: &str,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<String> {
+        match field {
+            Some(s) if is_identifier(s.get_ref()) => Some(s.get_ref().clone()),
+            Some(s) => {
+                self.invalid(s.span(), format!("`{key}` must be a variable name"), None);
+                None
+            }
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("a `{kind}` check needs `{key}`"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn range_field(
+        &mut self,
+        field: &Option<Spanned<String>>,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<(f64, f64)> {
+        let Some(r) = field else {
+            self.invalid(
+                span.clone(),
+                format!("a `{kind}` check needs `range` (\"lo..hi\")"),
+                None,
+            );
+            return None;
+        };
+        match parse_domain(r.get_ref()) {
+            Ok(VarDomain::Continuous { lo, hi }) if lo.is_finite() && hi.is_finite() => {
+                Some((lo, hi))
+            }
+            _ => {
+                self.invalid(
+                    r.span(),
+                    "range must be a finite interval \"lo..hi\" with lo < hi".into(),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports fields present in `c` that the kind does not use.
+    fn reject_foreign(&mut self, c: &RawCheck, kind: &str, allowed: &[&str]) {
+        let present: [(&str, Option<Range<usize>>); 17] = [
+            ("lhs", c.lhs.as_ref().map(Spanned::span)),
+            ("rhs", c.rhs.as_ref().map(Spanned::span)),
+            ("relation", c.relation.as_ref().map(Spanned::span)),
+            ("tolerance", c.tolerance.as_ref().map(Spanned::span)),
+            ("expr", c.expr.as_ref().map(Spanned::span)),
+            ("var", c.var.as_ref().map(Spanned::span)),
+            ("to", c.to.as_ref().map(Spanned::span)),
+            ("target", c.target.as_ref().map(Spanned::span)),
+            ("rate", c.rate.as_ref().map(Spanned::span)),
+            ("ladder", c.ladder.as_ref().map(Spanned::span)),
+            ("range", c.range.as_ref().map(Spanned::span)),
+            ("direction", c.direction.as_ref().map(Spanned::span)),
+            ("sense", c.sense.as_ref().map(Spanned::span)),
+            ("loss", c.loss.as_ref().map(Spanned::span)),
+            ("wrt", c.wrt.as_ref().map(Spanned::span)),
+            ("exact", c.exact.as_ref().map(Spanned::span)),
+            ("steps", c.steps.as_ref().map(Spanned::span)),
+        ];
+        for (key, span) in present {
+            if let Some(span) = span {
+                if !allowed.contains(&key) {
+                    self.invalid(
+                        span,
+                        format!("`{key}` does not apply to a `{kind}` check"),
+                        Some("docs/derivations.md lists the fields of each kind"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn kind(
+        &mut self,
+        kind_name: &Spanned<String>,
+        c: &RawCheck,
+        span: &Range<usize>,
+    ) -> Option<CheckKind> {
+        let kind = kind_name.get_ref().as_str();
+        let tolerance = c.tolerance.as_ref().map(|t| *t.get_ref());
+        if let Some(t) = &c.tolerance {
+            if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) {
+                self.invalid(t.span(), "tolerance must be a non-negative number".into(), None);
+            }
+        }
+        match kind {
+            "equal" => {
+                self.reject_foreign(c, kind, &["lhs", "rhs", "tolerance"]);
+                let lhs = self.required(&c.lhs, "lhs", kind, span);
+                let rhs = self.required(&c.rhs, "rhs", kind, span);
+                Some(CheckKind::Equal {
+                    lhs: lhs?,
+                    rhs: rhs?,
+                    tolerance,
+                })
+            }
+            "bound" => {
+                self.reject_foreign(c, kind, &["lhs", "rhs", "relation", "tolerance"]);
+                let lhs = self.required(&c.lhs, "lhs", kind, span);
+                let rhs = self.required(&c.rhs, "rhs", kind, span);
+                let relation = match &c.relation {
+                    Some(r) => match Relation::parse(r.get_ref()) {
+                        Some(rel @ (Relation::LessEq | Relation::GreaterEq)) => Some(rel),
+                        _ => {
+                            self.invalid(
+                                r.span(),
+                                format!("a bound's relation must be <= or >=, not `{}`", r.get_ref()),
+                                None,
+                            );
+                            None
+                        }
+                    },
+                    None => {
+                        self.invalid(span.clone(), "a `bound` check needs `relation` (\"<=\" or \">=\")".into(), None);
+                        None
+                    }
+                };
+                Some(CheckKind::Bound {
+                    lhs: lhs?,
+                    relation: relation?,
+                    rhs: rhs?,
+                    tolerance,
+                })
+            }
+            "limit" => {
+                self.reject_foreign(
+                    c,
+                    kind,
+                    &["expr", "var", "to", "target", "rate", "ladder", "tolerance"],
+                );
+                let e = self.required(&c.expr, "expr", kind, span);
+                let var = self.variable_name(&c.var, "var", kind, span);
+                let target = self.required(&c.target, "target", kind, span);
+                let rate = c.rate.as_ref().map(|r| self.expression(r));
+                let to = match &c.to {
+                    Some(t) => self.limit_point(t),
+                    None => {
+                        self.invalid(span.clone(), "a `limit` check needs `to` (\"inf\", \"-inf\" or a number)".into(), None);
+                        None
+                    }
+                };
+                let ladder = match &c.ladder {
+                    Some(l) if l.get_ref().len() >= 3 && l.get_ref().iter().all(|x| x.is_finite()) => {
+                        Some(l.get_ref().clone())
+                    }
+                    Some(l) => {
+                        self.invalid(l.span(), "a ladder needs at least 3 finite values".into(), None);
+                        None
+                    }
+                    None => {
+                        self.invalid(span.clone(), "a `limit` check needs `ladder`, the values of the variable approaching the limit".into(), None);
+                        None
+                    }
+                };
+                let rate = match rate {
+                    Some(None) => return None,
+                    Some(Some(r)) => Some(r),
+                    None => None,
+                };
+                Some(CheckKind::Limit {
+                    expr: e?,
+                    var: var?,
+                    to: to?,
+                    target: target?,
+                    rate,
+                    ladder: ladder?,
+                    tolerance,
+                })
+            }
+            "monotone" => {
+                self.reject_foreign(c, kind, &["expr", "var", "range", "direction"]);
+                let e = self.required(&c.expr, "expr", kind, span);
+                let var = self.variable_name(&c.var, "var", kind, span);
+                let range = self.range_field(&c.range, kind, span);
+                let direction = match &c.direction {
+                    Some(d) => match d.get_ref().as_str() {
+                        "increasing" => Some(Direction::Increasing),
+                        "non-decreasing" => Some(Direction::NonDecreasing),
+                        "decreasing" => Some(Direction::Decreasing),
+                        "non-increasing" => Some(Direction::NonIncreasing),
+                        other => {
+                            self.invalid(d.span(), format!("unknown direction `{other}`"), Some("use increasing, non-decreasing, decreasing or non-increasing"));
+                            None
+                        }
+                    },
+                    None => {
+                        self.invalid(span.clone(), "a `monotone` check needs `direction`".into(), None);
+                        None
+                    }
+                };
+                Some(CheckKind::Monotone {
+                    expr: e?,
+                    var: var?,
+                    range: range?,
+                    direction: direction?,
+                })
+            }
+            "convex" => {
+                self.reject_foreign(c, kind, &["expr", "var", "range", "sense"]);
+                let e = self.required(&c.expr, "expr", kind, span);
+                let var = self.variable_name(&c.var, "var", kind, span);
+                let range = self.range_field(&c.range, kind, span);
+                let concave = match &c.sense {
+                    None => Some(false),
+                    Some(s) => match s.get_ref().as_str() {
+                        "convex" => Some(false),
+                        "concave" => Some(true),
+                        other => {
+                            self.invalid(s.span(), format!("unknown sense `{other}`"), Some("use convex or concave"));
+                            None
+                        }
+                    },
+                };
+                Some(CheckKind::Convex {
+                    expr: e?,
+                    var: var?,
+                    range: range?,
+                    concave: concave?,
+                })
+            }
+            "gradient" => {
+                self.reject_foreign(c, kind, &["loss", "wrt", "exact"]);
+                let loss = self.required(&c.loss, "loss", kind, span);
+                let wrt = self.variable_name(&c.wrt, "wrt", kind, span);
+                let exact = self.required(&c.exact, "exact", kind, span);
+                Some(CheckKind::Gradient {
+                    loss: loss?,
+                    wrt: wrt?,
+                    exact: exact?,
+                })
+            }
+            "chain" => {
+                self.reject_foreign(c, kind, &["steps", "tolerance"]);
+                let Some(steps) = &c.steps else {
+                    self.invalid(span.clone(), "a `chain` check needs `steps`".into(), None);
+                    return None;
+                };
+                if steps.get_ref().len() < 2 {
+                    self.invalid(steps.span(), "a chain needs at least two steps".into(), None);
+                    return None;
+                }
+                let mut lines = Vec::new();
+                let mut ok = true;
+                for step in steps.get_ref() {
+                    match self.chain_line(step) {
+                        Some(l) => lines.push(l),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(CheckKind::Chain { lines })
+            }
+            other => {
+                let help = closest(other, &["equal", "bound", "limit", "monotone", "convex", "gradient", "chain"])
+                    .map(|k| format!("did you mean `{k}`?"));
+                self.err(
+                    kind_name.span(),
+                    SpecErrorKind::Invalid,
+                    format!("unknown check kind `{other}`"),
+                    help.or_else(|| Some("kinds: equal, bound, limit, monotone, convex, gradient, chain".into())),
+                );
+                None
+            }
+        }
+    }
+
+    fn chain_line(&mut self, step: &Spanned<RawStep>) -> Option<ChainLine> {
+        let s = step.get_ref();
+        let Some(e) = &s.expr else {
+            self.invalid(step.span(), "a chain step needs `expr`".into(), None);
+            return None;
+        };
+        let expr = self.expression(e)?;
+        let relation = match &s.relation {
+            None => Relation::Equal,
+            Some(r) => match Relation::parse(r.get_ref()) {
+                Some(rel) => rel,
+                None => {
+                    self.invalid(r.span(), format!("unknown relation `{}`", r.get_ref()), Some("use =, ≈ (~), → (->), ≤ (<=) or ≥ (>=)"));
+                    return None;
+                }
+            },
+        };
+        let limit = if relation == Relation::Limit {
+            let var = match &s.var {
+                Some(v) if is_identifier(v.get_ref()) => v.get_ref().clone(),
+                _ => {
+                    self.invalid(step.span(), "a → step needs `var`, the variable that moves".into(), None);
+                    return None;
+                }
+            };
+            let to = match &s.to {
+                Some(t) => self.limit_point(t)?,
+                None => LimitPoint::PosInf,
+            };
+            Some((var, to))
+        } else {
+            None
+        };
+        Some(ChainLine {
+            expr,
+            relation,
+            note: s.note.as_ref().map(|n| n.get_ref().clone()),
+            limit,
+        })
+    }
+
+    fn limit_point(&mut self, t: &Spanned<toml::Value>) -> Option<LimitPoint> {
+        match t.get_ref() {
+            toml::Value::Float(x) if x.is_finite() => Some(LimitPoint::Value(*x)),
+            #[allow(clippy::cast_precision_loss)]
+            toml::Value::Integer(i) => Some(LimitPoint::Value(*i as f64)),
+            toml::Value::String(s) => match s.trim() {
+                "inf" | "+inf" | "∞" => Some(LimitPoint::PosInf),
+                "-inf" | "-∞" => Some(LimitPoint::NegInf),
+                other => match other.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Some(LimitPoint::Value(x)),
+                    _ => {
+                        self.invalid(t.span(), format!("`to` must be \"inf\", \"-inf\" or a number, not `{other}`"), None);
+                        None
+                    }
+                },
+            },
+            _ => {
+                self.invalid(t.span(), "`to` must be \"inf\", \"-inf\" or a number".into(), None);
+                None
+            }
+        }
+    }
+
+    /// Reports every free symbol of `e` that is neither a parameter, a declared variable, a
+    /// definition, a test-point variable, nor one of `locals`.
+    fn scope(&mut self, e: &SourceExpr, known: &Symbols<'_>, locals: &[String]) {
+        for (name, span, is_call) in expr::free_symbols(&e.expr) {
+            let defined = if is_call {
+                known.definitions.iter().any(|d| d.name == name)
+            } else {
+                locals.contains(&name) || known.parameters.contains_key(&name)
+            };
+            if defined || !is_call {
+                // Free variables are test-point variables; a check decides whether each has a
+                // value (from points, or from the declared domains of bound operators).
+                continue;
+            }
+            let help = closest(
+                &name,
+                &known
+                    .definitions
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .map(|n| format!("did you mean `{n}`?"))
+            .or_else(|| Some("define it under [definitions], e.g. \"F(beta, y)\" = \"...\"".into()));
+            let start = e.location_offset(self.map) + span.start;
+            self.err(
+                start..start + (span.end - span.start),
+                SpecErrorKind::UndefinedSymbol(name.clone()),
+                format!("undefined function `{name}`"),
+                help,
+            );
+        }
+    }
+}
+
+struct Symbols<'a> {
+    parameters: &'a BTreeMap<String, ParamValue>,
+    #[allow(dead_code)]
+    variables: &'a BTreeMap<String, VarDomain>,
+    definitions: &'a [DefinitionSpec],
+}
+
+impl SourceExpr {
+    fn location_offset(&self, map: &SourceMap<'_>) -> usize {
+        // Recompute the byte offset of the expression's start from its line and column.
+        let mut offset = 0;
+        for (i, line) in map.text.split_inclusive('\n').enumerate() {
+            if i + 1 == self.location.line {
+                let col_bytes: usize = line
+                    .chars()
+                    .take(self.location.column - 1)
+                    .map(char::len_utf8)
+                    .sum();
+                return offset + col_bytes;
+            }
+            offset += line.len();
+        }
+        offset
+    }
+}
+
+/// The expressions of a check, for scope checking.
+pub(crate) fn check_expressions(kind: &CheckKind) -> Vec<&SourceExpr> {
+    match kind {
+        CheckKind::Equal { lhs, rhs, .. } | CheckKind::Bound { lhs, rhs, .. } => vec![lhs, rhs],
+        CheckKind::Limit {
+            expr, target, rate, ..
+        } => {
+            let mut v = vec![expr, target];
+            v.extend(rate.iter());
+            v
+        }
+        CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => vec![expr],
+        CheckKind::Gradient { loss, exact, .. } => vec![loss, exact],
+        CheckKind::Chain { lines } => lines.iter().map(|l| &l.expr).collect(),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && s.trim_end_matches('\'')
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Parses `F(beta, y)` into its name and parameters.
+fn parse_signature(s: &str) -> Option<(String, Vec<String>)> {
+    let s = s.trim();
+    let open = s.find('(')?;
+    let close = s.rfind(')')?;
+    if close != s.len() - 1 || close < open {
+        return None;
+    }
+    let name = s[..open].trim();
+    if !is_identifier(name) {
+        return None;
+    }
+    let inner = s[open + 1..close].trim();
+    let params: Vec<String> = if inner.is_empty() {
+        Vec::new()
+    } else {
+        inner.split(',').map(|p| p.trim().to_string()).collect()
+    };
+    if params.iter().any(|p| !is_identifier(p)) {
+        return None;
+    }
+    Some((name.to_string(), params))
+}
+
+fn parse_bound(s: &str) -> Result<f64, String> {
+    match s.trim() {
+        "inf" | "+inf" | "∞" => Ok(f64::INFINITY),
+        "-inf" | "-∞" => Ok(f64::NEG_INFINITY),
+        t => t
+            .parse::<f64>()
+            .map_err(|_| format!("`{t}` is not a number")),
+    }
+}
+
+fn split_range(s: &str) -> Result<(f64, f64), String> {
+    let Some((lo, hi)) = s.split_once("..") else {
+        return Err(format!("`{s}` is not a range lo..hi"));
+    };
+    let (lo, hi) = (parse_bound(lo)?, parse_bound(hi)?);
+    if lo.is_nan() || hi.is_nan() || lo >= hi {
+        return Err(format!("the range {s} is empty: lo must be below hi"));
+    }
+    Ok((lo, hi))
+}
+
+/// Parses a variable domain: `"-inf..inf"`, `"0..1"`, `"integer 0..2"`.
+pub(crate) fn parse_domain(s: &str) -> Result<VarDomain, String> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix("integer") {
+        let (lo, hi) = split_integer_range(rest)?;
+        return Ok(VarDomain::Integer { lo, hi });
+    }
+    let s = s.strip_prefix("real").unwrap_or(s);
+    let (lo, hi) = split_range(s)?;
+    Ok(VarDomain::Continuous { lo, hi })
+}
+
+fn split_integer_range(s: &str) -> Result<(i64, i64), String> {
+    let Some((lo, hi)) = s.trim().split_once("..") else {
+        return Err(format!("`{}` is not an integer range lo..hi", s.trim()));
+    };
+    let lo: i64 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not an integer", lo.trim()))?;
+    let hi: i64 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not an integer", hi.trim()))?;
+    if lo > hi {
+        return Err("an integer range needs lo <= hi".into());
+    }
+    if hi - lo > 1_000_000 {
+        return Err("an integer range may hold at most a million values".into());
+    }
+    Ok((lo, hi))
+}
+
+fn parse_point_range(s: &str) -> Result<PointRange, String> {
+    let t = s.trim();
+    if let Some(rest) = t.strip_prefix("integer") {
+        let (lo, hi) = split_integer_range(rest)?;
+        return Ok(PointRange::Integer(lo, hi));
+    }
+    if let Some(rest) = t.strip_suffix("log") {
+        let (lo, hi) = split_range(rest)?;
+        if lo <= 0.0 || !hi.is_finite() {
+            return Err("a log range needs 0 < lo < hi < inf".into());
+        }
+        return Ok(PointRange::LogUniform(lo, hi));
+    }
+    let (lo, hi) = split_range(t)?;
+    if !lo.is_finite() || !hi.is_finite() {
+        return Err("test points need a finite range".into());
+    }
+    Ok(PointRange::Uniform(lo, hi))
+}
+
+/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d > 0)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,981 @@
+//! The numeric engine: evaluates expressions with bound operators (∫, Σ, min, argmin, ∂, expect)
+//! to a value with a propagated error bound, using the quadrature and the minimiser.
+//!
+//! The engine sits between the expression language and the numeric modules. It never parses and
+//! never prints: callers hand it inlined expressions and points, and it returns [`Value`]s.
+//!
+//! How a bound operator is evaluated:
+//! - `int[z](body)`: the integrand is factored as `exp(-U)·g`; `log ∫ exp(-U)` comes from
+//!   [`quad::log_partition`] and `∫ g exp(-U)` from [`quad::expectations`]. Subexpressions that
+//!   do not depend on the integration variables are evaluated once, and a closed integrand is
+//!   compiled to a batched [`Program`]. `log(int[z](exp(-U)))` is returned as `log Z` directly,
+//!   so free energies never overflow.
+//! - `sum[k](body)`: summed term by term.
+//! - `min/argmin/max[z](body)`: [`quad::minimize`].
+//! - `diff[w](body)`: the symbolic derivative (under the integral sign), then evaluated.
+//! - `expect[y ~ density](body)`: a Gibbs expectation by quadrature.
+//!
+//! Errors are propagated to first order: after a top-level evaluation, each bound-operator value
+//! is perturbed by its error bound and the change of the result is added up.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use crate::check::spec::{DerivationFile, ParamValue, VarDomain};
+use crate::expr::{
+    self, BinOp, Binding, Bindings, BoundEvaluator, Builtin, Context, EvalError, Expr, ExprKind,
+    Extremum, Program, Span,
+};
+use crate::quad::{self, Energy, QuadOptions};
+
+/// Values of free variables at one test point.
+pub type Point = BTreeMap<String, f64>;
+
+/// A number with an error bound and whether every numeric step behind it converged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// The value.
+    pub value: f64,
+    /// A bound on `|value - exact|` (first-order propagation of the numeric steps' bounds).
+    pub error: f64,
+    /// Whether every quadrature and minimisation behind it reached its tolerance.
+    pub converged: bool,
+}
+
+impl Value {
+    /// An exact number.
+    pub fn exact(value: f64) -> Value {
+        Value {
+            value,
+            error: 0.0,
+            converged: true,
+        }
+    }
+}
+
+/// What can go wrong while evaluating.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// An expression error (unknown variable, no real value, …).
+    #[error("{0}")]
+    Expr(String),
+    /// The quadrature or minimiser refused (a divergent integral, NaN energy, …).
+    #[error("{0}")]
+    Numeric(String),
+    /// A construct the engine cannot evaluate here.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<EvalError> for EngineError {
+    fn from(e: EvalError) -> Self {
+        EngineError::Expr(e.message)
+    }
+}
+
+/// Options of the engine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Options handed to every quadrature and minimisation.
+    pub quad: QuadOptions,
+}
+
+/// Evaluates expressions of one derivation file (its definitions, parameters and domains).
+pub struct Engine {
+    ctx: Context,
+    params: Bindings,
+    domains: BTreeMap<String, VarDomain>,
+    opts: EngineOptions,
+}
+
+impl Engine {
+    /// An engine for the definitions, parameters and variable domains of a file.
+    ///
+    /// # Errors
+    /// A definition that calls an unknown function, calls itself, or has the wrong arity.
+    pub fn from_file(file: &DerivationFile) -> Result<Engine, EngineError> {
+        let mut ctx = Context::new();
+        let mut params = Bindings::new();
+        for (name, v) in &file.parameters {
+            match v {
+                ParamValue::Number(x) => {
+                    ctx.set_number(name, *x);
+                    params.set_number(name, *x);
+                }
+                ParamValue::List(xs) => {
+                    ctx.set_list(name, xs.clone());
+                    params.set_list(name, xs.clone());
+                }
+            }
+        }
+        let defs: Vec<expr::Definition> = file
+            .definitions
+            .iter()
+            .map(|d| expr::Definition {
+                name: d.name.clone(),
+                params: d.params.clone(),
+                body: d.body.expr.clone(),
+                span: Span::default(),
+            })
+            .collect();
+        ctx.add_definitions(defs)
+            .map_err(|e| EngineError::Expr(e.message))?;
+        Ok(Engine {
+            ctx,
+            params,
+            domains: file.variables.clone(),
+            opts: EngineOptions::default(),
+        })
+    }
+
+    /// Inlines user definitions, giving an expression of builtins and bound operators.
+    ///
+    /// # Errors
+    /// An undefined function or a wrong number of arguments.
+    pub fn prepare(&self, e: &Expr) -> Result<Expr, EngineError> {
+        self.ctx
+            .inline(e)
+            .map_err(|d| EngineError::Expr(d.message))
+    }
+
+    /// Free variables of a prepared expression that are not parameters.
+    pub fn free_variables(&self, e: &Expr) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        collect_free(e, &mut Vec::new(), &mut out);
+        out.retain(|v| !self.params.contains(v));
+        out
+    }
+
+    /// The symbolic derivative of a prepared expression.
+    ///
+    /// # Errors
+    /// A construct without a symbolic derivative (a limit, a Monte-Carlo average).
+    pub fn derivative(&self, e: &Expr, var: &str) -> Result<Expr, EngineError> {
+        expr::derivative(e, var, &self.ctx)
+            .map(|d| expr::simplify(&d))
+            .map_err(|d| EngineError::Expr(d.message))
+    }
+
+    /// Evaluates a prepared expression at a point, with its error bound.
+    ///
+    /// # Errors
+    /// An expression without a real value, a divergent integral, an unsupported construct.
+    pub fn eval(&self, e: &Expr, point: &Point) -> Result<Value, EngineError> {
+        let mut b = self.params.clone();
+        for (k, v) in point {
+            b.set_number(k, *v);
+        }
+        self.eval_bindings(e, &b)
+    }
+
+    fn eval_bindings(&self, e: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let hook = Hook {
+            engine: self,
+            cache: RefCell::new(HashMap::new()),
+            order: RefCell::new(Vec::new()),
+            perturb: RefCell::new(None),
+        };
+        let mut h = &hook;
+        let v0 = expr::eval_with(e, b, &mut h)?;
+        if !v0.is_finite() {
+            return Err(EngineError::Expr(format!(
+                "the value is not a real number ({v0})"
+            )));
+        }
+        let order = hook.order.borrow().clone();
+        let mut error = 4.0 * f64::EPSILON * v0.abs();
+        let mut converged = true;
+        for key in order {
+            let (val, err, conv) = hook.cache.borrow()[&key];
+            converged &= conv;
+            if err > 0.0 {
+                *hook.perturb.borrow_mut() = Some((key, val + err));
+                let vp = expr::eval_with(e, b, &mut h)?;
+                *hook.perturb.borrow_mut() = None;
+                let delta = (vp - v0).abs();
+                error += if delta.is_finite() { delta } else { f64::INFINITY };
+            }
+        }
+        Ok(Value {
+            value: v0,
+            error,
+            converged,
+        })
+    }
+
+    /// The domain of a bound variable: its own range, else the declared domain of its name (or of
+    /// its name without primes).
+    fn domain_of(&self, bind: &Binding, b: &Bindings) -> Result<VarDomain, EngineError> {
+        if let Some((lo, hi)) = &bind.range {
+            let lo = self.eval_bindings(lo, b)?.value;
+            let hi = self.eval_bindings(hi, b)?.value;
+            if let Some(VarDomain::Integer { .. }) = self.declared(&bind.var) {
+                #[allow(clippy::cast_possible_truncation)]
+                return Ok(VarDomain::Integer {
+                    lo: lo.round() as i64,
+                    hi: hi.round() as i64,
+                });
+            }
+            return Ok(VarDomain::Continuous { lo, hi });
+        }
+        self.declared(&bind.var).ok_or_else(|| {
+            EngineError::Expr(format!(
+                "`{}` has no declared domain: give it limits ({} = lo..hi) or declare it under [variables]",
+                bind.var, bind.var
+            ))
+        })
+    }
+
+    fn declared(&self, var: &str) -> Option<VarDomain> {
+        self.domains
+            .get(var)
+            .or_else(|| self.domains.get(var.trim_end_matches('\'')))
+            .copied()
+    }
+
+    fn quad_domain(&self, binds: &[Binding], b: &Bindings) -> Result<quad::Domain, EngineError> {
+        let mut vars = Vec::new();
+        for bind in binds {
+            vars.push(match self.domain_of(bind, b)? {
+                VarDomain::Continuous { lo, hi } => quad::VarDomain::Continuous { lo, hi },
+                VarDomain::Integer { lo, hi } => quad::VarDomain::Integer { lo, hi },
+            });
+        }
+        quad::Domain::new(vars).map_err(|e| EngineError::Numeric(e.to_string()))
+    }
+
+    /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
+    fn bound(&self, node: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        match &node.kind {
+            ExprKind::Integral { bindings, body } => self.integral(bindings, body, b, None),
+            ExprKind::Expect {
+                bindings,
+                density,
+                body,
+            } => self.expectation(bindings, density, body, b),
+            ExprKind::Sum { bindings, body } => self.sum(bindings, body, b),
+            ExprKind::Extremum {
+                kind,
+                bindings,
+                body,
+            } => self.extremum(*kind, bindings, body, b),
+            ExprKind::Derivative { var, body, .. } => self.derivative_value(var, body, b),
+            ExprKind::Limit { .. } => Err(EngineError::Unsupported(
+                "a limit inside an expression cannot be evaluated: write it as a `limit` check".into(),
+            )),
+            ExprKind::MonteCarlo { .. } => Err(EngineError::Unsupported(
+                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)".into(),
+            )),
+            _ => Err(EngineError::Unsupported("not a bound operator".into())),
+        }
+    }
+
+    /// `d body / d var` at `b`. When `body` contains bound operators the derivative is computed
+    /// by two independent routes — symbolically under the integral sign, and by a
+    /// Richardson-extrapolated central difference of the whole body — and they must agree.
+    fn derivative_value(&self, var: &str, body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let d = self.derivative(body, var)?;
+        let sym = self.eval_bindings(&d, b)?;
+        if !contains_bound(body) {
+            return Ok(sym);
+        }
+        let fd = self.richardson_bindings(body, b, var)?;
+        let tol = 2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
+        if (sym.value - fd.value).abs() > tol {
+            return Err(EngineError::Numeric(format!(
+                "the derivative in `{var}` under the integral sign ({:.12e}) disagrees with finite differences of the whole expression ({:.12e}) by {:.3e} (tolerance {:.3e})",
+                sym.value,
+                fd.value,
+                sym.value - fd.value,
+                tol
+            )));
+        }
+        Ok(Value {
+            value: sym.value,
+            error: sym.error,
+            converged: sym.converged && fd.converged,
+        })
+    }
+
+    /// Richardson-extrapolated central difference of `e` in `var` at `p`, with an error estimate
+    /// from the last two extrapolations and the propagated evaluation error.
+    ///
+    /// # Errors
+    /// An evaluation error at a shifted point.
+    pub fn richardson(&self, e: &Expr, p: &Point, var: &str) -> Result<Value, EngineError> {
+        let mut b = self.params.clone();
+        for (k, v) in p {
+            b.set_number(k, *v);
+        }
+        self.richardson_bindings(e, &b, var)
+    }
+
+    fn richardson_bindings(&self, e: &Expr, b: &Bindings, var: &str) -> Result<Value, EngineError> {
+        const LEVELS: usize = 4;
+        const STEP: f64 = 1e-2;
+        let w = b.number(var).ok_or_else(|| {
+            EngineError::Expr(format!("`{var}` has no value to differentiate at"))
+        })?;
+        let mut h = STEP * w.abs().max(1.0);
+        let mut table: Vec<Vec<f64>> = Vec::new();
+        let mut eval_err: f64 = 0.0;
+        let mut converged = true;
+        for _ in 0..LEVELS {
+            let mut q = b.clone();
+            q.set_number(var, w + h);
+            let plus = self.eval_bindings(e, &q)?;
+            q.set_number(var, w - h);
+            let minus = self.eval_bindings(e, &q)?;
+            converged &= plus.converged && minus.converged;
+            eval_err = eval_err.max((plus.error + minus.error) / (2.0 * h));
+            let mut row = vec![(plus.value - minus.value) / (2.0 * h)];
+            if let Some(prev) = table.last() {
+                let mut factor = 4.0;
+                for k in 0..prev.len() {
+                    let next = row[k] + (row[k] - prev[k]) / (factor - 1.0);
+                    row.push(next);
+                    factor *= 4.0;
+                }
+            }
+            table.push(row);
+            h /= 2.0;
+        }
+        let last = table.last().and_then(|r| r.last().copied()).unwrap_or(0.0);
+        let prev = table
+            .get(table.len().saturating_sub(2))
+            .and_then(|r| r.last().copied())
+            .unwrap_or(last);
+        // The extrapolation amplifies evaluation errors by about the sum of its coefficients' sizes (< 3).
+        let error = (last - prev).abs() + 3.0 * eval_err + 8.0 * f64::EPSILON * last.abs();
+        Ok(Value {
+            value: last,
+            error,
+            converged,
+        })
+    }
+
+    fn sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let mut ranges = Vec::new();
+        for bind in binds {
+            match self.domain_of(bind, b)? {
+                VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
+                VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
+                    #[allow(clippy::cast_possible_truncation)]
+                    ranges.push((bind.var.clone(), lo.round() as i64, hi.round() as i64));
+                }
+                VarDomain::Continuous { .. } => {
+                    return Err(EngineError::Expr(format!(
+                        "a sum over `{}` needs a finite integer range",
+                        bind.var
+                    )));
+                }
+            }
+        }
+        let total: i128 = ranges.iter().map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0)).product();
+        if total > 10_000_000 {
+            return Err(EngineError::Expr(format!(
+                "a sum over {total} terms is too large to evaluate"
+            )));
+        }
+        let mut acc = Value::exact(0.0);
+        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+        if ranges.iter().any(|(_, lo, hi)| lo > hi) {
+            return Ok(acc);
+        }
+        loop {
+            let mut bb = b.clone();
+            for ((name, _, _), k) in ranges.iter().zip(&idx) {
+                #[allow(clippy::cast_precision_loss)]
+                bb.set_number(name, *k as f64);
+            }
+            let v = self.eval_bindings(body, &bb)?;
+            acc.value += v.value;
+            acc.error += v.error + f64::EPSILON * acc.value.abs();
+            acc.converged &= v.converged;
+            // advance the odometer
+            let mut i = ranges.len();
+            loop {
+                if i == 0 {
+                    return Ok(acc);
+                }
+                i -= 1;
+                if idx[i] < ranges[i].2 {
+                    idx[i] += 1;
+                    break;
+                }
+                idx[i] = ranges[i].1;
+            }
+        }
+    }
+
+    fn extremum(
+        &self,
+        kind: Extremum,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+    ) -> Result<Value, EngineError> {
+        let domain = self.quad_domain(binds, b)?;
+        let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
+        let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
+        let objective = self.energy(body, &names, b, sign)?;
+        let m = quad::minimize(objective.as_ref(), &domain, &self.opts.quad)
+            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        match kind {
+            Extremum::Min | Extremum::Max => Ok(Value {
+                value: sign * m.value,
+                error: m.value_error(),
+                converged: true,
+            }),
+            Extremum::Argmin => {
+                if names.len() != 1 {
+                    return Err(EngineError::Unsupported(
+                        "argmin over several variables is a vector; use one variable".into(),
+                    ));
+                }
+                Ok(Value {
+                    value: m.argmin[0],
+                    error: m.argmin_error(0),
+                    converged: true,
+                })
+            }
+        }
+    }
+
+    /// Builds an energy `sign · body` over the bound variables `names`, compiled when possible.
+    fn energy(
+        &self,
+        body: &Expr,
+        names: &[String],
+        b: &Bindings,
+        sign: f64,
+    ) -> Result<Box<dyn Energy + '_>, EngineError> {
+        let hoisted = self.hoist(body, names, b)?;
+        let (e, bb, _) = hoisted;
+        let e = if sign < 0.0 {
+            Expr::new(ExprKind::Neg(Box::new(e)), Span::default())
+        } else {
+            e
+        };
+        let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
+        if !contains_bound(&e) {
+            if let Ok(p) = Program::compile(&e, &inputs, &bb) {
+                return Ok(Box::new(ProgramEnergy { program: p }));
+            }
+        }
+        Ok(Box::new(TreeEnergy {
+            engine: self,
+            expr: e,
+            names: names.to_vec(),
+            bindings: bb,
+            worst_rel: Mutex::new(0.0),
+        }))
+    }
+
+    /// Replaces maximal subexpressions that contain a bound operator but not the variables
+    /// `names` by precomputed constants (named `__k0`, `__k1`, …). Returns the rewritten
+    /// expression, the bindings with the constants, and the constants' relative errors.
+    fn hoist(
+        &self,
+        body: &Expr,
+        names: &[String],
+        b: &Bindings,
+    ) -> Result<(Expr, Bindings, f64), EngineError> {
+        let mut bb = b.clone();
+        let mut rel = 0.0;
+        let mut counter = 0usize;
+        let e = self.hoist_rec(body, names, &mut bb, &mut rel, &mut counter)?;
+        Ok((e, bb, rel))
+    }
+
+    fn hoist_rec(
+        &self,
+        e: &Expr,
+        names: &[String],
+        bb: &mut Bindings,
+        rel: &mut f64,
+        counter: &mut usize,
+    ) -> Result<Expr, EngineError> {
+        if contains_bound(e) {
+            let mut free = BTreeSet::new();
+            collect_free(e, &mut Vec::new(), &mut free);
+            if names.iter().all(|n| !free.contains(n)) {
+                let v = self.eval_bindings(e, bb)?;
+                let name = format!("__k{}_{}", names.join("_"), *counter);
+                *counter += 1;
+                bb.set_number(&name, v.value);
+                if v.value != 0.0 {
+                    *rel += v.error / v.value.abs();
+                }
+                return Ok(Expr::var(&name, e.span));
+            }
+        }
+        let map = |x: &Expr, s: &Self, bb: &mut Bindings, rel: &mut f64, c: &mut usize| {
+            s.hoist_rec(x, names, bb, rel, c).map(Box::new)
+        };
+        Ok(match &e.kind {
+            ExprKind::Neg(a) => Expr::new(ExprKind::Neg(map(a, self, bb, rel, counter)?), e.span),
+            ExprKind::Binary { op, lhs, rhs } => Expr::new(
+                ExprKind::Binary {
+                    op: *op,
+                    lhs: map(lhs, self, bb, rel, counter)?,
+                    rhs: map(rhs, self, bb, rel, counter)?,
+                },
+                e.span,
+            ),
+            ExprKind::Call { func, args } => {
+                let mut out = Vec::new();
+                for a in args {
+                    out.push(self.hoist_rec(a, names, bb, rel, counter)?);
+                }
+                Expr::new(ExprKind::Call { func: *func, args: out }, e.span)
+            }
+            _ => e.clone(),
+        })
+    }
+
+    /// `∫ body d(bindings)`, or with `log_of = Some(())` the logarithm of it.
+    fn integral(
+        &self,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+        log_of: Option<()>,
+    ) -> Result<Value, EngineError> {
+        let domain = self.quad_domain(binds, b)?;
+        let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
+        let (u, g) = factor_exp(body);
+        let u = u.unwrap_or_else(|| neg_log_abs(body));
+        let g = if factor_exp(body).0.is_none() {
+            Some(sign_of(body))
+        } else {
+            g
+        };
+        let energy = self.energy(&u, &names, b, 1.0)?;
+        match g {
+            None => {
+                let lz = quad::log_partition(energy.as_ref(), &domain, 1.0, &self.opts.quad)
+                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                let converged = lz.is_converged();
+                if log_of.is_some() {
+                    Ok(Value {
+                        value: lz.log_z,
+                        error: lz.abs_error,
+                        converged,
+                    })
+                } else {
+                    let v = lz.log_z.exp();
+                    Ok(Value {
+                        value: v,
+                        error: v * lz.abs_error.exp_m1(),
+                        converged,
+                    })
+                }
+            }
+            Some(g) => {
+                let obs = self.observables(&[g], &names, b)?;
+                let ex = quad::expectations(
+                    energy.as_ref(),
+                    &domain,
+                    1.0,
+                    &|z: &[f64], out: &mut [f64]| obs.eval(z, out),
+                    1,
+                    &self.opts.quad,
+                )
+                .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                let z = ex.log_z.exp();
+                let mean = ex.means[0];
+                let value = z * mean;
+                let error = z * ex.mean_errors[0] + value.abs() * ex.log_z_error.exp_m1();
+                let _ = log_of;
+                Ok(Value {
+                    value,
+                    error,
+                    converged: ex.is_converged(),
+                })
+            }
+        }
+    }
+
+    fn expectation(
+        &self,
+        binds: &[Binding],
+        density: &Expr,
+        body: &Expr,
+        b: &Bindings,
+    ) -> Result<Value, EngineError> {
+        let domain = self.quad_domain(binds, b)?;
+        let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
+        let (u, g0) = factor_exp(density);
+        let u = u.unwrap_or_else(|| neg_log_abs(density));
+        let energy = self.energy(&u, &names, b, 1.0)?;
+        let mut obs_exprs = vec![body.clone()];
+        if let Some(g0) = &g0 {
+            obs_exprs = vec![mul(body.clone(), g0.clone()), g0.clone()];
+        }
+        let obs = self.observables(&obs_exprs, &names, b)?;
+        let n = obs_exprs.len();
+        let ex = quad::expectations(
+            energy.as_ref(),
+            &domain,
+            1.0,
+            &|z: &[f64], out: &mut [f64]| obs.eval(z, out),
+            n,
+            &self.opts.quad,
+        )
+        .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let converged = ex.is_converged();
+        if n == 1 {
+            Ok(Value {
+                value: ex.means[0],
+                error: ex.mean_errors[0],
+                converged,
+            })
+        } else {
+            let value = ex.means[0] / ex.means[1];
+            let error = (ex.mean_errors[0] + value.abs() * ex.mean_errors[1]) / ex.means[1].abs();
+            Ok(Value {
+                value,
+                error,
+                converged,
+            })
+        }
+    }
+
+    fn observables(
+        &self,
+        exprs: &[Expr],
+        names: &[String],
+        b: &Bindings,
+    ) -> Result<Observables<'_>, EngineError> {
+        let mut items = Vec::new();
+        for e in exprs {
+            let (h, bb, _) = self.hoist(e, names, b)?;
+            let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let compiled = if contains_bound(&h) {
+                None
+            } else {
+                Program::compile(&h, &inputs, &bb).ok()
+            };
+            items.push(match compiled {
+                Some(p) => Observable::Compiled(p),
+                None => Observable::Tree(h, bb),
+            });
+        }
+        Ok(Observables {
+            engine: self,
+            names: names.to_vec(),
+            items,
+        })
+    }
+}
+
+enum Observable {
+    Compiled(Program),
+    Tree(Expr, Bindings),
+}
+
+struct Observables<'a> {
+    engine: &'a Engine,
+    names: Vec<String>,
+    items: Vec<Observable>,
+}
+
+impl Observables<'_> {
+    fn eval(&self, z: &[f64], out: &mut [f64]) {
+        for (item, o) in self.items.iter().zip(out.iter_mut()) {
+            *o = match item {
+                Observable::Compiled(p) => p.eval(z),
+                Observable::Tree(e, bb) => {
+                    let mut bb = bb.clone();
+                    for (n, x) in self.names.iter().zip(z) {
+                        bb.set_number(n, *x);
+                    }
+                    self.engine.eval_bindings(e, &bb).map_or(f64::NAN, |v| v.value)
+                }
+            };
+        }
+    }
+}
+
+/// An energy from a compiled program.
+struct ProgramEnergy {
+    program: Program,
+}
+
+impl Energy for ProgramEnergy {
+    fn dim(&self) -> usize {
+        self.program.n_inputs()
+    }
+    fn eval(&self, z: &[f64]) -> f64 {
+        self.program.eval(z)
+    }
+}
+
+/// An energy evaluated through the engine (for integrands that contain inner integrals).
+struct TreeEnergy<'a> {
+    engine: &'a Engine,
+    expr: Expr,
+    names: Vec<String>,
+    bindings: Bindings,
+    worst_rel: Mutex<f64>,
+}
+
+impl Energy for TreeEnergy<'_> {
+    fn dim(&self) -> usize {
+        self.names.len()
+    }
+    fn eval(&self, z: &[f64]) -> f64 {
+        let mut bb = self.bindings.clone();
+        for (n, x) in self.names.iter().zip(z) {
+            bb.set_number(n, *x);
+        }
+        match self.engine.eval_bindings(&self.expr, &bb) {
+            Ok(v) => {
+                if let Ok(mut w) = self.worst_rel.lock() {
+                    *w = w.max(v.error);
+                }
+                v.value
+            }
+            Err(_) => f64::NAN,
+        }
+    }
+}
+
+/// The bound-operator hook: evaluates each bound node once per evaluation and remembers it, so
+/// errors can be propagated by perturbing one node at a time.
+struct Hook<'a> {
+    engine: &'a Engine,
+    cache: RefCell<HashMap<usize, (f64, f64, bool)>>,
+    order: RefCell<Vec<usize>>,
+    perturb: RefCell<Option<(usize, f64)>>,
+}
+
+impl BoundEvaluator for &Hook<'_> {
+    fn eval_bound(&mut self, node: &Expr, bindings: &Bindings) -> Result<f64, EvalError> {
+        let key = std::ptr::from_ref(node) as usize;
+        if let Some((k, v)) = *self.perturb.borrow() {
+            if k == key {
+                return Ok(v);
+            }
+        }
+        if let Some((v, _, _)) = self.cache.borrow().get(&key) {
+            return Ok(*v);
+        }
+        let v = self
+            .engine
+            .bound(node, bindings)
+            .map_err(|e| EvalError::new(expr::ErrorKind::Eval, node.span, e.to_string()))?;
+        self.cache
+            .borrow_mut()
+            .insert(key, (v.value, v.error, v.converged));
+        self.order.borrow_mut().push(key);
+        Ok(v.value)
+    }
+}
+
+/// Whether the expression contains a bound operator.
+pub(crate) fn contains_bound(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Integral { .. }
+        | ExprKind::Sum { .. }
+        | ExprKind::Extremum { .. }
+        | ExprKind::Derivative { .. }
+        | ExprKind::Limit { .. }
+        | ExprKind::Expect { .. }
+        | ExprKind::MonteCarlo { .. } => true,
+        ExprKind::Neg(a) => contains_bound(a),
+        ExprKind::Index { index, .. } => contains_bound(index),
+        ExprKind::Binary { lhs, rhs, .. } => contains_bound(lhs) || contains_bound(rhs),
+        ExprKind::Call { args, .. } | ExprKind::UserCall { args, .. } | ExprKind::List(args) => {
+            args.iter().any(contains_bound)
+        }
+        ExprKind::Number(_) | ExprKind::Const(_) | ExprKind::Var(_) => false,
+    }
+}
+
+/// Collects the free variables of `e` (variables not bound by an enclosing operator).
+pub(crate) fn collect_free(e: &Expr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
+    let with = |binds: &[Binding], bodies: &[&Expr], bound: &mut Vec<String>, out: &mut BTreeSet<String>| {
+        for bnd in binds {
+            if let Some((lo, hi)) = &bnd.range {
+                collect_free(lo, bound, out);
+                collect_free(hi, bound, out);
+            }
+        }
+        let n = bound.len();
+        bound.extend(binds.iter().map(|x| x.var.clone()));
+        for body in bodies {
+            collect_free(body, bound, out);
+        }
+        bound.truncate(n);
+    };
+    match &e.kind {
+        ExprKind::Var(v) => {
+            if !bound.contains(v) {
+                out.insert(v.clone());
+            }
+        }
+        ExprKind::Index { list, index } => {
+            if !bound.contains(list) {
+                out.insert(list.clone());
+            }
+            collect_free(index, bound, out);
+        }
+        ExprKind::Number(_) | ExprKind::Const(_) => {}
+        ExprKind::Neg(a) => collect_free(a, bound, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            collect_free(lhs, bound, out);
+            collect_free(rhs, bound, out);
+        }
+        ExprKind::Call { args, .. } | ExprKind::UserCall { args, .. } | ExprKind::List(args) => {
+            for a in args {
+                collect_free(a, bound, out);
+            }
+        }
+        ExprKind::Integral { bindings, body }
+        | ExprKind::Sum { bindings, body }
+        | ExprKind::Extremum { bindings, body, .. } => with(bindings, &[body], bound, out),
+        ExprKind::Expect {
+            bindings,
+            density,
+            body,
+        } => with(bindings, &[density, body], bound, out),
+        ExprKind::MonteCarlo {
+            bindings,
+            density,
+            n,
+            body,
+        } => {
+            if let Some(n) = n {
+                collect_free(n, bound, out);
+            }
+            with(bindings, &[density, body], bound, out);
+        }
+        ExprKind::Derivative { var, body, .. } => {
+            collect_free(body, bound, out);
+            if !bound.contains(var) {
+                out.insert(var.clone());
+            }
+        }
+        ExprKind::Limit {
+            var, target, body, ..
+        } => {
+            collect_free(target, bound, out);
+            bound.push(var.clone());
+            collect_free(body, bound, out);
+            bound.pop();
+        }
+    }
+}
+
+fn mul(a: Expr, b: Expr) -> Expr {
+    Expr::binary(BinOp::Mul, a, b, Span::default())
+}
+
+/// Splits `e` into `exp(-U) · g`: returns `(Some(U), g)` when at least one `exp` factor exists
+/// (`g = None` means `g ≡ 1`), else `(None, _)`.
+fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
+    let mut neg_exponents = Vec::new(); // terms u with factor exp(u) (numerator) → U -= u
+    let mut rest_num = Vec::new();
+    let mut rest_den = Vec::new();
+    let mut negate = false;
+    collect_factors(e, false, &mut neg_exponents, &mut rest_num, &mut rest_den, &mut negate);
+    if neg_exponents.is_empty() {
+        return (None, None);
+    }
+    // U = -(sum of numerator exponents) + (sum of denominator exponents)
+    let mut u: Option<Expr> = None;
+    for (exponent, in_den) in neg_exponents {
+        let term = if in_den {
+            exponent
+        } else {
+            Expr::new(ExprKind::Neg(Box::new(exponent)), Span::default())
+        };
+        u = Some(match u {
+            None => term,
+            Some(acc) => Expr::binary(BinOp::Add, acc, term, Span::default()),
+        });
+    }
+    let mut g: Option<Expr> = None;
+    for f in rest_num {
+        g = Some(match g {
+            None => f,
+            Some(acc) => mul(acc, f),
+        });
+    }
+    if !rest_den.is_empty() {
+        let num = g.unwrap_or_else(|| Expr::number(1.0, Span::default()));
+        let mut den: Option<Expr> = None;
+        for f in rest_den {
+            den = Some(match den {
+                None => f,
+                Some(acc) => mul(acc, f),
+            });
+        }
+        g = den.map(|d| Expr::binary(BinOp::Div, num.clone(), d, Span::default()));
+    }
+    if negate {
+        g = Some(Expr::new(
+            ExprKind::Neg(Box::new(g.unwrap_or_else(|| Expr::number(1.0, Span::default())))),
+            Span::default(),
+        ));
+    }
+    (u.map(|u| expr::simplify(&u)), g)
+}
+
+fn collect_factors(
+    e: &Expr,
+    in_den: bool,
+    exps: &mut Vec<(Expr, bool)>,
+    num: &mut Vec<Expr>,
+    den: &mut Vec<Expr>,
+    negate: &mut bool,
+) {
+    match &e.kind {
+        ExprKind::Binary {
+            op: BinOp::Mul,
+            lhs,
+            rhs,
+        } => {
+            collect_factors(lhs, in_den, exps, num, den, negate);
+            collect_factors(rhs, in_den, exps, num, den, negate);
+        }
+        ExprKind::Binary {
+            op: BinOp::Div,
+            lhs,
+            rhs,
+        } => {
+            collect_factors(lhs, in_den, exps, num, den, negate);
+            collect_factors(rhs, !in_den, exps, num, den, negate);
+        }
+        ExprKind::Neg(a) => {
+            *negate = !*negate;
+            collect_factors(a, in_den, exps, num, den, negate);
+        }
+        ExprKind::Call {
+            func: Builtin::Exp,
+            args,
+        } if args.len() == 1 => exps.push((args[0].clone(), in_den)),
+        _ => {
+            if in_den {
+                den.push(e.clone());
+            } else {
+                num.push(e.clone());
+            }
+        }
+    }
+}
+
+/// `-log(abs(e))`: the energy of a general integrand.
+fn neg_log_abs(e: &Expr) -> Expr {
+    let abs = Expr::call(Builtin::Abs, vec![e.clone()], Span::default());
+    let log = Expr::call(Builtin::Log, vec![abs], Span::default());
+    Expr::new(ExprKind::Neg(Box::new(log)), Span::default())
+}
+
+/// `sign(e)`.
+fn sign_of(e: &Expr) -> Expr {
+    Expr::call(Builtin::Sign, vec![e.clone()], Span::default())
+}

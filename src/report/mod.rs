@@ -1,0 +1,18 @@
+//! Reports: text tables for the terminal and JSON (HTML and Markdown come with the report issue).
+//!
+//! Rendering functions return strings; only the binary writes them out.
+
+pub mod text;
+
+use serde::Serialize;
+
+/// Serialises a result as pretty JSON ending in a newline. Every result type of the crate puts
+/// `"schema": 1` first.
+///
+/// # Errors
+/// Only if a value cannot be represented in JSON (non-finite numbers are written as `null`).
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(value)?;
+    s.push('\n');
+    Ok(s)
+}

@@ -1,0 +1,97 @@
+//! Plain-text rendering of check runs: one line per check, a summary line, colour on request.
+
+use crate::check::{RunResult, Status};
+
+/// How to render text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Use ANSI colours (only when writing to a terminal).
+    pub color: bool,
+    /// Show each check's wall time.
+    pub timings: bool,
+}
+
+fn paint(s: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn mark(status: Status, color: bool) -> String {
+    match status {
+        Status::Pass => paint("✓", "32", color),
+        Status::Fail => paint("✗", "31;1", color),
+        Status::Inconclusive => paint("?", "33", color),
+        Status::Error => paint("!", "35;1", color),
+    }
+}
+
+/// Renders a check run: per file a header, per check a line with its mark, claim, name and worst
+/// discrepancy against its tolerance; failing checks add their message; then a summary line.
+pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
+    let mut out = String::new();
+    for f in &run.files {
+        if !f.load_errors.is_empty() {
+            out.push_str(&format!("{}  (not loaded)\n", f.path));
+            for d in &f.diagnostics {
+                for line in d.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+            continue;
+        }
+        out.push_str(&format!("{} — {}\n", f.path, f.title));
+        for c in &f.checks {
+            let worst = match &c.worst {
+                Some(w) => format!("|Δ| {:.1e} ≤? tol {:.1e}", w.difference.abs(), w.tolerance),
+                None => String::new(),
+            };
+            let time = if opts.timings {
+                format!("  {:>6.2}s", c.seconds)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  {} {:<4} {:<70} {}{}\n",
+                mark(c.status, opts.color),
+                c.claim,
+                truncate(&c.name, 70),
+                worst,
+                time
+            ));
+            if c.status != Status::Pass {
+                out.push_str(&format!(
+                    "         {}:{}: {}\n",
+                    f.path, c.line, c.message
+                ));
+            }
+        }
+    }
+    let s = &run.summary;
+    let loaded_badly = run.files.iter().filter(|f| !f.load_errors.is_empty()).count();
+    out.push_str(&format!(
+        "\n{} passed, {} failed, {} inconclusive, {} errors{}\n",
+        s.pass,
+        s.fail,
+        s.inconclusive,
+        s.error,
+        if loaded_badly > 0 {
+            format!("; {loaded_badly} file(s) could not be loaded")
+        } else {
+            String::new()
+        }
+    ));
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
