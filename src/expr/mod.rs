@@ -8,16 +8,27 @@
 //! forward-mode derivatives. The syntax is documented in `docs/language.md`.
 
 mod ast;
+mod context;
 mod diagnostic;
+mod diff;
+mod eval;
 mod lexer;
 mod parser;
 mod print;
+mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
+pub use context::{Context, DefinitionError, free_variables, substitute};
 pub use diagnostic::{
     CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
     suggest,
 };
+pub use diff::{derivative, derivative_of};
+pub use eval::{
+    Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
+    eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
+};
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use parser::{Definition, MAX_DEPTH, parse, parse_definition};
 pub use print::format_number;
+pub use simplify::simplify;
