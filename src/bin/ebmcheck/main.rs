@@ -1,2 +1,45 @@
 //! The `ebmcheck` command-line tool: a thin layer over the library's public API.
-fn main() {}
+//!
+//! Exit codes: 0 success, 1 a check failed or was inconclusive, 2 invalid input or usage.
+//! Every `--format json` output is one JSON object whose first field is `"schema": 1`.
+
+mod common;
+mod diff;
+mod eval;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Checks the mathematics of energy-based models, symbolically and numerically.
+#[derive(Debug, Parser)]
+#[command(name = "ebmcheck", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate an expression at a point.
+    Eval(eval::EvalArgs),
+    /// Differentiate an expression symbolically.
+    Diff(diff::DiffArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(&args),
+        Command::Diff(args) => diff::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprint!("{}", failure.message);
+            if !failure.message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}

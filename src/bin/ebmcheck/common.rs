@@ -1,0 +1,143 @@
+//! Shared pieces of the subcommands: exit codes, `--format`, `--set`, `--def`, JSON output.
+
+use clap::ValueEnum;
+use ebmcheck::expr::{Context, Diagnostic, Expr, Value, eval, parse, parse_definition};
+use std::fmt::Write as _;
+
+/// Exit code of invalid input or usage.
+pub const EXIT_INVALID: u8 = 2;
+
+/// An error to print on stderr with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// The rendered message.
+    pub message: String,
+}
+
+impl Failure {
+    /// Invalid input, exit code 2.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_INVALID,
+            message: message.into(),
+        }
+    }
+
+    /// Invalid input located by a diagnostic in `source`.
+    pub fn diagnostic(d: &Diagnostic, source: &str, origin: &str) -> Self {
+        Failure::invalid(d.render(source, origin))
+    }
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Plain text.
+    Text,
+    /// One JSON object, first field `"schema": 1`.
+    Json,
+}
+
+/// Options shared by commands that evaluate expressions.
+#[derive(Debug, clap::Args)]
+pub struct ExprOptions {
+    /// A definition the expression may call, e.g. `E(y, z) = (y - z)^2`, or a list `c = [0, 2]`.
+    #[arg(long = "def", value_name = "DEFINITION", allow_hyphen_values = true)]
+    pub defs: Vec<String>,
+    /// A value: `NAME=VALUE`, VALUE a number, `inf`, a closed expression, or a list `[1, 2, 3]`.
+    /// Names the expression does not use are ignored.
+    #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub sets: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Builds the context: `--set` values first (definitions may use them), then `--def`s in order.
+pub fn context(opts: &ExprOptions) -> Result<Context, Failure> {
+    let mut ctx = Context::new();
+    for set in &opts.sets {
+        let Some((name, value)) = set.split_once('=') else {
+            return Err(Failure::invalid(format!(
+                "error: `--set {set}` is not of the form NAME=VALUE\n  = help: write `--set x=1.5`"
+            )));
+        };
+        let text = format!("{}={value}", name.trim());
+        let def = parse_definition(&text).map_err(|d| Failure::diagnostic(&d, &text, "--set"))?;
+        if !def.params.is_empty() {
+            return Err(Failure::invalid(format!(
+                "error: `--set {set}` sets a function\n  = help: use `--def` for definitions"
+            )));
+        }
+        match &def.body.kind {
+            ebmcheck::expr::ExprKind::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(closed_value(&ctx, item, &text)?);
+                }
+                ctx.set_list(&def.name, values);
+            }
+            _ => {
+                let v = closed_value(&ctx, &def.body, &text)?;
+                ctx.set_param(&def.name, v);
+            }
+        }
+    }
+    for text in &opts.defs {
+        let def = parse_definition(text).map_err(|d| Failure::diagnostic(&d, text, "--def"))?;
+        ctx.add_definition(def)
+            .map_err(|d| Failure::diagnostic(&d, text, "--def"))?;
+    }
+    Ok(ctx)
+}
+
+fn closed_value(ctx: &Context, e: &Expr, text: &str) -> Result<f64, Failure> {
+    let inlined = ctx
+        .inline(e)
+        .map_err(|d| Failure::diagnostic(&d, text, "--set"))?;
+    eval(&inlined, &ctx.bindings()).map_err(|d| Failure::diagnostic(&d, text, "--set"))
+}
+
+/// Parses the main expression argument and inlines the context's definitions into it.
+pub fn expression(ctx: &Context, src: &str) -> Result<(Expr, Expr), Failure> {
+    let parsed = parse(src).map_err(|d| Failure::diagnostic(&d, src, ""))?;
+    let inlined = ctx
+        .inline(&parsed)
+        .map_err(|d| Failure::diagnostic(&d, src, ""))?;
+    Ok((parsed, inlined))
+}
+
+/// Checks that an evaluated value is a finite real number.
+pub fn finite(v: f64, what: &Expr, src: &str) -> Result<f64, Failure> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        let d = Diagnostic::new(
+            ebmcheck::expr::ErrorKind::NoRealValue,
+            what.span,
+            format!("`{what}` is {v}, not a finite real number (overflow or division by zero)"),
+        )
+        .with_help("check the point, or rewrite the expression to avoid overflow (e.g. `logsumexp`, `softplus`)");
+        Err(Failure::diagnostic(&d, src, ""))
+    }
+}
+
+/// One JSON object with `"schema": 1` first, then `fields` in order.
+pub fn json_object(fields: &[(&str, serde_json::Value)]) -> String {
+    let mut out = String::from("{\"schema\": 1");
+    for (k, v) in fields {
+        let key = serde_json::Value::String((*k).to_string());
+        let _ = write!(out, ", {key}: {v}");
+    }
+    out.push('}');
+    out
+}
+
+/// Whether every listed variable has a value in `ctx`.
+pub fn all_set(ctx: &Context, vars: &[String]) -> bool {
+    let b = ctx.bindings();
+    vars.iter()
+        .all(|v| matches!(b.get(v), Some(Value::Number(_) | Value::List(_))))
+}

@@ -1,0 +1,925 @@
+//! Definitions, parameters and lists; call checking, cycle detection, scope checking and inlining.
+
+use super::ast::{Binding, Builtin, Expr, ExprKind, Span};
+use super::diagnostic::{Diagnostic, ErrorKind, suggest};
+use super::eval::{Bindings, eval};
+use super::parser::Definition;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// An error in one definition of a batch given to [`Context::add_definitions`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("in definition `{name}`: {diagnostic}")]
+pub struct DefinitionError {
+    /// Which definition of the batch (0-based); spans of `diagnostic` point into its source.
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// What is wrong.
+    pub diagnostic: Diagnostic,
+}
+
+/// User definitions, numeric parameters and list parameters that expressions may refer to.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    definitions: BTreeMap<String, Definition>,
+    params: BTreeMap<String, f64>,
+    lists: BTreeMap<String, Vec<f64>>,
+}
+
+/// The variables free in `expr`: used and not bound by an enclosing operator, in sorted order.
+/// List names used in `c[k]` are included. The variable of `diff[w](..)` is free.
+pub fn free_variables(expr: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    collect_free(expr, &mut Vec::new(), &mut out);
+    out
+}
+
+fn collect_free(e: &Expr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
+    use ExprKind as K;
+    let binders = |bs: &[Binding], bound: &mut Vec<String>, out: &mut BTreeSet<String>| {
+        for b in bs {
+            if let Some((lo, hi)) = &b.range {
+                collect_free(lo, bound, out);
+                collect_free(hi, bound, out);
+            }
+        }
+        bs.len()
+    };
+    match &e.kind {
+        K::Var(v) => {
+            if !bound.contains(v) {
+                out.insert(v.clone());
+            }
+        }
+        K::Index { list, index } => {
+            if !bound.contains(list) {
+                out.insert(list.clone());
+            }
+            collect_free(index, bound, out);
+        }
+        K::Integral { bindings, body }
+        | K::Sum { bindings, body }
+        | K::Extremum { bindings, body, .. } => {
+            binders(bindings, bound, out);
+            let n = bound.len();
+            bound.extend(bindings.iter().map(|b| b.var.clone()));
+            collect_free(body, bound, out);
+            bound.truncate(n);
+        }
+        K::Expect {
+            bindings,
+            density,
+            body,
+        }
+        | K::MonteCarlo {
+            bindings,
+            density,
+            body,
+            ..
+        } => {
+            binders(bindings, bound, out);
+            if let K::MonteCarlo { n: Some(n), .. } = &e.kind {
+                collect_free(n, bound, out);
+            }
+            let n = bound.len();
+            bound.extend(bindings.iter().map(|b| b.var.clone()));
+            collect_free(density, bound, out);
+            collect_free(body, bound, out);
+            bound.truncate(n);
+        }
+        K::Limit {
+            var, target, body, ..
+        } => {
+            collect_free(target, bound, out);
+            bound.push(var.clone());
+            collect_free(body, bound, out);
+            bound.pop();
+        }
+        K::Derivative { var, body, .. } => {
+            if !bound.contains(var) {
+                out.insert(var.clone());
+            }
+            collect_free(body, bound, out);
+        }
+        _ => {
+            for c in e.children() {
+                collect_free(c, bound, out);
+            }
+        }
+    }
+}
+
+fn strip_primes(name: &str) -> (&str, &str) {
+    let base = name.trim_end_matches('\'');
+    (base, &name[base.len()..])
+}
+
+/// A name like `name` that is not in `taken` (`z` → `z_1`, `y'` → `y_1'`).
+fn fresh_name(name: &str, taken: &BTreeSet<String>) -> String {
+    let (base, primes) = strip_primes(name);
+    (1..)
+        .map(|i| format!("{base}_{i}{primes}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| format!("{base}_{primes}"))
+}
+
+/// Replaces free variables by expressions, renaming bound variables that would capture a
+/// variable of a replacement.
+///
+/// A replaced variable that is the variable of `diff[w](..)` must be replaced by a variable; a
+/// replaced list name (in `c[k]`) must be replaced by a list name.
+///
+/// # Errors
+/// When `diff[w](..)` or `w[k]` would need `w` replaced by something other than a name.
+pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diagnostic> {
+    use ExprKind as K;
+    if map.is_empty() {
+        return Ok(expr.clone());
+    }
+    let sub = |e: &Expr| substitute(e, map);
+    let span = expr.span;
+    let kind = match &expr.kind {
+        K::Var(v) => return Ok(map.get(v).cloned().unwrap_or_else(|| expr.clone())),
+        K::Index { list, index } => {
+            let list = match map.get(list) {
+                None => list.clone(),
+                Some(Expr {
+                    kind: K::Var(u), ..
+                }) => u.clone(),
+                Some(other) => {
+                    return Err(Diagnostic::new(
+                        ErrorKind::TypeMismatch,
+                        other.span,
+                        format!("`{list}` is indexed as a list, but is given `{other}`"),
+                    )
+                    .with_help("pass the name of a list parameter"));
+                }
+            };
+            K::Index {
+                list,
+                index: Box::new(sub(index)?),
+            }
+        }
+        K::Derivative {
+            var,
+            var_span,
+            body,
+        } => {
+            let var = match map.get(var) {
+                None => var.clone(),
+                Some(Expr {
+                    kind: K::Var(u), ..
+                }) => u.clone(),
+                Some(other) => {
+                    return Err(Diagnostic::new(
+                        ErrorKind::TypeMismatch,
+                        other.span,
+                        format!("`diff[{var}]` needs a variable, but `{var}` is given `{other}`"),
+                    )
+                    .with_help("differentiate with respect to a variable, then substitute"));
+                }
+            };
+            K::Derivative {
+                var,
+                var_span: *var_span,
+                body: Box::new(sub(body)?),
+            }
+        }
+        K::Integral { bindings, body }
+        | K::Sum { bindings, body }
+        | K::Extremum { bindings, body, .. } => {
+            let (bindings, inner) = rebind(bindings, &[body], map)?;
+            let body = Box::new(inner.into_iter().next().unwrap_or_else(|| (**body).clone()));
+            match &expr.kind {
+                K::Integral { .. } => K::Integral { bindings, body },
+                K::Sum { .. } => K::Sum { bindings, body },
+                K::Extremum { kind, .. } => K::Extremum {
+                    kind: *kind,
+                    bindings,
+                    body,
+                },
+                _ => return Ok(expr.clone()),
+            }
+        }
+        K::Expect {
+            bindings,
+            density,
+            body,
+        } => {
+            let (bindings, mut inner) = rebind(bindings, &[density, body], map)?;
+            let body = Box::new(inner.pop().unwrap_or_else(|| (**body).clone()));
+            let density = Box::new(inner.pop().unwrap_or_else(|| (**density).clone()));
+            K::Expect {
+                bindings,
+                density,
+                body,
+            }
+        }
+        K::MonteCarlo {
+            bindings,
+            density,
+            n,
+            body,
+        } => {
+            let n = match n {
+                Some(n) => Some(Box::new(sub(n)?)),
+                None => None,
+            };
+            let (bindings, mut inner) = rebind(bindings, &[density, body], map)?;
+            let body = Box::new(inner.pop().unwrap_or_else(|| (**body).clone()));
+            let density = Box::new(inner.pop().unwrap_or_else(|| (**density).clone()));
+            K::MonteCarlo {
+                bindings,
+                density,
+                n,
+                body,
+            }
+        }
+        K::Limit {
+            var,
+            var_span,
+            target,
+            body,
+        } => {
+            let target = Box::new(sub(target)?);
+            let b = [Binding {
+                var: var.clone(),
+                span: *var_span,
+                range: None,
+            }];
+            let (mut bs, mut inner) = rebind(&b, &[body], map)?;
+            let body = Box::new(inner.pop().unwrap_or_else(|| (**body).clone()));
+            let var = bs.pop().map_or_else(|| var.clone(), |b| b.var);
+            K::Limit {
+                var,
+                var_span: *var_span,
+                target,
+                body,
+            }
+        }
+        K::Number(_) | K::Const(_) => return Ok(expr.clone()),
+        K::List(items) => K::List(items.iter().map(sub).collect::<Result<_, _>>()?),
+        K::Neg(a) => K::Neg(Box::new(sub(a)?)),
+        K::Binary { op, lhs, rhs } => K::Binary {
+            op: *op,
+            lhs: Box::new(sub(lhs)?),
+            rhs: Box::new(sub(rhs)?),
+        },
+        K::Call { func, args } => K::Call {
+            func: *func,
+            args: args.iter().map(sub).collect::<Result<_, _>>()?,
+        },
+        K::UserCall { name, args } => K::UserCall {
+            name: name.clone(),
+            args: args.iter().map(sub).collect::<Result<_, _>>()?,
+        },
+    };
+    Ok(Expr::new(kind, span))
+}
+
+/// Substitutes under binders: ranges see the outer map; the bodies see it without the bound
+/// variables, with bound variables renamed where a replacement mentions them.
+fn rebind(
+    bindings: &[Binding],
+    bodies: &[&Expr],
+    map: &HashMap<String, Expr>,
+) -> Result<(Vec<Binding>, Vec<Expr>), Diagnostic> {
+    let mut inner = map.clone();
+    for b in bindings {
+        inner.remove(&b.var);
+    }
+    let mut replacement_free: BTreeSet<String> = BTreeSet::new();
+    for v in inner.values() {
+        replacement_free.extend(free_variables(v));
+    }
+    let mut taken = replacement_free.clone();
+    for body in bodies {
+        taken.extend(free_variables(body));
+    }
+    taken.extend(bindings.iter().map(|b| b.var.clone()));
+    let mut out_bindings = Vec::with_capacity(bindings.len());
+    for b in bindings {
+        let range = match &b.range {
+            Some((lo, hi)) => Some((substitute(lo, map)?, substitute(hi, map)?)),
+            None => None,
+        };
+        let var = if replacement_free.contains(&b.var) {
+            let fresh = fresh_name(&b.var, &taken);
+            taken.insert(fresh.clone());
+            inner.insert(b.var.clone(), Expr::var(&fresh, b.span));
+            fresh
+        } else {
+            b.var.clone()
+        };
+        out_bindings.push(Binding {
+            var,
+            span: b.span,
+            range,
+        });
+    }
+    let bodies = bodies
+        .iter()
+        .map(|b| substitute(b, &inner))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((out_bindings, bodies))
+}
+
+/// Gives every node of `e` the span `span` (inlined definitions point at their call).
+fn respan(e: &mut Expr, span: Span) {
+    use ExprKind as K;
+    e.span = span;
+    let fix_binds = |bs: &mut Vec<Binding>| {
+        for b in bs.iter_mut() {
+            b.span = span;
+            if let Some((lo, hi)) = &mut b.range {
+                respan(lo, span);
+                respan(hi, span);
+            }
+        }
+    };
+    match &mut e.kind {
+        K::Number(_) | K::Const(_) | K::Var(_) => {}
+        K::Index { index, .. } => respan(index, span),
+        K::List(items) | K::Call { args: items, .. } | K::UserCall { args: items, .. } => {
+            items.iter_mut().for_each(|i| respan(i, span));
+        }
+        K::Neg(a) => respan(a, span),
+        K::Binary { lhs, rhs, .. } => {
+            respan(lhs, span);
+            respan(rhs, span);
+        }
+        K::Integral { bindings, body }
+        | K::Sum { bindings, body }
+        | K::Extremum { bindings, body, .. } => {
+            fix_binds(bindings);
+            respan(body, span);
+        }
+        K::Derivative { var_span, body, .. } => {
+            *var_span = span;
+            respan(body, span);
+        }
+        K::Limit {
+            var_span,
+            target,
+            body,
+            ..
+        } => {
+            *var_span = span;
+            respan(target, span);
+            respan(body, span);
+        }
+        K::Expect {
+            bindings,
+            density,
+            body,
+        } => {
+            fix_binds(bindings);
+            respan(density, span);
+            respan(body, span);
+        }
+        K::MonteCarlo {
+            bindings,
+            density,
+            n,
+            body,
+        } => {
+            fix_binds(bindings);
+            respan(density, span);
+            if let Some(n) = n {
+                respan(n, span);
+            }
+            respan(body, span);
+        }
+    }
+}
+
+/// The user definitions an expression calls (or uses as values), with the span of each use.
+fn calls(e: &Expr, defs: &dyn Fn(&str) -> bool) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    e.visit(&mut |n| match &n.kind {
+        ExprKind::UserCall { name, .. } => out.push((name.clone(), n.span)),
+        ExprKind::Var(v) if defs(v) => out.push((v.clone(), n.span)),
+        _ => {}
+    });
+    out
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a numeric parameter, available to every expression evaluated through [`Context::bindings`].
+    pub fn set_param(&mut self, name: &str, value: f64) {
+        self.params.insert(name.to_string(), value);
+    }
+
+    /// Sets a list parameter (indexed as `c[k]`, from 0).
+    pub fn set_list(&mut self, name: &str, values: Vec<f64>) {
+        self.lists.insert(name.to_string(), values);
+    }
+
+    /// The definition called `name`.
+    pub fn definition(&self, name: &str) -> Option<&Definition> {
+        self.definitions.get(name)
+    }
+
+    /// The names of all definitions, sorted.
+    pub fn definition_names(&self) -> impl Iterator<Item = &str> {
+        self.definitions.keys().map(String::as_str)
+    }
+
+    /// The numeric and list parameters, as evaluation bindings.
+    pub fn bindings(&self) -> Bindings {
+        let mut b = Bindings::new();
+        for (k, v) in &self.params {
+            b.set(k, *v);
+        }
+        for (k, v) in &self.lists {
+            b.set_list(k, v.clone());
+        }
+        b
+    }
+
+    /// Adds one definition; it may call definitions added before it.
+    ///
+    /// # Errors
+    /// A duplicate name, an unknown function or wrong arity in its body, a call of itself,
+    /// or a list whose elements are not numbers.
+    pub fn add_definition(&mut self, def: Definition) -> Result<(), Diagnostic> {
+        self.add_definitions(vec![def]).map_err(|e| e.diagnostic)
+    }
+
+    /// Adds definitions that may call each other in any order, rejecting cycles.
+    ///
+    /// # Errors
+    /// The first problem found, with the index of the definition whose source it points into.
+    pub fn add_definitions(&mut self, defs: Vec<Definition>) -> Result<(), DefinitionError> {
+        let err = |index: usize, name: &str, diagnostic: Diagnostic| DefinitionError {
+            index,
+            name: name.to_string(),
+            diagnostic,
+        };
+        let mut arities: BTreeMap<String, usize> = self
+            .definitions
+            .iter()
+            .map(|(k, d)| (k.clone(), d.params.len()))
+            .collect();
+        for (i, d) in defs.iter().enumerate() {
+            if arities.contains_key(&d.name)
+                || self.params.contains_key(&d.name)
+                || self.lists.contains_key(&d.name)
+            {
+                return Err(err(
+                    i,
+                    &d.name,
+                    Diagnostic::new(
+                        ErrorKind::DuplicateDefinition,
+                        d.name_span,
+                        format!("`{}` is defined twice", d.name),
+                    )
+                    .with_help("remove one of the definitions or rename it"),
+                ));
+            }
+            let arity = if matches!(d.body.kind, ExprKind::List(_)) {
+                usize::MAX
+            } else {
+                d.params.len()
+            };
+            arities.insert(d.name.clone(), arity);
+        }
+        // Calls must name known definitions with the right number of arguments.
+        for (i, d) in defs.iter().enumerate() {
+            check_calls_with(&d.body, &arities, &d.params).map_err(|e| err(i, &d.name, e))?;
+        }
+        // Cycles: depth-first search over the batch (earlier definitions cannot call the batch).
+        let index: HashMap<&str, usize> = defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
+        let edges: Vec<Vec<(usize, Span)>> = defs
+            .iter()
+            .map(|d| {
+                let is_value = |v: &str| {
+                    !d.params.iter().any(|p| p == v)
+                        && index.get(v).is_some_and(|&j| defs[j].params.is_empty())
+                };
+                calls(&d.body, &is_value)
+                    .into_iter()
+                    .filter_map(|(n, sp)| index.get(n.as_str()).map(|&j| (j, sp)))
+                    .collect()
+            })
+            .collect();
+        let mut state = vec![0u8; defs.len()];
+        for start in 0..defs.len() {
+            let mut path: Vec<(usize, Span)> = Vec::new();
+            if let Some(cycle) = find_cycle(start, &edges, &mut state, &mut path) {
+                let names: Vec<&str> = cycle.iter().map(|&(j, _)| defs[j].name.as_str()).collect();
+                let (first, span) = cycle[0];
+                let message = if names.len() == 1 {
+                    format!("definition `{}` calls itself", names[0])
+                } else {
+                    let mut chain = names.join(" -> ");
+                    chain.push_str(" -> ");
+                    chain.push_str(names[0]);
+                    format!("definitions call each other in a cycle: {chain}")
+                };
+                return Err(err(
+                    first,
+                    &defs[first].name,
+                    Diagnostic::new(ErrorKind::RecursiveDefinition, span, message)
+                        .with_help("definitions cannot be recursive; write the expression out"),
+                ));
+            }
+        }
+        let mut pending_lists = Vec::new();
+        for (i, d) in defs.into_iter().enumerate() {
+            if matches!(d.body.kind, ExprKind::List(_)) {
+                pending_lists.push((i, d));
+            } else {
+                self.definitions.insert(d.name.clone(), d);
+            }
+        }
+        for (i, d) in pending_lists {
+            let ExprKind::List(items) = &d.body.kind else {
+                continue;
+            };
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                let inlined = self.inline(item).map_err(|e| err(i, &d.name, e))?;
+                let v = eval(&inlined, &self.bindings()).map_err(|e| {
+                    let mut e = e;
+                    e.span = item.span;
+                    err(i, &d.name, e)
+                })?;
+                values.push(v);
+            }
+            self.lists.insert(d.name.clone(), values);
+        }
+        Ok(())
+    }
+
+    /// Checks that every function called in `expr` exists and gets the right number of arguments.
+    ///
+    /// # Errors
+    /// An unknown function (with the nearest known name) or a wrong number of arguments.
+    pub fn check_calls(&self, expr: &Expr) -> Result<(), Diagnostic> {
+        let arities: BTreeMap<String, usize> = self
+            .definitions
+            .iter()
+            .map(|(k, d)| (k.clone(), d.params.len()))
+            .chain(self.lists.keys().map(|k| (k.clone(), usize::MAX)))
+            .collect();
+        check_calls_with(expr, &arities, &[])
+    }
+
+    /// The free variables of `expr` once definitions are inlined, excluding parameters and lists
+    /// known to this context: the variables a caller must give values (or declare).
+    ///
+    /// # Errors
+    /// As [`Context::inline`].
+    pub fn free_variables(&self, expr: &Expr) -> Result<Vec<String>, Diagnostic> {
+        let inlined = self.inline(expr)?;
+        Ok(free_variables(&inlined)
+            .into_iter()
+            .filter(|v| !self.params.contains_key(v) && !self.lists.contains_key(v))
+            .collect())
+    }
+
+    /// Replaces every call of a user definition (and every use of a named value) by its body
+    /// with the arguments substituted, renaming bound variables to avoid capture. The result
+    /// has only builtins and bound operators. Inlined nodes carry the span of their call.
+    ///
+    /// Variables free in a definition's body that are not its parameters (global parameters
+    /// such as `w`) stay free, and so refer to whatever `w` means at the call site.
+    ///
+    /// # Errors
+    /// An unknown function or wrong arity (checked again here), or a substitution that is not
+    /// possible (see [`substitute`]).
+    pub fn inline(&self, expr: &Expr) -> Result<Expr, Diagnostic> {
+        self.check_calls(expr)?;
+        self.inline_rec(expr, &BTreeSet::new(), 0)
+    }
+
+    fn inline_rec(
+        &self,
+        e: &Expr,
+        bound: &BTreeSet<String>,
+        depth: usize,
+    ) -> Result<Expr, Diagnostic> {
+        use ExprKind as K;
+        if depth > 64 {
+            return Err(Diagnostic::new(
+                ErrorKind::RecursiveDefinition,
+                e.span,
+                "definitions nest too deeply",
+            ));
+        }
+        match &e.kind {
+            K::UserCall { name, args } => {
+                let def = self.lookup(name, e.span)?;
+                let args = args
+                    .iter()
+                    .map(|a| self.inline_rec(a, bound, depth))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let body = self.inline_rec(&def.body, &BTreeSet::new(), depth + 1)?;
+                let map: HashMap<String, Expr> = def.params.iter().cloned().zip(args).collect();
+                let mut out = substitute(&body, &map)?;
+                respan(&mut out, e.span);
+                Ok(out)
+            }
+            K::Var(v)
+                if !bound.contains(v)
+                    && self.definitions.get(v).is_some_and(|d| d.params.is_empty()) =>
+            {
+                let def = self.lookup(v, e.span)?;
+                let mut out = self.inline_rec(&def.body, &BTreeSet::new(), depth + 1)?;
+                respan(&mut out, e.span);
+                Ok(out)
+            }
+            _ => {
+                // Rebuild the node with inlined children; binders shadow named values.
+                let mut out = e.clone();
+                let mut inner_bound = bound.clone();
+                match &e.kind {
+                    K::Integral { bindings, .. }
+                    | K::Sum { bindings, .. }
+                    | K::Extremum { bindings, .. }
+                    | K::Expect { bindings, .. }
+                    | K::MonteCarlo { bindings, .. } => {
+                        inner_bound.extend(bindings.iter().map(|b| b.var.clone()));
+                    }
+                    K::Limit { var, .. } => {
+                        inner_bound.insert(var.clone());
+                    }
+                    _ => {}
+                }
+                self.inline_children(&mut out, bound, &inner_bound, depth)?;
+                Ok(out)
+            }
+        }
+    }
+
+    fn inline_children(
+        &self,
+        e: &mut Expr,
+        outer: &BTreeSet<String>,
+        inner: &BTreeSet<String>,
+        depth: usize,
+    ) -> Result<(), Diagnostic> {
+        use ExprKind as K;
+        let go = |x: &mut Expr, b: &BTreeSet<String>| -> Result<(), Diagnostic> {
+            *x = self.inline_rec(x, b, depth)?;
+            Ok(())
+        };
+        let binds = |bs: &mut Vec<Binding>| -> Result<(), Diagnostic> {
+            for b in bs.iter_mut() {
+                if let Some((lo, hi)) = &mut b.range {
+                    go(lo, outer)?;
+                    go(hi, outer)?;
+                }
+            }
+            Ok(())
+        };
+        match &mut e.kind {
+            K::Number(_) | K::Const(_) | K::Var(_) => {}
+            K::Index { index, .. } => go(index, outer)?,
+            K::List(items) | K::Call { args: items, .. } | K::UserCall { args: items, .. } => {
+                for i in items.iter_mut() {
+                    go(i, outer)?;
+                }
+            }
+            K::Neg(a) => go(a, outer)?,
+            K::Binary { lhs, rhs, .. } => {
+                go(lhs, outer)?;
+                go(rhs, outer)?;
+            }
+            K::Integral { bindings, body }
+            | K::Sum { bindings, body }
+            | K::Extremum { bindings, body, .. } => {
+                binds(bindings)?;
+                go(body, inner)?;
+            }
+            K::Derivative { body, .. } => go(body, outer)?,
+            K::Limit { target, body, .. } => {
+                go(target, outer)?;
+                go(body, inner)?;
+            }
+            K::Expect {
+                bindings,
+                density,
+                body,
+            } => {
+                binds(bindings)?;
+                go(density, inner)?;
+                go(body, inner)?;
+            }
+            K::MonteCarlo {
+                bindings,
+                density,
+                n,
+                body,
+            } => {
+                binds(bindings)?;
+                if let Some(n) = n {
+                    go(n, outer)?;
+                }
+                go(density, inner)?;
+                go(body, inner)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, name: &str, span: Span) -> Result<&Definition, Diagnostic> {
+        self.definitions.get(name).ok_or_else(|| {
+            unknown_function(name, span, self.definitions.keys().map(String::as_str))
+        })
+    }
+}
+
+fn unknown_function<'a>(
+    name: &str,
+    span: Span,
+    defined: impl Iterator<Item = &'a str>,
+) -> Diagnostic {
+    let names: Vec<&str> = Builtin::ALL
+        .iter()
+        .map(|b| b.name())
+        .chain(defined)
+        .collect();
+    let d = Diagnostic::new(
+        ErrorKind::UnknownFunction,
+        span,
+        format!("unknown function `{name}`"),
+    );
+    match suggest(name, names.iter().copied()) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d.with_help(format!(
+            "define it with `{name}(x) = ...` or use a builtin such as `exp`"
+        )),
+    }
+}
+
+fn check_calls_with(
+    e: &Expr,
+    arities: &BTreeMap<String, usize>,
+    locals: &[String],
+) -> Result<(), Diagnostic> {
+    let mut result = Ok(());
+    e.visit(&mut |n| {
+        if result.is_err() {
+            return;
+        }
+        if let ExprKind::UserCall { name, args } = &n.kind {
+            let name_span = Span::new(
+                n.span.start,
+                n.span.start + name.len().min(n.span.end - n.span.start),
+            );
+            match arities.get(name) {
+                None if locals.contains(name) => {
+                    result = Err(Diagnostic::new(
+                        ErrorKind::UnknownFunction,
+                        name_span,
+                        format!("`{name}` is a parameter, not a function"),
+                    )
+                    .with_help(format!("did you mean `{name}*(...)`?")));
+                }
+                None => {
+                    result = Err(unknown_function(
+                        name,
+                        name_span,
+                        arities.keys().map(String::as_str),
+                    ))
+                }
+                Some(&usize::MAX) => {
+                    result = Err(Diagnostic::new(
+                        ErrorKind::TypeMismatch,
+                        name_span,
+                        format!("`{name}` is a list, not a function"),
+                    )
+                    .with_help(format!("index it as `{name}[k]`")));
+                }
+                Some(&k) if k != args.len() => {
+                    result = Err(Diagnostic::new(
+                        ErrorKind::WrongArity,
+                        n.span,
+                        format!(
+                            "`{name}` takes {k} argument{}, found {}",
+                            if k == 1 { "" } else { "s" },
+                            args.len()
+                        ),
+                    )
+                    .with_help(format!(
+                        "call it with {k} argument{}",
+                        if k == 1 { "" } else { "s" }
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+    });
+    result
+}
+
+fn find_cycle(
+    node: usize,
+    edges: &[Vec<(usize, Span)>],
+    state: &mut [u8],
+    path: &mut Vec<(usize, Span)>,
+) -> Option<Vec<(usize, Span)>> {
+    // state: 0 unvisited, 1 on the current path, 2 finished.
+    if state[node] == 2 {
+        return None;
+    }
+    state[node] = 1;
+    for &(next, span) in &edges[node] {
+        path.push((node, span));
+        if state[next] == 1 {
+            let start = path.iter().position(|&(n, _)| n == next).unwrap_or(0);
+            return Some(path[start..].to_vec());
+        }
+        if let Some(c) = find_cycle(next, edges, state, path) {
+            return Some(c);
+        }
+        path.pop();
+    }
+    state[node] = 2;
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{parse, parse_definition};
+
+    fn ctx(defs: &[&str]) -> Result<Context, String> {
+        let mut c = Context::new();
+        let parsed = defs
+            .iter()
+            .map(|d| parse_definition(d).map_err(|e| e.render(d, "")))
+            .collect::<Result<Vec<_>, _>>()?;
+        c.add_definitions(parsed)
+            .map_err(|e| e.diagnostic.render(defs[e.index], ""))?;
+        Ok(c)
+    }
+
+    fn inlined(defs: &[&str], src: &str) -> String {
+        let c = ctx(defs).unwrap_or_else(|e| panic!("{e}"));
+        let e = parse(src).unwrap_or_else(|e| panic!("{}", e.render(src, "")));
+        c.inline(&e)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{}", e.render(src, "")))
+    }
+
+    #[test]
+    fn inlining_substitutes_arguments() {
+        assert_eq!(
+            inlined(&["E(y, z) = (y - w*z)^2"], "E(1, a + b)"),
+            "(1 - w*(a + b))^2"
+        );
+        assert_eq!(inlined(&["a = 2.5", "f(x) = a*x"], "f(3)"), "2.5*3");
+    }
+
+    #[test]
+    fn inlining_avoids_capture() {
+        let defs = [
+            "F(beta, y) = -1/beta*log(int[z](exp(-beta*E(y, z))))",
+            "E(y, z) = (y - z)^2",
+        ];
+        assert_eq!(
+            inlined(&defs, "F(b, z)"),
+            "-1/b*log(int[z_1](exp(-b*(z - z_1)^2)))"
+        );
+    }
+
+    #[test]
+    fn cycles_and_unknown_functions_are_errors() {
+        let self_call = ctx(&["F(x) = F(x) + 1"]).err().unwrap_or_default();
+        assert!(self_call.contains("calls itself"), "{self_call}");
+        let cycle = ctx(&["F(x) = G(x)", "G(x) = H(x)", "H(x) = F(x)"])
+            .err()
+            .unwrap_or_default();
+        assert!(cycle.contains("F -> G -> H -> F"), "{cycle}");
+        let unknown = ctx(&["F(x) = exp2(x)"]).err().unwrap_or_default();
+        assert!(unknown.contains("did you mean `exp`?"), "{unknown}");
+        let arity = ctx(&["G(x, y) = x", "F(x) = G(x)"])
+            .err()
+            .unwrap_or_default();
+        assert!(arity.contains("takes 2 arguments"), "{arity}");
+    }
+
+    #[test]
+    fn lists_and_free_variables() {
+        let c = ctx(&["c = [0, 2, -1]", "f(k) = c[k]*w"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.bindings().list("c"), Some(&[0.0, 2.0, -1.0][..]));
+        let e =
+            parse("sum[k = 0..2](f(k)) + int[z](z*y)").unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(
+            c.free_variables(&e).ok(),
+            Some(vec!["w".to_string(), "y".to_string()])
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Errors with a source span: the kind, a message, a suggested fix, and a renderer with a caret.
+
+use super::ast::Span;
+use std::fmt::Write as _;
+
+/// What went wrong (every error of the `expr` module is a [`Diagnostic`] with one of these kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is empty or only whitespace.
+    EmptyInput,
+    /// A character that is not part of the language.
+    StrayCharacter,
+    /// A malformed number literal.
+    BadNumber,
+    /// A token where it cannot appear.
+    UnexpectedToken,
+    /// The input ended too early.
+    UnexpectedEnd,
+    /// `(` without `)` or `)` without `(`.
+    UnbalancedParenthesis,
+    /// Two operands side by side, as in `2y` or `2(x)`.
+    MissingOperator,
+    /// A function that is neither a builtin nor a definition.
+    UnknownFunction,
+    /// A call with the wrong number of arguments.
+    WrongArity,
+    /// A reserved word (`int`, `sum`, ...) or builtin function name used as a variable.
+    ReservedWord,
+    /// A definition that calls itself, directly or through others.
+    RecursiveDefinition,
+    /// The same name defined twice.
+    DuplicateDefinition,
+    /// A malformed definition.
+    BadDefinition,
+    /// A variable without a value.
+    UnknownVariable,
+    /// A list index outside the list.
+    IndexOutOfRange,
+    /// A list index that is not an integer.
+    NonIntegerIndex,
+    /// A list where a number is needed, or a number where a list is needed.
+    TypeMismatch,
+    /// A result that is not a real number (`log(-1)`, `0/0`).
+    NoRealValue,
+    /// A bound operator that the tree evaluator cannot evaluate without the numeric engine.
+    NeedsNumericEngine,
+    /// A node that has no symbolic derivative (`lim`, `mc`), or limits that depend on the variable.
+    NotDifferentiable,
+    /// A construct the compiled evaluator does not accept (bound operators, user calls).
+    NotCompilable,
+    /// A binding range or limit target that depends on its own bound variable.
+    DependentRange,
+    /// An expression nested deeper than the parser accepts.
+    TooDeep,
+}
+
+/// An error located in a source text, with an optional suggestion.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Diagnostic {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Where (bytes into the source the expression was parsed from).
+    pub span: Span,
+    /// A lowercase sentence without trailing period.
+    pub message: String,
+    /// The likely fix, e.g. "did you mean `exp`?".
+    pub help: Option<String>,
+}
+
+/// Errors of the parser.
+pub type ParseError = Diagnostic;
+/// Errors of the evaluators.
+pub type EvalError = Diagnostic;
+/// Errors of the symbolic derivative.
+pub type DiffError = Diagnostic;
+/// Errors of [`super::Program::compile`].
+pub type CompileError = Diagnostic;
+
+impl Diagnostic {
+    /// A diagnostic without help.
+    pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            kind,
+            span,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Adds a suggestion.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The same diagnostic with its span moved `offset` bytes right, for an expression embedded
+    /// at byte `offset` of a larger text (a TOML file); render it against that larger text.
+    #[must_use]
+    pub fn shifted(mut self, offset: usize) -> Self {
+        self.span = self.span.shifted(offset);
+        self
+    }
+
+    /// Renders the message, the position `origin:line:column` (just `line:column` when `origin`
+    /// is empty), the source line with a caret under the span, and the help.
+    ///
+    /// ```text
+    /// error: unknown function `exp2` at 1:5
+    ///   |
+    /// 1 | 2 + exp2(z)
+    ///   |     ^^^^
+    ///   = help: did you mean `exp`?
+    /// ```
+    pub fn render(&self, source: &str, origin: &str) -> String {
+        self.render_with_offset(source, origin, 0, 0)
+    }
+
+    /// As [`Diagnostic::render`], adding `line_offset` to the reported line and `column_offset`
+    /// to the column of positions on the first line (for a source that starts mid-line in a file).
+    pub fn render_with_offset(
+        &self,
+        source: &str,
+        origin: &str,
+        line_offset: usize,
+        column_offset: usize,
+    ) -> String {
+        let (line, col) = line_col(source, self.span.start);
+        let shown_line = line + line_offset;
+        let shown_col = if line == 1 { col + column_offset } else { col };
+        let mut out = String::new();
+        let at = if origin.is_empty() {
+            format!("{shown_line}:{shown_col}")
+        } else {
+            format!("{origin}:{shown_line}:{shown_col}")
+        };
+        let _ = writeln!(out, "error: {} at {at}", self.message);
+        let text = source.lines().nth(line - 1).unwrap_or("");
+        let number = shown_line.to_string();
+        let pad = " ".repeat(number.len());
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{number} | {text}");
+        let line_chars = text.chars().count();
+        let start_byte = clamp_to_char(source, self.span.start);
+        let end_byte = clamp_to_char(source, self.span.end.max(self.span.start));
+        let width = source
+            .get(start_byte..end_byte)
+            .map(|s| s.chars().take_while(|&c| c != '\n').count())
+            .unwrap_or(0)
+            .max(1);
+        let width = width.min((line_chars + 1).saturating_sub(col - 1).max(1));
+        let _ = writeln!(out, "{pad} | {}{}", " ".repeat(col - 1), "^".repeat(width));
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{pad} = help: {help}");
+        }
+        out
+    }
+}
+
+fn clamp_to_char(source: &str, byte: usize) -> usize {
+    let mut b = byte.min(source.len());
+    while b > 0 && !source.is_char_boundary(b) {
+        b -= 1;
+    }
+    b
+}
+
+/// The 1-based line and column (in characters) of byte offset `byte` in `source`.
+///
+/// Offsets past the end map to the position just after the last character.
+pub fn line_col(source: &str, byte: usize) -> (usize, usize) {
+    let byte = clamp_to_char(source, byte);
+    let before = &source[..byte];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = source[line_start..byte].chars().count() + 1;
+    (line, col)
+}
+
+/// Levenshtein distance between two strings, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `name` by edit distance, if close enough to be a plausible typo
+/// (or if `name` starts with it, as `exp2` starts with `exp`).
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| !c.is_empty() && *c != name)
+        .map(|c| {
+            let d = edit_distance(name, c);
+            let d = if name.starts_with(c) || c.starts_with(name) {
+                d.min(1)
+            } else {
+                d
+            };
+            (d, c)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, c.len()))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        assert_eq!(line_col("β + x", 5), (1, 5));
+        assert_eq!(line_col("a\nbc", 3), (2, 2));
+        assert_eq!(line_col("ab", 10), (1, 3));
+    }
+
+    #[test]
+    fn render_has_position_caret_and_help() {
+        let d = Diagnostic::new(
+            ErrorKind::UnknownFunction,
+            Span::new(4, 8),
+            "unknown function `exp2`",
+        )
+        .with_help("did you mean `exp`?");
+        let r = d.render("2 + exp2(z)", "");
+        assert_eq!(
+            r,
+            "error: unknown function `exp2` at 1:5\n  |\n1 | 2 + exp2(z)\n  |     ^^^^\n  = help: did you mean `exp`?\n"
+        );
+        let shifted = d.render_with_offset("2 + exp2(z)", "f.toml", 9, 10);
+        assert!(shifted.contains("f.toml:10:15"), "{shifted}");
+    }
+
+    #[test]
+    fn suggestions_find_close_names() {
+        let names = ["exp", "expm1", "log", "sigmoid"];
+        assert_eq!(suggest("exp2", names), Some("exp"));
+        assert_eq!(suggest("sigmod", names), Some("sigmoid"));
+        assert_eq!(suggest("zzzzzz", names), None);
+    }
+}

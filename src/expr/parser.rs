@@ -1,0 +1,865 @@
+//! The Pratt parser: a small binding-power table, spans on every node, errors with suggestions.
+
+use super::ast::{BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
+use super::diagnostic::{Diagnostic, ErrorKind, ParseError};
+use super::lexer::{Tok, Token, tokenize};
+
+/// The deepest expression tree the parser builds; deeper input is an error, so that the
+/// recursive algorithms downstream cannot exhaust the stack.
+pub const MAX_DEPTH: usize = 200;
+
+/// Binding power of prefix `-`: looser than `^`, so `-2^2 = -(2^2)`; tighter than `*`.
+const PREFIX_MINUS_BP: u8 = 5;
+
+/// Left and right binding powers of the infix operators; `^` is right-associative.
+fn infix_binding_power(tok: &Tok) -> Option<(BinOp, u8, u8)> {
+    Some(match tok {
+        Tok::Plus => (BinOp::Add, 1, 2),
+        Tok::Minus => (BinOp::Sub, 1, 2),
+        Tok::Star => (BinOp::Mul, 3, 4),
+        Tok::Slash => (BinOp::Div, 3, 4),
+        Tok::Caret => (BinOp::Pow, 8, 7),
+        _ => return None,
+    })
+}
+
+/// A user definition `F(x, y) = body`, a named value `a = 2.5`, or a list `c = [0, 2, -1]`
+/// (whose body is an [`ExprKind::List`]).
+#[derive(Debug, Clone)]
+pub struct Definition {
+    /// The defined name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// Parameter names (empty for values and lists).
+    pub params: Vec<String>,
+    /// The right-hand side.
+    pub body: Expr,
+}
+
+/// Parses an expression.
+///
+/// # Errors
+/// A [`ParseError`] locating the first problem, with a suggested fix where one is likely.
+pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let mut p = Parser::new(src)?;
+    if p.peek() == &Tok::Eof {
+        return Err(Diagnostic::new(
+            ErrorKind::EmptyInput,
+            Span::new(0, src.len()),
+            "empty expression",
+        )
+        .with_help("write an expression such as `x^2 + 1`"));
+    }
+    let (e, _) = p.expr(0)?;
+    p.finish()?;
+    Ok(e)
+}
+
+/// Parses a definition: `F(beta, y) = expr`, `a = expr` or `c = [1, 2, 3]`.
+///
+/// # Errors
+/// A [`ParseError`]: malformed syntax, a reserved or builtin name, a repeated parameter.
+pub fn parse_definition(src: &str) -> Result<Definition, ParseError> {
+    let mut p = Parser::new(src)?;
+    let (name, name_span) = match p.peek().clone() {
+        Tok::Ident(n) => {
+            let sp = p.bump().span;
+            (n, sp)
+        }
+        Tok::Eof => {
+            return Err(Diagnostic::new(
+                ErrorKind::EmptyInput,
+                Span::new(0, src.len()),
+                "empty definition",
+            )
+            .with_help("write a definition such as `E(y, z) = (y - z)^2`"));
+        }
+        _ => {
+            return Err(p
+                .unexpected("a name to define")
+                .with_help("a definition reads `F(x, y) = expression` or `c = [1, 2, 3]`"));
+        }
+    };
+    check_definable(&name, name_span)?;
+    let mut params: Vec<String> = Vec::new();
+    if p.peek() == &Tok::LParen {
+        let open = p.bump().span;
+        if p.peek() != &Tok::RParen {
+            loop {
+                let (param, sp) = p.ident("a parameter name")?;
+                check_variable_name(&param, sp)?;
+                if params.contains(&param) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::BadDefinition,
+                        sp,
+                        format!("parameter `{param}` appears twice"),
+                    )
+                    .with_help("give each parameter its own name"));
+                }
+                params.push(param);
+                if p.peek() == &Tok::Comma {
+                    p.bump();
+                } else {
+                    break;
+                }
+            }
+        }
+        p.close(Tok::RParen, open)?;
+    }
+    if p.peek() != &Tok::Eq {
+        return Err(p
+            .unexpected("`=`")
+            .with_help(format!("a definition reads `{name}(x, y) = expression`")));
+    }
+    p.bump();
+    let body = if p.peek() == &Tok::LBracket && params.is_empty() {
+        let open = p.bump().span;
+        let mut items = Vec::new();
+        if p.peek() != &Tok::RBracket {
+            loop {
+                items.push(p.expr(0)?.0);
+                if p.peek() == &Tok::Comma {
+                    p.bump();
+                } else {
+                    break;
+                }
+            }
+        }
+        let close = p.close(Tok::RBracket, open)?;
+        Expr::new(ExprKind::List(items), open.to(close))
+    } else {
+        if p.peek() == &Tok::Eof {
+            return Err(p.unexpected("an expression after `=`"));
+        }
+        p.expr(0)?.0
+    };
+    p.finish()?;
+    Ok(Definition {
+        name,
+        name_span,
+        params,
+        body,
+    })
+}
+
+fn check_definable(name: &str, span: Span) -> Result<(), ParseError> {
+    if Builtin::from_name(name).is_some() {
+        return Err(Diagnostic::new(
+            ErrorKind::ReservedWord,
+            span,
+            format!("`{name}` is a builtin function and cannot be redefined"),
+        )
+        .with_help(format!("choose another name, such as `{name}_`")));
+    }
+    check_variable_name(name, span)
+}
+
+fn check_variable_name(name: &str, span: Span) -> Result<(), ParseError> {
+    if RESERVED.contains(&name) || name == "pi" || name == "inf" {
+        return Err(Diagnostic::new(
+            ErrorKind::ReservedWord,
+            span,
+            format!("`{name}` is a reserved word and cannot name a variable"),
+        )
+        .with_help(format!("choose another name, such as `{name}_`")));
+    }
+    Ok(())
+}
+
+fn mentions(e: &Expr, name: &str) -> bool {
+    let mut found = false;
+    e.visit(&mut |n| match &n.kind {
+        ExprKind::Var(v) | ExprKind::Index { list: v, .. } if v == name => found = true,
+        _ => {}
+    });
+    found
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<Token>,
+    pos: usize,
+    nesting: usize,
+}
+
+type PResult<T> = Result<T, ParseError>;
+
+/// Builds a bound-operator node once its body is parsed.
+type MakeNode = Box<dyn FnOnce(Box<Expr>) -> ExprKind>;
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> PResult<Self> {
+        Ok(Parser {
+            src,
+            toks: tokenize(src)?,
+            pos: 0,
+            nesting: 0,
+        })
+    }
+
+    fn peek(&self) -> &Tok {
+        self.toks.get(self.pos).map_or(&Tok::Eof, |t| &t.tok)
+    }
+
+    fn span(&self) -> Span {
+        self.toks
+            .get(self.pos)
+            .map_or(Span::new(self.src.len(), self.src.len()), |t| t.span)
+    }
+
+    fn bump(&mut self) -> Token {
+        let t = self.toks.get(self.pos).cloned().unwrap_or(Token {
+            tok: Tok::Eof,
+            span: Span::new(self.src.len(), self.src.len()),
+        });
+        if self.pos < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn unexpected(&self, wanted: &str) -> Diagnostic {
+        let tok = self.peek();
+        if tok == &Tok::Eof {
+            Diagnostic::new(
+                ErrorKind::UnexpectedEnd,
+                self.span(),
+                format!("expected {wanted}, found end of input"),
+            )
+        } else if tok == &Tok::RParen {
+            Diagnostic::new(
+                ErrorKind::UnbalancedParenthesis,
+                self.span(),
+                format!("expected {wanted}, found `)`"),
+            )
+            .with_help("remove the unmatched `)`")
+        } else {
+            Diagnostic::new(
+                ErrorKind::UnexpectedToken,
+                self.span(),
+                format!("expected {wanted}, found {}", tok.describe()),
+            )
+        }
+    }
+
+    fn ident(&mut self, wanted: &str) -> PResult<(String, Span)> {
+        match self.peek().clone() {
+            Tok::Ident(n) => Ok((n, self.bump().span)),
+            _ => Err(self.unexpected(wanted)),
+        }
+    }
+
+    fn expect(&mut self, tok: Tok, wanted: &str) -> PResult<Span> {
+        if self.peek() == &tok {
+            Ok(self.bump().span)
+        } else {
+            Err(self.unexpected(wanted))
+        }
+    }
+
+    /// Consumes the closing bracket matching the one at `open`.
+    fn close(&mut self, tok: Tok, open: Span) -> PResult<Span> {
+        if self.peek() == &tok {
+            return Ok(self.bump().span);
+        }
+        let (o, c) = if tok == Tok::RParen {
+            ("(", ")")
+        } else {
+            ("[", "]")
+        };
+        if self.peek() == &Tok::Eof {
+            Err(Diagnostic::new(
+                ErrorKind::UnbalancedParenthesis,
+                open,
+                format!("unclosed `{o}`"),
+            )
+            .with_help(format!("add `{c}` at the end")))
+        } else {
+            Err(Diagnostic::new(
+                ErrorKind::UnbalancedParenthesis,
+                self.span(),
+                format!(
+                    "expected `{c}` to close the `{o}` at byte {}, found {}",
+                    open.start,
+                    self.peek().describe()
+                ),
+            )
+            .with_help(format!("add `{c}` before this")))
+        }
+    }
+
+    fn finish(&mut self) -> PResult<()> {
+        match self.peek() {
+            Tok::Eof => Ok(()),
+            Tok::RParen => Err(Diagnostic::new(
+                ErrorKind::UnbalancedParenthesis,
+                self.span(),
+                "unmatched `)`",
+            )
+            .with_help("remove it, or add the missing `(`")),
+            _ => Err(self.unexpected("an operator or the end of input")),
+        }
+    }
+
+    fn starts_operand(tok: &Tok) -> bool {
+        matches!(tok, Tok::Number(_) | Tok::Ident(_) | Tok::LParen)
+    }
+
+    /// Parses an expression whose operators bind at least as tightly as `min_bp`;
+    /// returns it with its tree depth.
+    fn expr(&mut self, min_bp: u8) -> PResult<(Expr, usize)> {
+        self.nesting += 1;
+        if self.nesting > MAX_DEPTH {
+            return Err(Diagnostic::new(
+                ErrorKind::TooDeep,
+                self.span(),
+                "expression nested too deeply",
+            )
+            .with_help(format!(
+                "split it into definitions; the limit is {MAX_DEPTH} levels"
+            )));
+        }
+        let r = self.expr_inner(min_bp);
+        self.nesting -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, min_bp: u8) -> PResult<(Expr, usize)> {
+        let (mut lhs, mut depth) = self.prefix()?;
+        loop {
+            let tok = self.peek().clone();
+            if let Some((op, l_bp, r_bp)) = infix_binding_power(&tok) {
+                if l_bp < min_bp {
+                    break;
+                }
+                self.bump();
+                if self.peek() == &Tok::Eof {
+                    return Err(self.unexpected(&format!("an operand after `{}`", op.symbol())));
+                }
+                let (rhs, d) = self.expr(r_bp)?;
+                depth = depth.max(d) + 1;
+                if depth > MAX_DEPTH {
+                    return Err(Diagnostic::new(
+                        ErrorKind::TooDeep,
+                        lhs.span.to(rhs.span),
+                        "expression nested too deeply",
+                    )
+                    .with_help(format!(
+                        "split it into definitions; the limit is {MAX_DEPTH} levels"
+                    )));
+                }
+                let span = lhs.span.to(rhs.span);
+                lhs = Expr::binary(op, lhs, rhs, span);
+            } else if Self::starts_operand(&tok) {
+                let here = self.span();
+                let left = self.src.get(lhs.span.start..lhs.span.end).unwrap_or("");
+                let right = self.src.get(here.start..here.end).unwrap_or("");
+                return Err(Diagnostic::new(
+                    ErrorKind::MissingOperator,
+                    here,
+                    format!("expected an operator, found {}", tok.describe()),
+                )
+                .with_help(format!("did you mean `{left}*{right}`?")));
+            } else {
+                break;
+            }
+        }
+        Ok((lhs, depth))
+    }
+
+    fn prefix(&mut self) -> PResult<(Expr, usize)> {
+        let start = self.span();
+        match self.peek().clone() {
+            Tok::Minus => {
+                self.bump();
+                if self.peek() == &Tok::Eof {
+                    return Err(self.unexpected("an operand after `-`"));
+                }
+                let (e, d) = self.expr(PREFIX_MINUS_BP)?;
+                let span = start.to(e.span);
+                Ok((Expr::neg(e, span), d + 1))
+            }
+            Tok::Plus => Err(Diagnostic::new(
+                ErrorKind::UnexpectedToken,
+                start,
+                "unary `+` is not part of the language",
+            )
+            .with_help("remove the `+`")),
+            Tok::Number(v) => {
+                self.bump();
+                Ok((Expr::new(ExprKind::Number(v), start), 1))
+            }
+            Tok::LParen => {
+                self.bump();
+                if self.peek() == &Tok::RParen {
+                    return Err(self.unexpected("an expression inside `( )`"));
+                }
+                // The node keeps its own span; the parentheses are not part of the tree.
+                let (e, d) = self.expr(0)?;
+                self.close(Tok::RParen, start)?;
+                Ok((e, d))
+            }
+            Tok::Ident(name) => {
+                self.bump();
+                self.identifier(name, start)
+            }
+            Tok::Eof => Err(self.unexpected("an expression")),
+            _ => Err(self.unexpected("an expression")),
+        }
+    }
+
+    fn identifier(&mut self, name: String, start: Span) -> PResult<(Expr, usize)> {
+        let next = self.peek().clone();
+        if next == Tok::LBracket && RESERVED.contains(&name.as_str()) {
+            return self.bound_operator(&name, start);
+        }
+        if name == "pi" || name == "inf" {
+            if next == Tok::LParen {
+                return Err(Diagnostic::new(
+                    ErrorKind::UnexpectedToken,
+                    start,
+                    format!("`{name}` is a constant, not a function"),
+                )
+                .with_help(format!("did you mean `{name}*(`?")));
+            }
+            let c = if name == "pi" {
+                Constant::Pi
+            } else {
+                Constant::Inf
+            };
+            return Ok((Expr::new(ExprKind::Const(c), start), 1));
+        }
+        if next == Tok::LParen {
+            let open = self.bump().span;
+            let mut args = Vec::new();
+            let mut depth = 0;
+            if self.peek() != &Tok::RParen {
+                loop {
+                    let (a, d) = self.expr(0)?;
+                    depth = depth.max(d);
+                    args.push(a);
+                    if self.peek() == &Tok::Comma {
+                        self.bump();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            let close = self.close(Tok::RParen, open)?;
+            let span = start.to(close);
+            if let Some(b) = Builtin::from_name(&name) {
+                if !b.arity().accepts(args.len()) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::WrongArity,
+                        span,
+                        format!("`{name}` takes {}, found {}", b.arity(), args.len()),
+                    )
+                    .with_help(arity_help(b)));
+                }
+                return Ok((Expr::call(b, args, span), depth + 1));
+            }
+            if RESERVED.contains(&name.as_str()) {
+                return Err(Diagnostic::new(
+                    ErrorKind::UnexpectedToken,
+                    start,
+                    format!("`{name}` needs its bound variable in brackets"),
+                )
+                .with_help(format!("write `{name}[z](...)`")));
+            }
+            return Ok((
+                Expr::new(ExprKind::UserCall { name, args }, span),
+                depth + 1,
+            ));
+        }
+        if next == Tok::LBracket {
+            let open = self.bump().span;
+            let (index, d) = self.expr(0)?;
+            let close = self.close(Tok::RBracket, open)?;
+            return Ok((
+                Expr::new(
+                    ExprKind::Index {
+                        list: name,
+                        index: Box::new(index),
+                    },
+                    start.to(close),
+                ),
+                d + 1,
+            ));
+        }
+        if let Some(b) = Builtin::from_name(&name) {
+            return Err(Diagnostic::new(
+                ErrorKind::ReservedWord,
+                start,
+                format!("`{name}` is a function and cannot be used as a variable"),
+            )
+            .with_help(format!("did you mean `{}(...)`?", b.name())));
+        }
+        check_variable_name(&name, start)?;
+        Ok((Expr::new(ExprKind::Var(name), start), 1))
+    }
+
+    fn binding_var(&mut self) -> PResult<(String, Span)> {
+        let (v, sp) = self.ident("a variable name")?;
+        check_variable_name(&v, sp)?;
+        if Builtin::from_name(&v).is_some() {
+            return Err(Diagnostic::new(
+                ErrorKind::ReservedWord,
+                sp,
+                format!("`{v}` is a function and cannot be a bound variable"),
+            )
+            .with_help(format!("choose another name, such as `{v}_`")));
+        }
+        Ok((v, sp))
+    }
+
+    fn bindings(&mut self) -> PResult<(Vec<Binding>, usize)> {
+        let mut out: Vec<Binding> = Vec::new();
+        let mut depth = 0;
+        loop {
+            let (var, span) = self.binding_var()?;
+            if out.iter().any(|b| b.var == var) {
+                return Err(Diagnostic::new(
+                    ErrorKind::UnexpectedToken,
+                    span,
+                    format!("variable `{var}` is bound twice"),
+                )
+                .with_help("bind each variable once"));
+            }
+            let range = if self.peek() == &Tok::Eq {
+                self.bump();
+                let (lo, d1) = self.expr(0)?;
+                self.expect(Tok::DotDot, "`..` between the limits, as in `0..inf`")?;
+                let (hi, d2) = self.expr(0)?;
+                depth = depth.max(d1).max(d2);
+                for limit in [&lo, &hi] {
+                    if mentions(limit, &var) {
+                        return Err(Diagnostic::new(
+                            ErrorKind::DependentRange,
+                            limit.span,
+                            format!("the limits of `{var}` depend on `{var}` itself"),
+                        )
+                        .with_help("limits must not mention their own variable"));
+                    }
+                }
+                Some((lo, hi))
+            } else {
+                None
+            };
+            out.push(Binding { var, span, range });
+            if self.peek() == &Tok::Comma {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        Ok((out, depth))
+    }
+
+    fn body(&mut self, keyword: &str) -> PResult<(Expr, usize, Span)> {
+        if self.peek() != &Tok::LParen {
+            return Err(self.unexpected(&format!("`(` and the body of `{keyword}[..]`")));
+        }
+        let open = self.bump().span;
+        if self.peek() == &Tok::RParen {
+            return Err(self.unexpected(&format!("the body of `{keyword}[..]`")));
+        }
+        let (e, d) = self.expr(0)?;
+        let close = self.close(Tok::RParen, open)?;
+        Ok((e, d, close))
+    }
+
+    fn bound_operator(&mut self, keyword: &str, start: Span) -> PResult<(Expr, usize)> {
+        let open = self.bump().span;
+        let (kind_fn, depth): (MakeNode, usize) = match keyword {
+            "int" | "sum" | "min" | "max" | "argmin" => {
+                let (bindings, d) = self.bindings()?;
+                if keyword == "argmin" && bindings.len() != 1 {
+                    return Err(Diagnostic::new(
+                        ErrorKind::UnexpectedToken,
+                        open.to(self.span()),
+                        "`argmin` takes exactly one variable",
+                    )
+                    .with_help("write one `argmin[z](..)` per variable"));
+                }
+                self.close(Tok::RBracket, open)?;
+                let kw = keyword.to_string();
+                (
+                    Box::new(move |body| match kw.as_str() {
+                        "int" => ExprKind::Integral { bindings, body },
+                        "sum" => ExprKind::Sum { bindings, body },
+                        "min" => ExprKind::Extremum {
+                            kind: Extremum::Min,
+                            bindings,
+                            body,
+                        },
+                        "max" => ExprKind::Extremum {
+                            kind: Extremum::Max,
+                            bindings,
+                            body,
+                        },
+                        _ => ExprKind::Extremum {
+                            kind: Extremum::Argmin,
+                            bindings,
+                            body,
+                        },
+                    }),
+                    d,
+                )
+            }
+            "diff" => {
+                let (var, var_span) = self.binding_var()?;
+                if self.peek() == &Tok::Comma {
+                    return Err(Diagnostic::new(
+                        ErrorKind::UnexpectedToken,
+                        self.span(),
+                        "`diff` takes one variable",
+                    )
+                    .with_help("nest them for higher derivatives: `diff[x](diff[y](f))`"));
+                }
+                self.close(Tok::RBracket, open)?;
+                (
+                    Box::new(move |body| ExprKind::Derivative {
+                        var,
+                        var_span,
+                        body,
+                    }),
+                    0,
+                )
+            }
+            "lim" => {
+                let (var, var_span) = self.binding_var()?;
+                self.expect(
+                    Tok::Arrow,
+                    "`->` and the value the variable tends to, as in `lim[beta -> inf]`",
+                )?;
+                let (target, d) = self.expr(0)?;
+                if mentions(&target, &var) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::DependentRange,
+                        target.span,
+                        format!("the target of `{var}` depends on `{var}` itself"),
+                    ));
+                }
+                self.close(Tok::RBracket, open)?;
+                let target = Box::new(target);
+                (
+                    Box::new(move |body| ExprKind::Limit {
+                        var,
+                        var_span,
+                        target,
+                        body,
+                    }),
+                    d,
+                )
+            }
+            "expect" | "mc" => {
+                let (bindings, d1) = self.bindings()?;
+                self.expect(
+                    Tok::Tilde,
+                    "`~` and a density, as in `expect[y ~ exp(-E(y))]`",
+                )?;
+                let (density, d2) = self.expr(0)?;
+                let mut n = None;
+                let mut d3 = 0;
+                if keyword == "mc" && self.peek() == &Tok::Semi {
+                    self.bump();
+                    let (word, sp) = self.ident("`n`")?;
+                    if word != "n" {
+                        return Err(Diagnostic::new(
+                            ErrorKind::UnexpectedToken,
+                            sp,
+                            format!("expected `n`, found `{word}`"),
+                        )
+                        .with_help("the number of draws is written `; n = 100`"));
+                    }
+                    self.expect(Tok::Eq, "`=`")?;
+                    let (count, d) = self.expr(0)?;
+                    d3 = d;
+                    n = Some(Box::new(count));
+                }
+                self.close(Tok::RBracket, open)?;
+                let density = Box::new(density);
+                let mc = keyword == "mc";
+                (
+                    Box::new(move |body| {
+                        if mc {
+                            ExprKind::MonteCarlo {
+                                bindings,
+                                density,
+                                n,
+                                body,
+                            }
+                        } else {
+                            ExprKind::Expect {
+                                bindings,
+                                density,
+                                body,
+                            }
+                        }
+                    }),
+                    d1.max(d2).max(d3),
+                )
+            }
+            _ => {
+                return Err(Diagnostic::new(
+                    ErrorKind::UnexpectedToken,
+                    start,
+                    format!("`{keyword}` is not a bound operator"),
+                ));
+            }
+        };
+        let (body, d, close) = self.body(keyword)?;
+        let depth = depth.max(d) + 1;
+        Ok((Expr::new(kind_fn(Box::new(body)), start.to(close)), depth))
+    }
+}
+
+fn arity_help(b: Builtin) -> String {
+    match b.arity() {
+        super::ast::Arity::Exactly(1) => format!("write `{}(x)`", b.name()),
+        super::ast::Arity::Exactly(_) | super::ast::Arity::AtLeast(_) => {
+            format!("write `{}(a, b)`", b.name())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(src: &str, expected: &str) {
+        match parse(src) {
+            Ok(e) => assert_eq!(e.to_sexpr(), expected, "parsing {src:?}"),
+            Err(err) => panic!("{src:?} failed to parse:\n{}", err.render(src, "")),
+        }
+    }
+
+    fn check_error(src: &str, kind: ErrorKind, help_contains: &str) {
+        match parse(src) {
+            Ok(e) => panic!("{src:?} parsed as {}", e.to_sexpr()),
+            Err(err) => {
+                assert_eq!(err.kind, kind, "{src:?}: {}", err.render(src, ""));
+                let help = err.help.clone().unwrap_or_default();
+                assert!(
+                    help.contains(help_contains),
+                    "{src:?}: help {help:?} lacks {help_contains:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        for (src, sexpr) in [
+            ("a + b*c^2", "(+ a (* b (^ c 2)))"),
+            ("a - b - c", "(- (- a b) c)"),
+            ("a / b / c", "(/ (/ a b) c)"),
+            ("a / b * c", "(* (/ a b) c)"),
+            ("2^3^2", "(^ 2 (^ 3 2))"),
+            ("-2^2", "(- (^ 2 2))"),
+            ("-a*b", "(* (- a) b)"),
+            ("a * -b", "(* a (- b))"),
+            ("a - -b", "(- a (- b))"),
+            ("2^-x", "(^ 2 (- x))"),
+            ("(a + b)*c", "(* (+ a b) c)"),
+            ("((a))", "a"),
+            ("1e-3 + 2.5E+4 + .5", "(+ (+ 0.001 25000) 0.5)"),
+            ("pi * inf", "(* pi inf)"),
+        ] {
+            check(src, sexpr);
+        }
+    }
+
+    #[test]
+    fn names_primes_greek_calls_indexing() {
+        for (src, sexpr) in [
+            ("y' + y''", "(+ y' y'')"),
+            ("β * beta", "(* beta beta)"),
+            ("π", "pi"),
+            ("exp(-x)", "(exp (- x))"),
+            ("min(a, b, c)", "(min a b c)"),
+            ("logsumexp(a, b)", "(logsumexp a b)"),
+            ("F(beta, y)", "(F beta y)"),
+            ("c[k] + c[k + 1]", "(+ (index c k) (index c (+ k 1)))"),
+            ("z_1 + x2", "(+ z_1 x2)"),
+        ] {
+            check(src, sexpr);
+        }
+    }
+
+    #[test]
+    fn bound_operators() {
+        for (src, sexpr) in [
+            ("int[z](exp(-z^2))", "(int [z] (exp (- (^ z 2))))"),
+            ("∫[z = -inf..inf](f)", "(int [z (- inf) inf] f)"),
+            ("int[y = 0..1, z](y*z)", "(int [y 0 1] [z] (* y z))"),
+            ("sum[k = 0..2](c[k])", "(sum [k 0 2] (index c k))"),
+            ("Σ[k](k)", "(sum [k] k)"),
+            ("min[z](E(y, z))", "(min [z] (E y z))"),
+            ("argmin[z](E(y, z))", "(argmin [z] (E y z))"),
+            ("max[z = 0..1](z)", "(max [z 0 1] z)"),
+            ("diff[w](w^2)", "(diff w (^ w 2))"),
+            ("∂[w](∂[w](w^3))", "(diff w (diff w (^ w 3)))"),
+            ("lim[beta -> inf](1/beta)", "(lim beta inf (/ 1 beta))"),
+            ("lim[β → 0](β)", "(lim beta 0 beta)"),
+            (
+                "expect[y' ~ exp(-beta*F(x, y'))](y')",
+                "(expect [y'] (exp (* (- beta) (F x y'))) y')",
+            ),
+            (
+                "expect[y, z ~ exp(-E(y, z))](y)",
+                "(expect [y] [z] (exp (- (E y z))) y)",
+            ),
+            (
+                "expect[y = 0..inf ~ exp(-y)](y)",
+                "(expect [y 0 inf] (exp (- y)) y)",
+            ),
+            (
+                "mc[y ~ exp(-y^2); n = 10](y)",
+                "(mc [y] (exp (- (^ y 2))) 10 y)",
+            ),
+            ("mc[y ~ exp(-y^2)](y)", "(mc [y] (exp (- (^ y 2))) y)"),
+        ] {
+            check(src, sexpr);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_suggest_a_fix() {
+        check_error("", ErrorKind::EmptyInput, "");
+        check_error("   ", ErrorKind::EmptyInput, "");
+        check_error("(a + b", ErrorKind::UnbalancedParenthesis, "add `)`");
+        check_error("a + b)", ErrorKind::UnbalancedParenthesis, "remove");
+        check_error("2y", ErrorKind::MissingOperator, "2*y");
+        check_error("2 (x)", ErrorKind::MissingOperator, "2*(");
+        check_error("a $ b", ErrorKind::StrayCharacter, "");
+        check_error("exp(a, b)", ErrorKind::WrongArity, "exp(x)");
+        check_error("int + 1", ErrorKind::ReservedWord, "int_");
+        check_error("exp + 1", ErrorKind::ReservedWord, "exp(...)");
+        check_error("int(z)", ErrorKind::UnexpectedToken, "int[z]");
+        check_error("int[z = 0..z](z)", ErrorKind::DependentRange, "");
+        check_error("a +", ErrorKind::UnexpectedEnd, "");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "(".repeat(10_000) + "1" + &")".repeat(10_000);
+        assert_eq!(parse(&deep).err().map(|e| e.kind), Some(ErrorKind::TooDeep));
+        let long = vec!["1"; 10_000].join("+");
+        assert_eq!(parse(&long).err().map(|e| e.kind), Some(ErrorKind::TooDeep));
+    }
+
+    #[test]
+    fn definitions() {
+        let d = parse_definition("F(beta, y) = -1/beta * log(int[z](exp(-beta*E(y, z))))");
+        let d = d.map_err(|e| e.message).unwrap_or_else(|m| panic!("{m}"));
+        assert_eq!(d.name, "F");
+        assert_eq!(d.params, vec!["beta".to_string(), "y".to_string()]);
+        let list = parse_definition("c = [0, 2, -1]").map(|d| d.body.to_sexpr());
+        assert_eq!(list.ok().as_deref(), Some("(list 0 2 (- 1))"));
+        assert!(parse_definition("exp(x) = x").is_err());
+        assert!(parse_definition("F(x, x) = x").is_err());
+        assert!(parse_definition("F(x) x").is_err());
+    }
+}
