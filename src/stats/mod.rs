@@ -1,1 +1,3 @@
 //! Monte-Carlo statistics: effective sample size, standard errors, goodness of fit, multiple testing.
+
+pub mod special;
