@@ -2,3 +2,5 @@
 
 pub mod special;
 pub mod ess;
+pub mod multiple;
+pub mod gof;
