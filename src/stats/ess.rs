@@ -96,7 +96,13 @@ impl Acov<'_> {
             let s: f64 = self
                 .centred
                 .iter()
-                .map(|c| c[..n - t].iter().zip(&c[t..]).map(|(a, b)| a * b).sum::<f64>())
+                .map(|c| {
+                    c[..n - t]
+                        .iter()
+                        .zip(&c[t..])
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                })
                 .sum();
             return s / (n as f64 * self.centred.len() as f64);
         }
@@ -176,7 +182,7 @@ fn ess_split(chains: &[Vec<f64>]) -> f64 {
     let n = chains[0].len();
     let s = (n * chains.len()) as f64;
     let p = pooled(chains);
-    if !(p.var_plus > 0.0) || !p.var_plus.is_finite() {
+    if p.var_plus.is_nan() || p.var_plus <= 0.0 || !p.var_plus.is_finite() {
         return f64::NAN;
     }
     let mut acov = Acov {
@@ -210,7 +216,7 @@ fn ess_split(chains: &[Vec<f64>]) -> f64 {
 /// Potential scale reduction sqrt(var⁺/W) of already split chains.
 fn rhat_split(chains: &[Vec<f64>]) -> f64 {
     let p = pooled(chains);
-    if !(p.w > 0.0) {
+    if p.w.is_nan() || p.w <= 0.0 {
         return f64::NAN;
     }
     (p.var_plus / p.w).sqrt()
@@ -306,7 +312,11 @@ pub fn pooled_sd(chains: &[&[f64]]) -> f64 {
         return f64::NAN;
     }
     let mean = chains.iter().flat_map(|c| c.iter()).sum::<f64>() / s as f64;
-    let ss: f64 = chains.iter().flat_map(|c| c.iter()).map(|v| (v - mean).powi(2)).sum();
+    let ss: f64 = chains
+        .iter()
+        .flat_map(|c| c.iter())
+        .map(|v| (v - mean).powi(2))
+        .sum();
     (ss / (s as f64 - 1.0)).sqrt()
 }
 
@@ -361,9 +371,13 @@ pub fn batch_means(x: &[f64], batch_size: Option<usize>) -> Option<BatchMeans> {
         return None;
     }
     let used = &x[..a * b];
-    let means: Vec<f64> = used.chunks(b).map(|c| c.iter().sum::<f64>() / b as f64).collect();
+    let means: Vec<f64> = used
+        .chunks(b)
+        .map(|c| c.iter().sum::<f64>() / b as f64)
+        .collect();
     let mean = means.iter().sum::<f64>() / a as f64;
-    let var_bm = b as f64 / (a as f64 - 1.0) * means.iter().map(|m| (m - mean).powi(2)).sum::<f64>();
+    let var_bm =
+        b as f64 / (a as f64 - 1.0) * means.iter().map(|m| (m - mean).powi(2)).sum::<f64>();
     Some(BatchMeans {
         mean,
         mcse: (var_bm / (a * b) as f64).sqrt(),
@@ -381,7 +395,12 @@ mod tests {
     #[test]
     fn rhat_matches_hand_computation() {
         // Split halves [1,2],[3,4],[2,3],[4,5]: W = 0.5, B/N' = 5/3, var⁺ = 0.25 + 5/3.
-        let split = vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![2.0, 3.0], vec![4.0, 5.0]];
+        let split = vec![
+            vec![1.0, 2.0],
+            vec![3.0, 4.0],
+            vec![2.0, 3.0],
+            vec![4.0, 5.0],
+        ];
         let want = ((0.25 + 5.0 / 3.0) / 0.5_f64).sqrt();
         assert!((rhat_split(&split) - want).abs() < 1e-14);
     }
@@ -392,7 +411,11 @@ mod tests {
         let g = autocov_fft(&x);
         for t in 0..37 {
             let direct: f64 = (0..37 - t).map(|i| x[i] * x[i + t]).sum::<f64>() / 37.0;
-            assert!((g[t] - direct).abs() < 1e-10, "lag {t}: {} vs {direct}", g[t]);
+            assert!(
+                (g[t] - direct).abs() < 1e-10,
+                "lag {t}: {} vs {direct}",
+                g[t]
+            );
         }
     }
 
@@ -409,15 +432,24 @@ mod tests {
             let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
             let ess = ess_mean(&refs);
             println!("seed {seed}: ESS {ess:.0} (truth {truth:.0})");
-            assert!((ess / truth - 1.0).abs() < tol::ESS_REL_ONE, "seed {seed}: ESS {ess} vs {truth}");
+            assert!(
+                (ess / truth - 1.0).abs() < tol::ESS_REL_ONE,
+                "seed {seed}: ESS {ess} vs {truth}"
+            );
             sum += ess;
             let bulk = ess_bulk(&refs);
-            assert!((bulk / truth - 1.0).abs() < tol::ESS_REL_ONE, "bulk ESS {bulk}");
+            assert!(
+                (bulk / truth - 1.0).abs() < tol::ESS_REL_ONE,
+                "bulk ESS {bulk}"
+            );
             let rhat = split_rhat(&refs);
             assert!(rhat < 1.01, "R-hat {rhat}");
         }
         let avg = sum / seeds.len() as f64;
-        assert!((avg / truth - 1.0).abs() < tol::ESS_REL_AVG, "average ESS {avg} vs {truth}");
+        assert!(
+            (avg / truth - 1.0).abs() < tol::ESS_REL_AVG,
+            "average ESS {avg} vs {truth}"
+        );
     }
 
     #[test]
@@ -427,7 +459,10 @@ mod tests {
         let ess = ess_mean(&refs);
         assert!((ess / 20_000.0 - 1.0).abs() < tol::ESS_REL_ONE, "ESS {ess}");
         let tail = ess_tail(&refs);
-        assert!((tail / 20_000.0 - 1.0).abs() < tol::ESS_REL_ONE, "tail ESS {tail}");
+        assert!(
+            (tail / 20_000.0 - 1.0).abs() < tol::ESS_REL_ONE,
+            "tail ESS {tail}"
+        );
     }
 
     #[test]
@@ -436,7 +471,10 @@ mod tests {
         let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
         let s = 10_000.0_f64;
         let ess = ess_mean(&refs);
-        assert!(ess <= s * s.log10() * (1.0 + 1e-12), "ESS {ess} above the cap");
+        assert!(
+            ess <= s * s.log10() * (1.0 + 1e-12),
+            "ESS {ess} above the cap"
+        );
         assert!(ess > s, "antithetic ESS {ess} should exceed S");
     }
 

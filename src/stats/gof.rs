@@ -192,11 +192,14 @@ fn adinf(z: f64) -> f64 {
     if z < 2.0 {
         (-1.233_714_1 / z).exp() / z.sqrt()
             * (2.00012
-                + (0.247_105 - (0.064_982_1 - (0.034_796_2 - (0.011_672 - 0.001_686_91 * z) * z) * z) * z)
+                + (0.247_105
+                    - (0.064_982_1 - (0.034_796_2 - (0.011_672 - 0.001_686_91 * z) * z) * z) * z)
                     * z)
     } else {
-        (-(1.0776 - (2.30695 - (0.43424 - (0.082433 - (0.008056 - 0.000_314_6 * z) * z) * z) * z) * z).exp())
-            .exp()
+        (-(1.0776
+            - (2.30695 - (0.43424 - (0.082433 - (0.008056 - 0.000_314_6 * z) * z) * z) * z) * z)
+            .exp())
+        .exp()
     }
 }
 
@@ -204,7 +207,8 @@ fn adinf(z: f64) -> f64 {
 fn errfix(n: usize, x: f64) -> f64 {
     let nf = n as f64;
     if x > 0.8 {
-        return (-130.2137 + (745.2337 - (1705.091 - (1950.646 - (1116.360 - 255.7844 * x) * x) * x) * x) * x)
+        return (-130.2137
+            + (745.2337 - (1705.091 - (1950.646 - (1116.360 - 255.7844 * x) * x) * x) * x) * x)
             / nf;
     }
     let c = 0.01265 + 0.1757 / nf;
@@ -214,7 +218,8 @@ fn errfix(n: usize, x: f64) -> f64 {
         return t * (0.0037 / (nf * nf) + 0.00078 / nf + 0.00006) / nf;
     }
     let t = (x - c) / (0.8 - c);
-    let t = -0.000_226_33 + (6.54034 - (14.6538 - (14.458 - (8.259 - 1.91864 * t) * t) * t) * t) * t;
+    let t =
+        -0.000_226_33 + (6.54034 - (14.6538 - (14.458 - (8.259 - 1.91864 * t) * t) * t) * t) * t;
     t * (0.04213 + 0.01365 / nf) / nf
 }
 
@@ -242,7 +247,11 @@ pub fn ad_test(values: &[f64], cdf: &dyn Fn(f64) -> f64) -> GofResult {
         s += (2.0 * i as f64 + 1.0) * (lo.ln() + hi.ln());
     }
     let a2 = if n == 0 { f64::NAN } else { -nf - s / nf };
-    let a2 = if a2.is_nan() && n > 0 { f64::INFINITY } else { a2 };
+    let a2 = if a2.is_nan() && n > 0 {
+        f64::INFINITY
+    } else {
+        a2
+    };
     GofResult {
         statistic: a2,
         p_value: ad_p_value(n, a2),
@@ -349,7 +358,10 @@ mod tests {
             let sq = (n as f64).sqrt();
             let asym = kolmogorov_sf((sq + 0.12 + 0.11 / sq) * d);
             println!("t={t}: exact {exact} vs Stephens {asym}");
-            assert!((exact / asym - 1.0).abs() < 0.02, "t={t}: exact {exact} vs Stephens {asym}");
+            assert!(
+                (exact / asym - 1.0).abs() < 0.02,
+                "t={t}: exact {exact} vs Stephens {asym}"
+            );
         }
     }
 

@@ -14,7 +14,10 @@ pub struct Adjusted {
 /// NaN p-values are treated as 1 (never rejected).
 pub fn holm(p: &[f64], alpha: f64) -> Adjusted {
     let m = p.len();
-    let clean: Vec<f64> = p.iter().map(|&v| if v.is_nan() { 1.0 } else { v.clamp(0.0, 1.0) }).collect();
+    let clean: Vec<f64> = p
+        .iter()
+        .map(|&v| if v.is_nan() { 1.0 } else { v.clamp(0.0, 1.0) })
+        .collect();
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| clean[a].total_cmp(&clean[b]));
     let mut adjusted = vec![1.0; m];
@@ -33,7 +36,13 @@ pub fn bonferroni(p: &[f64], alpha: f64) -> Adjusted {
     let m = p.len() as f64;
     let adjusted: Vec<f64> = p
         .iter()
-        .map(|&v| if v.is_nan() { 1.0 } else { (m * v).clamp(0.0, 1.0) })
+        .map(|&v| {
+            if v.is_nan() {
+                1.0
+            } else {
+                (m * v).clamp(0.0, 1.0)
+            }
+        })
         .collect();
     let reject = adjusted.iter().map(|&a| a <= alpha).collect();
     Adjusted { adjusted, reject }
