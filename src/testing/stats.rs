@@ -39,3 +39,6 @@ pub fn ar1_chains(phi: f64, m: usize, n: usize, seed: u64) -> Vec<Vec<f64>> {
         })
         .collect()
 }
+
+/// Family-wise false-alarm rate of the statistical tests in this crate's own test suite.
+pub const ALPHA: f64 = 1e-3;
