@@ -110,7 +110,7 @@ pub struct ExactMoment {
     pub name: String,
     /// The functional.
     pub f: Functional,
-    /// E_p[f].
+    /// The exact expectation E_p(f).
     pub exact: f64,
     /// sd_p(f) if known (gives better power than the sample sd).
     pub exact_sd: Option<f64>,
