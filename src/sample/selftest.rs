@@ -352,3 +352,284 @@ fn run_chains_is_reproducible_across_thread_counts() {
     );
     assert!(run_chains(&targets::gamma3(), &hmc, &[vec![-1.0]], 1, 1, 0).is_err());
 }
+
+// ---- calibration and power studies (slow: run with `cargo test --release -- --ignored`) ----
+
+/// Seeds in the false-alarm studies.
+const CAL_SEEDS: u64 = 1000;
+/// Seeds in the power studies.
+const POWER_SEEDS: u64 = 100;
+
+/// Checks a rejection count against nominal α: α must not lie below the 99.9 % Clopper–Pearson
+/// interval (Holm is conservative across correlated tests, so rates below α are expected).
+fn check_rate(label: &str, rejections: u64, n: u64, alpha: f64, two_sided: bool) {
+    let (lo, hi) = crate::stats::test::clopper_pearson(rejections, n, 0.999);
+    println!(
+        "{label}: {rejections}/{n} = {:.4} rejected at α = {alpha} (99.9 % CI [{lo:.4}, {hi:.4}])",
+        rejections as f64 / n as f64
+    );
+    assert!(lo <= alpha, "{label}: false-alarm rate above α");
+    if two_sided {
+        assert!(
+            hi >= alpha,
+            "{label}: rejection rate below α for a single exact test"
+        );
+    }
+}
+
+fn false_alarm_study(label: &str, run: &(dyn Fn(u64) -> BatteryReport + Sync)) {
+    use rayon::prelude::*;
+    let reports: Vec<BatteryReport> = (0..CAL_SEEDS)
+        .into_par_iter()
+        .map(|s| run(10_000 + s))
+        .collect();
+    for alpha in [0.05, 0.01] {
+        let fam = reports
+            .iter()
+            .filter(|r| r.tests.iter().any(|t| t.trusted && t.adjusted_p <= alpha))
+            .count();
+        check_rate(
+            &format!("{label}, family (Holm)"),
+            fam as u64,
+            CAL_SEEDS,
+            alpha,
+            false,
+        );
+    }
+    let inconclusive = reports
+        .iter()
+        .filter(|r| r.verdict == Verdict::Inconclusive)
+        .count();
+    println!("{label}: {inconclusive}/{CAL_SEEDS} inconclusive at the default α");
+    // Every single test's raw p-values must be uniform: KS test across seeds, and rates at α.
+    let names: Vec<String> = reports[0].tests.iter().map(|t| t.name.clone()).collect();
+    for (i, name) in names.iter().enumerate() {
+        let p: Vec<f64> = reports.iter().map(|r| r.tests[i].p_value).collect();
+        let ks = gof::ks_test(&p, &|x| x.clamp(0.0, 1.0));
+        let r05 = p.iter().filter(|&&v| v <= 0.05).count();
+        let r01 = p.iter().filter(|&&v| v <= 0.01).count();
+        println!(
+            "{label}, {name}: KS of p-values D = {:.4}, p = {:.3}; rate@0.05 = {:.3}, rate@0.01 = {:.3}",
+            ks.statistic,
+            ks.p_value,
+            r05 as f64 / CAL_SEEDS as f64,
+            r01 as f64 / CAL_SEEDS as f64
+        );
+        assert!(
+            ks.p_value > ALPHA / names.len() as f64,
+            "{label}, {name}: p-values not uniform"
+        );
+    }
+}
+
+use crate::stats::gof;
+
+#[test]
+#[ignore = "calibration study, ~1 min in release mode"]
+fn calibration_invariance_test_false_alarms() {
+    let g = targets::gauss_2d();
+    let gref = targets::gauss_2d_reference();
+    let hmc = Hmc::new(0.2, 8).expect("valid");
+    false_alarm_study("invariance, HMC on 2D Gaussian", &|seed| {
+        invariance_test(
+            &g,
+            &hmc,
+            &targets::gauss_2d_draw,
+            2_000,
+            5,
+            &gref,
+            &opts(),
+            seed,
+        )
+        .expect("valid")
+    });
+    let dw = targets::double_well_1d();
+    let dref = targets::double_well_reference();
+    let draw = targets_dw_draw();
+    let mala = Mala::new(0.1).expect("valid");
+    false_alarm_study("invariance, MALA on double well", &|seed| {
+        invariance_test(&dw, &mala, &draw, 2_000, 5, &dref, &opts(), seed).expect("valid")
+    });
+}
+
+#[test]
+#[ignore = "calibration study, ~2 min in release mode"]
+fn calibration_autocorrelated_chains_false_alarms() {
+    let dw = targets::double_well_1d();
+    let dref = targets::double_well_reference();
+    let mala = Mala::new(0.1).expect("valid");
+    false_alarm_study("4 MALA chains x 5000 on double well", &|seed| {
+        let inits = vec![vec![-1.0], vec![-0.5], vec![0.5], vec![1.0]];
+        let cs = run_chains(&dw, &mala, &inits, 500, 5_000, seed).expect("valid");
+        crate::stats::run_battery(&cs.draws, &dref, &opts()).expect("valid")
+    });
+}
+
+#[test]
+#[ignore = "power study, ~1 min in release mode"]
+fn power_against_the_bug_zoo() {
+    use rayon::prelude::*;
+    let g = targets::gauss_2d();
+    let gref = targets::gauss_2d_reference();
+    let dw = targets::double_well_1d();
+    let dref = targets::double_well_reference();
+    let dwdraw = targets_dw_draw();
+    let ring = targets::ring();
+    let rref = targets::ring_reference();
+    let table = targets::ring_radial_table();
+    let rdraw = |rng: &mut Rng| targets::ring_draw(&table, rng);
+    let gam = targets::gamma3();
+    let gamref = targets::gamma3_reference();
+    type Case<'a> = (&'a str, Box<dyn Fn(u64) -> BatteryReport + Sync + 'a>);
+    let cases: Vec<Case> = vec![
+        (
+            "asymmetric proposal, no Hastings (Gamma(3,1))",
+            Box::new(|s| {
+                inv(
+                    &gam,
+                    &AsymmetricNoHastings { sigma: 0.8 },
+                    &targets::gamma3_draw,
+                    &gamref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "ULA h=0.05 (double well, invariance)",
+            Box::new(|s| inv(&dw, &Ula { step: 0.05 }, &dwdraw, &dref, s)),
+        ),
+        (
+            "ULA h=0.05 (double well, 4 chains)",
+            Box::new(|s| chains(&dw, &Ula { step: 0.05 }, &[0.5], &dref, s)),
+        ),
+        (
+            "ULA h=0.01 (double well, invariance)",
+            Box::new(|s| inv(&dw, &Ula { step: 0.01 }, &dwdraw, &dref, s)),
+        ),
+        (
+            "record only accepted (double well)",
+            Box::new(|s| {
+                let k = RecordAcceptedOnly {
+                    inner: RandomWalkMetropolis::new(2.4).expect("valid"),
+                    max_tries: 10_000,
+                };
+                inv(&dw, &k, &dwdraw, &dref, s)
+            }),
+        ),
+        (
+            "wrong temperature β=0.8 (double well)",
+            Box::new(|s| {
+                inv(
+                    &dw,
+                    &WrongTemperature {
+                        inner: Hmc::new(0.2, 10).expect("valid"),
+                        beta: 0.8,
+                    },
+                    &dwdraw,
+                    &dref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "wrong temperature β=0.95 (double well)",
+            Box::new(|s| {
+                inv(
+                    &dw,
+                    &WrongTemperature {
+                        inner: Hmc::new(0.2, 10).expect("valid"),
+                        beta: 0.95,
+                    },
+                    &dwdraw,
+                    &dref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "HMC without kinetic energy (2D Gaussian)",
+            Box::new(|s| {
+                inv(
+                    &g,
+                    &HmcNoKinetic {
+                        step_size: 0.2,
+                        n_leapfrog: 5,
+                    },
+                    &targets::gauss_2d_draw,
+                    &gref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "HMC full first kick (2D Gaussian)",
+            Box::new(|s| {
+                inv(
+                    &g,
+                    &HmcFullFirstKick {
+                        step_size: 0.2,
+                        n_leapfrog: 5,
+                    },
+                    &targets::gauss_2d_draw,
+                    &gref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "synchronous Gibbs (2D Gaussian)",
+            Box::new(|s| {
+                inv(
+                    &g,
+                    &SynchronousGibbs { rho: targets::RHO },
+                    &targets::gauss_2d_draw,
+                    &gref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "wrong energy, shift 0.1 (ring)",
+            Box::new(|s| {
+                inv(
+                    &ring,
+                    &WrongEnergy {
+                        inner: Hmc::new(0.1, 10).expect("valid"),
+                        shift: vec![0.1, 0.0],
+                    },
+                    &rdraw,
+                    &rref,
+                    s,
+                )
+            }),
+        ),
+        (
+            "stuck in one mode (double well, 4 chains)",
+            Box::new(|s| {
+                chains(
+                    &dw,
+                    &ModeLocked {
+                        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
+                    },
+                    &[1.0],
+                    &dref,
+                    s,
+                )
+            }),
+        ),
+    ];
+    for (name, run) in &cases {
+        let fails = (0..POWER_SEEDS)
+            .into_par_iter()
+            .filter(|&s| run(50_000 + s).verdict == Verdict::Fail)
+            .count();
+        let (lo, _) = crate::stats::test::clopper_pearson(fails as u64, POWER_SEEDS, 0.95);
+        println!("power against {name}: {fails}/{POWER_SEEDS} (95 % lower bound {lo:.3})");
+        if !name.contains("h=0.01") && !name.contains("β=0.95") {
+            assert!(
+                fails as u64 >= POWER_SEEDS * 99 / 100,
+                "power against {name} below 99 %"
+            );
+        }
+    }
+}

@@ -14,8 +14,10 @@
 //!   τ̂ = S/ESS of the statistic: after thinning by 2τ̂ the lag-1 autocorrelation of an AR(1)-like
 //!   chain is about e⁻⁴ ≈ 0.02, so the i.i.d. p-values stay calibrated (thinning by τ̂ alone
 //!   leaves ~0.14 and inflates false alarms several-fold at α = 1e-4).
-//! * **Trust.** A test whose ESS (for KS/AD: number of thinned draws) is below `min_ess` is not
-//!   trusted: it cannot make the verdict `fail`, and it makes a `pass` `inconclusive`.
+//! * **Trust.** A test whose ESS is below `min_ess` is not trusted: it cannot make the verdict
+//!   `fail`, and it makes a `pass` `inconclusive`. For KS/AD the ESS is that of the statistic
+//!   before thinning: it decides whether τ̂, hence the thinning, is reliable; the KS/AD
+//!   p-values themselves are valid at any number of (independent) thinned draws.
 //! * **R̂** (rank-normalised split, max over coordinates) is a diagnostic, not a p-value: with
 //!   ≥ 2 chains and R̂ > [`RHAT_MAX`] the verdict cannot be `pass` (it becomes `inconclusive`
 //!   with the reason), but trusted rejections still give `fail`.
@@ -458,22 +460,26 @@ pub fn run_battery(
 
     for c in &reference.cdfs {
         let vals = draws.map(&*c.f);
-        let (thinned, thin) = if opts.iid {
-            (vals.iter().flatten().copied().collect::<Vec<f64>>(), 1)
+        let (thinned, thin, e) = if opts.iid {
+            (
+                vals.iter().flatten().copied().collect::<Vec<f64>>(),
+                1,
+                n as f64,
+            )
         } else {
             let e = ess::ess_mean(&as_refs(&vals));
+            let e = if e.is_nan() { fallback_ess } else { e };
             let tau = if e.is_finite() && e > 0.0 {
                 n as f64 / e
             } else {
                 1.0
             };
             let thin = (2.0 * tau).ceil().max(1.0) as usize;
-            (
-                vals.iter()
-                    .flat_map(|ch| ch.iter().step_by(thin).copied())
-                    .collect(),
-                thin,
-            )
+            let thinned = vals
+                .iter()
+                .flat_map(|ch| ch.iter().step_by(thin).copied())
+                .collect();
+            (thinned, thin, e)
         };
         let m = thinned.len();
         let thin_note = if thin > 1 {
@@ -486,7 +492,7 @@ pub fn run_battery(
             &format!("KS of {}", c.name),
             ks.statistic,
             ks.p_value,
-            Some(m as f64),
+            Some(e),
             format!(
                 "KS distance of {} from its exact CDF is D = {:.4} on {m} draws{thin_note}",
                 c.name, ks.statistic
@@ -498,7 +504,7 @@ pub fn run_battery(
             &format!("AD of {}", c.name),
             ad.statistic,
             ad.p_value,
-            Some(m as f64),
+            Some(e),
             format!(
                 "Anderson-Darling A² of {} is {:.3} on {m} draws{thin_note}",
                 c.name, ad.statistic
