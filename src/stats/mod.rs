@@ -1,1 +1,52 @@
 //! Monte-Carlo statistics: effective sample size, standard errors, goodness of fit, multiple testing.
+//!
+//! Everything here is a pure function of numbers (no I/O). The sampler-test battery
+//! ([`battery::run_battery`]) combines moment z-tests with autocorrelation-aware standard errors,
+//! region-mass tests, KS/AD goodness of fit and R̂ into one Holm-corrected verdict.
+
+pub mod battery;
+pub mod ess;
+pub mod gof;
+pub mod multiple;
+pub mod special;
+pub mod test;
+
+pub use battery::{
+    BatteryOptions, BatteryReport, Draws, ExactCdf, ExactMoment, ExactRegion, Reference,
+    assert_battery_passes, run_battery,
+};
+pub use test::{Decision, StatisticalDecision, TestOutcome, Verdict};
+
+/// Errors of the statistics module (malformed input; statistical outcomes are never errors).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StatsError {
+    /// No chains or no draws.
+    #[error("no draws")]
+    NoDraws,
+    /// The dimension is zero or a chain's length is not a multiple of it.
+    #[error("chain {chain} has {len} values, not a multiple of the dimension {dim}")]
+    Ragged {
+        /// Chain index.
+        chain: usize,
+        /// Number of values in the chain.
+        len: usize,
+        /// Declared dimension.
+        dim: usize,
+    },
+    /// `names` does not have one entry per coordinate.
+    #[error("{names} coordinate names for dimension {dim}")]
+    Names {
+        /// Number of names given.
+        names: usize,
+        /// Declared dimension.
+        dim: usize,
+    },
+    /// An option is out of range.
+    #[error("invalid option {name} = {value}")]
+    InvalidOption {
+        /// Option name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+    },
+}
