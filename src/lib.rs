@@ -8,5 +8,6 @@ pub mod quad;
 pub mod sample;
 pub mod stats;
 
+pub mod check;
 #[cfg(test)]
 pub(crate) mod testing;

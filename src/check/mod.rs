@@ -7,32 +7,32 @@
 
 pub mod claims;
 pub mod result;
-pub mod run;
+// pub mod run;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
 
 pub use result::{CheckResult, FileResult, LoadError, PointResult, RunResult, Status, Summary};
-pub use run::{run_check, run_file, RunOptions};
-pub use spec::{load_str, DerivationFile, SpecError};
+// pub use run::{run_check, run_file, RunOptions};
+pub use spec::{DerivationFile, SpecError, load_str};
 
 /// Collects the derivation files under the given paths: files as given, folders searched
 /// recursively for `*.toml`, each folder's files in sorted order.
 ///
 /// # Errors
 /// A path that does not exist or cannot be read, as a [`SpecError`] pointing at the path.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SpecError> {
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<SpecError>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            collect_dir(p, &mut out).map_err(|e| io_error(p, &e))?;
+            collect_dir(p, &mut out).map_err(|e| Box::new(io_error(p, &e)))?;
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(io_error(
+            return Err(Box::new(io_error(
                 p,
                 &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-            ));
+            )));
         }
     }
     Ok(out)
@@ -77,43 +77,4 @@ pub fn load_path(path: &Path) -> Result<DerivationFile, Vec<SpecError>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| vec![io_error(path, &e)])?;
     load_str(&shown, &text)
-}
-
-/// Loads and runs every file; files that fail to load are reported with their errors and the
-/// others still run. `filter` keeps only checks whose name contains the substring.
-pub fn run_paths(files: &[PathBuf], opts: &RunOptions, filter: Option<&str>) -> RunResult {
-    let mut results = Vec::new();
-    for path in files {
-        let shown = path.display().to_string();
-        match load_path(path) {
-            Ok(mut file) => {
-                if let Some(f) = filter {
-                    file.checks.retain(|c| c.name.contains(f));
-                }
-                results.push(FileResult {
-                    path: shown,
-                    title: file.title.clone(),
-                    checks: run_file(&file, opts),
-                    load_errors: Vec::new(),
-                    diagnostics: Vec::new(),
-                });
-            }
-            Err(errors) => results.push(FileResult {
-                path: shown,
-                title: String::new(),
-                checks: Vec::new(),
-                load_errors: errors
-                    .iter()
-                    .map(|e| LoadError {
-                        line: e.location.line,
-                        column: e.location.column,
-                        message: e.message.clone(),
-                        help: e.help.clone(),
-                    })
-                    .collect(),
-                diagnostics: errors.iter().map(SpecError::render).collect(),
-            }),
-        }
-    }
-    RunResult::new(results)
 }

@@ -590,18 +590,13 @@ impl Loader<'_> {
                 location: self.location(start),
             }),
             Err(e) => {
-                let inner = e.span.clone();
+                let inner = e.span;
                 let (lo, hi) = if exact {
                     (start + inner.start, start + inner.end)
                 } else {
                     (span.start, span.end)
                 };
-                self.err(
-                    lo..hi,
-                    SpecErrorKind::Parse,
-                    e.message.clone(),
-                    e.help.clone(),
-                );
+                self.err(lo..hi, SpecErrorKind::Parse, e.message, e.help);
                 None
             }
         }
@@ -633,17 +628,10 @@ impl Loader<'_> {
                 checks.push(c);
             }
         }
-        let known = Symbols {
-            parameters: &parameters,
-            variables: &variables,
-            definitions: &definitions,
-        };
-        for def in &definitions {
-            self.scope(&def.body, &known, &def.params);
-        }
+        let ctx = self.context(&parameters, &definitions);
         for check in &checks {
             for e in check_expressions(&check.kind) {
-                self.scope(e, &known, &[]);
+                self.scope(e, &ctx);
             }
         }
         if raw.checks.is_empty() {
@@ -663,6 +651,44 @@ impl Loader<'_> {
             definitions,
             checks,
         })
+    }
+
+    /// A context with the file's parameters and definitions; definition errors (unknown
+    /// functions, cycles, wrong arity) are reported at their place in the file.
+    fn context(
+        &mut self,
+        parameters: &BTreeMap<String, ParamValue>,
+        definitions: &[DefinitionSpec],
+    ) -> expr::Context {
+        let mut ctx = expr::Context::new();
+        for (k, v) in parameters {
+            match v {
+                ParamValue::Number(x) => ctx.set_param(k, *x),
+                ParamValue::List(xs) => ctx.set_list(k, xs.clone()),
+            }
+        }
+        let defs: Vec<expr::Definition> = definitions
+            .iter()
+            .map(|d| expr::Definition {
+                name: d.name.clone(),
+                name_span: expr::Span::default(),
+                params: d.params.clone(),
+                body: d.body.expr.clone(),
+            })
+            .collect();
+        if let Err(e) = ctx.add_definitions(defs) {
+            if let Some(d) = definitions.get(e.index) {
+                let start = d.body.location_offset(self.map);
+                let span = e.diagnostic.span;
+                self.err(
+                    start + span.start..start + span.end,
+                    SpecErrorKind::Invalid,
+                    format!("in definition `{}`: {}", d.name, e.diagnostic.message),
+                    e.diagnostic.help.clone(),
+                );
+            }
+        }
+        ctx
     }
 
     fn parameters(
@@ -698,7 +724,7 @@ impl Loader<'_> {
                 toml::Value::String(s) => {
                     let spanned = Spanned::new(span.clone(), s.clone());
                     self.expression(&spanned)
-                        .and_then(|e| match expr::eval_constant(&e.expr, &out) {
+                        .and_then(|e| match constant_value(&e.expr, &out) {
                             Ok(v) => Some(ParamValue::Number(v)),
                             Err(msg) => {
                                 self.invalid(
@@ -726,7 +752,10 @@ impl Loader<'_> {
         out
     }
 
-    fn variables(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, VarDomain> {
+    fn variables(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<String>>,
+    ) -> BTreeMap<String, VarDomain> {
         let mut out = BTreeMap::new();
         for (name, value) in raw {
             match parse_domain(value.get_ref()) {
@@ -802,7 +831,9 @@ impl Loader<'_> {
                 Err(msg) => self.invalid(
                     span,
                     format!("test points for `{name}`: {msg}"),
-                    Some("write \"0.5..5\", \"0.1..100 log\", \"integer 0..3\", a number, or a list"),
+                    Some(
+                        "write \"0.5..5\", \"0.1..100 log\", \"integer 0..3\", a number, or a list",
+                    ),
                 ),
             }
         }
@@ -863,11 +894,7 @@ impl Loader<'_> {
         if let Some(at) = &c.at {
             points.listed = at
                 .iter()
-                .map(|p| {
-                    p.iter()
-                        .map(|(k, v)| (k.clone(), *v.get_ref()))
-                        .collect()
-                })
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), *v.get_ref())).collect())
                 .collect();
         }
         Some(CheckSpec {
@@ -996,7 +1023,11 @@ impl Loader<'_> {
         let tolerance = c.tolerance.as_ref().map(|t| *t.get_ref());
         if let Some(t) = &c.tolerance {
             if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) {
-                self.invalid(t.span(), "tolerance must be a non-negative number".into(), None);
+                self.invalid(
+                    t.span(),
+                    "tolerance must be a non-negative number".into(),
+                    None,
+                );
             }
         }
         match kind {
@@ -1020,14 +1051,21 @@ impl Loader<'_> {
                         _ => {
                             self.invalid(
                                 r.span(),
-                                format!("a bound's relation must be <= or >=, not `{}`", r.get_ref()),
+                                format!(
+                                    "a bound's relation must be <= or >=, not `{}`",
+                                    r.get_ref()
+                                ),
                                 None,
                             );
                             None
                         }
                     },
                     None => {
-                        self.invalid(span.clone(), "a `bound` check needs `relation` (\"<=\" or \">=\")".into(), None);
+                        self.invalid(
+                            span.clone(),
+                            "a `bound` check needs `relation` (\"<=\" or \">=\")".into(),
+                            None,
+                        );
                         None
                     }
                 };
@@ -1051,16 +1089,26 @@ impl Loader<'_> {
                 let to = match &c.to {
                     Some(t) => self.limit_point(t),
                     None => {
-                        self.invalid(span.clone(), "a `limit` check needs `to` (\"inf\", \"-inf\" or a number)".into(), None);
+                        self.invalid(
+                            span.clone(),
+                            "a `limit` check needs `to` (\"inf\", \"-inf\" or a number)".into(),
+                            None,
+                        );
                         None
                     }
                 };
                 let ladder = match &c.ladder {
-                    Some(l) if l.get_ref().len() >= 3 && l.get_ref().iter().all(|x| x.is_finite()) => {
+                    Some(l)
+                        if l.get_ref().len() >= 3 && l.get_ref().iter().all(|x| x.is_finite()) =>
+                    {
                         Some(l.get_ref().clone())
                     }
                     Some(l) => {
-                        self.invalid(l.span(), "a ladder needs at least 3 finite values".into(), None);
+                        self.invalid(
+                            l.span(),
+                            "a ladder needs at least 3 finite values".into(),
+                            None,
+                        );
                         None
                     }
                     None => {
@@ -1089,18 +1137,24 @@ impl Loader<'_> {
                 let var = self.variable_name(&c.var, "var", kind, span);
                 let range = self.range_field(&c.range, kind, span);
                 let direction = match &c.direction {
-                    Some(d) => match d.get_ref().as_str() {
-                        "increasing" => Some(Direction::Increasing),
-                        "non-decreasing" => Some(Direction::NonDecreasing),
-                        "decreasing" => Some(Direction::Decreasing),
-                        "non-increasing" => Some(Direction::NonIncreasing),
-                        other => {
-                            self.invalid(d.span(), format!("unknown direction `{other}`"), Some("use increasing, non-decreasing, decreasing or non-increasing"));
-                            None
+                    Some(d) => {
+                        match d.get_ref().as_str() {
+                            "increasing" => Some(Direction::Increasing),
+                            "non-decreasing" => Some(Direction::NonDecreasing),
+                            "decreasing" => Some(Direction::Decreasing),
+                            "non-increasing" => Some(Direction::NonIncreasing),
+                            other => {
+                                self.invalid(d.span(), format!("unknown direction `{other}`"), Some("use increasing, non-decreasing, decreasing or non-increasing"));
+                                None
+                            }
                         }
-                    },
+                    }
                     None => {
-                        self.invalid(span.clone(), "a `monotone` check needs `direction`".into(), None);
+                        self.invalid(
+                            span.clone(),
+                            "a `monotone` check needs `direction`".into(),
+                            None,
+                        );
                         None
                     }
                 };
@@ -1122,7 +1176,11 @@ impl Loader<'_> {
                         "convex" => Some(false),
                         "concave" => Some(true),
                         other => {
-                            self.invalid(s.span(), format!("unknown sense `{other}`"), Some("use convex or concave"));
+                            self.invalid(
+                                s.span(),
+                                format!("unknown sense `{other}`"),
+                                Some("use convex or concave"),
+                            );
                             None
                         }
                     },
@@ -1152,7 +1210,11 @@ impl Loader<'_> {
                     return None;
                 };
                 if steps.get_ref().len() < 2 {
-                    self.invalid(steps.span(), "a chain needs at least two steps".into(), None);
+                    self.invalid(
+                        steps.span(),
+                        "a chain needs at least two steps".into(),
+                        None,
+                    );
                     return None;
                 }
                 let mut lines = Vec::new();
@@ -1166,13 +1228,20 @@ impl Loader<'_> {
                 ok.then_some(CheckKind::Chain { lines })
             }
             other => {
-                let help = closest(other, &["equal", "bound", "limit", "monotone", "convex", "gradient", "chain"])
-                    .map(|k| format!("did you mean `{k}`?"));
+                let help = expr::suggest(
+                    other,
+                    [
+                        "equal", "bound", "limit", "monotone", "convex", "gradient", "chain",
+                    ],
+                )
+                .map(|k| format!("did you mean `{k}`?"));
                 self.err(
                     kind_name.span(),
                     SpecErrorKind::Invalid,
                     format!("unknown check kind `{other}`"),
-                    help.or_else(|| Some("kinds: equal, bound, limit, monotone, convex, gradient, chain".into())),
+                    help.or_else(|| {
+                        Some("kinds: equal, bound, limit, monotone, convex, gradient, chain".into())
+                    }),
                 );
                 None
             }
@@ -1191,7 +1260,11 @@ impl Loader<'_> {
             Some(r) => match Relation::parse(r.get_ref()) {
                 Some(rel) => rel,
                 None => {
-                    self.invalid(r.span(), format!("unknown relation `{}`", r.get_ref()), Some("use =, ≈ (~), → (->), ≤ (<=) or ≥ (>=)"));
+                    self.invalid(
+                        r.span(),
+                        format!("unknown relation `{}`", r.get_ref()),
+                        Some("use =, ≈ (~), → (->), ≤ (<=) or ≥ (>=)"),
+                    );
                     return None;
                 }
             },
@@ -1200,7 +1273,11 @@ impl Loader<'_> {
             let var = match &s.var {
                 Some(v) if is_identifier(v.get_ref()) => v.get_ref().clone(),
                 _ => {
-                    self.invalid(step.span(), "a → step needs `var`, the variable that moves".into(), None);
+                    self.invalid(
+                        step.span(),
+                        "a → step needs `var`, the variable that moves".into(),
+                        None,
+                    );
                     return None;
                 }
             };
@@ -1231,58 +1308,48 @@ impl Loader<'_> {
                 other => match other.parse::<f64>() {
                     Ok(x) if x.is_finite() => Some(LimitPoint::Value(x)),
                     _ => {
-                        self.invalid(t.span(), format!("`to` must be \"inf\", \"-inf\" or a number, not `{other}`"), None);
+                        self.invalid(
+                            t.span(),
+                            format!("`to` must be \"inf\", \"-inf\" or a number, not `{other}`"),
+                            None,
+                        );
                         None
                     }
                 },
             },
             _ => {
-                self.invalid(t.span(), "`to` must be \"inf\", \"-inf\" or a number".into(), None);
+                self.invalid(
+                    t.span(),
+                    "`to` must be \"inf\", \"-inf\" or a number".into(),
+                    None,
+                );
                 None
             }
         }
     }
 
-    /// Reports every free symbol of `e` that is neither a parameter, a declared variable, a
-    /// definition, a test-point variable, nor one of `locals`.
-    fn scope(&mut self, e: &SourceExpr, known: &Symbols<'_>, locals: &[String]) {
-        for (name, span, is_call) in expr::free_symbols(&e.expr) {
-            let defined = if is_call {
-                known.definitions.iter().any(|d| d.name == name)
+    /// Reports calls of undefined functions (with the nearest known name) and wrong arities.
+    fn scope(&mut self, e: &SourceExpr, ctx: &expr::Context) {
+        if let Err(d) = ctx.check_calls(&e.expr) {
+            let start = e.location_offset(self.map);
+            let kind = if d.kind == expr::ErrorKind::UnknownFunction {
+                SpecErrorKind::UndefinedSymbol(
+                    e.text
+                        .get(d.span.start..d.span.end)
+                        .unwrap_or("")
+                        .to_string(),
+                )
             } else {
-                locals.contains(&name) || known.parameters.contains_key(&name)
+                SpecErrorKind::Invalid
             };
-            if defined || !is_call {
-                // Free variables are test-point variables; a check decides whether each has a
-                // value (from points, or from the declared domains of bound operators).
-                continue;
-            }
-            let help = closest(
-                &name,
-                &known
-                    .definitions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .map(|n| format!("did you mean `{n}`?"))
-            .or_else(|| Some("define it under [definitions], e.g. \"F(beta, y)\" = \"...\"".into()));
-            let start = e.location_offset(self.map) + span.start;
             self.err(
-                start..start + (span.end - span.start),
-                SpecErrorKind::UndefinedSymbol(name.clone()),
-                format!("undefined function `{name}`"),
-                help,
+                start + d.span.start..start + d.span.end,
+                kind,
+                d.message,
+                d.help,
             );
         }
     }
-}
-
-struct Symbols<'a> {
-    parameters: &'a BTreeMap<String, ParamValue>,
-    #[allow(dead_code)]
-    variables: &'a BTreeMap<String, VarDomain>,
-    definitions: &'a [DefinitionSpec],
 }
 
 impl SourceExpr {
@@ -1302,6 +1369,18 @@ impl SourceExpr {
         }
         offset
     }
+}
+
+/// Evaluates a constant expression (numbers, `pi`, earlier parameters).
+fn constant_value(e: &Expr, known: &BTreeMap<String, ParamValue>) -> Result<f64, String> {
+    let mut b = expr::Bindings::new();
+    for (k, v) in known {
+        match v {
+            ParamValue::Number(x) => b.set(k, *x),
+            ParamValue::List(xs) => b.set_list(k, xs.clone()),
+        }
+    }
+    expr::eval(e, &b).map_err(|d| d.message)
 }
 
 /// The expressions of a check, for scope checking.
@@ -1427,27 +1506,141 @@ fn parse_point_range(s: &str) -> Result<PointRange, String> {
     Ok(PointRange::Uniform(lo, hi))
 }
 
-/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d > 0)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+    fn first_error(name: &str, text: &str) -> SpecError {
+        match load_str(name, text) {
+            Ok(_) => panic!("{name} should not load"),
+            Err(errs) => errs[0].clone(),
         }
-        prev = cur;
     }
-    prev[b.len()]
+
+    #[test]
+    fn every_lecture_derivation_loads() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/derivations");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).expect("derivations/ exists") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let shown = path.display().to_string();
+            match load_str(&shown, &text) {
+                Ok(f) => n += f.checks.len(),
+                Err(errs) => panic!("{}", errs.iter().map(SpecError::render).collect::<String>()),
+            }
+        }
+        assert!(n >= 25, "only {n} checks");
+    }
+
+    #[test]
+    fn bad_files_point_at_the_spot() {
+        let cases = [
+            (
+                "unknown_key",
+                include_str!("../../tests/data/bad/unknown_key.toml"),
+                8,
+                1,
+            ),
+            (
+                "wrong_type",
+                include_str!("../../tests/data/bad/wrong_type.toml"),
+                7,
+                7,
+            ),
+            (
+                "unknown_claim",
+                include_str!("../../tests/data/bad/unknown_claim.toml"),
+                5,
+                9,
+            ),
+            (
+                "undefined_symbol",
+                include_str!("../../tests/data/bad/undefined_symbol.toml"),
+                10,
+                15,
+            ),
+            (
+                "parse_error",
+                include_str!("../../tests/data/bad/parse_error.toml"),
+                7,
+                12,
+            ),
+        ];
+        for (name, text, line, column) in cases {
+            let e = first_error(name, text);
+            assert_eq!(
+                (e.location.line, e.location.column),
+                (line, column),
+                "{name}:\n{}",
+                e.render()
+            );
+            let r = e.render();
+            assert!(
+                r.contains('^') && r.contains(&format!("{name}:{line}:{column}")),
+                "{r}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_error_suggests_the_builtin() {
+        let e = first_error("p", include_str!("../../tests/data/bad/parse_error.toml"));
+        assert_eq!(
+            e.help.as_deref(),
+            Some("did you mean `exp`?"),
+            "{}",
+            e.render()
+        );
+    }
+
+    #[test]
+    fn foreign_fields_and_unknown_kinds_are_named() {
+        let text = "title = \"t\"\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\nladder = [1, 2, 3]\n";
+        let e = first_error("f", text);
+        assert!(
+            e.message
+                .contains("`ladder` does not apply to a `equal` check"),
+            "{}",
+            e.render()
+        );
+        assert_eq!(e.location.line, 8);
+        let text = "title = \"t\"\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equl\"\n";
+        let e = first_error("f", text);
+        assert_eq!(e.help.as_deref(), Some("did you mean `equal`?"));
+    }
+
+    #[test]
+    fn recursive_definitions_are_refused_in_place() {
+        let text = "title = \"t\"\n[definitions]\n\"F(x)\" = \"G(x) + 1\"\n\"G(x)\" = \"F(x)\"\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equal\"\nlhs = \"F(1)\"\nrhs = \"1\"\n";
+        let e = first_error("f", text);
+        assert!(
+            e.message.contains("F") && e.message.to_lowercase().contains("call"),
+            "{}",
+            e.render()
+        );
+    }
+
+    #[test]
+    fn domains_and_point_ranges_parse() {
+        assert_eq!(
+            parse_domain("-inf..inf"),
+            Ok(VarDomain::Continuous {
+                lo: f64::NEG_INFINITY,
+                hi: f64::INFINITY
+            })
+        );
+        assert_eq!(
+            parse_domain("integer 0..2"),
+            Ok(VarDomain::Integer { lo: 0, hi: 2 })
+        );
+        assert!(parse_domain("1..0").is_err());
+        assert!(parse_domain("a..b").is_err());
+        assert_eq!(
+            parse_point_range("0.1..100 log"),
+            Ok(PointRange::LogUniform(0.1, 100.0))
+        );
+        assert!(parse_point_range("-1..1 log").is_err());
+        assert!(parse_point_range("0..inf").is_err());
+    }
 }
