@@ -17,6 +17,8 @@ mod eval;
 mod lexer;
 mod parser;
 mod print;
+#[cfg(test)]
+mod properties;
 mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
