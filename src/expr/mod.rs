@@ -8,22 +8,28 @@
 //! forward-mode derivatives. The syntax is documented in `docs/language.md`.
 
 mod ast;
+mod compile;
 mod context;
 mod diagnostic;
 mod diff;
+mod dual;
 mod eval;
 mod lexer;
 mod parser;
 mod print;
+#[cfg(test)]
+mod properties;
 mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
+pub use compile::{BatchScratch, LANES, MAX_UNROLLED_TERMS, Program};
 pub use context::{Context, DefinitionError, free_variables, substitute};
 pub use diagnostic::{
     CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
     suggest,
 };
 pub use diff::{derivative, derivative_of};
+pub use dual::Dual;
 pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,

@@ -1,1 +1,150 @@
 //! Test support for the `expr` module: strategies, tolerances and reference problems.
+
+use proptest::prelude::*;
+
+/// Absolute tolerance of a symbolic derivative against a central difference.
+pub const DIFF_ABS: f64 = 1e-6;
+/// Relative tolerance (to `|f| + |f'|`) of a symbolic derivative against a central difference.
+pub const DIFF_REL: f64 = 1e-5;
+/// Relative step of the central difference: `h = DIFF_STEP * max(1, |x|)`.
+pub const DIFF_STEP: f64 = 1e-5;
+/// Relative tolerance of the compiled evaluator against the tree evaluator.
+pub const COMPILED_REL: f64 = 1e-12;
+/// Relative tolerance of dual-number derivatives against evaluated symbolic derivatives
+/// (the two differ only by rounding, amplified by cancellation in long sums).
+pub const DUAL_REL: f64 = 1e-9;
+
+/// The variables of generated expressions.
+pub const VARS: [&str; 2] = ["x", "y"];
+
+fn leaf() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u32..40).prop_map(|n| format!("{}", f64::from(n) / 8.0)),
+        Just("x".to_string()),
+        Just("y".to_string()),
+        Just("pi".to_string()),
+    ]
+}
+
+/// Source text of random expressions in `x` and `y` that have a real, finite value and are
+/// differentiable almost everywhere for `|x|, |y| <= 3`: logarithms and roots only of positive
+/// arguments by construction (`log(1 + u^2)`), exponentials only of bounded arguments.
+pub fn well_defined_expr() -> impl Strategy<Value = String> {
+    leaf().prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} - {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} * {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} / (1 + {b}^2))")),
+            inner.clone().prop_map(|a| format!("(-{a})")),
+            inner.clone().prop_map(|a| format!("({a})^2")),
+            inner.clone().prop_map(|a| format!("tanh({a})^3")),
+            inner.clone().prop_map(|a| format!("exp(tanh({a}))")),
+            inner.clone().prop_map(|a| format!("log(1 + ({a})^2)")),
+            inner.clone().prop_map(|a| format!("log1p(sigmoid({a}))")),
+            inner.clone().prop_map(|a| format!("sqrt(1 + ({a})^2)")),
+            inner.clone().prop_map(|a| format!("softplus({a})")),
+            inner.clone().prop_map(|a| format!("expm1(sin({a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("cos({a})*sinh(tanh({a}))")),
+            inner.clone().prop_map(|a| format!("cosh(sigmoid({a}))")),
+            inner.clone().prop_map(|a| format!("tan(tanh({a}))")),
+            inner.clone().prop_map(|a| format!("abs({a})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("min({a}, {b})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(a, b, c)| format!("max({a}, {b}, {c})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("logsumexp({a}, {b})")),
+            (inner.clone(), 2u32..5).prop_map(|(a, n)| format!("(1 + ({a})^2)^(-{n}/2)")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("(1 + sigmoid({a}))^tanh({b})")),
+        ]
+    })
+}
+
+/// Expressions that also contain bound operators, for print/parse round trips.
+pub fn expr_with_bound_operators() -> impl Strategy<Value = String> {
+    (well_defined_expr(), well_defined_expr(), 0usize..9).prop_map(|(a, b, k)| match k {
+        0 => format!("int[z = -inf..{b}]({a}*z)"),
+        1 => format!("sum[k = 0..2](c[k]*{a})"),
+        2 => format!("min[z]({a} + z^2)"),
+        3 => format!("argmin[z, ]({a} + z^2)").replace(", ]", "]"),
+        4 => format!("diff[x]({a})"),
+        5 => format!("lim[y -> inf]({a})"),
+        6 => format!("expect[z, w ~ exp(-z^2 - w^2)]({a} + {b})"),
+        7 => format!("mc[z ~ exp(-z^2); n = 7]({a})"),
+        _ => format!("∫[z](∂[x]({a}) + β)"),
+    })
+}
+
+/// A point where generated expressions are evaluated.
+pub fn point() -> impl Strategy<Value = (f64, f64)> {
+    (-3.0..3.0f64, -3.0..3.0f64)
+}
+
+/// Arbitrary short text from the characters the lexer knows, and some it does not.
+pub fn random_text() -> impl Strategy<Value = String> {
+    const CHARS: &[char] = &[
+        'a', 'b', 'x', 'y', 'z', 'e', 'p', 'i', 'n', 'f', '0', '1', '2', '9', '+', '-', '*', '/',
+        '^', '(', ')', '[', ']', ',', '.', '=', '~', ';', '\'', ' ', '∫', 'Σ', '∂', 'β', 'π', '→',
+        '$', 'é', '\n', '>', '_',
+    ];
+    proptest::collection::vec(proptest::sample::select(CHARS), 0..40)
+        .prop_map(|v| v.into_iter().collect())
+}
+
+/// Random sequences of the language's tokens, glued with or without spaces.
+pub fn token_soup() -> impl Strategy<Value = String> {
+    const TOKENS: &[&str] = &[
+        "x",
+        "y'",
+        "β",
+        "c",
+        "k",
+        "1",
+        "0.5",
+        "1e-3",
+        "inf",
+        "pi",
+        "+",
+        "-",
+        "*",
+        "/",
+        "^",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "=",
+        "..",
+        "~",
+        ";",
+        "->",
+        "int",
+        "sum",
+        "min",
+        "max",
+        "argmin",
+        "diff",
+        "lim",
+        "expect",
+        "mc",
+        "exp",
+        "log",
+        "logsumexp",
+        "softplus",
+        "F",
+        "n",
+    ];
+    proptest::collection::vec((0..TOKENS.len(), any::<bool>()), 0..30).prop_map(|v| {
+        v.into_iter()
+            .map(|(i, space)| {
+                if space {
+                    format!("{} ", TOKENS[i])
+                } else {
+                    TOKENS[i].to_string()
+                }
+            })
+            .collect()
+    })
+}
