@@ -98,6 +98,9 @@ impl PointResult {
     /// How far beyond (> 1) or within (≤ 1) its tolerance the point is.
     pub fn severity(&self) -> f64 {
         let d = self.difference.abs();
+        if d.is_nan() {
+            return f64::INFINITY;
+        }
         if self.tolerance > 0.0 {
             d / self.tolerance
         } else if d > 0.0 {

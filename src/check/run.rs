@@ -777,11 +777,24 @@ fn chain(
                     )));
                 }
                 _ => {
-                    let lv = engine.eval(&prepared[i], p).map_err(|e| at_point(e, p, lhs_src))?;
-                    let rv = engine.eval(&prepared[i + 1], p).map_err(|e| at_point(e, p, rhs_src))?;
-                    let t = tolerance(&lv, &rv, 0.0);
-                    let s = judge(rel, &lv, &rv, t);
-                    point_result(p, &lv, &rv, t, s)
+                    let lv = line_value(engine, &prepared[i], p, lhs_src)?;
+                    let rv = line_value(engine, &prepared[i + 1], p, rhs_src)?;
+                    match (lv, rv) {
+                        (Some(lv), Some(rv)) => {
+                            let t = tolerance(&lv, &rv, 0.0);
+                            let s = judge(rel, &lv, &rv, t);
+                            point_result(p, &lv, &rv, t, s)
+                        }
+                        // One side is real and the other is not: the step is wrong here.
+                        (lv, rv) => {
+                            let nan = Value { value: f64::NAN, error: 0.0, converged: true };
+                            let lv = lv.unwrap_or_else(|| nan.clone());
+                            let rv = rv.unwrap_or(nan);
+                            let mut pr = point_result(p, &lv, &rv, 0.0, Status::Fail);
+                            pr.extra.insert("no_real_value".into(), 1.0);
+                            pr
+                        }
+                    }
                 }
             };
             results.push(r);
@@ -839,6 +852,15 @@ fn chain(
     Ok(r)
 }
 
+/// The value of a chain line, or `None` when it has no real value at the point.
+fn line_value(engine: &Engine, e: &Expr, p: &Point, src: &SourceExpr) -> Result<Option<Value>, CheckFailure> {
+    match engine.eval(e, p) {
+        Ok(v) => Ok(Some(v)),
+        Err(EngineError::NoRealValue(_)) => Ok(None),
+        Err(err) => Err(at_point(err, p, src)),
+    }
+}
+
 /// A guess at how two sides differ, from their values at every test point.
 fn difference_hint(points: &[PointResult]) -> Option<String> {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-300);
@@ -848,6 +870,16 @@ fn difference_hint(points: &[PointResult]) -> Option<String> {
     let ratios: Vec<f64> = points.iter().filter(|p| p.rhs != 0.0).map(|p| p.lhs / p.rhs).collect();
     if ratios.len() == points.len() && ratios.len() >= 2 && ratios.iter().all(|r| close(*r, ratios[0])) {
         return Some(format!("the sides differ by a constant factor {:.6}", ratios[0]));
+    }
+    if ratios.len() == points.len() && !points.is_empty() {
+        for var in points[0].inputs.keys() {
+            if points.iter().zip(&ratios).all(|(p, r)| close(*r, p.inputs[var])) {
+                return Some(format!("the left side is the right side times {var}"));
+            }
+            if points.iter().zip(&ratios).all(|(p, r)| close(*r * p.inputs[var], 1.0)) {
+                return Some(format!("the left side is the right side divided by {var}"));
+            }
+        }
     }
     let diffs: Vec<f64> = points.iter().map(|p| p.difference).collect();
     if diffs.len() >= 2 && diffs.iter().all(|d| close(*d, diffs[0])) {

@@ -29,6 +29,11 @@ use crate::expr::{
 };
 use crate::quad::{self, Energy, QuadOptions};
 
+/// Relative accuracy claimed for a minimum value found by [`quad::minimize`].
+const MIN_VALUE_REL_ERROR: f64 = 1e-10;
+/// Relative accuracy claimed for a minimiser (about the square root of the value's).
+const ARGMIN_REL_ERROR: f64 = 1e-6;
+
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
@@ -57,9 +62,12 @@ impl Value {
 /// What can go wrong while evaluating.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
-    /// An expression error (unknown variable, no real value, …).
+    /// An expression error (unknown variable, wrong use of a list, …).
     #[error("{0}")]
     Expr(String),
+    /// The expression has no real value at the point (`log` of a negative number, `0/0`, …).
+    #[error("{0}")]
+    NoRealValue(String),
     /// The quadrature or minimiser refused (a divergent integral, NaN energy, …).
     #[error("{0}")]
     Numeric(String),
@@ -100,8 +108,8 @@ impl Engine {
         for (name, v) in &file.parameters {
             match v {
                 ParamValue::Number(x) => {
-                    ctx.set_number(name, *x);
-                    params.set_number(name, *x);
+                    ctx.set_param(name, *x);
+                    params.set(name, *x);
                 }
                 ParamValue::List(xs) => {
                     ctx.set_list(name, xs.clone());
@@ -114,13 +122,13 @@ impl Engine {
             .iter()
             .map(|d| expr::Definition {
                 name: d.name.clone(),
+                name_span: Span::default(),
                 params: d.params.clone(),
                 body: d.body.expr.clone(),
-                span: Span::default(),
             })
             .collect();
         ctx.add_definitions(defs)
-            .map_err(|e| EngineError::Expr(e.message))?;
+            .map_err(|e| EngineError::Expr(e.to_string()))?;
         Ok(Engine {
             ctx,
             params,
@@ -141,8 +149,7 @@ impl Engine {
 
     /// Free variables of a prepared expression that are not parameters.
     pub fn free_variables(&self, e: &Expr) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        collect_free(e, &mut Vec::new(), &mut out);
+        let mut out = expr::free_variables(e);
         out.retain(|v| !self.params.contains(v));
         out
     }
@@ -164,22 +171,36 @@ impl Engine {
     pub fn eval(&self, e: &Expr, point: &Point) -> Result<Value, EngineError> {
         let mut b = self.params.clone();
         for (k, v) in point {
-            b.set_number(k, *v);
+            b.set(k, *v);
         }
         self.eval_bindings(e, &b)
     }
 
     fn eval_bindings(&self, e: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let marked = mark_log_integrals(e);
+        let e = &marked;
         let hook = Hook {
             engine: self,
             cache: RefCell::new(HashMap::new()),
             order: RefCell::new(Vec::new()),
             perturb: RefCell::new(None),
+            failure: RefCell::new(None),
         };
         let mut h = &hook;
-        let v0 = expr::eval_with(e, b, &mut h)?;
+        let v0 = match expr::eval_with(e, b, &mut h) {
+            Ok(v) => v,
+            Err(d) => {
+                return Err(hook.failure.borrow_mut().take().unwrap_or({
+                    if d.kind == expr::ErrorKind::NoRealValue {
+                        EngineError::NoRealValue(d.message)
+                    } else {
+                        EngineError::Expr(d.message)
+                    }
+                }));
+            }
+        };
         if !v0.is_finite() {
-            return Err(EngineError::Expr(format!(
+            return Err(EngineError::NoRealValue(format!(
                 "the value is not a real number ({v0})"
             )));
         }
@@ -248,7 +269,13 @@ impl Engine {
     /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
     fn bound(&self, node: &Expr, b: &Bindings) -> Result<Value, EngineError> {
         match &node.kind {
-            ExprKind::Integral { bindings, body } => self.integral(bindings, body, b, None),
+            ExprKind::Integral { bindings, body } => {
+                if bindings.last().is_some_and(|x| x.var == LOG_MARK) {
+                    self.integral(&bindings[..bindings.len() - 1], body, b, true)
+                } else {
+                    self.integral(bindings, body, b, false)
+                }
+            }
             ExprKind::Expect {
                 bindings,
                 density,
@@ -306,7 +333,7 @@ impl Engine {
     pub fn richardson(&self, e: &Expr, p: &Point, var: &str) -> Result<Value, EngineError> {
         let mut b = self.params.clone();
         for (k, v) in p {
-            b.set_number(k, *v);
+            b.set(k, *v);
         }
         self.richardson_bindings(e, &b, var)
     }
@@ -323,9 +350,9 @@ impl Engine {
         let mut converged = true;
         for _ in 0..LEVELS {
             let mut q = b.clone();
-            q.set_number(var, w + h);
+            q.set(var, w + h);
             let plus = self.eval_bindings(e, &q)?;
-            q.set_number(var, w - h);
+            q.set(var, w - h);
             let minus = self.eval_bindings(e, &q)?;
             converged &= plus.converged && minus.converged;
             eval_err = eval_err.max((plus.error + minus.error) / (2.0 * h));
@@ -387,7 +414,7 @@ impl Engine {
             let mut bb = b.clone();
             for ((name, _, _), k) in ranges.iter().zip(&idx) {
                 #[allow(clippy::cast_precision_loss)]
-                bb.set_number(name, *k as f64);
+                bb.set(name, *k as f64);
             }
             let v = self.eval_bindings(body, &bb)?;
             acc.value += v.value;
@@ -425,7 +452,7 @@ impl Engine {
         match kind {
             Extremum::Min | Extremum::Max => Ok(Value {
                 value: sign * m.value,
-                error: m.value_error(),
+                error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0),
                 converged: true,
             }),
             Extremum::Argmin => {
@@ -436,7 +463,7 @@ impl Engine {
                 }
                 Ok(Value {
                     value: m.argmin[0],
-                    error: m.argmin_error(0),
+                    error: ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
                     converged: true,
                 })
             }
@@ -498,13 +525,12 @@ impl Engine {
         counter: &mut usize,
     ) -> Result<Expr, EngineError> {
         if contains_bound(e) {
-            let mut free = BTreeSet::new();
-            collect_free(e, &mut Vec::new(), &mut free);
+            let free = expr::free_variables(e);
             if names.iter().all(|n| !free.contains(n)) {
                 let v = self.eval_bindings(e, bb)?;
                 let name = format!("__k{}_{}", names.join("_"), *counter);
                 *counter += 1;
-                bb.set_number(&name, v.value);
+                bb.set(&name, v.value);
                 if v.value != 0.0 {
                     *rel += v.error / v.value.abs();
                 }
@@ -535,13 +561,14 @@ impl Engine {
         })
     }
 
-    /// `∫ body d(bindings)`, or with `log_of = Some(())` the logarithm of it.
+    /// `∫ body d(bindings)`, or with `log_of` its logarithm (computed as `log Z` directly, so it
+    /// neither overflows nor underflows).
     fn integral(
         &self,
         binds: &[Binding],
         body: &Expr,
         b: &Bindings,
-        log_of: Option<()>,
+        log_of: bool,
     ) -> Result<Value, EngineError> {
         let domain = self.quad_domain(binds, b)?;
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
@@ -557,8 +584,8 @@ impl Engine {
             None => {
                 let lz = quad::log_partition(energy.as_ref(), &domain, 1.0, &self.opts.quad)
                     .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = lz.is_converged();
-                if log_of.is_some() {
+                let converged = lz.status == quad::Status::Converged;
+                if log_of {
                     Ok(Value {
                         value: lz.log_z,
                         error: lz.abs_error,
@@ -575,24 +602,30 @@ impl Engine {
             }
             Some(g) => {
                 let obs = self.observables(&[g], &names, b)?;
-                let ex = quad::expectations(
-                    energy.as_ref(),
-                    &domain,
-                    1.0,
-                    &|z: &[f64], out: &mut [f64]| obs.eval(z, out),
-                    1,
-                    &self.opts.quad,
-                )
-                .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let z = ex.log_z.exp();
-                let mean = ex.means[0];
+                let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
+                let ex = quad::expectations(energy.as_ref(), &domain, 1.0, &f, 1, &self.opts.quad)
+                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                let converged = ex.log_z.status == quad::Status::Converged;
+                let mean = ex.values[0];
+                if log_of {
+                    if mean <= 0.0 {
+                        return Err(EngineError::Expr(format!(
+                            "the logarithm of an integral that is not positive ({mean:e} · Z)"
+                        )));
+                    }
+                    return Ok(Value {
+                        value: ex.log_z.log_z + mean.ln(),
+                        error: ex.log_z.abs_error + ex.errors[0] / mean,
+                        converged,
+                    });
+                }
+                let z = ex.log_z.log_z.exp();
                 let value = z * mean;
-                let error = z * ex.mean_errors[0] + value.abs() * ex.log_z_error.exp_m1();
-                let _ = log_of;
+                let error = z * ex.errors[0] + value.abs() * ex.log_z.abs_error.exp_m1();
                 Ok(Value {
                     value,
                     error,
-                    converged: ex.is_converged(),
+                    converged,
                 })
             }
         }
@@ -616,25 +649,19 @@ impl Engine {
         }
         let obs = self.observables(&obs_exprs, &names, b)?;
         let n = obs_exprs.len();
-        let ex = quad::expectations(
-            energy.as_ref(),
-            &domain,
-            1.0,
-            &|z: &[f64], out: &mut [f64]| obs.eval(z, out),
-            n,
-            &self.opts.quad,
-        )
-        .map_err(|e| EngineError::Numeric(e.to_string()))?;
-        let converged = ex.is_converged();
+        let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
+        let ex = quad::expectations(energy.as_ref(), &domain, 1.0, &f, n, &self.opts.quad)
+            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let converged = ex.log_z.status == quad::Status::Converged;
         if n == 1 {
             Ok(Value {
-                value: ex.means[0],
-                error: ex.mean_errors[0],
+                value: ex.values[0],
+                error: ex.errors[0],
                 converged,
             })
         } else {
-            let value = ex.means[0] / ex.means[1];
-            let error = (ex.mean_errors[0] + value.abs() * ex.mean_errors[1]) / ex.means[1].abs();
+            let value = ex.values[0] / ex.values[1];
+            let error = (ex.errors[0] + value.abs() * ex.errors[1]) / ex.values[1].abs();
             Ok(Value {
                 value,
                 error,
@@ -648,7 +675,7 @@ impl Engine {
         exprs: &[Expr],
         names: &[String],
         b: &Bindings,
-    ) -> Result<Observables<'_>, EngineError> {
+    ) -> Result<ObsSet<'_>, EngineError> {
         let mut items = Vec::new();
         for e in exprs {
             let (h, bb, _) = self.hoist(e, names, b)?;
@@ -663,7 +690,7 @@ impl Engine {
                 None => Observable::Tree(h, bb),
             });
         }
-        Ok(Observables {
+        Ok(ObsSet {
             engine: self,
             names: names.to_vec(),
             items,
@@ -676,13 +703,13 @@ enum Observable {
     Tree(Expr, Bindings),
 }
 
-struct Observables<'a> {
+struct ObsSet<'a> {
     engine: &'a Engine,
     names: Vec<String>,
     items: Vec<Observable>,
 }
 
-impl Observables<'_> {
+impl ObsSet<'_> {
     fn eval(&self, z: &[f64], out: &mut [f64]) {
         for (item, o) in self.items.iter().zip(out.iter_mut()) {
             *o = match item {
@@ -690,7 +717,7 @@ impl Observables<'_> {
                 Observable::Tree(e, bb) => {
                     let mut bb = bb.clone();
                     for (n, x) in self.names.iter().zip(z) {
-                        bb.set_number(n, *x);
+                        bb.set(n, *x);
                     }
                     self.engine.eval_bindings(e, &bb).map_or(f64::NAN, |v| v.value)
                 }
@@ -706,7 +733,7 @@ struct ProgramEnergy {
 
 impl Energy for ProgramEnergy {
     fn dim(&self) -> usize {
-        self.program.n_inputs()
+        self.program.inputs().len()
     }
     fn eval(&self, z: &[f64]) -> f64 {
         self.program.eval(z)
@@ -729,7 +756,7 @@ impl Energy for TreeEnergy<'_> {
     fn eval(&self, z: &[f64]) -> f64 {
         let mut bb = self.bindings.clone();
         for (n, x) in self.names.iter().zip(z) {
-            bb.set_number(n, *x);
+            bb.set(n, *x);
         }
         match self.engine.eval_bindings(&self.expr, &bb) {
             Ok(v) => {
@@ -750,6 +777,7 @@ struct Hook<'a> {
     cache: RefCell<HashMap<usize, (f64, f64, bool)>>,
     order: RefCell<Vec<usize>>,
     perturb: RefCell<Option<(usize, f64)>>,
+    failure: RefCell<Option<EngineError>>,
 }
 
 impl BoundEvaluator for &Hook<'_> {
@@ -763,10 +791,14 @@ impl BoundEvaluator for &Hook<'_> {
         if let Some((v, _, _)) = self.cache.borrow().get(&key) {
             return Ok(*v);
         }
-        let v = self
-            .engine
-            .bound(node, bindings)
-            .map_err(|e| EvalError::new(expr::ErrorKind::Eval, node.span, e.to_string()))?;
+        let v = match self.engine.bound(node, bindings) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = e.to_string();
+                *self.failure.borrow_mut() = Some(e);
+                return Err(EvalError::new(expr::ErrorKind::NeedsNumericEngine, node.span, msg));
+            }
+        };
         self.cache
             .borrow_mut()
             .insert(key, (v.value, v.error, v.converged));
@@ -795,78 +827,60 @@ pub(crate) fn contains_bound(e: &Expr) -> bool {
     }
 }
 
-/// Collects the free variables of `e` (variables not bound by an enclosing operator).
-pub(crate) fn collect_free(e: &Expr, bound: &mut Vec<String>, out: &mut BTreeSet<String>) {
-    let with = |binds: &[Binding], bodies: &[&Expr], bound: &mut Vec<String>, out: &mut BTreeSet<String>| {
-        for bnd in binds {
-            if let Some((lo, hi)) = &bnd.range {
-                collect_free(lo, bound, out);
-                collect_free(hi, bound, out);
-            }
-        }
-        let n = bound.len();
-        bound.extend(binds.iter().map(|x| x.var.clone()));
-        for body in bodies {
-            collect_free(body, bound, out);
-        }
-        bound.truncate(n);
-    };
+/// The name of the dummy binding that marks `log(int[..](..))` as "return log of the integral".
+const LOG_MARK: &str = "__log";
+
+/// Rewrites every `log(int[z](body))` in the arithmetic skeleton of `e` into
+/// `int[z, __log](body)`, which [`Engine::integral`] evaluates as `log Z` directly.
+fn mark_log_integrals(e: &Expr) -> Expr {
+    let rec = |x: &Expr| Box::new(mark_log_integrals(x));
     match &e.kind {
-        ExprKind::Var(v) => {
-            if !bound.contains(v) {
-                out.insert(v.clone());
+        ExprKind::Call {
+            func: Builtin::Log,
+            args,
+        } if args.len() == 1 => {
+            if let ExprKind::Integral { bindings, body } = &args[0].kind {
+                if !bindings.iter().any(|x| x.var == LOG_MARK) {
+                    let mut bs = bindings.clone();
+                    bs.push(Binding {
+                        var: LOG_MARK.to_string(),
+                        span: e.span,
+                        range: None,
+                    });
+                    return Expr::new(
+                        ExprKind::Integral {
+                            bindings: bs,
+                            body: body.clone(),
+                        },
+                        e.span,
+                    );
+                }
             }
+            Expr::new(
+                ExprKind::Call {
+                    func: Builtin::Log,
+                    args: vec![mark_log_integrals(&args[0])],
+                },
+                e.span,
+            )
         }
-        ExprKind::Index { list, index } => {
-            if !bound.contains(list) {
-                out.insert(list.clone());
-            }
-            collect_free(index, bound, out);
-        }
-        ExprKind::Number(_) | ExprKind::Const(_) => {}
-        ExprKind::Neg(a) => collect_free(a, bound, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect_free(lhs, bound, out);
-            collect_free(rhs, bound, out);
-        }
-        ExprKind::Call { args, .. } | ExprKind::UserCall { args, .. } | ExprKind::List(args) => {
-            for a in args {
-                collect_free(a, bound, out);
-            }
-        }
-        ExprKind::Integral { bindings, body }
-        | ExprKind::Sum { bindings, body }
-        | ExprKind::Extremum { bindings, body, .. } => with(bindings, &[body], bound, out),
-        ExprKind::Expect {
-            bindings,
-            density,
-            body,
-        } => with(bindings, &[density, body], bound, out),
-        ExprKind::MonteCarlo {
-            bindings,
-            density,
-            n,
-            body,
-        } => {
-            if let Some(n) = n {
-                collect_free(n, bound, out);
-            }
-            with(bindings, &[density, body], bound, out);
-        }
-        ExprKind::Derivative { var, body, .. } => {
-            collect_free(body, bound, out);
-            if !bound.contains(var) {
-                out.insert(var.clone());
-            }
-        }
-        ExprKind::Limit {
-            var, target, body, ..
-        } => {
-            collect_free(target, bound, out);
-            bound.push(var.clone());
-            collect_free(body, bound, out);
-            bound.pop();
-        }
+        ExprKind::Neg(a) => Expr::new(ExprKind::Neg(rec(a)), e.span),
+        ExprKind::Binary { op, lhs, rhs } => Expr::new(
+            ExprKind::Binary {
+                op: *op,
+                lhs: rec(lhs),
+                rhs: rec(rhs),
+            },
+            e.span,
+        ),
+        ExprKind::Call { func, args } => Expr::new(
+            ExprKind::Call {
+                func: *func,
+                args: args.iter().map(mark_log_integrals).collect(),
+            },
+            e.span,
+        ),
+        _ => e.clone(),
     }
 }
 
