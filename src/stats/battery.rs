@@ -421,10 +421,12 @@ pub fn run_battery(
         .map(|c| c.1)
         .filter(|e| e.is_finite())
         .fold(f64::INFINITY, f64::min);
+    // Draws constant in every coordinate (a sampler that never moves) carry about one independent
+    // value per chain.
     let fallback_ess = if fallback_ess.is_finite() {
         fallback_ess
     } else {
-        f64::NAN
+        draws.chains.len() as f64
     };
     for (name, r) in &rhat {
         if r.is_nan() || *r > RHAT_MAX {
@@ -593,6 +595,24 @@ mod tests {
         let rep =
             run_battery(&draws, &normal_reference(), &BatteryOptions::default()).expect("runs");
         assert_eq!(rep.verdict, Verdict::Fail);
+        // A sampler that never moves: ESS about one per chain, so nothing can pass.
+        let stuck = Draws::new(1, vec![vec![0.3; 5000]]).expect("valid");
+        let rep =
+            run_battery(&stuck, &normal_reference(), &BatteryOptions::default()).expect("runs");
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{}", rep.evidence());
+        // A NaN CDF makes the KS/AD tests undefined: reported, never a silent pass.
+        let nan_ref = Reference::new().cdf("y1", |y| y[0], |_| f64::NAN);
+        let ok = Draws::new(1, vec![(0..100).map(|i| i as f64 / 100.0).collect()]).expect("valid");
+        let rep = run_battery(
+            &ok,
+            &nan_ref,
+            &BatteryOptions {
+                iid: true,
+                ..Default::default()
+            },
+        )
+        .expect("runs");
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{}", rep.evidence());
         assert!(Draws::new(2, vec![vec![0.0; 3]]).is_err());
         assert!(Draws::new(1, vec![]).is_err());
         let ok = Draws::new(1, vec![vec![0.0; 8]]).expect("valid");
