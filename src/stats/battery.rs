@@ -22,6 +22,37 @@
 //!   ≥ 2 chains and R̂ > [`RHAT_MAX`] the verdict cannot be `pass` (it becomes `inconclusive`
 //!   with the reason), but trusted rejections still give `fail`.
 //! * **Non-finite draws** are a failure on their own (test "finite draws", p = 0).
+//!
+//! # Example: test a set of draws from your sampler
+//! ```
+//! use ebmcheck::stats::{BatteryOptions, Draws, Reference, Verdict, run_battery, special};
+//! use rand::SeedableRng;
+//! use rand_distr::{Distribution, StandardNormal};
+//!
+//! // Two autocorrelated chains with N(0, 1) marginals (AR(1), φ = 0.5), 20 000 draws each.
+//! let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+//! let chains: Vec<Vec<f64>> = (0..2)
+//!     .map(|_| {
+//!         let mut x = 0.0_f64;
+//!         (0..20_000)
+//!             .map(|_| {
+//!                 let z: f64 = StandardNormal.sample(&mut rng);
+//!                 x = 0.5 * x + 0.75_f64.sqrt() * z;
+//!                 x
+//!             })
+//!             .collect()
+//!     })
+//!     .collect();
+//! let draws = Draws::new(1, chains).unwrap();
+//! let reference = Reference::new()
+//!     .moment("mean of y1", |y| y[0], 0.0, Some(1.0))
+//!     .moment("mean of y1^2", |y| y[0] * y[0], 1.0, Some(2f64.sqrt()))
+//!     .region("y1 > 1", |y| y[0] > 1.0, special::sf(1.0))
+//!     .cdf("y1", |y| y[0], special::cdf);
+//! let report = run_battery(&draws, &reference, &BatteryOptions::default()).unwrap();
+//! assert_eq!(report.verdict, Verdict::Pass, "{}", report.evidence());
+//! println!("{}", report.to_json());
+//! ```
 
 use super::{StatsError, ess, gof, test};
 use std::sync::Arc;
