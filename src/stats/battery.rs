@@ -597,6 +597,15 @@ mod tests {
         let json = rep.to_json();
         assert_eq!(json["schema"], 1);
         assert_eq!(json["verdict"], "pass");
+        assert_eq!(json["n"], 60_000);
+        assert!(json["ess"]["y1"].as_f64().is_some_and(|e| e > 1000.0));
+        let tests = json["tests"].as_array().expect("tests array");
+        assert_eq!(tests.len(), 5);
+        for t in tests {
+            for key in ["name", "statistic", "p_value", "reject", "detail"] {
+                assert!(!t[key].is_null(), "missing {key} in {t}");
+            }
+        }
     }
 
     #[test]
