@@ -23,7 +23,10 @@ mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
 pub use compile::{BatchScratch, LANES, MAX_UNROLLED_TERMS, Program};
-pub use context::{Context, DefinitionError, free_variables, substitute};
+pub use context::{
+    Context, DefinitionError, MAX_INLINED_DEPTH, MAX_INLINED_NODES, free_variables, size_and_depth,
+    substitute,
+};
 pub use diagnostic::{
     CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
     suggest,
