@@ -447,7 +447,9 @@ fn fuse(ops: &mut [Op], out: u32) {
 
 #[inline(always)]
 fn step<T: Float>(op: Op, slots: &[T], point: &[T], lists: &[Vec<f64>]) -> T {
-    let s = |i: u32| slots.get(i as usize).copied().unwrap_or_else(T::nan);
+    // Operands always precede their instruction (SSA order from `compile`) and `slots` has a
+    // slot per instruction, so indexing cannot fail; unchecked-by-`get` indexing is measurably faster.
+    let s = |i: u32| slots[i as usize];
     let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
     match op {
         Op::Input(i) => point.get(i as usize).copied().unwrap_or_else(T::nan),
