@@ -146,11 +146,13 @@ fn fresh_name(name: &str, taken: &BTreeSet<String>) -> String {
 /// Replaces free variables by expressions, renaming bound variables that would capture a
 /// variable of a replacement.
 ///
-/// A replaced variable that is the variable of `diff[w](..)` must be replaced by a variable; a
-/// replaced list name (in `c[k]`) must be replaced by a list name.
+/// A replaced list name (in `c[k]`) must be replaced by a list name. Where the variable `w` of
+/// `diff[w](f)` is replaced by an expression other than a variable, the derivative is taken
+/// first and the replacement made in it (the derivative evaluated at that value).
 ///
 /// # Errors
-/// When `diff[w](..)` or `w[k]` would need `w` replaced by something other than a name.
+/// When `c[k]` would need `c` replaced by something other than a name, or when a derivative
+/// taken for the reason above does not exist symbolically.
 pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diagnostic> {
     use ExprKind as K;
     if map.is_empty() {
@@ -190,13 +192,11 @@ pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diag
                 Some(Expr {
                     kind: K::Var(u), ..
                 }) => u.clone(),
-                Some(other) => {
-                    return Err(Diagnostic::new(
-                        ErrorKind::TypeMismatch,
-                        other.span,
-                        format!("`diff[{var}]` needs a variable, but `{var}` is given `{other}`"),
-                    )
-                    .with_help("differentiate with respect to a variable, then substitute"));
+                Some(_) => {
+                    // `diff[w](f)` with `w` replaced by a value is the derivative evaluated there:
+                    // differentiate first, then substitute.
+                    let d = super::simplify::simplify(&super::diff::derivative_of(body, var)?);
+                    return Ok(super::simplify::simplify(&substitute(&d, map)?));
                 }
             };
             K::Derivative {
@@ -920,6 +920,11 @@ mod tests {
             "(1 - w*(a + b))^2"
         );
         assert_eq!(inlined(&["a = 2.5", "f(x) = a*x"], "f(3)"), "2.5*3");
+    }
+
+    #[test]
+    fn a_derivative_evaluated_at_a_value_is_differentiated_first() {
+        assert_eq!(inlined(&["G(w, y) = diff[w](w^3*y)"], "G(2, v)"), "12*v");
     }
 
     #[test]
