@@ -255,3 +255,18 @@ fn bound_operators_need_the_numeric_engine_in_eval() {
     let j = json(&r);
     assert_eq!(j["derivative"], "int[z](-exp(-w*z^2)*z^2)");
 }
+
+#[test]
+fn derivatives_inside_eval_and_greek_variables() {
+    assert_eq!(value(&["eval", "diff[x](x^3)", "--set", "x=2"]), 12.0);
+    assert_eq!(value(&["eval", "∂[β](β^2)", "--set", "beta=3"]), 6.0);
+    let r = run(&["diff", "exp(-β*z)", "--wrt", "β"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "-exp(-beta*z)*z"));
+    let r = run(&["diff", "lim[b -> inf](w/b)", "--wrt", "w"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("not differentiable symbolically"),
+        "{}",
+        r.stderr
+    );
+}
