@@ -1621,6 +1621,33 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Random edits of the lecture's files load or give located errors; never a panic.
+        #[test]
+        fn mutated_files_never_panic((name, text) in crate::testing::check::mutated_derivation()) {
+            match load_str(&name, &text) {
+                Ok(f) => proptest::prop_assert!(!f.checks.is_empty()),
+                Err(errs) => {
+                    proptest::prop_assert!(!errs.is_empty());
+                    for e in &errs {
+                        proptest::prop_assert!(e.location.line >= 1 && e.location.column >= 1);
+                        let _ = e.render();
+                    }
+                }
+            }
+        }
+
+        /// Arbitrary text: errors, never a panic.
+        #[test]
+        fn random_text_never_panics(text in "(?s).{0,400}") {
+            if let Err(errs) = load_str("random", &text) {
+                proptest::prop_assert!(!errs.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn domains_and_point_ranges_parse() {
         assert_eq!(

@@ -1,5 +1,6 @@
 //! Test-only support: proptest strategies, named tolerances and reference problems, in one place.
 
+pub mod check;
 pub mod expr;
 pub mod quad;
 pub mod stats;
