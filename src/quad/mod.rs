@@ -1,1 +1,723 @@
 //! Log-space adaptive quadrature of partition functions in 1–4 dimensions, with global minimisation.
+//!
+//! `log Z(β) = log ∫ exp(-β E(z)) dz` is computed as `-β E* + log I` where `E*` is the global
+//! minimum found by a multistart search and `I = ∫ exp(-β (E - E*))`, so nothing overflows or
+//! underflows for any β. The mass is located before it is integrated:
+//!
+//! - 1D ([`line`]): every local minimiser becomes a breakpoint, with further breakpoints at ±2 and
+//!   ±8 local widths (the distance where `β(E - E(z_m))` reaches 1); half-lines beyond are mapped
+//!   to `[0, 1)` after centring; a globally adaptive Gauss–Kronrod G7–K15 rule integrates the
+//!   vector `(w, w·g_1, …)` with `w = exp(-β(E - E*))`.
+//! - 2D with several minima or a non-isolated minimum (a ring): nested 1D, the outer integrand
+//!   being the free energy of each slice, with the slice errors carried as an observable.
+//! - 2–4D with one isolated minimum: whitening `z = z* + L t`, `L Lᵀ = (β H)⁻¹`, then h-adaptive
+//!   Genz–Malik cubature ([`cubature`]) on a product of per-axis pieces mapped to finite boxes.
+//! - Integer variables are summed exactly (log-sum-exp of the continuous parts).
+//!
+//! Divergent partition functions are refused ([`QuadError::Diverges`]), NaN energies are errors
+//! naming the point, and a result that did not reach its tolerance carries
+//! [`Status::NotConverged`] with its best estimate.
+
+// Numeric kernels index several parallel arrays by the same loop variable, and the internal
+// drivers pass the problem's parameters explicitly rather than through ad-hoc structs.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
+mod cdf;
+mod cubature;
+mod gk;
+mod line;
+mod minimize;
+mod nd;
+
+pub use cdf::Cdf1d;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An energy over `R^d`: the quadrature may call [`Energy::eval_batch`] with many points at once.
+///
+/// The point has one coordinate per variable of the [`Domain`], in order; integer variables are
+/// passed as exact integral `f64` values. `+inf` is an allowed value (zero weight); NaN is an error.
+pub trait Energy: Sync {
+    /// Number of variables (continuous and integer) the energy takes.
+    fn dim(&self) -> usize;
+    /// Energy at one point `z` (`z.len() == self.dim()`).
+    fn eval(&self, z: &[f64]) -> f64;
+    /// Energies at `out.len()` points stored row-major in `points` (n × dim).
+    fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
+        let d = self.dim().max(1);
+        for (p, o) in points.chunks_exact(d).zip(out.iter_mut()) {
+            *o = self.eval(p);
+        }
+    }
+}
+
+/// Adapter making a closure an [`Energy`]: `FnEnergy::new(2, |z: &[f64]| z[0] * z[0] + z[1].abs())`.
+pub struct FnEnergy<F> {
+    dim: usize,
+    f: F,
+}
+
+impl<F: Fn(&[f64]) -> f64 + Sync> FnEnergy<F> {
+    /// Wraps `f`, which takes points of `dim` coordinates.
+    pub fn new(dim: usize, f: F) -> Self {
+        Self { dim, f }
+    }
+}
+
+impl<F: Fn(&[f64]) -> f64 + Sync> Energy for FnEnergy<F> {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn eval(&self, z: &[f64]) -> f64 {
+        (self.f)(z)
+    }
+}
+
+/// The range of one variable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VarDomain {
+    /// A continuous variable on `lo..hi`; either end may be infinite.
+    Continuous {
+        /// Lower end (`-inf` allowed).
+        lo: f64,
+        /// Upper end (`+inf` allowed).
+        hi: f64,
+    },
+    /// An integer variable taking every value in `lo..=hi`, summed exactly.
+    Integer {
+        /// Smallest value.
+        lo: i64,
+        /// Largest value (inclusive).
+        hi: i64,
+    },
+}
+
+/// Largest number of integer combinations summed over.
+pub const MAX_DISCRETE_COMBINATIONS: u64 = 100_000;
+
+/// The integration domain: one [`VarDomain`] per variable, in the energy's coordinate order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// The variables' ranges.
+    pub vars: Vec<VarDomain>,
+}
+
+impl Domain {
+    /// Validates and builds a domain.
+    ///
+    /// # Errors
+    /// [`QuadError::InvalidDomain`] if a bound is NaN, a continuous range has `lo >= hi` or an
+    /// end at the wrong infinity, an integer range is empty, there are more than 4 continuous
+    /// variables, or more than [`MAX_DISCRETE_COMBINATIONS`] integer combinations.
+    pub fn new(vars: Vec<VarDomain>) -> Result<Self, QuadError> {
+        if vars.is_empty() {
+            return Err(QuadError::InvalidDomain(
+                "the domain has no variables".into(),
+            ));
+        }
+        let mut n_cont = 0;
+        let mut combos: u64 = 1;
+        for (i, v) in vars.iter().enumerate() {
+            match *v {
+                VarDomain::Continuous { lo, hi } => {
+                    n_cont += 1;
+                    if lo.is_nan() || hi.is_nan() {
+                        return Err(QuadError::InvalidDomain(format!(
+                            "variable {} has a NaN bound",
+                            i + 1
+                        )));
+                    }
+                    if lo == f64::INFINITY || hi == f64::NEG_INFINITY || lo >= hi {
+                        return Err(QuadError::InvalidDomain(format!(
+                            "variable {} has an empty range {lo}..{hi}",
+                            i + 1
+                        )));
+                    }
+                }
+                VarDomain::Integer { lo, hi } => {
+                    if lo > hi {
+                        return Err(QuadError::InvalidDomain(format!(
+                            "variable {} has an empty integer range {lo}..{hi}",
+                            i + 1
+                        )));
+                    }
+                    let n = (hi as i128 - lo as i128 + 1) as u128;
+                    combos = combos.saturating_mul(n.min(u64::MAX as u128) as u64);
+                }
+            }
+        }
+        if n_cont > 4 {
+            return Err(QuadError::InvalidDomain(format!(
+                "{n_cont} continuous variables: at most 4 are supported"
+            )));
+        }
+        if combos > MAX_DISCRETE_COMBINATIONS {
+            return Err(QuadError::InvalidDomain(format!(
+                "{combos} integer combinations: at most {MAX_DISCRETE_COMBINATIONS} are summed"
+            )));
+        }
+        Ok(Self { vars })
+    }
+
+    /// A domain of continuous variables only.
+    ///
+    /// # Errors
+    /// As [`Domain::new`].
+    pub fn continuous(ranges: &[(f64, f64)]) -> Result<Self, QuadError> {
+        Self::new(
+            ranges
+                .iter()
+                .map(|&(lo, hi)| VarDomain::Continuous { lo, hi })
+                .collect(),
+        )
+    }
+
+    /// Number of variables.
+    pub fn dim(&self) -> usize {
+        self.vars.len()
+    }
+
+    fn continuous_indices(&self) -> Vec<usize> {
+        self.vars
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| matches!(v, VarDomain::Continuous { .. }))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Every combination of the integer variables (values in domain order), one per entry.
+    fn discrete_combinations(&self) -> Vec<Vec<(usize, f64)>> {
+        let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new()];
+        for (i, v) in self.vars.iter().enumerate() {
+            if let VarDomain::Integer { lo, hi } = *v {
+                let mut next = Vec::with_capacity(out.len() * (hi - lo + 1) as usize);
+                for prefix in &out {
+                    for k in lo..=hi {
+                        let mut p = prefix.clone();
+                        p.push((i, k as f64));
+                        next.push(p);
+                    }
+                }
+                out = next;
+            }
+        }
+        out
+    }
+}
+
+/// Options of the integrator.
+#[derive(Debug, Clone)]
+pub struct QuadOptions {
+    /// Target error of `log Z` (absolute; equivalently the relative error of `Z`). `None` uses
+    /// [`default_tolerance`] for the number of continuous variables.
+    pub abs_tol: Option<f64>,
+    /// Budget of energy evaluations (minimisation, probes and quadrature alike).
+    pub max_evals: u64,
+    /// Known minimisers (full points, integer coordinates ignored), searched first: use them
+    /// for wells too narrow for any search to find.
+    pub hints: Vec<Vec<f64>>,
+    /// Typical length scale of the energy (the search grid is scaled by it), if known.
+    pub length_scale: Option<f64>,
+}
+
+impl Default for QuadOptions {
+    fn default() -> Self {
+        Self {
+            abs_tol: None,
+            max_evals: 20_000_000,
+            hints: Vec::new(),
+            length_scale: None,
+        }
+    }
+}
+
+/// Default target error of `log Z` with `n_continuous` continuous variables:
+/// 1e-9 in 1D (or 1e-12 relative to |log Z|, whichever is larger), 1e-8 in 2D, 1e-7 in 3D,
+/// 1e-5 in 4D, 1e-12 for a pure sum.
+pub fn default_tolerance(n_continuous: usize) -> f64 {
+    match n_continuous {
+        0 => 1e-12,
+        1 => 1e-9,
+        2 => 1e-8,
+        3 => 1e-7,
+        _ => 1e-5,
+    }
+}
+
+/// Whether a numeric result reached its tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The error estimate is within the tolerance (or at the rounding floor).
+    Converged,
+    /// Budget exhausted or tolerance not reached; the estimate is the best available and the
+    /// reason is in [`LogZ::reason`].
+    NotConverged,
+}
+
+/// A log partition function with its error and diagnostics.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogZ {
+    /// `log Z = log ∫ exp(-β E)`.
+    pub log_z: f64,
+    /// Bound on the error of `log_z` (rule error + rounding floor + inner errors).
+    pub abs_error: f64,
+    /// Lowest energy found (global minimum), `F_∞`.
+    pub min_energy: f64,
+    /// A global minimiser (full point, integer coordinates included).
+    pub argmin: Vec<f64>,
+    /// Energy evaluations: minimisation, divergence probes and quadrature.
+    pub evaluations: u64,
+    /// Whether the tolerance was reached.
+    pub status: Status,
+    /// Why the status is not converged, or a note (e.g. tolerance below the rounding floor).
+    pub reason: Option<String>,
+    /// Part of `abs_error` due to rounding of `β E` in f64 (≈ β·ε·|E|).
+    pub rounding_floor: f64,
+    /// Laplace approximation `-βE* + (d/2) log(2π/β) - ½ log det H` when the minimum is
+    /// isolated and the Hessian was computed (nD whitened path), else `None`.
+    pub laplace_log_z: Option<f64>,
+    /// The inverse temperature.
+    pub beta: f64,
+}
+
+impl LogZ {
+    /// Free energy `F = -(1/β) log Z`.
+    pub fn free_energy(&self, beta: f64) -> f64 {
+        -self.log_z / beta
+    }
+    /// Error bound of [`LogZ::free_energy`]: `abs_error / β`.
+    pub fn free_energy_error(&self, beta: f64) -> f64 {
+        self.abs_error / beta
+    }
+}
+
+/// Result of [`minimize`].
+#[derive(Debug, Clone)]
+pub struct Minimum {
+    /// Lowest energy found.
+    pub value: f64,
+    /// Where it is (full point).
+    pub argmin: Vec<f64>,
+    /// Energy evaluations used.
+    pub evaluations: u64,
+    /// Other local minima found, `(value, location)`, sorted by value.
+    pub local_minima: Vec<(f64, Vec<f64>)>,
+}
+
+/// Gibbs expectations `⟨g_k⟩ = ∫ g_k e^{-βE} / Z`, with `log Z`, from [`expectations`].
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    /// `log Z` and its diagnostics, computed on the same nodes.
+    pub log_z: LogZ,
+    /// `⟨g_k⟩` for each observable.
+    pub values: Vec<f64>,
+    /// Error bound of each `⟨g_k⟩` (absolute).
+    pub errors: Vec<f64>,
+    /// `⟨|g_k|⟩`, the scale against which the relative tolerance is applied.
+    pub abs_means: Vec<f64>,
+}
+
+/// Errors of the integrator: invalid input or a partition function that does not exist.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QuadError {
+    /// `∫ exp(-βE) = ∞`.
+    #[error("the partition function diverges: {direction}")]
+    Diverges {
+        /// 0-based index of the variable along which it diverges, if along one axis.
+        axis: Option<usize>,
+        /// Human-readable direction, e.g. `exp(-βE) does not decay as z1 → +inf`.
+        direction: String,
+    },
+    /// The energy returned NaN.
+    #[error("the energy is NaN at {point:?}")]
+    NotANumber {
+        /// The full point.
+        point: Vec<f64>,
+    },
+    /// The domain is unusable.
+    #[error("invalid domain: {0}")]
+    InvalidDomain(String),
+    /// β must be positive and finite.
+    #[error("invalid inverse temperature {0}: β must be positive and finite")]
+    InvalidBeta(f64),
+    /// The energy's dimension differs from the domain's.
+    #[error("the energy takes {energy} variables but the domain has {domain}")]
+    DimensionMismatch {
+        /// `Energy::dim()`.
+        energy: usize,
+        /// `Domain::dim()`.
+        domain: usize,
+    },
+    /// Options are unusable (e.g. a negative tolerance or a hint of the wrong length).
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+}
+
+/// Observables `g(z, out)`: writes `n_obs` values at the full point `z`.
+pub type Observables<'a> = &'a (dyn Fn(&[f64], &mut [f64]) + Sync);
+
+/// The energy restricted to fixed integer values, evaluated with counting and NaN checks.
+pub(crate) struct Problem<'a> {
+    energy: &'a dyn Energy,
+    /// Full point template (integer coordinates set).
+    template: Vec<f64>,
+    /// Indices of the continuous coordinates in the full point.
+    cont: Vec<usize>,
+    /// Continuous bounds in the same order.
+    bounds: Vec<(f64, f64)>,
+    evals: AtomicU64,
+}
+
+impl<'a> Problem<'a> {
+    fn dim(&self) -> usize {
+        self.cont.len()
+    }
+
+    fn full_point(&self, x: &[f64]) -> Vec<f64> {
+        let mut p = self.template.clone();
+        for (k, &i) in self.cont.iter().enumerate() {
+            p[i] = x[k];
+        }
+        p
+    }
+
+    fn count(&self) -> u64 {
+        self.evals.load(Ordering::Relaxed)
+    }
+
+    /// Energy at continuous coordinates `x`.
+    fn eval(&self, x: &[f64]) -> Result<f64, QuadError> {
+        let p = self.full_point(x);
+        self.evals.fetch_add(1, Ordering::Relaxed);
+        let e = self.energy.eval(&p);
+        if e.is_nan() {
+            return Err(QuadError::NotANumber { point: p });
+        }
+        Ok(e)
+    }
+
+    /// Energies at `out.len()` continuous points stored row-major in `xs`.
+    fn eval_batch(&self, xs: &[f64], out: &mut [f64]) -> Result<(), QuadError> {
+        let d = self.dim();
+        let full_d = self.template.len();
+        let n = out.len();
+        let mut pts = Vec::with_capacity(n * full_d);
+        for x in xs.chunks_exact(d.max(1)).take(n) {
+            pts.extend_from_slice(&self.template);
+            let base = pts.len() - full_d;
+            for (k, &i) in self.cont.iter().enumerate() {
+                pts[base + i] = x[k];
+            }
+        }
+        self.evals.fetch_add(n as u64, Ordering::Relaxed);
+        self.energy.eval_batch(&pts, out);
+        for (j, e) in out.iter().enumerate() {
+            if e.is_nan() {
+                return Err(QuadError::NotANumber {
+                    point: pts[j * full_d..(j + 1) * full_d].to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_inputs(
+    energy: &dyn Energy,
+    domain: &Domain,
+    beta: Option<f64>,
+    opts: &QuadOptions,
+) -> Result<(), QuadError> {
+    if energy.dim() != domain.dim() {
+        return Err(QuadError::DimensionMismatch {
+            energy: energy.dim(),
+            domain: domain.dim(),
+        });
+    }
+    // Re-validate: the fields are public, so the domain may not come from `Domain::new`.
+    Domain::new(domain.vars.clone())?;
+    if let Some(b) = beta
+        && !(b > 0.0 && b.is_finite())
+    {
+        return Err(QuadError::InvalidBeta(b));
+    }
+    if let Some(t) = opts.abs_tol
+        && !(t > 0.0 && t.is_finite())
+    {
+        return Err(QuadError::InvalidOption(format!(
+            "the tolerance must be positive, got {t}"
+        )));
+    }
+    if let Some(s) = opts.length_scale
+        && !(s > 0.0 && s.is_finite())
+    {
+        return Err(QuadError::InvalidOption(format!(
+            "the length scale must be positive, got {s}"
+        )));
+    }
+    for h in &opts.hints {
+        if h.len() != domain.dim() || h.iter().any(|v| !v.is_finite()) {
+            return Err(QuadError::InvalidOption(format!(
+                "hint {h:?} must have {} finite coordinates",
+                domain.dim()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn problems<'a>(energy: &'a dyn Energy, domain: &Domain) -> Vec<Problem<'a>> {
+    let cont = domain.continuous_indices();
+    let bounds: Vec<(f64, f64)> = cont
+        .iter()
+        .map(|&i| match domain.vars[i] {
+            VarDomain::Continuous { lo, hi } => (lo, hi),
+            VarDomain::Integer { .. } => (0.0, 0.0),
+        })
+        .collect();
+    domain
+        .discrete_combinations()
+        .into_iter()
+        .map(|combo| {
+            let mut template = vec![0.0; domain.dim()];
+            for (i, v) in combo {
+                template[i] = v;
+            }
+            Problem {
+                energy,
+                template,
+                cont: cont.clone(),
+                bounds: bounds.clone(),
+                evals: AtomicU64::new(0),
+            }
+        })
+        .collect()
+}
+
+/// Result of integrating one continuous problem.
+pub(crate) struct PartResult {
+    pub log_z: f64,
+    pub abs_error: f64,
+    pub min_energy: f64,
+    pub argmin: Vec<f64>,
+    pub converged: bool,
+    pub reason: Option<String>,
+    pub rounding_floor: f64,
+    pub laplace: Option<f64>,
+    /// `⟨g_k⟩`, their errors and `⟨|g_k|⟩`.
+    pub obs: Vec<f64>,
+    pub obs_err: Vec<f64>,
+    pub obs_abs: Vec<f64>,
+}
+
+fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
+    opts.abs_tol.unwrap_or_else(|| default_tolerance(n_cont))
+}
+
+fn run(
+    energy: &dyn Energy,
+    domain: &Domain,
+    beta: f64,
+    obs: Option<(Observables<'_>, usize)>,
+    opts: &QuadOptions,
+) -> Result<Expectations, QuadError> {
+    check_inputs(energy, domain, Some(beta), opts)?;
+    let probs = problems(energy, domain);
+    let n_cont = domain.continuous_indices().len();
+    let tol = tolerance_for(n_cont, opts);
+    let n_obs = obs.map_or(0, |o| o.1);
+    let mut parts = Vec::with_capacity(probs.len());
+    let mut used: u64 = 0;
+    for p in &probs {
+        let budget = opts.max_evals.saturating_sub(used).max(1);
+        let r = match n_cont {
+            0 => {
+                let e = p.eval(&[])?;
+                let mut g = vec![0.0; n_obs];
+                if let Some((f, _)) = obs {
+                    f(&p.template, &mut g);
+                }
+                PartResult {
+                    log_z: -beta * e,
+                    abs_error: 4.0 * f64::EPSILON * (beta * e).abs(),
+                    min_energy: e,
+                    argmin: p.template.clone(),
+                    converged: true,
+                    reason: None,
+                    rounding_floor: 4.0 * f64::EPSILON * (beta * e).abs(),
+                    laplace: None,
+                    obs_abs: g.iter().map(|v| v.abs()).collect(),
+                    obs_err: vec![0.0; n_obs],
+                    obs: g,
+                }
+            }
+            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
+            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
+        };
+        used += p.count();
+        parts.push(r);
+    }
+    Ok(combine(parts, used, beta, n_obs))
+}
+
+fn combine(parts: Vec<PartResult>, evaluations: u64, beta: f64, n_obs: usize) -> Expectations {
+    let finite: Vec<&PartResult> = parts
+        .iter()
+        .filter(|p| p.log_z > f64::NEG_INFINITY)
+        .collect();
+    let max = finite
+        .iter()
+        .map(|p| p.log_z)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = parts
+        .iter()
+        .map(|p| {
+            if max.is_finite() {
+                (p.log_z - max).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let sw: f64 = weights.iter().sum();
+    let log_z = if sw > 0.0 {
+        max + sw.ln()
+    } else {
+        f64::NEG_INFINITY
+    };
+    let mut abs_error = 0.0;
+    let mut floor: f64 = 0.0;
+    let mut values = vec![0.0; n_obs];
+    let mut errors = vec![0.0; n_obs];
+    let mut abs_means = vec![0.0; n_obs];
+    for (p, w) in parts.iter().zip(&weights) {
+        let pw = if sw > 0.0 { w / sw } else { 0.0 };
+        abs_error += pw * p.abs_error;
+        floor = floor.max(p.rounding_floor);
+        for k in 0..n_obs {
+            values[k] += pw * p.obs[k];
+            abs_means[k] += pw * p.obs_abs[k];
+            // A relative error δ in one part's weight moves ⟨g⟩ by at most δ·pw·|g_k - ⟨g⟩|.
+            errors[k] += pw * (p.obs_err[k] + 2.0 * p.abs_error * p.obs_abs[k]);
+        }
+    }
+    let best = parts
+        .iter()
+        .min_by(|a, b| a.min_energy.total_cmp(&b.min_energy));
+    let converged = parts.iter().all(|p| p.converged);
+    let reason = parts.iter().find_map(|p| p.reason.clone());
+    let laplace = if parts.len() == 1 {
+        parts[0].laplace
+    } else {
+        None
+    };
+    Expectations {
+        log_z: LogZ {
+            log_z,
+            abs_error,
+            min_energy: best.map_or(f64::INFINITY, |b| b.min_energy),
+            argmin: best.map_or_else(Vec::new, |b| b.argmin.clone()),
+            evaluations,
+            status: if converged {
+                Status::Converged
+            } else {
+                Status::NotConverged
+            },
+            reason,
+            rounding_floor: floor,
+            laplace_log_z: laplace,
+            beta,
+        },
+        values,
+        errors,
+        abs_means,
+    }
+}
+
+/// `log Z = log ∫ exp(-β E(z)) dz` over `domain` (integer variables summed).
+///
+/// # Errors
+/// [`QuadError::Diverges`] if the integral is infinite, [`QuadError::NotANumber`] if the energy
+/// is NaN at an evaluated point, and the input errors ([`QuadError::InvalidDomain`],
+/// [`QuadError::InvalidBeta`], [`QuadError::DimensionMismatch`], [`QuadError::InvalidOption`]).
+/// Not reaching the tolerance is not an error: see [`LogZ::status`].
+pub fn log_partition(
+    energy: &dyn Energy,
+    domain: &Domain,
+    beta: f64,
+    opts: &QuadOptions,
+) -> Result<LogZ, QuadError> {
+    run(energy, domain, beta, None, opts).map(|e| e.log_z)
+}
+
+/// Gibbs expectations of `n_obs` observables, computed on the same nodes as `log Z`.
+///
+/// `observables(z, out)` writes `g_1(z), …, g_n(z)` at the full point `z`. The adaptive rule
+/// integrates the vector `(e^{-βE}, g_1 e^{-βE}, …)` and refines until every component meets
+/// the tolerance relative to its scale `∫ |g_k| e^{-βE}`; `errors[k]` bounds the error of
+/// `⟨g_k⟩` (absolute).
+///
+/// # Errors
+/// As [`log_partition`].
+pub fn expectations(
+    energy: &dyn Energy,
+    domain: &Domain,
+    beta: f64,
+    observables: Observables<'_>,
+    n_obs: usize,
+    opts: &QuadOptions,
+) -> Result<Expectations, QuadError> {
+    run(energy, domain, beta, Some((observables, n_obs)), opts)
+}
+
+/// Global minimum of the energy over the domain (integer variables enumerated).
+///
+/// # Errors
+/// [`QuadError::NotANumber`] if the energy is NaN at a searched point, [`QuadError::Diverges`]
+/// if the search runs off to `-inf` energy, and the input errors.
+pub fn minimize(
+    energy: &dyn Energy,
+    domain: &Domain,
+    opts: &QuadOptions,
+) -> Result<Minimum, QuadError> {
+    check_inputs(energy, domain, None, opts)?;
+    let probs = problems(energy, domain);
+    let mut all: Vec<(f64, Vec<f64>)> = Vec::new();
+    let mut evaluations = 0;
+    for p in &probs {
+        let mins = match p.dim() {
+            0 => vec![(p.eval(&[])?, Vec::new())],
+            1 => line::minima_of_problem(p, opts)?,
+            _ => minimize::minimize_nd(p, opts)?,
+        };
+        for (v, x) in mins {
+            all.push((v, p.full_point(&x)));
+        }
+        evaluations += p.count();
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (value, argmin) = all
+        .first()
+        .cloned()
+        .unwrap_or((f64::INFINITY, vec![f64::NAN; domain.dim()]));
+    Ok(Minimum {
+        value,
+        argmin,
+        evaluations,
+        local_minima: all.into_iter().skip(1).collect(),
+    })
+}
+
+/// Name of a direction for messages: `z2 → +inf` (1-based variable index).
+pub(crate) fn direction_name(axis: usize, positive: bool) -> String {
+    format!(
+        "exp(-βE) does not decay as z{} → {}inf",
+        axis + 1,
+        if positive { "+" } else { "-" }
+    )
+}
+
+#[cfg(test)]
+mod tests;

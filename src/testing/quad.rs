@@ -1,1 +1,394 @@
 //! Test support for the `quad` module: strategies, tolerances and reference problems.
+//!
+//! This file uses no crate item so that `examples/quad_battery.rs` can include it with
+//! `#[path]` and run the same peer cases outside `cfg(test)`.
+#![allow(dead_code)]
+
+/// Named tolerances on `log Z` (the defaults of the integrator, per continuous dimension).
+pub mod tol {
+    /// 1D: |error in log Z|.
+    pub const LOGZ_1D: f64 = 1e-9;
+    /// 2D.
+    pub const LOGZ_2D: f64 = 1e-8;
+    /// 3D.
+    pub const LOGZ_3D: f64 = 1e-7;
+    /// 4D.
+    pub const LOGZ_4D: f64 = 1e-5;
+    /// Relative tolerance of a Genz integral (the peer harness's).
+    pub const GENZ_REL: f64 = 1e-6;
+}
+
+/// Energy closure type of the reference problems.
+pub type EnergyFn = Box<dyn Fn(&[f64]) -> f64 + Sync>;
+
+/// A reference problem with an exact value of `log Z` (or of `I` for Genz cases).
+pub struct RefCase {
+    /// The peer harness's id (or a local one).
+    pub id: String,
+    /// Continuous bounds per variable.
+    pub bounds: Vec<(f64, f64)>,
+    /// Inverse temperature (1 for Genz cases, whose integrand is `exp(-E)` with `E = -log f`).
+    pub beta: f64,
+    /// The energy.
+    pub energy: EnergyFn,
+    /// Exact `log Z` (EBM cases) or `I` (Genz cases).
+    pub truth: f64,
+    /// Whether `truth` is the integral `I` itself (Genz) rather than `log Z`.
+    pub is_integral: bool,
+}
+
+const INF: f64 = f64::INFINITY;
+
+fn case(id: &str, bounds: Vec<(f64, f64)>, beta: f64, e: EnergyFn, truth: f64) -> RefCase {
+    RefCase {
+        id: id.into(),
+        bounds,
+        beta,
+        energy: e,
+        truth,
+        is_integral: false,
+    }
+}
+
+fn quad_form(a: Vec<Vec<f64>>, mu: Vec<f64>) -> EnergyFn {
+    Box::new(move |z: &[f64]| {
+        let d = mu.len();
+        let mut s = 0.0;
+        for i in 0..d {
+            for j in 0..d {
+                s += a[i][j] * (z[i] - mu[i]) * (z[j] - mu[j]);
+            }
+        }
+        0.5 * s
+    })
+}
+
+/// Matrix of the 3D Gaussian peer cases (`A = Q diag(0.5, 1.5, 4) Qᵀ`, seed 7).
+pub fn gauss3d_matrix() -> (Vec<Vec<f64>>, Vec<f64>) {
+    (
+        vec![
+            vec![3.876372175424448, -0.0318771456100931, -0.5410879941588493],
+            vec![-0.0318771456100931, 0.5050070714608085, 0.07479549881438717],
+            vec![-0.5410879941588493, 0.07479549881438717, 1.618620753114744],
+        ],
+        vec![0.4, -0.8, 1.1],
+    )
+}
+
+/// Matrix of the 4D Gaussian peer cases (`A = Q diag(0.5, 1, 2, 4) Qᵀ`, seed 11).
+pub fn gauss4d_matrix() -> (Vec<Vec<f64>>, Vec<f64>) {
+    (
+        vec![
+            vec![
+                1.53445264353026,
+                0.43296123673978315,
+                0.27103388599926537,
+                -0.1599005096100629,
+            ],
+            vec![
+                0.43296123673978315,
+                2.942067525275813,
+                -0.24058047612660408,
+                1.3118340486443187,
+            ],
+            vec![
+                0.27103388599926537,
+                -0.24058047612660408,
+                1.0942333578970307,
+                -0.7713021930995351,
+            ],
+            vec![
+                -0.1599005096100629,
+                1.3118340486443187,
+                -0.7713021930995351,
+                1.9292464732968972,
+            ],
+        ],
+        vec![0.3, -0.2, 0.5, 0.0],
+    )
+}
+
+/// The EBM cases of `/work/shared/peers/quad/results.jsonl`, energies translated by hand,
+/// truths copied from its `truth_f64` field (40-digit mpmath values rounded to f64).
+pub fn peer_cases() -> Vec<RefCase> {
+    let mut v = Vec::new();
+    let gauss_truth = |b: f64| match b {
+        0.001 => 4.026242582415769,
+        1.0 => 0.5723649429247001,
+        1000.0 => -2.8815126965663684,
+        _ => -6.335390336057437,
+    };
+    for b in [0.001, 1.0, 1000.0, 1e6] {
+        v.push(case(
+            &format!("gauss1d_b{}", fmt_beta(b)),
+            vec![(-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| 0.5 * 2.0 * (z[0] - 0.7).powi(2)),
+            gauss_truth(b),
+        ));
+    }
+    for b in [1.0, 1000.0, 1e6] {
+        v.push(case(
+            &format!("gauss1d_far_b{}", fmt_beta(b)),
+            vec![(-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| 0.5 * 2.0 * (z[0] - 25.0).powi(2)),
+            gauss_truth(b),
+        ));
+    }
+    for (b, t) in [
+        (1.0, 0.6799262428937866),
+        (10.0, -0.5576830489412024),
+        (100.0, -1.7283260008812737),
+        (10000.0, -4.032786491188005),
+    ] {
+        v.push(case(
+            &format!("dwell1d_b{}", fmt_beta(b)),
+            vec![(-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| (z[0] * z[0] - 1.0).powi(2)),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (0.001, 5.1220118941438075),
+        (1.0, 0.5485751627905342),
+        (1000.0, -6.214807998520717),
+        (1e6, -13.12236357740423),
+    ] {
+        v.push(case(
+            &format!("kink1d_b{}", fmt_beta(b)),
+            vec![(-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| z[0].abs() + 0.1 * z[0] * z[0]),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (0.001, 6.914086640662836),
+        (1.0, 0.0),
+        (100.0, -101.38281322923373),
+        (10000.0, -10003.68622331945),
+        (1e6, -1000005.9888166625),
+    ] {
+        v.push(case(
+            &format!("gammahalf1d_b{}", fmt_beta(b)),
+            vec![(0.0, INF)],
+            b,
+            Box::new(|z: &[f64]| z[0] - z[0].ln()),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (0.001, 3.7045831612831783),
+        (1.0, 0.7461847541812229),
+        (10000.0, -3.6862316527834187),
+    ] {
+        v.push(case(
+            &format!("halfgauss1d_b{}", fmt_beta(b)),
+            vec![(0.0, INF)],
+            b,
+            Box::new(|z: &[f64]| 0.5 * (z[0] - 1.0).powi(2)),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (0.001, 3.567872216478691),
+        (1.0, -0.11078042301237745),
+        (1000.0, -228.33965806250345),
+        (1e6, -225006.793535702),
+    ] {
+        v.push(case(
+            &format!("latent1d_b{}", fmt_beta(b)),
+            vec![(-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| 0.5 * (1.5 - 2.0 * z[0]).powi(2) + 0.5 * z[0] * z[0]),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (0.001, 8.745632345391483),
+        (1.0, 1.8378770664093456),
+        (1000.0, -5.0698782125727915),
+        (1e6, -11.97763349155493),
+    ] {
+        v.push(case(
+            &format!("latent2d_b{}", fmt_beta(b)),
+            vec![(-INF, INF), (-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| 0.5 * (z[0] - 2.0 * z[1]).powi(2) + 0.5 * z[1] * z[1]),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (1.0, 1.6351799658922255),
+        (10.0, 0.5657984101613652),
+        (100.0, -0.5854902642199454),
+        (10000.0, -2.888075357213991),
+    ] {
+        v.push(case(
+            &format!("ring2d_b{}", fmt_beta(b)),
+            vec![(-INF, INF), (-INF, INF)],
+            b,
+            Box::new(|z: &[f64]| (z[0] * z[0] + z[1] * z[1] - 1.0).powi(2)),
+            t,
+        ));
+    }
+    for (b, t) in [
+        (1.0, 2.2075094552799635),
+        (100.0, -4.700245823702174),
+        (10000.0, -11.60800110268431),
+    ] {
+        let (a, mu) = gauss3d_matrix();
+        v.push(case(
+            &format!("gauss3d_b{}", fmt_beta(b)),
+            vec![(-INF, INF); 3],
+            b,
+            quad_form(a, mu),
+            t,
+        ));
+    }
+    for (b, t) in [(1.0, 2.9826069522587457), (100.0, -6.227733419717437)] {
+        let (a, mu) = gauss4d_matrix();
+        v.push(case(
+            &format!("gauss4d_b{}", fmt_beta(b)),
+            vec![(-INF, INF); 4],
+            b,
+            quad_form(a, mu),
+            t,
+        ));
+    }
+    v
+}
+
+/// The Genz cases of the peer harness (seed 1234; parameters from its `note` field, which
+/// rounds them to 4 digits, so only those whose truth does not depend on the rounding are
+/// exact here: the truth is recomputed in closed form from the rounded parameters).
+pub fn genz_cases() -> Vec<RefCase> {
+    let mut v = Vec::new();
+    // Gaussian family: ∏ ∫₀¹ exp(-a²(x-u)²) = ∏ √π/(2a) (erf(a(1-u)) + erf(a u)).
+    for (id, a, u) in [
+        (
+            "genz_gaussian_2d",
+            vec![24.998f64, 25.002],
+            vec![0.6749, 0.6599],
+        ),
+        (
+            "genz_gaussian_3d",
+            vec![10.7805, 12.1118, 10.4409],
+            vec![0.4489, 0.3705, 0.4827],
+        ),
+    ] {
+        let truth: f64 = a
+            .iter()
+            .zip(&u)
+            .map(|(&ai, &ui)| {
+                std::f64::consts::PI.sqrt() / (2.0 * ai) * (erf(ai * (1.0 - ui)) + erf(ai * ui))
+            })
+            .product();
+        let d = a.len();
+        v.push(RefCase {
+            id: id.into(),
+            bounds: vec![(0.0, 1.0); d],
+            beta: 1.0,
+            energy: Box::new(move |x: &[f64]| {
+                (0..d).map(|i| (a[i] * (x[i] - u[i])).powi(2)).sum::<f64>()
+            }),
+            truth,
+            is_integral: true,
+        });
+    }
+    // C0 family: ∏ ∫₀¹ exp(-a|x-u|) = ∏ (2 - e^{-a u} - e^{-a(1-u)})/a.
+    for (id, a, u) in [
+        ("genz_c0_2d", vec![28.7852f64, 8.7148], vec![0.1721, 0.8704]),
+        (
+            "genz_c0_3d",
+            vec![1.796, 4.4165, 10.4541],
+            vec![0.7332, 0.4489, 0.3055],
+        ),
+    ] {
+        let truth: f64 = a
+            .iter()
+            .zip(&u)
+            .map(|(&ai, &ui)| (2.0 - (-ai * ui).exp() - (-ai * (1.0 - ui)).exp()) / ai)
+            .product();
+        let d = a.len();
+        v.push(RefCase {
+            id: id.into(),
+            bounds: vec![(0.0, 1.0); d],
+            beta: 1.0,
+            energy: Box::new(move |x: &[f64]| {
+                (0..d).map(|i| a[i] * (x[i] - u[i]).abs()).sum::<f64>()
+            }),
+            truth,
+            is_integral: true,
+        });
+    }
+    v
+}
+
+/// Error function (Abramowitz–Stegun 7.1.26 is too coarse; this is a continued series good
+/// to ~1e-15 via erfc for large arguments).
+pub fn erf(x: f64) -> f64 {
+    if x < 0.0 {
+        return -erf(-x);
+    }
+    if x < 2.5 {
+        // Maclaurin series: converges fast for small x.
+        let mut sum = x;
+        let mut term = x;
+        let x2 = x * x;
+        let mut n = 0.0;
+        loop {
+            n += 1.0;
+            term *= -x2 / n;
+            let add = term / (2.0 * n + 1.0);
+            sum += add;
+            if add.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        2.0 / std::f64::consts::PI.sqrt() * sum
+    } else {
+        // Continued fraction for erfc (Lentz), accurate for x ≥ 2.5.
+        let mut f = x;
+        let tiny = 1e-300;
+        let mut c = f;
+        let mut d = 0.0;
+        for k in 1..200 {
+            let a = k as f64 / 2.0;
+            d = x + a * d;
+            d = if d.abs() < tiny { tiny } else { d };
+            c = x + a / c;
+            c = if c.abs() < tiny { tiny } else { c };
+            d = 1.0 / d;
+            let delta = c * d;
+            f *= delta;
+            if (delta - 1.0).abs() < 1e-16 {
+                break;
+            }
+        }
+        1.0 - (-x * x).exp() / (f * std::f64::consts::PI.sqrt())
+    }
+}
+
+/// Formats β the way the peer harness's ids do (`1e+06`, `0.001`, `10000`).
+pub fn fmt_beta(b: f64) -> String {
+    if b >= 1e6 {
+        "1e+06".into()
+    } else if b.fract().abs() < 1e-12 {
+        format!("{}", b as i64)
+    } else {
+        format!("{b}")
+    }
+}
+
+/// Tolerance on the true error for a reference case with `d` continuous variables.
+pub fn default_tol(d: usize) -> f64 {
+    match d {
+        1 => tol::LOGZ_1D,
+        2 => tol::LOGZ_2D,
+        3 => tol::LOGZ_3D,
+        _ => tol::LOGZ_4D,
+    }
+}

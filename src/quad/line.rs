@@ -1,0 +1,909 @@
+//! One-dimensional log-space quadrature: minima, local widths, divergence probes and adaptive G7–K15.
+
+use super::gk::{self, AxisMap};
+use super::{Observables, PartResult, Problem, QuadError, QuadOptions};
+
+/// A one-dimensional integrand `exp(-β E(z))` with observables, as the 1D core sees it.
+pub(crate) trait Line {
+    /// Number of observable components carried along.
+    fn n_obs(&self) -> usize;
+    /// Energy at `z`.
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError>;
+    /// Energies at `zs` and observables (row-major, `zs.len() × n_obs`).
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError>;
+    /// Evaluations used so far (of the underlying energy).
+    fn evals(&self) -> u64;
+    /// Index of the variable, for messages.
+    fn axis(&self) -> usize;
+    /// Whether observable `k` drives refinement (diagnostic components need not converge).
+    fn drives(&self, _k: usize) -> bool {
+        true
+    }
+}
+
+/// Outcome of [`integrate_line`] before the caller adds its own error terms.
+pub(crate) struct LineResult {
+    pub log_z: f64,
+    /// Rule error of `log Z` (relative error of `I`), without the rounding floor.
+    pub rule_error: f64,
+    pub rounding_floor: f64,
+    pub e_star: f64,
+    pub argmin: f64,
+    pub converged: bool,
+    pub reason: Option<String>,
+    /// `∫ w g / ∫ w`, its error and `∫ w |g| / ∫ w` per observable.
+    pub obs_mean: Vec<f64>,
+    pub obs_err: Vec<f64>,
+    pub obs_abs: Vec<f64>,
+}
+
+const GRID: usize = 48;
+const MAX_REFINED: usize = 16;
+/// A minimum whose `β(E - E*)` exceeds this carries a weight below e^-50: not a breakpoint.
+const SIGNIFICANT: f64 = 50.0;
+
+/// Maps a grid parameter `t ∈ (0, 1)` onto `[lo, hi]`, stretching infinite ends.
+fn grid_point(lo: f64, hi: f64, ls: f64, t: f64) -> f64 {
+    match (lo.is_finite(), hi.is_finite()) {
+        (true, true) => lo + (hi - lo) * t,
+        (true, false) => {
+            let s = t;
+            lo + ls * s / (1.0 - s)
+        }
+        (false, true) => {
+            let s = 1.0 - t;
+            hi - ls * s / (1.0 - s)
+        }
+        (false, false) => {
+            let s = 2.0 * t - 1.0;
+            ls * s / (1.0 - s * s)
+        }
+    }
+}
+
+/// Brent's minimisation on `[a, b]` starting from `x` (which must lie inside).
+// Brent's bookkeeping compares abscissae for identity (the same stored point), not closeness.
+#[allow(clippy::float_cmp)]
+fn brent(
+    line: &mut dyn Line,
+    mut a: f64,
+    mut b: f64,
+    x0: f64,
+    fx0: f64,
+    abs_tol: f64,
+) -> Result<(f64, f64), QuadError> {
+    const CGOLD: f64 = 0.381_966_011_250_105_1;
+    let (mut x, mut w, mut v) = (x0, x0, x0);
+    let (mut fx, mut fw, mut fv) = (fx0, fx0, fx0);
+    let mut d: f64 = 0.0;
+    let mut e: f64 = 0.0;
+    for _ in 0..200 {
+        let xm = 0.5 * (a + b);
+        let tol1 = 1.5e-8 * x.abs() + abs_tol;
+        let tol2 = 2.0 * tol1;
+        if (x - xm).abs() <= tol2 - 0.5 * (b - a) {
+            break;
+        }
+        let mut golden = true;
+        if e.abs() > tol1 && fx.is_finite() && fw.is_finite() && fv.is_finite() {
+            let r = (x - w) * (fx - fv);
+            let mut q = (x - v) * (fx - fw);
+            let mut p = (x - v) * q - (x - w) * r;
+            q = 2.0 * (q - r);
+            if q > 0.0 {
+                p = -p;
+            }
+            q = q.abs();
+            let etemp = e;
+            if p.abs() < (0.5 * q * etemp).abs() && p > q * (a - x) && p < q * (b - x) {
+                e = d;
+                d = p / q;
+                let u = x + d;
+                if u - a < tol2 || b - u < tol2 {
+                    d = if xm >= x { tol1 } else { -tol1 };
+                }
+                golden = false;
+            }
+        }
+        if golden {
+            e = if x >= xm { a - x } else { b - x };
+            d = CGOLD * e;
+        }
+        let u = if d.abs() >= tol1 {
+            x + d
+        } else {
+            x + tol1.copysign(d)
+        };
+        let fu = line.energy(u)?;
+        if fu <= fx {
+            if u >= x {
+                a = x;
+            } else {
+                b = x;
+            }
+            v = w;
+            fv = fw;
+            w = x;
+            fw = fx;
+            x = u;
+            fx = fu;
+        } else {
+            if u < x {
+                a = u;
+            } else {
+                b = u;
+            }
+            if fu <= fw || w == x {
+                v = w;
+                fv = fw;
+                w = u;
+                fw = fu;
+            } else if fu <= fv || v == x || v == w {
+                v = u;
+                fv = fu;
+            }
+        }
+    }
+    Ok((x, fx))
+}
+
+/// Local minima of the line on `[lo, hi]` (sorted by energy), from a stretched grid, hints and
+/// Brent refinement; a grid minimum at an infinite end is followed outward.
+pub(crate) fn find_minima(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    hints: &[f64],
+    ls: f64,
+) -> Result<Vec<(f64, f64)>, QuadError> {
+    let mut zs: Vec<f64> = Vec::with_capacity(GRID + 2 + hints.len());
+    if lo.is_finite() {
+        zs.push(lo);
+    }
+    for i in 0..GRID {
+        zs.push(grid_point(lo, hi, ls, (i as f64 + 0.5) / GRID as f64));
+    }
+    if hi.is_finite() {
+        zs.push(hi);
+    }
+    for &h in hints {
+        if h > lo && h < hi {
+            zs.push(h);
+        }
+    }
+    zs.sort_by(f64::total_cmp);
+    zs.dedup_by(|a, b| (*a - *b).abs() <= 1e-300);
+    let mut es = vec![0.0; zs.len()];
+    let mut scratch = vec![0.0; zs.len() * line.n_obs()];
+    // Only energies are needed here; observables are computed and discarded.
+    line.eval_many(&zs, &mut es, &mut scratch)?;
+    let n = zs.len();
+    let mut cands: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let left = i == 0 || es[i] <= es[i - 1];
+            let right = i + 1 == n || es[i] < es[i + 1] || (es[i] <= es[i + 1] && i == 0);
+            left && right && es[i] < f64::INFINITY
+        })
+        .collect();
+    cands.sort_by(|&a, &b| es[a].total_cmp(&es[b]));
+    cands.truncate(MAX_REFINED);
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for &i in &cands {
+        if es[i] == f64::NEG_INFINITY {
+            // A singular point (an end where E → -inf): the probes decide whether it is
+            // integrable; its finite neighbour stands in as the shift.
+            let nb = if i + 1 < n {
+                i + 1
+            } else {
+                i.saturating_sub(1)
+            };
+            if es[nb].is_finite() {
+                out.push((zs[nb], es[nb]));
+            }
+            continue;
+        }
+        let (mut a, mut b) = (
+            if i > 0 { zs[i - 1] } else { zs[i] },
+            if i + 1 < n { zs[i + 1] } else { zs[i] },
+        );
+        // Follow a descent towards an infinite end outward until the energy rises.
+        if i == 0 && lo == f64::NEG_INFINITY || i + 1 == n && hi == f64::INFINITY {
+            let dir = if i == 0 { -1.0 } else { 1.0 };
+            let mut step = (zs[i].abs()).max(ls);
+            let (mut x, mut fx) = (zs[i], es[i]);
+            let mut rose = false;
+            for _ in 0..60 {
+                let y = x + dir * step;
+                let fy = line.energy(y)?;
+                if fy > fx {
+                    rose = true;
+                    if dir > 0.0 {
+                        a = x - step;
+                        b = y;
+                    } else {
+                        a = y;
+                        b = x + step;
+                    }
+                    break;
+                }
+                x = y;
+                fx = fy;
+                step *= 2.0;
+            }
+            if !rose {
+                continue;
+            }
+            let (xm, fm) = brent(line, a, b, x, fx, 1e-14 * ls)?;
+            out.push((xm, fm));
+            continue;
+        }
+        if i == 0 && n == 1 {
+            out.push((zs[i], es[i]));
+            continue;
+        }
+        a = a.max(lo);
+        b = b.min(hi);
+        let (xm, fm) = brent(line, a, b, zs[i], es[i], 1e-14 * ls)?;
+        out.push((xm, fm));
+    }
+    out.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // Merge minima found twice.
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for m in out {
+        if !merged
+            .iter()
+            .any(|q| (q.0 - m.0).abs() <= 1e-9 * (1.0 + q.0.abs()))
+        {
+            merged.push(m);
+        }
+    }
+    Ok(merged)
+}
+
+/// Distance from `m` (direction `dir`) where `β (E - E_m)` first reaches 1, capped at `limit`.
+fn local_width(
+    line: &mut dyn Line,
+    beta: f64,
+    m: f64,
+    em: f64,
+    dir: f64,
+    limit: f64,
+    ls: f64,
+) -> Result<f64, QuadError> {
+    let q = |s: f64, line: &mut dyn Line| -> Result<f64, QuadError> {
+        Ok(beta * (line.energy(m + dir * s)? - em))
+    };
+    let mut s = ls / beta.sqrt();
+    if s >= limit {
+        s = 0.5 * limit;
+    }
+    let mut qs = q(s, line)?;
+    let (mut below, mut above);
+    if qs < 1.0 {
+        below = s;
+        loop {
+            let t = s * 4.0;
+            if t >= limit {
+                return Ok(limit);
+            }
+            s = t;
+            qs = q(s, line)?;
+            if qs >= 1.0 {
+                above = s;
+                break;
+            }
+            below = s;
+            if s > 1e300 {
+                return Ok(limit);
+            }
+        }
+    } else {
+        above = s;
+        loop {
+            s *= 0.25;
+            if s < 1e-300 || s <= 1e-15 * m.abs() {
+                return Ok(above);
+            }
+            qs = q(s, line)?;
+            if qs < 1.0 {
+                below = s;
+                break;
+            }
+            above = s;
+        }
+    }
+    for _ in 0..2 {
+        let mid = (below * above).sqrt();
+        if q(mid, line)? < 1.0 {
+            below = mid;
+        } else {
+            above = mid;
+        }
+    }
+    Ok(above)
+}
+
+/// Refuses tails along which `exp(-βE)` does not decay fast enough to be integrable.
+///
+/// Returns `Some(reason)` for a borderline tail that may not converge.
+fn probe_tails(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    beta: f64,
+    centre: f64,
+    e_star: f64,
+    ls: f64,
+) -> Result<Option<String>, QuadError> {
+    let axis = line.axis();
+    let mut note = None;
+    let s = ls.max(centre.abs());
+    for (end, dir) in [(hi, 1.0), (lo, -1.0)] {
+        if end.is_infinite() {
+            let (r1, r2) = (1e8 * s, 1e16 * s);
+            let q1 = beta * (line.energy(centre + dir * r1)? - e_star);
+            let q2 = beta * (line.energy(centre + dir * r2)? - e_star);
+            if q2 == f64::INFINITY {
+                continue;
+            }
+            let slope = if q1 == f64::NEG_INFINITY || q2 == f64::NEG_INFINITY {
+                f64::NEG_INFINITY
+            } else {
+                (q2 - q1) / (r2 / r1).ln()
+            };
+            if slope < 0.95 || q2 < 0.0 {
+                return Err(QuadError::Diverges {
+                    axis: Some(axis),
+                    direction: super::direction_name(axis, dir > 0.0),
+                });
+            }
+            if slope < 1.1 {
+                note = Some(format!(
+                    "exp(-βE) decays only like |z|^-{slope:.3} as z{} → {}inf: the tail may be truncated",
+                    axis + 1,
+                    if dir > 0.0 { "+" } else { "-" }
+                ));
+            }
+        } else {
+            // A finite end: refuse E → -inf fast enough to make exp(-βE) non-integrable.
+            let width = (hi - lo).min(ls);
+            let width = if width.is_finite() { width } else { ls };
+            let p = |d: f64| end - dir * d;
+            let q1 = beta * (line.energy(p(width * 1e-6))? - e_star);
+            let q2 = beta * (line.energy(p(width * 1e-12))? - e_star);
+            if q2 == f64::NEG_INFINITY || (q1 - q2) / 1e6f64.ln() >= 0.95 {
+                return Err(QuadError::Diverges {
+                    axis: Some(axis),
+                    direction: format!(
+                        "exp(-βE) is not integrable at z{} = {end} (the energy falls to -inf there)",
+                        axis + 1
+                    ),
+                });
+            }
+        }
+    }
+    Ok(note)
+}
+
+/// One interval of the adaptive partition.
+struct Seg {
+    a: f64,
+    b: f64,
+    map: AxisMap,
+    est: Vec<f64>,
+    err: Vec<f64>,
+    abs: Vec<f64>,
+    frozen: bool,
+}
+
+/// Max-heap key: priority, then index.
+#[derive(PartialEq)]
+struct HeapKey(f64, usize);
+impl Eq for HeapKey {}
+impl PartialOrd for HeapKey {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for HeapKey {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// Adaptive G7–K15 integration state for `w = exp(-β(E - E*))` with observables.
+struct Adaptive<'l> {
+    line: &'l mut dyn Line,
+    beta: f64,
+    e_star: f64,
+    argmin: f64,
+    n_obs: usize,
+    /// Largest |E| at a node with weight above 1e-3 (for the rounding floor).
+    e_scale: f64,
+    segs: Vec<Seg>,
+    /// Set when a re-shift rescaled the stored segments (running sums are stale).
+    rescaled: bool,
+}
+
+impl Adaptive<'_> {
+    fn n_comp(&self) -> usize {
+        1 + self.n_obs
+    }
+
+    fn eval_seg(&mut self, a: f64, b: f64, map: AxisMap) -> Result<Seg, QuadError> {
+        let us = gk::nodes(a, b);
+        let mut zs = [0.0; 15];
+        let mut jac = [0.0; 15];
+        for i in 0..15 {
+            let (z, j) = map.apply(us[i]);
+            zs[i] = z;
+            jac[i] = j;
+        }
+        let no = self.n_obs;
+        let mut es = [0.0; 15];
+        let mut obs = vec![0.0; 15 * no];
+        self.line.eval_many(&zs, &mut es, &mut obs)?;
+        // Streaming re-shift: a node below E* lowers the shift and rescales what is stored.
+        let lowest =
+            es.iter().enumerate().fold(
+                (0, f64::INFINITY),
+                |acc, (i, &e)| {
+                    if e < acc.1 { (i, e) } else { acc }
+                },
+            );
+        if lowest.1 < self.e_star {
+            if self.beta * (self.e_star - lowest.1) > 1e-3 {
+                let factor = (-self.beta * (self.e_star - lowest.1)).exp();
+                for s in &mut self.segs {
+                    for v in s
+                        .est
+                        .iter_mut()
+                        .chain(s.err.iter_mut())
+                        .chain(s.abs.iter_mut())
+                    {
+                        *v *= factor;
+                    }
+                }
+            }
+            self.e_star = lowest.1;
+            self.argmin = zs[lowest.0];
+            self.rescaled = true;
+        }
+        let nc = self.n_comp();
+        let mut f = vec![[0.0f64; 15]; nc];
+        for i in 0..15 {
+            let w = if es[i] == f64::INFINITY || jac[i] == 0.0 {
+                0.0
+            } else {
+                (-self.beta * (es[i] - self.e_star)).exp() * jac[i]
+            };
+            if w.is_finite() && w > 1e-3 * jac[i] {
+                self.e_scale = self.e_scale.max(es[i].abs());
+            }
+            f[0][i] = if w.is_finite() { w } else { f64::MAX };
+            for k in 0..no {
+                f[1 + k][i] = if w == 0.0 { 0.0 } else { w * obs[i * no + k] };
+            }
+        }
+        let half = 0.5 * (b - a);
+        let mut est = vec![0.0; nc];
+        let mut err = vec![0.0; nc];
+        let mut abs = vec![0.0; nc];
+        for k in 0..nc {
+            let (r, e, ab) = gk::rule(&f[k], half);
+            est[k] = r;
+            err[k] = if e.is_finite() { e } else { f64::INFINITY };
+            abs[k] = ab;
+        }
+        let za = map.apply(a).0;
+        let zb = map.apply(b).0;
+        let zw = (zb - za).abs();
+        // Relative widths: a segment ending at 0 may shrink towards an endpoint singularity.
+        let frozen = (zw.is_finite() && zw <= 64.0 * f64::EPSILON * za.abs().max(zb.abs()))
+            || (b - a) <= 64.0 * f64::EPSILON * a.abs().max(b.abs())
+            || zw < 1e-300;
+        Ok(Seg {
+            a,
+            b,
+            map,
+            est,
+            err,
+            abs,
+            frozen,
+        })
+    }
+
+    fn totals(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let nc = self.n_comp();
+        let mut est = vec![0.0; nc];
+        let mut err = vec![0.0; nc];
+        let mut abs = vec![0.0; nc];
+        for s in &self.segs {
+            for k in 0..nc {
+                est[k] += s.est[k];
+                err[k] += s.err[k];
+                abs[k] += s.abs[k];
+            }
+        }
+        (est, err, abs)
+    }
+}
+
+/// Integrates `exp(-β E)` (with observables) over `[lo, hi]`.
+///
+/// `tol` is the target error of `log Z`; the observables are driven to `tol` relative to
+/// `∫ |g| w`. `budget` caps the evaluations of this call.
+pub(crate) fn integrate_line(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    beta: f64,
+    tol: f64,
+    rel_tol: f64,
+    budget: u64,
+    hints: &[f64],
+    ls: f64,
+) -> Result<LineResult, QuadError> {
+    let start = line.evals();
+    let minima = find_minima(line, lo, hi, hints, ls)?;
+    let Some(&(z0, e0)) = minima.first() else {
+        // No finite minimum: the energy is +inf on the grid or falls towards an infinite end.
+        let note = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
+        return Ok(LineResult {
+            log_z: f64::NEG_INFINITY,
+            rule_error: f64::INFINITY,
+            rounding_floor: 0.0,
+            e_star: f64::INFINITY,
+            argmin: f64::NAN,
+            converged: false,
+            reason: Some(note.unwrap_or_else(|| {
+                "no point of finite energy was found: the mass could not be located".into()
+            })),
+            obs_mean: vec![f64::NAN; line.n_obs()],
+            obs_err: vec![f64::INFINITY; line.n_obs()],
+            obs_abs: vec![f64::NAN; line.n_obs()],
+        });
+    };
+    let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
+
+    // Breakpoints: every significant minimiser and ±2, ±8 local widths around it.
+    let mut bps: Vec<f64> = Vec::new();
+    let mut tail_left = ls;
+    let mut tail_right = ls;
+    let (mut leftmost, mut rightmost) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(m, em) in &minima {
+        if beta * (em - e0) > SIGNIFICANT {
+            continue;
+        }
+        bps.push(m);
+        for dir in [-1.0, 1.0] {
+            let limit = if dir > 0.0 { hi - m } else { m - lo };
+            if limit <= 0.0 {
+                continue;
+            }
+            let w = local_width(line, beta, m, em, dir, limit, ls)?;
+            for k in [2.0, 8.0] {
+                let b = m + dir * k * w;
+                if b > lo && b < hi {
+                    bps.push(b);
+                }
+            }
+            if dir < 0.0 && m < leftmost {
+                leftmost = m;
+                tail_left = 8.0 * w;
+            }
+            if dir > 0.0 && m > rightmost {
+                rightmost = m;
+                tail_right = 8.0 * w;
+            }
+        }
+    }
+    if lo.is_finite() {
+        bps.push(lo);
+    }
+    if hi.is_finite() {
+        bps.push(hi);
+    }
+    bps.sort_by(f64::total_cmp);
+    bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
+
+    let mut ad = Adaptive {
+        line,
+        beta,
+        e_star: e0,
+        argmin: z0,
+        n_obs: 0,
+        e_scale: e0.abs(),
+        segs: Vec::new(),
+        rescaled: false,
+    };
+    ad.n_obs = ad.line.n_obs();
+    let mut pieces: Vec<(f64, f64, AxisMap)> = Vec::new();
+    if lo == f64::NEG_INFINITY {
+        pieces.push((
+            0.0,
+            1.0,
+            AxisMap::Left {
+                origin: bps[0],
+                scale: tail_left.max(f64::MIN_POSITIVE),
+            },
+        ));
+    }
+    for w in bps.windows(2) {
+        pieces.push((w[0], w[1], AxisMap::Linear));
+    }
+    if hi == f64::INFINITY {
+        pieces.push((
+            0.0,
+            1.0,
+            AxisMap::Right {
+                origin: bps[bps.len() - 1],
+                scale: tail_right.max(f64::MIN_POSITIVE),
+            },
+        ));
+    }
+    for (a, b, map) in pieces {
+        let s = ad.eval_seg(a, b, map)?;
+        ad.segs.push(s);
+    }
+
+    let round_floor = |ad: &Adaptive<'_>, log_z: f64| {
+        4.0 * f64::EPSILON * ad.beta * ad.e_scale.max(ad.e_star.abs())
+            + 2.0 * f64::EPSILON * log_z.abs()
+    };
+    let mut converged = false;
+    let mut reason = None;
+    let priority = |s: &Seg, i_tot: f64, abs: &[f64], line: &dyn Line| {
+        let mut p = s.err[0] / i_tot.max(f64::MIN_POSITIVE);
+        for k in 1..abs.len() {
+            if abs[k] > 0.0 && line.drives(k - 1) {
+                p = p.max(s.err[k] / abs[k]);
+            }
+        }
+        p
+    };
+    let (mut est, mut err, mut abs) = ad.totals();
+    let mut heap = std::collections::BinaryHeap::new();
+    for (j, s) in ad.segs.iter().enumerate() {
+        if !s.frozen {
+            heap.push(HeapKey(priority(s, est[0], &abs, &*ad.line), j));
+        }
+    }
+    let mut since = 0;
+    loop {
+        if ad.rescaled || since >= 1024 {
+            (est, err, abs) = ad.totals();
+            ad.rescaled = false;
+            since = 0;
+        }
+        let mut i_tot = est[0];
+        let mut log_z = -beta * ad.e_star + i_tot.ln();
+        let mut floor = round_floor(&ad, log_z);
+        let conv =
+            |est: &[f64], err: &[f64], abs: &[f64], log_z: f64, floor: f64, line: &dyn Line| {
+                let tol = tol.max(rel_tol * log_z.abs());
+                // Rounding noise of size `floor` cannot be integrated away: never chase below it.
+                let target = (tol - floor).max(floor).max(0.1 * tol);
+                let mut ok = est[0] > 0.0 && err[0] <= target * est[0];
+                for k in 1..est.len() {
+                    ok &= !line.drives(k - 1)
+                        || err[k] <= target * abs[k].max(f64::MIN_POSITIVE)
+                        || abs[k] == 0.0;
+                }
+                ok
+            };
+        if conv(&est, &err, &abs, log_z, floor, &*ad.line) {
+            // Confirm on exact sums before stopping.
+            (est, err, abs) = ad.totals();
+            i_tot = est[0];
+            log_z = -beta * ad.e_star + i_tot.ln();
+            floor = round_floor(&ad, log_z);
+            if conv(&est, &err, &abs, log_z, floor, &*ad.line) {
+                converged = true;
+                break;
+            }
+        }
+        let Some(HeapKey(_, idx)) = heap.pop() else {
+            reason = Some(format!(
+                "the relative error {:.2e} of Z cannot be reduced further in f64",
+                err[0] / i_tot
+            ));
+            break;
+        };
+        if ad.line.evals() - start + 30 > budget {
+            reason = Some(format!(
+                "evaluation budget exhausted with estimated relative error {:.2e} of Z",
+                err[0] / i_tot
+            ));
+            break;
+        }
+        let (a, b, map) = {
+            let s = &mut ad.segs[idx];
+            for k in 0..est.len() {
+                est[k] -= s.est[k];
+                err[k] -= s.err[k];
+                abs[k] -= s.abs[k];
+                s.est[k] = 0.0;
+                s.err[k] = 0.0;
+                s.abs[k] = 0.0;
+            }
+            (s.a, s.b, s.map)
+        };
+        let mid = 0.5 * (a + b);
+        let l = ad.eval_seg(a, mid, map)?;
+        let r = ad.eval_seg(mid, b, map)?;
+        if ad.rescaled {
+            (est, err, abs) = ad.totals();
+            ad.rescaled = false;
+        }
+        let mut slot = Some(idx);
+        for child in [l, r] {
+            for k in 0..est.len() {
+                est[k] += child.est[k];
+                err[k] += child.err[k];
+                abs[k] += child.abs[k];
+            }
+            let p = priority(&child, est[0], &abs, &*ad.line);
+            let frozen = child.frozen;
+            let j = if let Some(j) = slot.take() {
+                ad.segs[j] = child;
+                j
+            } else {
+                ad.segs.push(child);
+                ad.segs.len() - 1
+            };
+            if !frozen {
+                heap.push(HeapKey(p, j));
+            }
+        }
+        since += 1;
+    }
+    let (est, err, abs) = ad.totals();
+    let i_tot = est[0];
+    let log_z = -beta * ad.e_star + i_tot.ln();
+    let rel = err[0] / i_tot;
+    let rule_error = if rel < 0.5 {
+        -(1.0 - rel).ln()
+    } else {
+        f64::INFINITY
+    };
+    let floor = round_floor(&ad, log_z);
+    let n_obs = ad.n_obs;
+    let mut obs_mean = vec![0.0; n_obs];
+    let mut obs_err = vec![0.0; n_obs];
+    let mut obs_abs = vec![0.0; n_obs];
+    for k in 0..n_obs {
+        obs_mean[k] = est[1 + k] / i_tot;
+        obs_abs[k] = abs[1 + k] / i_tot;
+        obs_err[k] = err[1 + k] / i_tot + obs_mean[k].abs() * rel;
+    }
+    if !(i_tot > 0.0 && i_tot.is_finite()) {
+        converged = false;
+        reason = Some("the integral of exp(-β(E - E*)) is not positive and finite".into());
+    }
+    if converged && tail_note.is_some() {
+        converged = false;
+        reason = tail_note;
+    }
+    let (e_star, argmin) = (ad.e_star, ad.argmin);
+    Ok(LineResult {
+        log_z,
+        rule_error,
+        rounding_floor: floor,
+        e_star,
+        argmin,
+        converged,
+        reason,
+        obs_mean,
+        obs_err,
+        obs_abs,
+    })
+}
+
+/// The energy of a one-variable [`Problem`], with the caller's observables.
+struct ProblemLine<'p, 'a> {
+    p: &'p Problem<'a>,
+    obs: Option<Observables<'p>>,
+    n_obs: usize,
+}
+
+impl Line for ProblemLine<'_, '_> {
+    fn n_obs(&self) -> usize {
+        self.n_obs
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        self.p.eval(&[z])
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
+        self.p.eval_batch(zs, e)?;
+        if let Some(g) = self.obs {
+            for (i, &z) in zs.iter().enumerate() {
+                if e[i] < f64::INFINITY {
+                    let pt = self.p.full_point(&[z]);
+                    g(&pt, &mut obs[i * self.n_obs..(i + 1) * self.n_obs]);
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn axis(&self) -> usize {
+        self.p.cont[0]
+    }
+}
+
+fn hints_1d(p: &Problem<'_>, opts: &QuadOptions) -> Vec<f64> {
+    opts.hints.iter().map(|h| h[p.cont[0]]).collect()
+}
+
+/// Local minima of a one-variable problem, `(E, [z])`, sorted by energy.
+pub(crate) fn minima_of_problem(
+    p: &Problem<'_>,
+    opts: &QuadOptions,
+) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+    let mut line = ProblemLine {
+        p,
+        obs: None,
+        n_obs: 0,
+    };
+    let (lo, hi) = p.bounds[0];
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let mins = find_minima(&mut line, lo, hi, &hints_1d(p, opts), ls)?;
+    if mins.is_empty() {
+        // The energy falls towards an infinite end (or is +inf everywhere searched).
+        let axis = p.cont[0];
+        let up = line.energy(hi.min(1e300))?;
+        let down = line.energy(lo.max(-1e300))?;
+        if up < down {
+            return Err(QuadError::Diverges {
+                axis: Some(axis),
+                direction: format!("the energy is unbounded below as z{} → +inf", axis + 1),
+            });
+        }
+        if down < f64::INFINITY {
+            return Err(QuadError::Diverges {
+                axis: Some(axis),
+                direction: format!("the energy is unbounded below as z{} → -inf", axis + 1),
+            });
+        }
+    }
+    Ok(mins.into_iter().map(|(z, e)| (e, vec![z])).collect())
+}
+
+/// `log Z` (and observables) of a one-variable problem.
+pub(crate) fn integrate_problem(
+    p: &Problem<'_>,
+    beta: f64,
+    obs: Option<(Observables<'_>, usize)>,
+    n_obs: usize,
+    tol: f64,
+    budget: u64,
+    opts: &QuadOptions,
+) -> Result<PartResult, QuadError> {
+    let mut line = ProblemLine {
+        p,
+        obs: obs.map(|o| o.0),
+        n_obs,
+    };
+    let (lo, hi) = p.bounds[0];
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let hints = hints_1d(p, opts);
+    // The 1D default also allows 1e-12 relative to |log Z|.
+    let rel = if opts.abs_tol.is_none() { 1e-12 } else { 0.0 };
+    let r = integrate_line(&mut line, lo, hi, beta, tol, rel, budget, &hints, ls)?;
+    Ok(PartResult {
+        log_z: r.log_z,
+        abs_error: r.rule_error + r.rounding_floor,
+        min_energy: r.e_star,
+        argmin: p.full_point(&[r.argmin]),
+        converged: r.converged,
+        reason: r.reason,
+        rounding_floor: r.rounding_floor,
+        laplace: None,
+        obs: r.obs_mean,
+        obs_err: r.obs_err,
+        obs_abs: r.obs_abs,
+    })
+}

@@ -1,0 +1,211 @@
+//! Global minimisation in 2–4 dimensions: stretched Halton multistart, then Nelder–Mead.
+
+use super::{Problem, QuadError, QuadOptions};
+
+const PRIMES: [f64; 4] = [2.0, 3.0, 5.0, 7.0];
+
+fn halton(i: usize, base: f64) -> f64 {
+    let mut f = 1.0;
+    let mut r = 0.0;
+    let mut n = i as f64;
+    while n > 0.0 {
+        f /= base;
+        r += f * (n % base);
+        n = (n / base).floor();
+    }
+    r
+}
+
+/// Maps `t ∈ (0, 1)` onto `[lo, hi]`, stretching infinite ends (as the 1D grid does).
+fn stretch(lo: f64, hi: f64, ls: f64, t: f64) -> f64 {
+    match (lo.is_finite(), hi.is_finite()) {
+        (true, true) => lo + (hi - lo) * t,
+        (true, false) => lo + ls * t / (1.0 - t),
+        (false, true) => hi - ls * (1.0 - t) / t,
+        (false, false) => {
+            let s = 2.0 * t - 1.0;
+            ls * s / (1.0 - s * s)
+        }
+    }
+}
+
+fn clamp(p: &Problem<'_>, x: &mut [f64]) {
+    for (i, v) in x.iter_mut().enumerate() {
+        let (lo, hi) = p.bounds[i];
+        *v = v.clamp(lo, hi);
+    }
+}
+
+/// Nelder–Mead from `x0` with initial step `step`, inside the box (points are clamped).
+pub(crate) fn nelder_mead(
+    p: &Problem<'_>,
+    x0: &[f64],
+    step: f64,
+    max_iter: usize,
+) -> Result<(Vec<f64>, f64), QuadError> {
+    let d = x0.len();
+    let mut simplex: Vec<Vec<f64>> = vec![x0.to_vec()];
+    for i in 0..d {
+        let mut x = x0.to_vec();
+        let h = step * (1.0 + x0[i].abs()).min(10.0);
+        x[i] += h;
+        if x[i] > p.bounds[i].1 {
+            x[i] = x0[i] - h;
+        }
+        clamp(p, &mut x);
+        simplex.push(x);
+    }
+    let mut fs: Vec<f64> = simplex
+        .iter()
+        .map(|x| p.eval(x))
+        .collect::<Result<_, _>>()?;
+    let nd = d as f64;
+    let (alpha, gamma, rho, sigma) = (1.0, 1.0 + 2.0 / nd, 0.75 - 1.0 / (2.0 * nd), 1.0 - 1.0 / nd);
+    for _ in 0..max_iter {
+        let mut idx: Vec<usize> = (0..=d).collect();
+        idx.sort_by(|&a, &b| fs[a].total_cmp(&fs[b]));
+        simplex = idx.iter().map(|&i| simplex[i].clone()).collect();
+        fs = idx.iter().map(|&i| fs[i]).collect();
+        let spread = (fs[d] - fs[0]).abs();
+        let diam = simplex
+            .iter()
+            .skip(1)
+            .map(|x| {
+                x.iter()
+                    .zip(&simplex[0])
+                    .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
+        if diam < 1e-11 && spread <= 1e-14 * (1.0 + fs[0].abs()) {
+            break;
+        }
+        if fs[0] == f64::NEG_INFINITY {
+            break;
+        }
+        let mut c = vec![0.0; d];
+        for x in &simplex[..d] {
+            for i in 0..d {
+                c[i] += x[i] / nd;
+            }
+        }
+        let along = |t: f64| -> Vec<f64> {
+            let mut y: Vec<f64> = (0..d).map(|i| c[i] + t * (simplex[d][i] - c[i])).collect();
+            clamp(p, &mut y);
+            y
+        };
+        let xr = along(-alpha);
+        let fr = p.eval(&xr)?;
+        if fr < fs[0] {
+            let xe = along(-alpha * gamma);
+            let fe = p.eval(&xe)?;
+            if fe < fr {
+                simplex[d] = xe;
+                fs[d] = fe;
+            } else {
+                simplex[d] = xr;
+                fs[d] = fr;
+            }
+        } else if fr < fs[d - 1] {
+            simplex[d] = xr;
+            fs[d] = fr;
+        } else {
+            let (xc, fc) = if fr < fs[d] {
+                let x = along(-alpha * rho);
+                let f = p.eval(&x)?;
+                (x, f)
+            } else {
+                let x = along(rho);
+                let f = p.eval(&x)?;
+                (x, f)
+            };
+            if fc < fs[d].min(fr) {
+                simplex[d] = xc;
+                fs[d] = fc;
+            } else {
+                for k in 1..=d {
+                    for i in 0..d {
+                        simplex[k][i] = simplex[0][i] + sigma * (simplex[k][i] - simplex[0][i]);
+                    }
+                    fs[k] = p.eval(&simplex[k])?;
+                }
+            }
+        }
+    }
+    let best = (0..=d)
+        .min_by(|&a, &b| fs[a].total_cmp(&fs[b]))
+        .unwrap_or(0);
+    Ok((simplex[best].clone(), fs[best]))
+}
+
+/// Local minima of a 2–4 variable problem, `(E, x)`, sorted by energy (lowest first).
+///
+/// # Errors
+/// NaN energies, or [`QuadError::Diverges`] when the search runs off to `-inf` energy.
+pub(crate) fn minimize_nd(
+    p: &Problem<'_>,
+    opts: &QuadOptions,
+) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+    let d = p.dim();
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let mut starts: Vec<Vec<f64>> = opts
+        .hints
+        .iter()
+        .map(|h| p.cont.iter().map(|&i| h[i]).collect())
+        .collect();
+    let centre: Vec<f64> = (0..d)
+        .map(|i| stretch(p.bounds[i].0, p.bounds[i].1, ls, 0.5))
+        .collect();
+    starts.push(centre);
+    let n = 40 * d;
+    for k in 1..=n {
+        starts.push(
+            (0..d)
+                .map(|i| {
+                    let t = halton(k, PRIMES[i]).clamp(1e-3, 1.0 - 1e-3);
+                    stretch(p.bounds[i].0, p.bounds[i].1, ls, t)
+                })
+                .collect(),
+        );
+    }
+    let mut vals: Vec<(f64, usize)> = Vec::with_capacity(starts.len());
+    for (k, x) in starts.iter().enumerate() {
+        vals.push((p.eval(x)?, k));
+    }
+    let n_hints = opts.hints.len();
+    vals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut chosen: Vec<usize> = (0..n_hints).collect();
+    for &(_, k) in &vals {
+        if chosen.len() >= n_hints + 6 {
+            break;
+        }
+        if !chosen.contains(&k) {
+            chosen.push(k);
+        }
+    }
+    let mut mins: Vec<(f64, Vec<f64>)> = Vec::new();
+    for k in chosen {
+        let (x, _) = nelder_mead(p, &starts[k], 0.1 * ls, 400 * d)?;
+        // A restart from the result polishes a simplex that collapsed early.
+        let (x, f) = nelder_mead(p, &x, 1e-3 * ls, 400 * d)?;
+        if f == f64::NEG_INFINITY {
+            return Err(QuadError::Diverges {
+                axis: None,
+                direction: format!(
+                    "the energy is unbounded below (it reaches -inf at {:?})",
+                    p.full_point(&x)
+                ),
+            });
+        }
+        let dup = mins.iter().any(|(_, y)| {
+            y.iter()
+                .zip(&x)
+                .all(|(a, b)| (a - b).abs() <= 1e-5 * (ls + a.abs()))
+        });
+        if !dup {
+            mins.push((f, x));
+        }
+    }
+    mins.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(mins)
+}

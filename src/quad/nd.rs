@@ -1,0 +1,604 @@
+//! Quadrature in 2–4 continuous dimensions: whitened Genz–Malik cubature, or nested 1D in 2D.
+
+use super::cubature::{self, Field, Region};
+use super::gk::AxisMap;
+use super::line::{self, Line};
+use super::minimize::minimize_nd;
+use super::{Observables, PartResult, Problem, QuadError, QuadOptions};
+use nalgebra::DMatrix;
+
+/// A minimum more than this many `1/β` above the global one is not a separate mode.
+const SIGNIFICANT: f64 = 50.0;
+/// Evaluations allowed for one slice of the nested 2D rule.
+const SLICE_BUDGET: u64 = 100_000;
+
+/// Refuses directions along which `exp(-βE)` does not decay (axes with an infinite end, and
+/// the diagonals when every axis is infinite).
+fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Result<(), QuadError> {
+    let d = p.dim();
+    let mut dirs: Vec<(Vec<f64>, Option<usize>, String)> = Vec::new();
+    for i in 0..d {
+        for (s, inf) in [
+            (1.0, p.bounds[i].1 == f64::INFINITY),
+            (-1.0, p.bounds[i].0 == f64::NEG_INFINITY),
+        ] {
+            if inf {
+                let mut v = vec![0.0; d];
+                v[i] = s;
+                dirs.push((
+                    v,
+                    Some(p.cont[i]),
+                    super::direction_name(p.cont[i], s > 0.0),
+                ));
+            }
+        }
+    }
+    if p.bounds
+        .iter()
+        .all(|b| b.0.is_infinite() && b.1.is_infinite())
+    {
+        for mask in 0..(1usize << d) {
+            let v: Vec<f64> = (0..d)
+                .map(|i| if mask >> i & 1 == 1 { 1.0 } else { -1.0 })
+                .collect();
+            let name = v
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    format!(
+                        "z{} → {}inf",
+                        p.cont[i] + 1,
+                        if *s > 0.0 { "+" } else { "-" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            dirs.push((v, None, format!("exp(-βE) does not decay as {name}")));
+        }
+    }
+    let s = x0.iter().fold(ls, |a, b| a.max(b.abs()));
+    for (v, axis, name) in dirs {
+        let at = |r: f64| -> Vec<f64> { x0.iter().zip(&v).map(|(x, d)| x + r * d).collect() };
+        let (r1, r2) = (1e8 * s, 1e16 * s);
+        let q1 = beta * (p.eval(&at(r1))? - e0);
+        let q2 = beta * (p.eval(&at(r2))? - e0);
+        if q2 == f64::INFINITY {
+            continue;
+        }
+        let slope = if q1 == f64::NEG_INFINITY || q2 == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            (q2 - q1) / (r2 / r1).ln()
+        };
+        if slope < 0.95 || q2 < 0.0 {
+            return Err(QuadError::Diverges {
+                axis,
+                direction: name,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Central-difference Hessian at `x`.
+fn hessian(p: &Problem<'_>, x: &[f64], ls: f64) -> Result<DMatrix<f64>, QuadError> {
+    let d = x.len();
+    let h: Vec<f64> = x.iter().map(|v| 1e-4 * (ls + v.abs())).collect();
+    let f0 = p.eval(x)?;
+    let mut m = DMatrix::zeros(d, d);
+    let mut y = x.to_vec();
+    for i in 0..d {
+        y[i] = x[i] + h[i];
+        let fp = p.eval(&y)?;
+        y[i] = x[i] - h[i];
+        let fm = p.eval(&y)?;
+        y[i] = x[i];
+        m[(i, i)] = (fp - 2.0 * f0 + fm) / (h[i] * h[i]);
+        for j in 0..i {
+            let mut v = 0.0;
+            for (si, sj) in [(1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)] {
+                y[i] = x[i] + si * h[i];
+                y[j] = x[j] + sj * h[j];
+                v += si * sj * p.eval(&y)?;
+            }
+            y[i] = x[i];
+            y[j] = x[j];
+            let hij = v / (4.0 * h[i] * h[j]);
+            m[(i, j)] = hij;
+            m[(j, i)] = hij;
+        }
+    }
+    Ok(m)
+}
+
+/// The shifted weight `exp(-β(E(x0 + M t) - E*))` with observables, as a cubature field.
+struct NdField<'p, 'a> {
+    p: &'p Problem<'a>,
+    x0: Vec<f64>,
+    m: DMatrix<f64>,
+    beta: f64,
+    e_star: f64,
+    argmin: Vec<f64>,
+    obs: Option<Observables<'p>>,
+    n_obs: usize,
+    rescale: f64,
+    e_scale: f64,
+}
+
+impl Field for NdField<'_, '_> {
+    fn n_comp(&self) -> usize {
+        1 + self.n_obs
+    }
+    fn values(&mut self, ts: &[f64], jac: &[f64], out: &mut [f64]) -> Result<(), QuadError> {
+        let d = self.x0.len();
+        let n = jac.len();
+        let mut zs = vec![0.0; n * d];
+        for k in 0..n {
+            for i in 0..d {
+                let mut v = self.x0[i];
+                for j in 0..d {
+                    v += self.m[(i, j)] * ts[k * d + j];
+                }
+                zs[k * d + i] = v;
+            }
+        }
+        let mut es = vec![0.0; n];
+        self.p.eval_batch(&zs, &mut es)?;
+        for k in 0..n {
+            if es[k] < self.e_star {
+                if self.beta * (self.e_star - es[k]) > 1e-3 {
+                    self.rescale *= (-self.beta * (self.e_star - es[k])).exp();
+                }
+                self.e_star = es[k];
+                self.argmin = zs[k * d..(k + 1) * d].to_vec();
+            }
+        }
+        let nc = self.n_comp();
+        let mut g = vec![0.0; self.n_obs];
+        for k in 0..n {
+            let w = if es[k] == f64::INFINITY || jac[k] == 0.0 {
+                0.0
+            } else {
+                (-self.beta * (es[k] - self.e_star)).exp() * jac[k]
+            };
+            if w > 1e-3 * jac[k] {
+                self.e_scale = self.e_scale.max(es[k].abs());
+            }
+            out[k * nc] = if w.is_finite() { w } else { f64::MAX };
+            if let Some(f) = self.obs {
+                if w > 0.0 {
+                    f(&self.p.full_point(&zs[k * d..(k + 1) * d]), &mut g);
+                    for c in 0..self.n_obs {
+                        out[k * nc + 1 + c] = w * g[c];
+                    }
+                } else {
+                    for c in 0..self.n_obs {
+                        out[k * nc + 1 + c] = 0.0;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn take_rescale(&mut self) -> f64 {
+        std::mem::replace(&mut self.rescale, 1.0)
+    }
+}
+
+/// Pieces of one whitened axis `t ∈ [tlo, thi]`: breakpoints at 0 and ±3, tails mapped.
+fn axis_pieces(tlo: f64, thi: f64) -> Vec<(f64, f64, AxisMap)> {
+    let mut bps: Vec<f64> = [-3.0, 0.0, 3.0]
+        .into_iter()
+        .filter(|&b| b > tlo && b < thi)
+        .collect();
+    if tlo.is_finite() {
+        bps.insert(0, tlo);
+    }
+    if thi.is_finite() {
+        bps.push(thi);
+    }
+    let mut out = Vec::new();
+    if tlo == f64::NEG_INFINITY {
+        let o = bps[0];
+        out.push((
+            0.0,
+            1.0,
+            AxisMap::Left {
+                origin: o,
+                scale: 3.0,
+            },
+        ));
+    }
+    for w in bps.windows(2) {
+        out.push((w[0], w[1], AxisMap::Linear));
+    }
+    if thi == f64::INFINITY {
+        let o = bps[bps.len() - 1];
+        out.push((
+            0.0,
+            1.0,
+            AxisMap::Right {
+                origin: o,
+                scale: 3.0,
+            },
+        ));
+    }
+    out
+}
+
+/// The energy along the second continuous variable at a fixed first one.
+struct SliceLine<'p, 'a> {
+    p: &'p Problem<'a>,
+    z1: f64,
+    obs: Option<Observables<'p>>,
+    n_obs: usize,
+}
+
+impl Line for SliceLine<'_, '_> {
+    fn n_obs(&self) -> usize {
+        self.n_obs
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        self.p.eval(&[self.z1, z])
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
+        let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
+        self.p.eval_batch(&pts, e)?;
+        if let Some(g) = self.obs {
+            for (i, &z) in zs.iter().enumerate() {
+                if e[i] < f64::INFINITY {
+                    g(
+                        &self.p.full_point(&[self.z1, z]),
+                        &mut obs[i * self.n_obs..(i + 1) * self.n_obs],
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn axis(&self) -> usize {
+        self.p.cont[1]
+    }
+}
+
+/// The slice free energy `F(z1) = -(1/β) log ∫ exp(-βE(z1, z2)) dz2` as an outer line.
+///
+/// Observables: the slice's error of `log g`, then per user observable its slice mean,
+/// slice error and slice mean of `|g|`.
+struct NestedLine<'p, 'a> {
+    p: &'p Problem<'a>,
+    beta: f64,
+    tol_inner: f64,
+    obs: Option<Observables<'p>>,
+    n_user: usize,
+    ls: f64,
+    hints: Vec<f64>,
+    best: (f64, f64, f64),
+    inner_failure: Option<String>,
+}
+
+impl NestedLine<'_, '_> {
+    fn slice(&mut self, z1: f64, with_obs: bool) -> Result<line::LineResult, QuadError> {
+        let (lo, hi) = self.p.bounds[1];
+        let mut sl = SliceLine {
+            p: self.p,
+            z1,
+            obs: if with_obs { self.obs } else { None },
+            n_obs: if with_obs { self.n_user } else { 0 },
+        };
+        let r = line::integrate_line(
+            &mut sl,
+            lo,
+            hi,
+            self.beta,
+            self.tol_inner,
+            0.0,
+            SLICE_BUDGET,
+            &self.hints,
+            self.ls,
+        )?;
+        if r.e_star < self.best.0 {
+            self.best = (r.e_star, z1, r.argmin);
+        }
+        if !r.converged && self.inner_failure.is_none() && r.log_z > f64::NEG_INFINITY {
+            self.inner_failure = r
+                .reason
+                .clone()
+                .map(|s| format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1));
+        }
+        Ok(r)
+    }
+}
+
+impl Line for NestedLine<'_, '_> {
+    fn n_obs(&self) -> usize {
+        1 + 3 * self.n_user
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        let r = self.slice(z, false)?;
+        Ok(-r.log_z / self.beta)
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
+        let no = self.n_obs();
+        let nu = self.n_user;
+        for (i, &z) in zs.iter().enumerate() {
+            let r = self.slice(z, nu > 0)?;
+            e[i] = -r.log_z / self.beta;
+            let o = &mut obs[i * no..(i + 1) * no];
+            o[0] = if r.rule_error.is_finite() {
+                r.rule_error + r.rounding_floor
+            } else {
+                0.0
+            };
+            for k in 0..nu {
+                o[1 + k] = r.obs_mean[k];
+                o[1 + nu + k] = r.obs_err[k];
+                o[1 + 2 * nu + k] = r.obs_abs[k];
+            }
+            if r.log_z == f64::NEG_INFINITY {
+                for v in o.iter_mut() {
+                    *v = 0.0;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn axis(&self) -> usize {
+        self.p.cont[0]
+    }
+    fn drives(&self, k: usize) -> bool {
+        // Only the slice means of the user's observables; errors are diagnostics.
+        k >= 1 && k <= self.n_user
+    }
+}
+
+fn nested(
+    p: &Problem<'_>,
+    beta: f64,
+    obs: Option<(Observables<'_>, usize)>,
+    n_obs: usize,
+    tol: f64,
+    budget: u64,
+    opts: &QuadOptions,
+    mins: &[(f64, Vec<f64>)],
+) -> Result<PartResult, QuadError> {
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let outer_hints: Vec<f64> = mins.iter().map(|m| m.1[0]).collect();
+    let mut nl = NestedLine {
+        p,
+        beta,
+        tol_inner: 0.25 * tol,
+        obs: obs.map(|o| o.0),
+        n_user: n_obs,
+        ls,
+        hints: Vec::new(),
+        best: (f64::INFINITY, f64::NAN, f64::NAN),
+        inner_failure: None,
+    };
+    let (lo, hi) = p.bounds[0];
+    let r = line::integrate_line(
+        &mut nl,
+        lo,
+        hi,
+        beta,
+        0.5 * tol,
+        0.0,
+        budget,
+        &outer_hints,
+        ls,
+    )?;
+    let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
+    let nu = n_obs;
+    let mut values = vec![0.0; nu];
+    let mut errors = vec![0.0; nu];
+    let mut abs_means = vec![0.0; nu];
+    for k in 0..nu {
+        values[k] = r.obs_mean[1 + k];
+        abs_means[k] = r.obs_mean[1 + 2 * nu + k];
+        errors[k] = r.obs_err[1 + k] + r.obs_mean[1 + nu + k] + 2.0 * inner_err * abs_means[k];
+    }
+    let mut converged = r.converged;
+    let mut reason = r.reason.clone();
+    if let Some(f) = nl.inner_failure.take() {
+        converged = false;
+        reason = reason.or(Some(f));
+    }
+    let (e_best, z1, z2) = nl.best;
+    let (min_energy, argmin) = match mins.first() {
+        Some((e, x)) if *e <= e_best => (*e, p.full_point(x)),
+        _ => (e_best, p.full_point(&[z1, z2])),
+    };
+    Ok(PartResult {
+        log_z: r.log_z,
+        abs_error: r.rule_error + r.rounding_floor + inner_err,
+        min_energy,
+        argmin,
+        converged,
+        reason,
+        rounding_floor: r.rounding_floor,
+        laplace: None,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+    })
+}
+
+/// `log Z` (and observables) of a problem with 2–4 continuous variables.
+pub(crate) fn integrate_problem(
+    p: &Problem<'_>,
+    beta: f64,
+    obs: Option<(Observables<'_>, usize)>,
+    n_obs: usize,
+    tol: f64,
+    budget: u64,
+    opts: &QuadOptions,
+) -> Result<PartResult, QuadError> {
+    let d = p.dim();
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let mins = minimize_nd(p, opts)?;
+    let Some((e0, x0)) = mins.first().cloned() else {
+        return Ok(PartResult {
+            log_z: f64::NEG_INFINITY,
+            abs_error: f64::INFINITY,
+            min_energy: f64::INFINITY,
+            argmin: p.full_point(&vec![f64::NAN; d]),
+            converged: false,
+            reason: Some("no point of finite energy was found".into()),
+            rounding_floor: 0.0,
+            laplace: None,
+            obs: vec![f64::NAN; n_obs],
+            obs_err: vec![f64::INFINITY; n_obs],
+            obs_abs: vec![f64::NAN; n_obs],
+        });
+    };
+    probe_rays(p, beta, &x0, e0, ls)?;
+    let n_sig = mins
+        .iter()
+        .filter(|(e, _)| beta * (e - e0) <= SIGNIFICANT)
+        .count();
+    let all_infinite = p
+        .bounds
+        .iter()
+        .all(|b| b.0.is_infinite() && b.1.is_infinite());
+    let h = hessian(p, &x0, ls)?;
+    let chol = nalgebra::Cholesky::new(h.clone());
+    let well_conditioned = chol.as_ref().is_some_and(|c| {
+        let l = c.l();
+        let diag: Vec<f64> = (0..d).map(|i| l[(i, i)]).collect();
+        let mx = diag.iter().fold(0.0f64, |a, &b| a.max(b));
+        let mn = diag.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+        mn > 1e-6 * mx && mn > 0.0
+    });
+    if d == 2 && !(well_conditioned && n_sig == 1 && all_infinite) {
+        return nested(p, beta, obs, n_obs, tol, budget, opts, &mins);
+    }
+    // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.
+    let (m, log_det_m, laplace) = match (&chol, well_conditioned && all_infinite) {
+        (Some(c), true) => {
+            let l = c.l();
+            let lt_inv = l
+                .transpose()
+                .try_inverse()
+                .unwrap_or_else(|| DMatrix::identity(d, d));
+            let m = lt_inv / beta.sqrt();
+            let log_det_l: f64 = (0..d).map(|i| l[(i, i)].ln()).sum();
+            let log_det_m = -0.5 * d as f64 * beta.ln() - log_det_l;
+            let laplace =
+                -beta * e0 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI / beta).ln() - log_det_l;
+            (m, log_det_m, Some(laplace))
+        }
+        _ => {
+            let sig: Vec<f64> = (0..d)
+                .map(|i| {
+                    let hii = h[(i, i)];
+                    if hii > 0.0 && hii.is_finite() {
+                        1.0 / (beta * hii).sqrt()
+                    } else {
+                        ls
+                    }
+                })
+                .collect();
+            let log_det: f64 = sig.iter().map(|s| s.ln()).sum();
+            (
+                DMatrix::from_diagonal(&nalgebra::DVector::from_vec(sig)),
+                log_det,
+                None,
+            )
+        }
+    };
+    let per_axis: Vec<Vec<(f64, f64, AxisMap)>> = (0..d)
+        .map(|i| {
+            let (lo, hi) = p.bounds[i];
+            if all_infinite {
+                axis_pieces(f64::NEG_INFINITY, f64::INFINITY)
+            } else {
+                let s = m[(i, i)];
+                axis_pieces((lo - x0[i]) / s, (hi - x0[i]) / s)
+            }
+        })
+        .collect();
+    let mut regions = vec![Region {
+        centre: Vec::new(),
+        half: Vec::new(),
+        maps: Vec::new(),
+    }];
+    for pieces in &per_axis {
+        let mut next = Vec::new();
+        for r in &regions {
+            for &(a, b, map) in pieces {
+                let mut q = r.clone();
+                q.centre.push(0.5 * (a + b));
+                q.half.push(0.5 * (b - a));
+                q.maps.push(map);
+                next.push(q);
+            }
+        }
+        regions = next;
+    }
+    let mut field = NdField {
+        p,
+        x0: x0.clone(),
+        m,
+        beta,
+        e_star: e0,
+        argmin: x0.clone(),
+        obs: obs.map(|o| o.0),
+        n_obs,
+        rescale: 1.0,
+        e_scale: e0.abs(),
+    };
+    let start = p.count();
+    let tol_fn = |_: f64| tol;
+    let r = cubature::integrate(&mut field, regions, &tol_fn, budget.saturating_sub(start))?;
+    let i_tot = r.est[0];
+    let log_z = -beta * field.e_star + i_tot.ln() + log_det_m;
+    let rel = r.err[0] / i_tot;
+    let rule_error = if rel < 0.5 {
+        -(1.0 - rel).ln()
+    } else {
+        f64::INFINITY
+    };
+    let floor = 4.0 * f64::EPSILON * beta * field.e_scale.max(field.e_star.abs())
+        + 2.0 * f64::EPSILON * log_z.abs();
+    let mut values = vec![0.0; n_obs];
+    let mut errors = vec![0.0; n_obs];
+    let mut abs_means = vec![0.0; n_obs];
+    for k in 0..n_obs {
+        values[k] = r.est[1 + k] / i_tot;
+        abs_means[k] = r.abs[1 + k] / i_tot;
+        errors[k] = r.err[1 + k] / i_tot + values[k].abs() * rel;
+    }
+    let mut converged = r.converged;
+    let mut reason = r.reason;
+    if n_sig > 1 && converged {
+        reason = Some(format!(
+            "{n_sig} separate minima in {d}D: integrated around the lowest with adaptive subdivision"
+        ));
+    }
+    if !(i_tot > 0.0 && i_tot.is_finite()) {
+        converged = false;
+        reason = Some("the integral of exp(-β(E - E*)) is not positive and finite".into());
+    }
+    Ok(PartResult {
+        log_z,
+        abs_error: rule_error + floor,
+        min_energy: field.e_star,
+        argmin: p.full_point(&field.argmin),
+        converged,
+        reason,
+        rounding_floor: floor,
+        laplace,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+    })
+}
