@@ -34,6 +34,9 @@ const MIN_VALUE_REL_ERROR: f64 = 1e-10;
 /// Relative accuracy claimed for a minimiser (about the square root of the value's).
 const ARGMIN_REL_ERROR: f64 = 1e-6;
 
+/// Beyond this distance an outer integrand whose inner integral fails is given zero weight.
+const FAR_OUT: f64 = 1e6;
+
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
@@ -142,9 +145,11 @@ impl Engine {
     /// # Errors
     /// An undefined function or a wrong number of arguments.
     pub fn prepare(&self, e: &Expr) -> Result<Expr, EngineError> {
-        self.ctx
+        let inlined = self
+            .ctx
             .inline(e)
-            .map_err(|d| EngineError::Expr(d.message))
+            .map_err(|d| EngineError::Expr(d.message))?;
+        expand_closed_derivatives(&inlined)
     }
 
     /// Free variables of a prepared expression that are not parameters.
@@ -248,10 +253,17 @@ impl Engine {
         })
     }
 
+    /// The declared domain of a variable, of its name without primes, or of the name it was
+    /// renamed from when inlining avoided a capture (`y_1'` comes from `y'`).
     fn declared(&self, var: &str) -> Option<VarDomain> {
-        self.domains
-            .get(var)
-            .or_else(|| self.domains.get(var.trim_end_matches('\'')))
+        let unprimed = var.trim_end_matches('\'');
+        let base = unprimed
+            .rsplit_once('_')
+            .filter(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map_or(unprimed, |(b, _)| b);
+        [var, unprimed, base]
+            .iter()
+            .find_map(|k| self.domains.get(*k))
             .copied()
     }
 
@@ -281,7 +293,13 @@ impl Engine {
                 density,
                 body,
             } => self.expectation(bindings, density, body, b),
-            ExprKind::Sum { bindings, body } => self.sum(bindings, body, b),
+            ExprKind::Sum { bindings, body } => {
+                if bindings.last().is_some_and(|x| x.var == LOG_MARK) {
+                    self.log_sum(&bindings[..bindings.len() - 1], body, b)
+                } else {
+                    self.sum(bindings, body, b)
+                }
+            }
             ExprKind::Extremum {
                 kind,
                 bindings,
@@ -382,7 +400,8 @@ impl Engine {
         })
     }
 
-    fn sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+    /// The integer ranges of a sum's bindings.
+    fn sum_ranges(&self, binds: &[Binding], b: &Bindings) -> Result<Vec<(String, i64, i64)>, EngineError> {
         let mut ranges = Vec::new();
         for bind in binds {
             match self.domain_of(bind, b)? {
@@ -399,32 +418,40 @@ impl Engine {
                 }
             }
         }
-        let total: i128 = ranges.iter().map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0)).product();
+        let total: i128 = ranges
+            .iter()
+            .map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0))
+            .product();
         if total > 10_000_000 {
             return Err(EngineError::Expr(format!(
                 "a sum over {total} terms is too large to evaluate"
             )));
         }
-        let mut acc = Value::exact(0.0);
-        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+        Ok(ranges)
+    }
+
+    /// Calls `f` with the bindings of every term of a sum, in lexicographic order.
+    fn for_each_term(
+        &self,
+        ranges: &[(String, i64, i64)],
+        b: &Bindings,
+        f: &mut dyn FnMut(&Bindings) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         if ranges.iter().any(|(_, lo, hi)| lo > hi) {
-            return Ok(acc);
+            return Ok(());
         }
+        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
         loop {
             let mut bb = b.clone();
             for ((name, _, _), k) in ranges.iter().zip(&idx) {
                 #[allow(clippy::cast_precision_loss)]
                 bb.set(name, *k as f64);
             }
-            let v = self.eval_bindings(body, &bb)?;
-            acc.value += v.value;
-            acc.error += v.error + f64::EPSILON * acc.value.abs();
-            acc.converged &= v.converged;
-            // advance the odometer
+            f(&bb)?;
             let mut i = ranges.len();
             loop {
                 if i == 0 {
-                    return Ok(acc);
+                    return Ok(());
                 }
                 i -= 1;
                 if idx[i] < ranges[i].2 {
@@ -434,6 +461,64 @@ impl Engine {
                 idx[i] = ranges[i].1;
             }
         }
+    }
+
+    fn sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let mut acc = Value::exact(0.0);
+        self.for_each_term(&ranges, b, &mut |bb| {
+            let v = self.eval_bindings(body, bb)?;
+            acc.value += v.value;
+            acc.error += v.error + f64::EPSILON * acc.value.abs();
+            acc.converged &= v.converged;
+            Ok(())
+        })?;
+        Ok(acc)
+    }
+
+    /// `log(sum[k](body))`; when `body = exp(u)` this is a log-sum-exp of the exponents, which
+    /// neither overflows nor underflows.
+    fn log_sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let exponent = match &body.kind {
+            ExprKind::Call {
+                func: Builtin::Exp,
+                args,
+            } if args.len() == 1 => Some(&args[0]),
+            _ => None,
+        };
+        let Some(u) = exponent else {
+            let s = self.sum(binds, body, b)?;
+            if s.value <= 0.0 {
+                return Err(EngineError::NoRealValue(format!(
+                    "the logarithm of a sum that is not positive ({:e})",
+                    s.value
+                )));
+            }
+            return Ok(Value {
+                value: s.value.ln(),
+                error: s.error / s.value,
+                converged: s.converged,
+            });
+        };
+        let mut terms = Vec::new();
+        self.for_each_term(&ranges, b, &mut |bb| {
+            terms.push(self.eval_bindings(u, bb)?);
+            Ok(())
+        })?;
+        let values: Vec<f64> = terms.iter().map(|t| t.value).collect();
+        let value = expr::logsumexp(&values);
+        // d lse / d u_k = softmax weight w_k ≤ 1, so the error is at most Σ w_k err_k ≤ max err.
+        let error = terms
+            .iter()
+            .map(|t| (t.value - value).exp() * t.error)
+            .sum::<f64>()
+            + 4.0 * f64::EPSILON * value.abs();
+        Ok(Value {
+            value,
+            error,
+            converged: terms.iter().all(|t| t.converged),
+        })
     }
 
     fn extremum(
@@ -765,6 +850,10 @@ impl Energy for TreeEnergy<'_> {
                 }
                 v.value
             }
+            // Far out (where the quadrature probes tails) an inner integral can be beyond f64
+            // resolution; there its weight exp(-energy) is zero for any energy that grows, so
+            // the point contributes nothing. Nearer in, a failure is reported as NaN.
+            Err(_) if z.iter().any(|x| x.abs() > FAR_OUT) => f64::INFINITY,
             Err(_) => f64::NAN,
         }
     }
@@ -774,15 +863,15 @@ impl Energy for TreeEnergy<'_> {
 /// errors can be propagated by perturbing one node at a time.
 struct Hook<'a> {
     engine: &'a Engine,
-    cache: RefCell<HashMap<usize, (f64, f64, bool)>>,
-    order: RefCell<Vec<usize>>,
-    perturb: RefCell<Option<(usize, f64)>>,
+    cache: RefCell<HashMap<(usize, u64), (f64, f64, bool)>>,
+    order: RefCell<Vec<(usize, u64)>>,
+    perturb: RefCell<Option<((usize, u64), f64)>>,
     failure: RefCell<Option<EngineError>>,
 }
 
 impl BoundEvaluator for &Hook<'_> {
     fn eval_bound(&mut self, node: &Expr, bindings: &Bindings) -> Result<f64, EvalError> {
-        let key = std::ptr::from_ref(node) as usize;
+        let key = (std::ptr::from_ref(node) as usize, bindings_hash(bindings));
         if let Some((k, v)) = *self.perturb.borrow() {
             if k == key {
                 return Ok(v);
@@ -807,6 +896,21 @@ impl BoundEvaluator for &Hook<'_> {
     }
 }
 
+/// A hash of every binding's name and value bits: bound nodes are cached per node and bindings.
+fn bindings_hash(b: &Bindings) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in b.names() {
+        name.hash(&mut h);
+        match b.get(name) {
+            Some(expr::Value::Number(x)) => x.to_bits().hash(&mut h),
+            Some(expr::Value::List(xs)) => xs.len().hash(&mut h),
+            None => {}
+        }
+    }
+    h.finish()
+}
+
 /// Whether the expression contains a bound operator.
 pub(crate) fn contains_bound(e: &Expr) -> bool {
     match &e.kind {
@@ -827,6 +931,20 @@ pub(crate) fn contains_bound(e: &Expr) -> bool {
     }
 }
 
+/// Replaces every `diff[w](f)` whose `f` has no bound operator by its simplified symbolic
+/// derivative, so closed integrands stay closed (and compile). Derivatives of expressions with
+/// integrals stay, to be evaluated by two routes.
+fn expand_closed_derivatives(e: &Expr) -> Result<Expr, EngineError> {
+    let mapped = e.try_map_children(&mut |c| expand_closed_derivatives(c))?;
+    match &mapped.kind {
+        ExprKind::Derivative { var, body, .. } if !body.has_bound_operator() => {
+            let d = expr::derivative_of(body, var).map_err(|d| EngineError::Expr(d.message))?;
+            Ok(expr::simplify(&d))
+        }
+        _ => Ok(mapped),
+    }
+}
+
 /// The name of the dummy binding that marks `log(int[..](..))` as "return log of the integral".
 const LOG_MARK: &str = "__log";
 
@@ -839,22 +957,37 @@ fn mark_log_integrals(e: &Expr) -> Expr {
             func: Builtin::Log,
             args,
         } if args.len() == 1 => {
-            if let ExprKind::Integral { bindings, body } = &args[0].kind {
-                if !bindings.iter().any(|x| x.var == LOG_MARK) {
-                    let mut bs = bindings.clone();
-                    bs.push(Binding {
-                        var: LOG_MARK.to_string(),
-                        span: e.span,
-                        range: None,
-                    });
+            let marked = |bindings: &[Binding]| {
+                let mut bs = bindings.to_vec();
+                bs.push(Binding {
+                    var: LOG_MARK.to_string(),
+                    span: e.span,
+                    range: None,
+                });
+                bs
+            };
+            match &args[0].kind {
+                ExprKind::Integral { bindings, body }
+                    if !bindings.iter().any(|x| x.var == LOG_MARK) =>
+                {
                     return Expr::new(
                         ExprKind::Integral {
-                            bindings: bs,
+                            bindings: marked(bindings),
                             body: body.clone(),
                         },
                         e.span,
                     );
                 }
+                ExprKind::Sum { bindings, body } if !bindings.iter().any(|x| x.var == LOG_MARK) => {
+                    return Expr::new(
+                        ExprKind::Sum {
+                            bindings: marked(bindings),
+                            body: body.clone(),
+                        },
+                        e.span,
+                    );
+                }
+                _ => {}
             }
             Expr::new(
                 ExprKind::Call {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a check failed or was inconclusive, 2 invalid input or usage.
 //! Every `--format json` output is one JSON object whose first field is `"schema": 1`.
 
+mod check;
 mod common;
 mod diff;
 mod eval;
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check derivation files (default: every file in derivations/).
+    Check(check::CheckArgs),
     /// Evaluate an expression at a point.
     Eval(eval::EvalArgs),
     /// Differentiate an expression symbolically.
@@ -29,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Diff(args) => diff::run(&args),
     };
