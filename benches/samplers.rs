@@ -92,10 +92,33 @@ fn battery(c: &mut Criterion) {
     });
 }
 
+/// ESS of one AR(1) chain (φ = 0.9, τ = 19: past the direct lags, so the FFT path runs).
+fn ess_cost(c: &mut Criterion) {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let mut x = 0.0_f64;
+    let chain: Vec<f64> = (0..1_000_000)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            x = 0.9 * x + 0.19_f64.sqrt() * z;
+            x
+        })
+        .collect();
+    for n in [100_000, 1_000_000] {
+        c.bench_function(&format!("ess_mean_ar1_{n}"), |b| {
+            b.iter(|| ess::ess_mean(&[black_box(&chain[..n])]))
+        });
+        c.bench_function(&format!("ess_bulk_ar1_{n}"), |b| {
+            b.iter(|| ess::ess_bulk(&[black_box(&chain[..n])]))
+        });
+    }
+}
+
 // criterion's macro generates an undocumented public function.
 #[allow(missing_docs)]
 mod group {
     use super::*;
-    criterion_group!(benches, samplers, battery);
+    criterion_group!(benches, samplers, battery, ess_cost);
 }
 criterion_main!(group::benches);

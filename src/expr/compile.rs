@@ -403,7 +403,7 @@ fn eliminate_dead(ops: &mut Vec<Op>, out: u32) -> u32 {
 }
 
 /// Fuses an instruction with a single-use producer into one instruction (fewer passes over a
-/// batch): `(a + c)^2`, `a + b^2`, `a + c*b`.
+/// batch): `(a + c)^2`, `a + b^2`, `a ± c*b`, `a^2 + b^2`.
 fn fuse(ops: &mut [Op], out: u32) {
     let mut uses = vec![0u32; ops.len()];
     for op in ops.iter() {
@@ -429,6 +429,10 @@ fn fuse(ops: &mut [Op], out: u32) {
                 };
                 pick(a, b).or_else(|| pick(b, a))
             }
+            Op::Sub(a, b) if single(b) => match ops[b as usize] {
+                Op::MulC(x, c) => Some(Op::AddMulC(a, x, -c)),
+                _ => None,
+            },
             _ => None,
         };
         // A sum of two squares, after `a + b^2` was formed above.
@@ -447,7 +451,9 @@ fn fuse(ops: &mut [Op], out: u32) {
 
 #[inline(always)]
 fn step<T: Float>(op: Op, slots: &[T], point: &[T], lists: &[Vec<f64>]) -> T {
-    let s = |i: u32| slots.get(i as usize).copied().unwrap_or_else(T::nan);
+    // Operands always precede their instruction (SSA order from `compile`) and `slots` has a
+    // slot per instruction, so indexing cannot fail; unchecked-by-`get` indexing is measurably faster.
+    let s = |i: u32| slots[i as usize];
     let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
     match op {
         Op::Input(i) => point.get(i as usize).copied().unwrap_or_else(T::nan),
@@ -562,8 +568,10 @@ impl Program {
         let n = self.ops.len();
         if n <= 8 {
             self.run(point, &mut [T::zero(); 8])
-        } else if n <= 24 {
-            self.run(point, &mut [T::zero(); 24])
+        } else if n <= 16 {
+            self.run(point, &mut [T::zero(); 16])
+        } else if n <= 32 {
+            self.run(point, &mut [T::zero(); 32])
         } else if n <= 64 {
             self.run(point, &mut [T::zero(); 64])
         } else {

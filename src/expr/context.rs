@@ -26,6 +26,26 @@ pub struct Context {
     lists: BTreeMap<String, Vec<f64>>,
 }
 
+/// Deepest tree [`Context::inline`] returns, so that the recursive algorithms downstream
+/// cannot exhaust the stack.
+pub const MAX_INLINED_DEPTH: usize = 1000;
+
+/// Largest tree [`Context::inline`] returns (definitions calling each other twice per level
+/// grow exponentially).
+pub const MAX_INLINED_NODES: usize = 100_000;
+
+/// The number of nodes and the depth of a tree, without recursion.
+pub fn size_and_depth(e: &Expr) -> (usize, usize) {
+    let mut stack = vec![(e, 1usize)];
+    let (mut nodes, mut depth) = (0, 0);
+    while let Some((n, d)) = stack.pop() {
+        nodes += 1;
+        depth = depth.max(d);
+        stack.extend(n.children().into_iter().map(|c| (c, d + 1)));
+    }
+    (nodes, depth)
+}
+
 /// The variables free in `expr`: used and not bound by an enclosing operator, in sorted order.
 /// List names used in `c[k]` are included. The variable of `diff[w](..)` is free.
 pub fn free_variables(expr: &Expr) -> BTreeSet<String> {
@@ -126,11 +146,13 @@ fn fresh_name(name: &str, taken: &BTreeSet<String>) -> String {
 /// Replaces free variables by expressions, renaming bound variables that would capture a
 /// variable of a replacement.
 ///
-/// A replaced variable that is the variable of `diff[w](..)` must be replaced by a variable; a
-/// replaced list name (in `c[k]`) must be replaced by a list name.
+/// A replaced list name (in `c[k]`) must be replaced by a list name. Where the variable `w` of
+/// `diff[w](f)` is replaced by an expression other than a variable, the derivative is taken
+/// first and the replacement made in it (the derivative evaluated at that value).
 ///
 /// # Errors
-/// When `diff[w](..)` or `w[k]` would need `w` replaced by something other than a name.
+/// When `c[k]` would need `c` replaced by something other than a name, or when a derivative
+/// taken for the reason above does not exist symbolically.
 pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diagnostic> {
     use ExprKind as K;
     if map.is_empty() {
@@ -170,13 +192,11 @@ pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diag
                 Some(Expr {
                     kind: K::Var(u), ..
                 }) => u.clone(),
-                Some(other) => {
-                    return Err(Diagnostic::new(
-                        ErrorKind::TypeMismatch,
-                        other.span,
-                        format!("`diff[{var}]` needs a variable, but `{var}` is given `{other}`"),
-                    )
-                    .with_help("differentiate with respect to a variable, then substitute"));
+                Some(_) => {
+                    // `diff[w](f)` with `w` replaced by a value is the derivative evaluated there:
+                    // differentiate first, then substitute.
+                    let d = super::simplify::simplify(&super::diff::derivative_of(body, var)?);
+                    return Ok(super::simplify::simplify(&substitute(&d, map)?));
                 }
             };
             K::Derivative {
@@ -600,7 +620,17 @@ impl Context {
     /// possible (see [`substitute`]).
     pub fn inline(&self, expr: &Expr) -> Result<Expr, Diagnostic> {
         self.check_calls(expr)?;
-        self.inline_rec(expr, &BTreeSet::new(), 0)
+        let out = self.inline_rec(expr, &BTreeSet::new(), 0)?;
+        let (nodes, depth) = size_and_depth(&out);
+        if depth > MAX_INLINED_DEPTH || nodes > MAX_INLINED_NODES {
+            return Err(Diagnostic::new(
+                ErrorKind::TooDeep,
+                expr.span,
+                format!("the expression is too large once definitions are inlined ({nodes} nodes, depth {depth})"),
+            )
+            .with_help(format!("the limits are {MAX_INLINED_NODES} nodes and depth {MAX_INLINED_DEPTH}")));
+        }
+        Ok(out)
     }
 
     fn inline_rec(
@@ -627,6 +657,15 @@ impl Context {
                 let body = self.inline_rec(&def.body, &BTreeSet::new(), depth + 1)?;
                 let map: HashMap<String, Expr> = def.params.iter().cloned().zip(args).collect();
                 let mut out = substitute(&body, &map)?;
+                let (nodes, depth) = size_and_depth(&out);
+                if depth > MAX_INLINED_DEPTH || nodes > MAX_INLINED_NODES {
+                    return Err(Diagnostic::new(
+                        ErrorKind::TooDeep,
+                        e.span,
+                        format!("the call of `{name}` is too large once inlined ({nodes} nodes, depth {depth})"),
+                    )
+                    .with_help(format!("the limits are {MAX_INLINED_NODES} nodes and depth {MAX_INLINED_DEPTH}")));
+                }
                 respan(&mut out, e.span);
                 Ok(out)
             }
@@ -884,6 +923,11 @@ mod tests {
     }
 
     #[test]
+    fn a_derivative_evaluated_at_a_value_is_differentiated_first() {
+        assert_eq!(inlined(&["G(w, y) = diff[w](w^3*y)"], "G(2, v)"), "12*v");
+    }
+
+    #[test]
     fn inlining_avoids_capture() {
         let defs = [
             "F(beta, y) = -1/beta*log(int[z](exp(-beta*E(y, z))))",
@@ -909,6 +953,18 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert!(arity.contains("takes 2 arguments"), "{arity}");
+    }
+
+    #[test]
+    fn exponential_inlining_is_an_error_not_an_exhausted_memory() {
+        let mut defs = vec!["F0(x) = x + 1".to_string()];
+        for i in 1..40 {
+            defs.push(format!("F{i}(x) = F{}(x) * F{}(x)", i - 1, i - 1));
+        }
+        let refs: Vec<&str> = defs.iter().map(String::as_str).collect();
+        let c = ctx(&refs).unwrap_or_else(|e| panic!("{e}"));
+        let e = parse("F39(2)").unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(c.inline(&e).err().map(|e| e.kind), Some(ErrorKind::TooDeep));
     }
 
     #[test]

@@ -211,7 +211,8 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             };
             (d, c)
         })
-        .filter(|(d, _)| *d <= limit)
+        // A suggestion must keep part of the name: `G` is not a typo of `F`.
+        .filter(|(d, _)| *d <= limit && *d < name.chars().count())
         .min_by_key(|(d, c)| (*d, c.len()))
         .map(|(_, c)| c)
 }
@@ -250,5 +251,6 @@ mod tests {
         assert_eq!(suggest("exp2", names), Some("exp"));
         assert_eq!(suggest("sigmod", names), Some("sigmoid"));
         assert_eq!(suggest("zzzzzz", names), None);
+        assert_eq!(suggest("G", ["F"]), None);
     }
 }

@@ -116,9 +116,9 @@ impl BoundEvaluator for NoBoundEvaluator {
         Err(Diagnostic::new(
             ErrorKind::NeedsNumericEngine,
             node.span,
-            format!("{what} needs the numeric engine, which plain evaluation does not run"),
+            format!("{what} needs the numeric engine"),
         )
-        .with_help("evaluate it with a command that integrates, such as `ebmcheck logz` or `ebmcheck check`"))
+        .with_help("plain evaluation does not integrate, minimise or sample; use a command that does, such as `ebmcheck check`"))
     }
 }
 

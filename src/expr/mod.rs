@@ -6,6 +6,28 @@
 //! the reference tree walker ([`eval`]) or compiled to a flat program evaluated over batches of
 //! points ([`Program`]), generic over [`num_traits::Float`] so that [`Dual`] numbers give
 //! forward-mode derivatives. The syntax is documented in `docs/language.md`.
+//!
+//! ```
+//! use ebmcheck::expr::{Bindings, Context, Dual, Program, derivative, eval, parse, parse_definition};
+//!
+//! let mut ctx = Context::new();
+//! ctx.add_definition(parse_definition("E(y, z) = 0.5*(y - w*z)^2 + 0.5*z^2")?)?;
+//! let energy = ctx.inline(&parse("E(y, z) + softplus(z)")?)?;
+//!
+//! // Symbolic derivative, printed as re-parseable syntax.
+//! let dz = derivative(&energy, "z", &ctx)?;
+//! assert_eq!(dz.to_string(), "(w*z - y)*w + z + sigmoid(z)");
+//!
+//! // Reference evaluation, and the compiled program over (y, z) with w folded in.
+//! let mut b = Bindings::new();
+//! b.set("w", 2.0);
+//! let p = Program::compile(&energy, &["y", "z"], &b)?;
+//! let (y, z) = (1.0, 0.5);
+//! let exact = eval(&dz, &b.with("y", y).with("z", z))?;
+//! let dual = p.eval(&[Dual::constant(y), Dual::variable(z)]);
+//! assert!((dual.eps - exact).abs() < 1e-12);
+//! # Ok::<(), ebmcheck::expr::Diagnostic>(())
+//! ```
 
 mod ast;
 mod compile;
@@ -23,7 +45,10 @@ mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
 pub use compile::{BatchScratch, LANES, MAX_UNROLLED_TERMS, Program};
-pub use context::{Context, DefinitionError, free_variables, substitute};
+pub use context::{
+    Context, DefinitionError, MAX_INLINED_DEPTH, MAX_INLINED_NODES, free_variables, size_and_depth,
+    substitute,
+};
 pub use diagnostic::{
     CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
     suggest,

@@ -102,9 +102,25 @@ pub fn add(a: Expr, b: Expr, span: Span) -> Expr {
         Ok(x) => return sub(a, x, span),
         Err(b) => b,
     };
-    match split_neg(a) {
-        Ok(x) => sub(b, x, span),
-        Err(a) => Expr::binary(BinOp::Add, a, b, span),
+    let a = match split_neg(a) {
+        Ok(x) => return sub(b, x, span),
+        Err(a) => a,
+    };
+    // Left-associated sums print without parentheses: a + (b ± c) = (a + b) ± c.
+    match b.kind {
+        ExprKind::Binary {
+            op: op @ (BinOp::Add | BinOp::Sub),
+            lhs,
+            rhs,
+        } => {
+            let left = add(a, *lhs, span);
+            if op == BinOp::Add {
+                add(left, *rhs, span)
+            } else {
+                sub(left, *rhs, span)
+            }
+        }
+        kind => Expr::binary(BinOp::Add, a, Expr::new(kind, b.span), span),
     }
 }
 
@@ -180,7 +196,18 @@ pub fn mul(a: Expr, b: Expr, span: Span) -> Expr {
     if a.same(&b) {
         return pow(a, num(2.0, span), span);
     }
-    Expr::binary(BinOp::Mul, a, b, span)
+    // Left-associated products print without parentheses: a*(b*c) = (a*b)*c.
+    match b.kind {
+        ExprKind::Binary {
+            op: BinOp::Mul,
+            lhs,
+            rhs,
+        } => {
+            let left = mul(a, *lhs, span);
+            mul(left, *rhs, span)
+        }
+        kind => Expr::binary(BinOp::Mul, a, Expr::new(kind, b.span), span),
+    }
 }
 
 /// `a / b`, simplified.

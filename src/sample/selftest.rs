@@ -633,3 +633,20 @@ fn power_against_the_bug_zoo() {
         }
     }
 }
+
+#[test]
+fn chains_stuck_in_different_modes_never_pass() {
+    // Two chains locked in each well: the pooled mass is right, but R-hat exposes the chains'
+    // disagreement, so the verdict may not be `pass`.
+    let k = ModeLocked {
+        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
+    };
+    let inits = vec![vec![-1.0], vec![1.0], vec![-0.9], vec![0.9]];
+    let cs = run_chains(&targets::double_well_1d(), &k, &inits, WARMUP, DRAWS, 311)
+        .expect("valid input");
+    let r = crate::stats::run_battery(&cs.draws, &targets::double_well_reference(), &opts())
+        .expect("valid");
+    println!("stuck in different modes: {:?}: {}", r.verdict, r.summary);
+    assert_ne!(r.verdict, Verdict::Pass, "{}", r.evidence());
+    assert!(r.rhat.iter().any(|(_, v)| *v > 1.5), "{:?}", r.rhat);
+}

@@ -22,6 +22,37 @@
 //!   ≥ 2 chains and R̂ > [`RHAT_MAX`] the verdict cannot be `pass` (it becomes `inconclusive`
 //!   with the reason), but trusted rejections still give `fail`.
 //! * **Non-finite draws** are a failure on their own (test "finite draws", p = 0).
+//!
+//! # Example: test a set of draws from your sampler
+//! ```
+//! use ebmcheck::stats::{BatteryOptions, Draws, Reference, Verdict, run_battery, special};
+//! use rand::SeedableRng;
+//! use rand_distr::{Distribution, StandardNormal};
+//!
+//! // Two autocorrelated chains with N(0, 1) marginals (AR(1), φ = 0.5), 20 000 draws each.
+//! let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+//! let chains: Vec<Vec<f64>> = (0..2)
+//!     .map(|_| {
+//!         let mut x = 0.0_f64;
+//!         (0..20_000)
+//!             .map(|_| {
+//!                 let z: f64 = StandardNormal.sample(&mut rng);
+//!                 x = 0.5 * x + 0.75_f64.sqrt() * z;
+//!                 x
+//!             })
+//!             .collect()
+//!     })
+//!     .collect();
+//! let draws = Draws::new(1, chains).unwrap();
+//! let reference = Reference::new()
+//!     .moment("mean of y1", |y| y[0], 0.0, Some(1.0))
+//!     .moment("mean of y1^2", |y| y[0] * y[0], 1.0, Some(2f64.sqrt()))
+//!     .region("y1 > 1", |y| y[0] > 1.0, special::sf(1.0))
+//!     .cdf("y1", |y| y[0], special::cdf);
+//! let report = run_battery(&draws, &reference, &BatteryOptions::default()).unwrap();
+//! assert_eq!(report.verdict, Verdict::Pass, "{}", report.evidence());
+//! println!("{}", report.to_json());
+//! ```
 
 use super::{StatsError, ess, gof, test};
 use std::sync::Arc;
@@ -421,10 +452,12 @@ pub fn run_battery(
         .map(|c| c.1)
         .filter(|e| e.is_finite())
         .fold(f64::INFINITY, f64::min);
+    // Draws constant in every coordinate (a sampler that never moves) carry about one independent
+    // value per chain.
     let fallback_ess = if fallback_ess.is_finite() {
         fallback_ess
     } else {
-        f64::NAN
+        draws.chains.len() as f64
     };
     for (name, r) in &rhat {
         if r.is_nan() || *r > RHAT_MAX {
@@ -564,6 +597,15 @@ mod tests {
         let json = rep.to_json();
         assert_eq!(json["schema"], 1);
         assert_eq!(json["verdict"], "pass");
+        assert_eq!(json["n"], 60_000);
+        assert!(json["ess"]["y1"].as_f64().is_some_and(|e| e > 1000.0));
+        let tests = json["tests"].as_array().expect("tests array");
+        assert_eq!(tests.len(), 5);
+        for t in tests {
+            for key in ["name", "statistic", "p_value", "reject", "detail"] {
+                assert!(!t[key].is_null(), "missing {key} in {t}");
+            }
+        }
     }
 
     #[test]
@@ -593,6 +635,24 @@ mod tests {
         let rep =
             run_battery(&draws, &normal_reference(), &BatteryOptions::default()).expect("runs");
         assert_eq!(rep.verdict, Verdict::Fail);
+        // A sampler that never moves: ESS about one per chain, so nothing can pass.
+        let stuck = Draws::new(1, vec![vec![0.3; 5000]]).expect("valid");
+        let rep =
+            run_battery(&stuck, &normal_reference(), &BatteryOptions::default()).expect("runs");
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{}", rep.evidence());
+        // A NaN CDF makes the KS/AD tests undefined: reported, never a silent pass.
+        let nan_ref = Reference::new().cdf("y1", |y| y[0], |_| f64::NAN);
+        let ok = Draws::new(1, vec![(0..100).map(|i| i as f64 / 100.0).collect()]).expect("valid");
+        let rep = run_battery(
+            &ok,
+            &nan_ref,
+            &BatteryOptions {
+                iid: true,
+                ..Default::default()
+            },
+        )
+        .expect("runs");
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{}", rep.evidence());
         assert!(Draws::new(2, vec![vec![0.0; 3]]).is_err());
         assert!(Draws::new(1, vec![]).is_err());
         let ok = Draws::new(1, vec![vec![0.0; 8]]).expect("valid");

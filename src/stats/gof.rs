@@ -30,6 +30,8 @@ pub struct GofResult {
     pub df: Option<usize>,
 }
 
+/// Sorted probability-integral values F(xᵢ); NaN values (from a NaN draw or CDF) sort last and
+/// make the statistics NaN.
 fn sorted_u(values: &[f64], cdf: &dyn Fn(f64) -> f64) -> Vec<f64> {
     let mut u: Vec<f64> = values.iter().map(|&x| cdf(x)).collect();
     u.sort_by(f64::total_cmp);
@@ -175,7 +177,11 @@ pub fn ks_p_value(n: usize, d: f64) -> f64 {
 /// One-sample KS test of `values` against the continuous CDF `cdf`.
 pub fn ks_test(values: &[f64], cdf: &dyn Fn(f64) -> f64) -> GofResult {
     let u = sorted_u(values, cdf);
-    let d = ks_statistic_sorted(&u);
+    let d = if u.iter().any(|v| v.is_nan()) {
+        f64::NAN
+    } else {
+        ks_statistic_sorted(&u)
+    };
     GofResult {
         statistic: d,
         p_value: ks_p_value(u.len(), d),
@@ -247,11 +253,6 @@ pub fn ad_test(values: &[f64], cdf: &dyn Fn(f64) -> f64) -> GofResult {
         s += (2.0 * i as f64 + 1.0) * (lo.ln() + hi.ln());
     }
     let a2 = if n == 0 { f64::NAN } else { -nf - s / nf };
-    let a2 = if a2.is_nan() && n > 0 {
-        f64::INFINITY
-    } else {
-        a2
-    };
     GofResult {
         statistic: a2,
         p_value: ad_p_value(n, a2),

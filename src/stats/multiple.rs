@@ -96,6 +96,20 @@ mod tests {
         assert_eq!(r.reject, vec![true, false, false, true]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn holm_is_between_raw_and_bonferroni(p in crate::testing::stats::strategies::p_values(), alpha in 1e-4f64..0.2) {
+            let h = holm(&p, alpha);
+            let b = bonferroni(&p, alpha);
+            for (i, &pi) in p.iter().enumerate() {
+                proptest::prop_assert!(h.adjusted[i] >= pi - 1e-15);
+                proptest::prop_assert!(h.adjusted[i] <= b.adjusted[i] + 1e-15);
+                // Holm rejects everything Bonferroni rejects.
+                proptest::prop_assert!(!b.reject[i] || h.reject[i]);
+            }
+        }
+    }
+
     #[test]
     fn bonferroni_and_nan() {
         let r = bonferroni(&[0.01, f64::NAN, 0.5], 0.05);

@@ -279,6 +279,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn quantile_roundtrip(p in crate::testing::stats::strategies::probability()) {
+            let x = quantile(p);
+            // Relative error of Φ(x) is amplified by |x|·φ(x)/Φ(x) ≈ x² in the tail; allow for it.
+            let (got, want) = if p <= 0.5 { (cdf(x), p) } else { (sf(x), 1.0 - p) };
+            proptest::prop_assert!(rel_err(got, want) < 1e3 * tol::NORMAL_REL * x.abs().max(1.0), "p={} x={}", p, x);
+            proptest::prop_assert!((sf(x) + cdf(x) - 1.0).abs() < 4.0 * f64::EPSILON);
+        }
+    }
+
     #[test]
     fn erfc_matches_reference() {
         // erfc(1) and erfc(3) from Abramowitz & Stegun Table 7.1 (extended precision values).

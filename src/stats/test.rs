@@ -205,7 +205,7 @@ impl StatisticalDecision {
         detail: String,
         mde: Mde,
     ) {
-        let trusted = ess.is_none_or(|e| e >= self.min_ess);
+        let trusted = ess.is_none_or(|e| e >= self.min_ess) && !p_value.is_nan();
         self.tests.push(TestOutcome {
             name: name.to_string(),
             statistic,
@@ -236,7 +236,12 @@ impl StatisticalDecision {
             };
         }
         for t in &self.tests {
-            if !t.trusted {
+            if t.p_value.is_nan() {
+                self.reasons.push(format!(
+                    "{}: the statistic is undefined (NaN); check the reference and the draws",
+                    t.name
+                ));
+            } else if !t.trusted {
                 let e = t.ess.unwrap_or(f64::NAN);
                 self.reasons.push(format!(
                     "{}: effective sample size {:.0} is below {:.0}{}; run longer",

@@ -499,3 +499,18 @@ mod tests {
         assert!((a - b).abs() < 1e-9 * a, "{a} vs {b}");
     }
 }
+
+/// Proptest strategies for the statistics module.
+pub mod strategies {
+    use proptest::prelude::*;
+
+    /// Probabilities spread over many orders of magnitude, in (0, 1).
+    pub fn probability() -> impl Strategy<Value = f64> {
+        prop_oneof![(1e-300f64..1e-10), (1e-10f64..0.999_999), (0.5f64..1.0)]
+    }
+
+    /// A family of p-values, some tiny.
+    pub fn p_values() -> impl Strategy<Value = Vec<f64>> {
+        prop::collection::vec(prop_oneof![(0.0f64..1.0), (1e-12f64..1e-3)], 1..30)
+    }
+}
