@@ -263,7 +263,17 @@ fn judge(relation: Relation, l: &Value, r: &Value, t: f64) -> Status {
 }
 
 fn point_result(inputs: &Point, l: &Value, r: &Value, t: f64, status: Status) -> PointResult {
+    sided(inputs, l, r, t, status, Relation::Equal)
+}
+
+fn sided(inputs: &Point, l: &Value, r: &Value, t: f64, status: Status, relation: Relation) -> PointResult {
     PointResult {
+        sense: match relation {
+            Relation::LessEq => 1,
+            Relation::GreaterEq => -1,
+            _ => 0,
+        },
+        judged: true,
         inputs: inputs.clone(),
         lhs: l.value,
         rhs: r.value,
@@ -352,7 +362,7 @@ fn compare(
         let rv = engine.eval(&r, p).map_err(|e| at_point(e, p, rhs))?;
         let t = tolerance(&lv, &rv, extra_tol);
         let s = judge(relation, &lv, &rv, t);
-        results.push(point_result(p, &lv, &rv, t, s));
+        results.push(sided(p, &lv, &rv, t, s, relation));
     }
     let sym = match relation {
         Relation::LessEq => "≤",
@@ -488,6 +498,7 @@ fn judge_limit(
                 // Only the last rung is held to the tolerance; earlier rungs show the approach.
                 let status = if i == last { judge(Relation::Equal, ev, target, t) } else { Status::Pass };
                 let mut pr = point_result(q, ev, target, t, status);
+                pr.judged = i == last;
                 pr.extra.insert("rung".into(), i as f64);
                 out.push(pr);
             }
@@ -530,6 +541,7 @@ fn judge_limit(
                     last_noise_rel = noise / rv.value.abs().max(f64::MIN_POSITIVE);
                 }
                 let mut pr = point_result(q, ev, &predicted, noise.max(tol::RATE_RESIDUAL_MAX * rv.value.abs()), Status::Pass);
+                pr.judged = i == last;
                 pr.extra.insert("rate".into(), rv.value);
                 pr.extra.insert("relative_remainder".into(), rel);
                 out.push(pr);
@@ -623,7 +635,7 @@ fn shape(
                         Direction::Decreasing | Direction::NonIncreasing => Relation::LessEq,
                     };
                     let s = judge(rel, b, a, t);
-                    results.push(point_result(&w[1].0, b, a, t, s));
+                    results.push(sided(&w[1].0, b, a, t, s, rel));
                 }
             }
             Shape::Convex { concave } => {
@@ -646,7 +658,7 @@ fn shape(
                     let t = tol::ERROR_SAFETY * (a.error + b.error);
                     let rel = if concave { Relation::LessEq } else { Relation::GreaterEq };
                     let s = judge(rel, b, a, t);
-                    results.push(point_result(&w[0].0, b, a, t, s));
+                    results.push(sided(&w[0].0, b, a, t, s, rel));
                 }
             }
         }
@@ -783,7 +795,7 @@ fn chain(
                         (Some(lv), Some(rv)) => {
                             let t = tolerance(&lv, &rv, 0.0);
                             let s = judge(rel, &lv, &rv, t);
-                            point_result(p, &lv, &rv, t, s)
+                            sided(p, &lv, &rv, t, s, rel)
                         }
                         // One side is real and the other is not: the step is wrong here.
                         (lv, rv) => {
@@ -822,6 +834,14 @@ fn chain(
     let first_failing = steps.iter().find(|s| s.status == Status::Fail).map(|s| s.index);
     let status = steps.iter().map(|s| s.status).max().unwrap_or(Status::Pass);
     let message = match first_failing {
+        Some(k) if steps[k - 1].lhs.is_nan() || steps[k - 1].rhs.is_nan() => {
+            let s = &steps[k - 1];
+            let (bad, good, v) = if s.rhs.is_nan() { (k + 1, k, s.lhs) } else { (k, k + 1, s.rhs) };
+            format!(
+                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}",
+                lines[bad - 1].expr.location
+            )
+        }
         Some(k) => {
             let s = &steps[k - 1];
             format!(

@@ -572,8 +572,8 @@ impl Engine {
         };
         let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
         if !contains_bound(&e) {
-            if let Ok(p) = Program::compile(&e, &inputs, &bb) {
-                return Ok(Box::new(ProgramEnergy { program: p }));
+            if let Ok(p) = ProgramEnergy::new(&e, &inputs, &bb) {
+                return Ok(Box::new(p));
             }
         }
         Ok(Box::new(TreeEnergy {
@@ -694,7 +694,7 @@ impl Engine {
                 let mean = ex.values[0];
                 if log_of {
                     if mean <= 0.0 {
-                        return Err(EngineError::Expr(format!(
+                        return Err(EngineError::NoRealValue(format!(
                             "the logarithm of an integral that is not positive ({mean:e} · Z)"
                         )));
                     }
@@ -811,9 +811,24 @@ impl ObsSet<'_> {
     }
 }
 
-/// An energy from a compiled program.
-struct ProgramEnergy {
+/// An energy (or any function of a point) compiled from a closed expression: the quadrature
+/// and the samplers evaluate it through [`Energy::eval_batch`] in batches of columns.
+pub struct ProgramEnergy {
     program: Program,
+}
+
+impl ProgramEnergy {
+    /// Compiles a closed, inlined expression over the variables `inputs` (in point order); every
+    /// other name takes its value from `bindings`.
+    ///
+    /// # Errors
+    /// A bound operator other than `diff` and finite sums, a variable without a value, a list
+    /// misuse: the expression cannot be compiled.
+    pub fn new(e: &Expr, inputs: &[&str], bindings: &Bindings) -> Result<ProgramEnergy, EngineError> {
+        Program::compile(e, inputs, bindings)
+            .map(|program| ProgramEnergy { program })
+            .map_err(|d| EngineError::Expr(d.message))
+    }
 }
 
 impl Energy for ProgramEnergy {
@@ -822,6 +837,26 @@ impl Energy for ProgramEnergy {
     }
     fn eval(&self, z: &[f64]) -> f64 {
         self.program.eval(z)
+    }
+    fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
+        let d = self.dim();
+        if d == 0 {
+            out.fill(self.program.eval::<f64>(&[]));
+            return;
+        }
+        // Transpose the row-major points into columns, in chunks that stay in cache.
+        const CHUNK: usize = 256;
+        let mut cols = vec![0.0; d * CHUNK];
+        for (pts, o) in points.chunks(d * CHUNK).zip(out.chunks_mut(CHUNK)) {
+            let n = o.len();
+            for (i, p) in pts.chunks_exact(d).enumerate() {
+                for (j, x) in p.iter().enumerate() {
+                    cols[j * CHUNK + i] = *x;
+                }
+            }
+            let columns: Vec<&[f64]> = (0..d).map(|j| &cols[j * CHUNK..j * CHUNK + n]).collect();
+            self.program.eval_batch(&columns, o);
+        }
     }
 }
 

@@ -45,7 +45,11 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         out.push_str(&format!("{} — {}\n", f.path, f.title));
         for c in &f.checks {
             let worst = match &c.worst {
-                Some(w) => format!("|Δ| {:.1e} ≤? tol {:.1e}", w.difference.abs(), w.tolerance),
+                Some(w) if w.sense != 0 => {
+                    let margin = -f64::from(w.sense) * w.difference;
+                    format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
+                }
+                Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
                 None => String::new(),
             };
             let time = if opts.timings {

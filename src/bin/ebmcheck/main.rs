@@ -7,6 +7,7 @@ mod check;
 mod common;
 mod diff;
 mod eval;
+mod logz;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Differentiate an expression symbolically.
     Diff(diff::DiffArgs),
+    /// The log partition function log ∫ exp(-βE) and the free energy, with an error bound.
+    Logz(logz::LogzArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Logz(args) => logz::run(&args),
     };
     match result {
         Ok(code) => code,
