@@ -13,7 +13,7 @@ pub mod spec;
 use std::path::{Path, PathBuf};
 
 pub use result::{CheckResult, FileResult, LoadError, PointResult, RunResult, Status, Summary};
-pub use run::{run_check, run_file, RunOptions};
+pub use run::{RunOptions, run_check, run_file};
 pub use spec::{DerivationFile, SpecError, load_str};
 
 /// Collects the derivation files under the given paths: files as given, folders searched

@@ -220,7 +220,11 @@ impl Engine {
                 let vp = expr::eval_with(e, b, &mut h)?;
                 *hook.perturb.borrow_mut() = None;
                 let delta = (vp - v0).abs();
-                error += if delta.is_finite() { delta } else { f64::INFINITY };
+                error += if delta.is_finite() {
+                    delta
+                } else {
+                    f64::INFINITY
+                };
             }
         }
         Ok(Value {
@@ -307,10 +311,12 @@ impl Engine {
             } => self.extremum(*kind, bindings, body, b),
             ExprKind::Derivative { var, body, .. } => self.derivative_value(var, body, b),
             ExprKind::Limit { .. } => Err(EngineError::Unsupported(
-                "a limit inside an expression cannot be evaluated: write it as a `limit` check".into(),
+                "a limit inside an expression cannot be evaluated: write it as a `limit` check"
+                    .into(),
             )),
             ExprKind::MonteCarlo { .. } => Err(EngineError::Unsupported(
-                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)".into(),
+                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)"
+                    .into(),
             )),
             _ => Err(EngineError::Unsupported("not a bound operator".into())),
         }
@@ -326,7 +332,8 @@ impl Engine {
             return Ok(sym);
         }
         let fd = self.richardson_bindings(body, b, var)?;
-        let tol = 2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
+        let tol =
+            2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
         if (sym.value - fd.value).abs() > tol {
             return Err(EngineError::Numeric(format!(
                 "the derivative in `{var}` under the integral sign ({:.12e}) disagrees with finite differences of the whole expression ({:.12e}) by {:.3e} (tolerance {:.3e})",
@@ -401,7 +408,11 @@ impl Engine {
     }
 
     /// The integer ranges of a sum's bindings.
-    fn sum_ranges(&self, binds: &[Binding], b: &Bindings) -> Result<Vec<(String, i64, i64)>, EngineError> {
+    fn sum_ranges(
+        &self,
+        binds: &[Binding],
+        b: &Bindings,
+    ) -> Result<Vec<(String, i64, i64)>, EngineError> {
         let mut ranges = Vec::new();
         for bind in binds {
             match self.domain_of(bind, b)? {
@@ -640,7 +651,13 @@ impl Engine {
                 for a in args {
                     out.push(self.hoist_rec(a, names, bb, rel, counter)?);
                 }
-                Expr::new(ExprKind::Call { func: *func, args: out }, e.span)
+                Expr::new(
+                    ExprKind::Call {
+                        func: *func,
+                        args: out,
+                    },
+                    e.span,
+                )
             }
             _ => e.clone(),
         })
@@ -804,7 +821,9 @@ impl ObsSet<'_> {
                     for (n, x) in self.names.iter().zip(z) {
                         bb.set(n, *x);
                     }
-                    self.engine.eval_bindings(e, &bb).map_or(f64::NAN, |v| v.value)
+                    self.engine
+                        .eval_bindings(e, &bb)
+                        .map_or(f64::NAN, |v| v.value)
                 }
             };
         }
@@ -824,7 +843,11 @@ impl ProgramEnergy {
     /// # Errors
     /// A bound operator other than `diff` and finite sums, a variable without a value, a list
     /// misuse: the expression cannot be compiled.
-    pub fn new(e: &Expr, inputs: &[&str], bindings: &Bindings) -> Result<ProgramEnergy, EngineError> {
+    pub fn new(
+        e: &Expr,
+        inputs: &[&str],
+        bindings: &Bindings,
+    ) -> Result<ProgramEnergy, EngineError> {
         Program::compile(e, inputs, bindings)
             .map(|program| ProgramEnergy { program })
             .map_err(|d| EngineError::Expr(d.message))
@@ -920,7 +943,11 @@ impl BoundEvaluator for &Hook<'_> {
             Err(e) => {
                 let msg = e.to_string();
                 *self.failure.borrow_mut() = Some(e);
-                return Err(EvalError::new(expr::ErrorKind::NeedsNumericEngine, node.span, msg));
+                return Err(EvalError::new(
+                    expr::ErrorKind::NeedsNumericEngine,
+                    node.span,
+                    msg,
+                ));
             }
         };
         self.cache
@@ -1063,7 +1090,14 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     let mut rest_num = Vec::new();
     let mut rest_den = Vec::new();
     let mut negate = false;
-    collect_factors(e, false, &mut neg_exponents, &mut rest_num, &mut rest_den, &mut negate);
+    collect_factors(
+        e,
+        false,
+        &mut neg_exponents,
+        &mut rest_num,
+        &mut rest_den,
+        &mut negate,
+    );
     if neg_exponents.is_empty() {
         return (None, None);
     }
@@ -1100,7 +1134,9 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     }
     if negate {
         g = Some(Expr::new(
-            ExprKind::Neg(Box::new(g.unwrap_or_else(|| Expr::number(1.0, Span::default())))),
+            ExprKind::Neg(Box::new(
+                g.unwrap_or_else(|| Expr::number(1.0, Span::default())),
+            )),
             Span::default(),
         ));
     }
@@ -1160,4 +1196,133 @@ fn neg_log_abs(e: &Expr) -> Expr {
 /// `sign(e)`.
 fn sign_of(e: &Expr) -> Expr {
     Expr::call(Builtin::Sign, vec![e.clone()], Span::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::spec::load_str;
+
+    fn engine(defs: &str) -> Engine {
+        let text = format!(
+            "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[definitions]\n{defs}\n[[check]]\nname = \"n\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\n"
+        );
+        let file = load_str("t", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        Engine::from_file(&file).expect("engine")
+    }
+
+    fn value(e: &Engine, src: &str, point: &[(&str, f64)]) -> Value {
+        let parsed = expr::parse(src).expect("parses");
+        let prepared = e.prepare(&parsed).expect("prepares");
+        let p: Point = point.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
+        e.eval(&prepared, &p)
+            .unwrap_or_else(|err| panic!("{src}: {err}"))
+    }
+
+    /// The reported error bound covers the true error of a Gaussian free energy, in log space
+    /// at large β where `Z` itself underflows.
+    #[test]
+    fn log_space_free_energy_is_exact_where_z_underflows() {
+        let e = engine("\"E(z)\" = \"(z - 0.3)^2 + 1\"");
+        for beta in [0.5, 10.0, 1e3, 1e5] {
+            let f = value(
+                &e,
+                "-1/beta*log(int[z](exp(-beta*E(z))))",
+                &[("beta", beta)],
+            );
+            let exact = 1.0 - 0.5 * (std::f64::consts::PI / beta).ln() / beta;
+            assert!(
+                (f.value - exact).abs() <= f.error.max(4.0 * f64::EPSILON),
+                "β = {beta}: {} vs {exact} ± {}",
+                f.value,
+                f.error
+            );
+            assert!(f.converged);
+        }
+        // Linear space agrees where Z is representable …
+        let lin = value(
+            &e,
+            "-1/beta*log(1*int[z](exp(-beta*E(z))))",
+            &[("beta", 10.0)],
+        );
+        let log = value(
+            &e,
+            "-1/beta*log(int[z](exp(-beta*E(z))))",
+            &[("beta", 10.0)],
+        );
+        assert!((lin.value - log.value).abs() <= lin.error + log.error);
+        // … and fails honestly where it is not (Z = e^{-1e5}·… underflows to 0).
+        let parsed = expr::parse("-1/beta*log(1*int[z](exp(-beta*E(z))))").expect("parses");
+        let p: Point = [("beta".to_string(), 1e5)].into_iter().collect();
+        assert!(e.eval(&e.prepare(&parsed).expect("prepares"), &p).is_err());
+    }
+
+    /// An integrand the compiler cannot take (it holds a bound operator) is evaluated through the
+    /// tree and gives the same integral.
+    #[test]
+    fn compiled_and_tree_integrands_agree() {
+        let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+        let compiled = value(&e, "log(int[z](exp(-beta*E(z))))", &[("beta", 3.0)]);
+        let tree = value(
+            &e,
+            "log(int[z](exp(-beta*E(z) - min[u = 0..1](u^2 + 0*z))))",
+            &[("beta", 3.0)],
+        );
+        assert!(
+            (compiled.value - tree.value).abs() <= 2.0 * (compiled.error + tree.error) + 1e-10,
+            "{compiled:?} vs {tree:?}"
+        );
+    }
+
+    /// `d log Z/dβ = -⟨E⟩`: the symbolic route under the integral sign, the finite-difference
+    /// route, and the expectation agree.
+    #[test]
+    fn derivative_routes_agree_with_the_thermodynamic_identity() {
+        let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+        let d = value(
+            &e,
+            "diff[beta](log(int[z](exp(-beta*E(z)))))",
+            &[("beta", 2.0)],
+        );
+        let mean = value(&e, "-expect[z ~ exp(-beta*E(z))](E(z))", &[("beta", 2.0)]);
+        assert!(
+            (d.value - mean.value).abs() <= 2.0 * (d.error + mean.error),
+            "{d:?} vs {mean:?}"
+        );
+        let parsed = expr::parse("log(int[z](exp(-beta*E(z))))").expect("parses");
+        let prepared = e.prepare(&parsed).expect("prepares");
+        let p: Point = [("beta".to_string(), 2.0)].into_iter().collect();
+        let fd = e.richardson(&prepared, &p, "beta").expect("fd");
+        assert!(
+            (fd.value - mean.value).abs() <= 2.0 * (fd.error + mean.error),
+            "{fd:?} vs {mean:?}"
+        );
+    }
+
+    /// A sum with explicit limits over a body holding an integral evaluates each term at its own
+    /// value of the index (bound nodes are cached per bindings, not per node).
+    #[test]
+    fn sums_over_integrals_evaluate_every_term() {
+        let e = engine("\"E(z)\" = \"z^2\"");
+        // Σ_{k=1..3} log ∫ exp(-k z²) dz = Σ ½ log(π/k)
+        let v = value(&e, "sum[k = 1..3](log(int[z](exp(-k*E(z)))))", &[]);
+        let exact: f64 = (1..=3)
+            .map(|k| 0.5 * (std::f64::consts::PI / f64::from(k)).ln())
+            .sum();
+        assert!(
+            (v.value - exact).abs() <= v.error + 1e-14,
+            "{v:?} vs {exact}"
+        );
+    }
+
+    #[test]
+    fn log_sum_exp_of_a_sum_does_not_underflow() {
+        let e = engine("\"E(k)\" = \"(k - 1)^2 + 5\"");
+        let v = value(
+            &e,
+            "-1/beta*log(sum[k = 0..2](exp(-beta*E(k))))",
+            &[("beta", 1e4)],
+        );
+        assert!((v.value - 5.0).abs() < 1e-12, "{v:?}");
+    }
 }

@@ -66,15 +66,16 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
                 time
             ));
             if c.status != Status::Pass {
-                out.push_str(&format!(
-                    "         {}:{}: {}\n",
-                    f.path, c.line, c.message
-                ));
+                out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
             }
         }
     }
     let s = &run.summary;
-    let loaded_badly = run.files.iter().filter(|f| !f.load_errors.is_empty()).count();
+    let loaded_badly = run
+        .files
+        .iter()
+        .filter(|f| !f.load_errors.is_empty())
+        .count();
     out.push_str(&format!(
         "\n{} passed, {} failed, {} inconclusive, {} errors{}\n",
         s.pass,

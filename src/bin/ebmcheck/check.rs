@@ -49,7 +49,13 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
             let color = std::io::stdout().is_terminal();
             print!(
                 "{}",
-                report::text::render_run(&result, TextOptions { color, timings: true })
+                report::text::render_run(
+                    &result,
+                    TextOptions {
+                        color,
+                        timings: true
+                    }
+                )
             );
         }
     }

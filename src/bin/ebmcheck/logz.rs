@@ -34,7 +34,11 @@ pub struct LogzArgs {
     pub opts: ExprOptions,
 }
 
-fn split_assignment<'a>(text: &'a str, flag: &str, example: &str) -> Result<(&'a str, &'a str), Failure> {
+fn split_assignment<'a>(
+    text: &'a str,
+    flag: &str,
+    example: &str,
+) -> Result<(&'a str, &'a str), Failure> {
     text.split_once('=')
         .map(|(a, b)| (a.trim(), b.trim()))
         .filter(|(a, _)| !a.is_empty())
@@ -92,7 +96,10 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             )));
         }
         #[allow(clippy::cast_possible_truncation)]
-        vars.push(VarDomain::Integer { lo: lo as i64, hi: hi as i64 });
+        vars.push(VarDomain::Integer {
+            lo: lo as i64,
+            hi: hi as i64,
+        });
         names.push(v);
     }
     if names.is_empty() {
@@ -103,12 +110,19 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
     let bindings: Bindings = ctx.bindings();
     let unknown: Vec<String> = free_variables(&inlined)
         .into_iter()
-        .filter(|v| !names.contains(v) && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_))))
+        .filter(|v| {
+            !names.contains(v)
+                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
+        })
         .collect();
     if !unknown.is_empty() {
         return Err(Failure::invalid(format!(
             "error: the energy uses {} without a value\n  = help: integrate over it with `--over {}=LO..HI` or give it a value with `--set {}=VALUE`",
-            unknown.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "),
+            unknown
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             unknown[0],
             unknown[0]
         )));
@@ -189,7 +203,10 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                         serde_json::Value::Object(m)
                     })
                     .collect();
-                println!("{}", json_object(&[("results", serde_json::Value::Array(rows))]));
+                println!(
+                    "{}",
+                    json_object(&[("results", serde_json::Value::Array(rows))])
+                );
             }
         }
         Format::Text => {
@@ -206,7 +223,9 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     lz.free_energy(*beta),
                     lz.min_energy,
                     lz.evaluations,
-                    if lz.status == Status::Converged { "converged".to_string() } else {
+                    if lz.status == Status::Converged {
+                        "converged".to_string()
+                    } else {
                         format!("not converged: {}", lz.reason.clone().unwrap_or_default())
                     }
                 );
@@ -219,11 +238,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             println!("argmin: {}", argmin.join(", "));
         }
     }
-    Ok(if results.iter().all(|(_, lz)| lz.status == Status::Converged) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if results.iter().all(|(_, lz)| lz.status == Status::Converged) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 /// Groups `--hint VAR=VALUE` into points: the k-th hint of each variable goes into point k;
