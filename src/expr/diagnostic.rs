@@ -178,6 +178,12 @@ pub fn line_col(source: &str, byte: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Whether the characters of `short` appear in order in `long`.
+fn is_subsequence(short: &str, long: &str) -> bool {
+    let mut it = long.chars();
+    short.chars().all(|c| it.any(|l| l == c))
+}
+
 /// Levenshtein distance between two strings, in characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -213,7 +219,8 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         })
         // A suggestion must keep part of the name: `G` is not a typo of `F`.
         .filter(|(d, _)| *d <= limit && *d < name.chars().count())
-        .min_by_key(|(d, c)| (*d, c.len()))
+        // Among equally close names, prefer one the typo is an abbreviation of (`sgn` → `sign`).
+        .min_by_key(|(d, c)| (*d, !is_subsequence(name, c), c.len()))
         .map(|(_, c)| c)
 }
 
@@ -252,5 +259,6 @@ mod tests {
         assert_eq!(suggest("sigmod", names), Some("sigmoid"));
         assert_eq!(suggest("zzzzzz", names), None);
         assert_eq!(suggest("G", ["F"]), None);
+        assert_eq!(suggest("sgn", ["sin", "sign"]), Some("sign"));
     }
 }

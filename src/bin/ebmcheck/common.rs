@@ -117,7 +117,7 @@ pub fn finite(v: f64, what: &Expr, src: &str) -> Result<f64, Failure> {
         let d = Diagnostic::new(
             ebmcheck::expr::ErrorKind::NoRealValue,
             what.span,
-            format!("`{what}` is {v}, not a finite real number (overflow or division by zero)"),
+            format!("`{what}` overflows to {v}: not a finite real number"),
         )
         .with_help("check the point, or rewrite the expression to avoid overflow (e.g. `logsumexp`, `softplus`)");
         Err(Failure::diagnostic(&d, src, ""))
