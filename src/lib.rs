@@ -9,5 +9,7 @@ pub mod sample;
 pub mod stats;
 
 pub mod check;
+pub mod engine;
+pub mod report;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -7,13 +7,13 @@
 
 pub mod claims;
 pub mod result;
-// pub mod run;
+pub mod run;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
 
 pub use result::{CheckResult, FileResult, LoadError, PointResult, RunResult, Status, Summary};
-// pub use run::{run_check, run_file, RunOptions};
+pub use run::{RunOptions, run_check, run_file};
 pub use spec::{DerivationFile, SpecError, load_str};
 
 /// Collects the derivation files under the given paths: files as given, folders searched
@@ -77,4 +77,42 @@ pub fn load_path(path: &Path) -> Result<DerivationFile, Vec<SpecError>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| vec![io_error(path, &e)])?;
     load_str(&shown, &text)
+}
+/// Loads and runs every file; files that fail to load are reported with their errors and the
+/// others still run. `filter` keeps only checks whose name contains the substring.
+pub fn run_paths(files: &[PathBuf], opts: &RunOptions, filter: Option<&str>) -> RunResult {
+    let mut results = Vec::new();
+    for path in files {
+        let shown = path.display().to_string();
+        match load_path(path) {
+            Ok(mut file) => {
+                if let Some(f) = filter {
+                    file.checks.retain(|c| c.name.contains(f));
+                }
+                results.push(FileResult {
+                    path: shown,
+                    title: file.title.clone(),
+                    checks: run_file(&file, opts),
+                    load_errors: Vec::new(),
+                    diagnostics: Vec::new(),
+                });
+            }
+            Err(errors) => results.push(FileResult {
+                path: shown,
+                title: String::new(),
+                checks: Vec::new(),
+                load_errors: errors
+                    .iter()
+                    .map(|e| LoadError {
+                        line: e.location.line,
+                        column: e.location.column,
+                        message: e.message.clone(),
+                        help: e.help.clone(),
+                    })
+                    .collect(),
+                diagnostics: errors.iter().map(SpecError::render).collect(),
+            }),
+        }
+    }
+    RunResult::new(results)
 }

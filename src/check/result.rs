@@ -92,12 +92,27 @@ pub struct PointResult {
     /// Kind-specific figures (e.g. the symbolic derivative of a gradient check).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
+    /// Which way the comparison goes: 0 two-sided (`=`), +1 `lhs ≤ rhs`, −1 `lhs ≥ rhs`.
+    #[serde(skip)]
+    pub sense: i8,
+    /// Whether the point is held to its tolerance (early rungs of a limit ladder only show the
+    /// approach).
+    #[serde(skip)]
+    pub judged: bool,
 }
 
 impl PointResult {
     /// How far beyond (> 1) or within (≤ 1) its tolerance the point is.
+    /// For a one-sided comparison the signed excess over the claimed side counts (negative when
+    /// the bound holds with room to spare). Points not held to a tolerance have severity −∞.
     pub fn severity(&self) -> f64 {
-        let d = self.difference.abs();
+        if !self.judged {
+            return f64::NEG_INFINITY;
+        }
+        let d = match self.sense {
+            0 => self.difference.abs(),
+            s => f64::from(s) * self.difference,
+        };
         if d.is_nan() {
             return f64::INFINITY;
         }
@@ -105,6 +120,8 @@ impl PointResult {
             d / self.tolerance
         } else if d > 0.0 {
             f64::INFINITY
+        } else if d < 0.0 {
+            f64::NEG_INFINITY
         } else {
             0.0
         }

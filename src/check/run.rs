@@ -8,7 +8,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::result::{CheckResult, PointResult, Status, StepResult};
 use super::spec::{
-    ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, LimitPoint, PointRange, Relation, SourceExpr,
+    ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, LimitPoint, PointRange, Relation,
+    SourceExpr,
 };
 use crate::engine::{Engine, EngineError, Point, Value};
 use crate::expr::Expr;
@@ -76,7 +77,10 @@ fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    let mut z = run ^ h.rotate_left(17) ^ file_seed.rotate_left(31) ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut z = run
+        ^ h.rotate_left(17)
+        ^ file_seed.rotate_left(31)
+        ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -102,15 +106,33 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
 /// Runs one check.
 pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
     let outcome = match &c.kind {
-        CheckKind::Equal { lhs, rhs, tolerance } => {
-            compare(engine, c, seed, lhs, rhs, Relation::Equal, tolerance.unwrap_or(0.0))
-        }
+        CheckKind::Equal {
+            lhs,
+            rhs,
+            tolerance,
+        } => compare(
+            engine,
+            c,
+            seed,
+            lhs,
+            rhs,
+            Relation::Equal,
+            tolerance.unwrap_or(0.0),
+        ),
         CheckKind::Bound {
             lhs,
             relation,
             rhs,
             tolerance,
-        } => compare(engine, c, seed, lhs, rhs, *relation, tolerance.unwrap_or(0.0)),
+        } => compare(
+            engine,
+            c,
+            seed,
+            lhs,
+            rhs,
+            *relation,
+            tolerance.unwrap_or(0.0),
+        ),
         CheckKind::Limit {
             expr,
             var,
@@ -138,13 +160,29 @@ pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
             var,
             range,
             direction,
-        } => shape(engine, c, seed, expr, var, *range, Shape::Monotone(*direction)),
+        } => shape(
+            engine,
+            c,
+            seed,
+            expr,
+            var,
+            *range,
+            Shape::Monotone(*direction),
+        ),
         CheckKind::Convex {
             expr,
             var,
             range,
             concave,
-        } => shape(engine, c, seed, expr, var, *range, Shape::Convex { concave: *concave }),
+        } => shape(
+            engine,
+            c,
+            seed,
+            expr,
+            var,
+            *range,
+            Shape::Convex { concave: *concave },
+        ),
         CheckKind::Gradient { loss, wrt, exact } => gradient(engine, c, seed, loss, wrt, exact),
         CheckKind::Chain { lines } => chain(engine, c, seed, lines),
     };
@@ -213,7 +251,9 @@ fn test_points(
         for v in vars {
             let x = match &c.points.ranges[v] {
                 PointRange::Uniform(lo, hi) => lo + (hi - lo) * rng.random::<f64>(),
-                PointRange::LogUniform(lo, hi) => (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp(),
+                PointRange::LogUniform(lo, hi) => {
+                    (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
+                }
                 #[allow(clippy::cast_precision_loss)]
                 PointRange::Integer(lo, hi) => rng.random_range(*lo..=*hi) as f64,
                 PointRange::Fixed(x) => *x,
@@ -263,7 +303,24 @@ fn judge(relation: Relation, l: &Value, r: &Value, t: f64) -> Status {
 }
 
 fn point_result(inputs: &Point, l: &Value, r: &Value, t: f64, status: Status) -> PointResult {
+    sided(inputs, l, r, t, status, Relation::Equal)
+}
+
+fn sided(
+    inputs: &Point,
+    l: &Value,
+    r: &Value,
+    t: f64,
+    status: Status,
+    relation: Relation,
+) -> PointResult {
     PointResult {
+        sense: match relation {
+            Relation::LessEq => 1,
+            Relation::GreaterEq => -1,
+            _ => 0,
+        },
+        judged: true,
         inputs: inputs.clone(),
         lhs: l.value,
         rhs: r.value,
@@ -293,7 +350,11 @@ fn worst(points: &[PointResult]) -> Option<PointResult> {
 }
 
 fn describe_point(p: &PointResult) -> String {
-    let inputs: Vec<String> = p.inputs.iter().map(|(k, v)| format!("{k} = {v:.6}")).collect();
+    let inputs: Vec<String> = p
+        .inputs
+        .iter()
+        .map(|(k, v)| format!("{k} = {v:.6}"))
+        .collect();
     if inputs.is_empty() {
         String::new()
     } else {
@@ -308,7 +369,11 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         (Status::Pass, _) | (_, None) => pass_msg,
         (s, Some(w)) => format!(
             "{}{}: {} = {:.12e} vs {:.12e}, difference {:.3e} against tolerance {:.3e}",
-            if s == Status::Fail { "violated" } else { "undecided (a numeric result did not converge)" },
+            if s == Status::Fail {
+                "violated"
+            } else {
+                "undecided (a numeric result did not converge)"
+            },
             describe_point(w),
             what,
             w.lhs,
@@ -352,7 +417,7 @@ fn compare(
         let rv = engine.eval(&r, p).map_err(|e| at_point(e, p, rhs))?;
         let t = tolerance(&lv, &rv, extra_tol);
         let s = judge(relation, &lv, &rv, t);
-        results.push(point_result(p, &lv, &rv, t, s));
+        results.push(sided(p, &lv, &rv, t, s, relation));
     }
     let sym = match relation {
         Relation::LessEq => "≤",
@@ -373,7 +438,11 @@ fn at_point(e: EngineError, p: &Point, src: &SourceExpr) -> CheckFailure {
         "evaluating `{}` ({}) at {}: {e}",
         src.text,
         src.location,
-        if inputs.is_empty() { "the point".to_string() } else { inputs.join(", ") }
+        if inputs.is_empty() {
+            "the point".to_string()
+        } else {
+            inputs.join(", ")
+        }
     ))
 }
 
@@ -414,14 +483,20 @@ fn limit(
     let mut exponents = Vec::new();
     let mut failures = Vec::new();
     for p in &pts {
-        let tv = engine.eval(&target, p).map_err(|err| at_point(err, p, spec.target))?;
+        let tv = engine
+            .eval(&target, p)
+            .map_err(|err| at_point(err, p, spec.target))?;
         let mut rungs = Vec::new();
         for &v in &ladder {
             let mut q = p.clone();
             q.insert(spec.var.to_string(), v);
-            let ev = engine.eval(&e, &q).map_err(|err| at_point(err, &q, spec.expr))?;
+            let ev = engine
+                .eval(&e, &q)
+                .map_err(|err| at_point(err, &q, spec.expr))?;
             let rv = match (&rate, spec.rate) {
-                (Some(r), Some(src)) => Some(engine.eval(r, &q).map_err(|err| at_point(err, &q, src))?),
+                (Some(r), Some(src)) => {
+                    Some(engine.eval(r, &q).map_err(|err| at_point(err, &q, src))?)
+                }
                 _ => None,
             };
             rungs.push((q, ev, rv));
@@ -486,8 +561,13 @@ fn judge_limit(
             for (i, (q, ev, _)) in rungs.iter().enumerate() {
                 let t = tolerance(ev, target, allowed);
                 // Only the last rung is held to the tolerance; earlier rungs show the approach.
-                let status = if i == last { judge(Relation::Equal, ev, target, t) } else { Status::Pass };
+                let status = if i == last {
+                    judge(Relation::Equal, ev, target, t)
+                } else {
+                    Status::Pass
+                };
                 let mut pr = point_result(q, ev, target, t, status);
+                pr.judged = i == last;
                 pr.extra.insert("rung".into(), i as f64);
                 out.push(pr);
             }
@@ -498,9 +578,15 @@ fn judge_limit(
                 if let Some(p) = out.last_mut() {
                     p.status = Status::Fail;
                 }
-                return (out, Some((None, Some(format!(
-                    "moves away from the target: |difference| grows from {first:.3e} to {end:.3e} along the ladder"
-                )))));
+                return (
+                    out,
+                    Some((
+                        None,
+                        Some(format!(
+                            "moves away from the target: |difference| grows from {first:.3e} to {end:.3e} along the ladder"
+                        )),
+                    )),
+                );
             }
             (out, None)
         }
@@ -529,19 +615,32 @@ fn judge_limit(
                     last_rel = rel;
                     last_noise_rel = noise / rv.value.abs().max(f64::MIN_POSITIVE);
                 }
-                let mut pr = point_result(q, ev, &predicted, noise.max(tol::RATE_RESIDUAL_MAX * rv.value.abs()), Status::Pass);
+                let mut pr = point_result(
+                    q,
+                    ev,
+                    &predicted,
+                    noise.max(tol::RATE_RESIDUAL_MAX * rv.value.abs()),
+                    Status::Pass,
+                );
+                pr.judged = i == last;
                 pr.extra.insert("rate".into(), rv.value);
                 pr.extra.insert("relative_remainder".into(), rel);
                 out.push(pr);
             }
             let at_noise = last_rel <= last_noise_rel;
-            let exponent = if fit_x.len() >= 2 { Some(slope(&fit_x, &fit_y)) } else { None };
+            let exponent = if fit_x.len() >= 2 {
+                Some(slope(&fit_x, &fit_y))
+            } else {
+                None
+            };
             let mut message = None;
             if !at_noise {
                 if last_rel > tol::RATE_RESIDUAL_MAX {
                     message = Some(format!(
                         "the claimed rate does not describe the approach: at {} = {} the remainder is {:.1} % of the rate",
-                        spec.var, rungs[last].0[spec.var], 100.0 * last_rel
+                        spec.var,
+                        rungs[last].0[spec.var],
+                        100.0 * last_rel
                     ));
                 } else if let Some(p) = exponent {
                     if p < tol::RATE_EXPONENT_MIN {
@@ -554,7 +653,11 @@ fn judge_limit(
             }
             if message.is_some() {
                 if let Some(p) = out.last_mut() {
-                    p.status = if p.lhs_error.is_finite() && rungs[last].1.converged { Status::Fail } else { Status::Inconclusive };
+                    p.status = if p.lhs_error.is_finite() && rungs[last].1.converged {
+                        Status::Fail
+                    } else {
+                        Status::Inconclusive
+                    };
                 }
             }
             (out, Some((exponent, message)))
@@ -584,7 +687,9 @@ fn grid(range: (f64, f64)) -> Vec<f64> {
     #[allow(clippy::cast_precision_loss)]
     let frac = |i: usize| i as f64 / (n - 1) as f64;
     if lo > 0.0 && hi / lo > 100.0 {
-        (0..n).map(|i| (lo.ln() + (hi.ln() - lo.ln()) * frac(i)).exp()).collect()
+        (0..n)
+            .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * frac(i)).exp())
+            .collect()
     } else {
         (0..n).map(|i| lo + (hi - lo) * frac(i)).collect()
     }
@@ -610,7 +715,10 @@ fn shape(
         for &x in &xs {
             let mut q = p.clone();
             q.insert(var.to_string(), x);
-            vals.push((q.clone(), engine.eval(&e, &q).map_err(|err| at_point(err, &q, expr))?));
+            vals.push((
+                q.clone(),
+                engine.eval(&e, &q).map_err(|err| at_point(err, &q, expr))?,
+            ));
         }
         match shape {
             Shape::Monotone(dir) => {
@@ -623,7 +731,7 @@ fn shape(
                         Direction::Decreasing | Direction::NonIncreasing => Relation::LessEq,
                     };
                     let s = judge(rel, b, a, t);
-                    results.push(point_result(&w[1].0, b, a, t, s));
+                    results.push(sided(&w[1].0, b, a, t, s, rel));
                 }
             }
             Shape::Convex { concave } => {
@@ -635,7 +743,10 @@ fn shape(
                             w[1].0.clone(),
                             Value {
                                 value: (w[1].1.value - w[0].1.value) / dx,
-                                error: (w[1].1.error + w[0].1.error + floor(w[1].1.value, w[0].1.value)) / dx,
+                                error: (w[1].1.error
+                                    + w[0].1.error
+                                    + floor(w[1].1.value, w[0].1.value))
+                                    / dx,
                                 converged: w[0].1.converged && w[1].1.converged,
                             },
                         )
@@ -644,9 +755,13 @@ fn shape(
                 for w in slopes.windows(2) {
                     let (a, b) = (&w[0].1, &w[1].1);
                     let t = tol::ERROR_SAFETY * (a.error + b.error);
-                    let rel = if concave { Relation::LessEq } else { Relation::GreaterEq };
+                    let rel = if concave {
+                        Relation::LessEq
+                    } else {
+                        Relation::GreaterEq
+                    };
                     let s = judge(rel, b, a, t);
-                    results.push(point_result(&w[0].0, b, a, t, s));
+                    results.push(sided(&w[0].0, b, a, t, s, rel));
                 }
             }
         }
@@ -694,7 +809,9 @@ fn gradient(
     for p in &pts {
         let exact_v = engine.eval(&ex, p).map_err(|e| at_point(e, p, exact))?;
         let sym_v = engine.eval(&sym, p).map_err(|e| at_point(e, p, loss))?;
-        let fd = engine.richardson(&l, p, wrt).map_err(|e| at_point(e, p, loss))?;
+        let fd = engine
+            .richardson(&l, p, wrt)
+            .map_err(|e| at_point(e, p, loss))?;
         let t_fd = tolerance(&exact_v, &fd, 0.0);
         let t_sym = tolerance(&exact_v, &sym_v, 0.0);
         let s_fd = judge(Relation::Equal, &exact_v, &fd, t_fd);
@@ -702,7 +819,8 @@ fn gradient(
         let mut pr = point_result(p, &exact_v, &fd, t_fd, s_fd.max(s_sym));
         pr.extra.insert("symbolic".into(), sym_v.value);
         pr.extra.insert("symbolic_error".into(), sym_v.error);
-        pr.extra.insert("symbolic_difference".into(), exact_v.value - sym_v.value);
+        pr.extra
+            .insert("symbolic_difference".into(), exact_v.value - sym_v.value);
         pr.extra.insert("symbolic_tolerance".into(), t_sym);
         results.push(pr);
     }
@@ -712,7 +830,6 @@ fn gradient(
     );
     Ok(finish(c, results, msg, "exact vs finite difference"))
 }
-
 
 /// Default ladder of a `→` step towards +∞ (or −∞, negated), and offsets towards a finite value.
 const CHAIN_LADDER: [f64; 5] = [1e1, 1e2, 1e3, 1e4, 1e5];
@@ -749,7 +866,10 @@ fn chain(
         for p in &pts {
             let r = match rel {
                 Relation::Limit => {
-                    let (var, to) = lines[i].limit.clone().unwrap_or(("beta".into(), LimitPoint::PosInf));
+                    let (var, to) = lines[i]
+                        .limit
+                        .clone()
+                        .unwrap_or(("beta".into(), LimitPoint::PosInf));
                     let target = engine
                         .eval(&prepared[i + 1], p)
                         .map_err(|e| at_point(e, p, rhs_src))?;
@@ -762,11 +882,17 @@ fn chain(
                         };
                         let mut q = p.clone();
                         q.insert(var.clone(), v);
-                        let ev = engine.eval(&prepared[i], &q).map_err(|e| at_point(e, &q, lhs_src))?;
+                        let ev = engine
+                            .eval(&prepared[i], &q)
+                            .map_err(|e| at_point(e, &q, lhs_src))?;
                         last = Some((q, ev));
                     }
                     let (q, ev) = last.ok_or_else(|| CheckFailure::Error("empty ladder".into()))?;
-                    let t = tolerance(&ev, &target, tol::LIMIT_DEFAULT * target.value.abs().max(1.0) * 10.0);
+                    let t = tolerance(
+                        &ev,
+                        &target,
+                        tol::LIMIT_DEFAULT * target.value.abs().max(1.0) * 10.0,
+                    );
                     let s = judge(Relation::Equal, &ev, &target, t);
                     point_result(&q, &ev, &target, t, s)
                 }
@@ -783,11 +909,15 @@ fn chain(
                         (Some(lv), Some(rv)) => {
                             let t = tolerance(&lv, &rv, 0.0);
                             let s = judge(rel, &lv, &rv, t);
-                            point_result(p, &lv, &rv, t, s)
+                            sided(p, &lv, &rv, t, s, rel)
                         }
                         // One side is real and the other is not: the step is wrong here.
                         (lv, rv) => {
-                            let nan = Value { value: f64::NAN, error: 0.0, converged: true };
+                            let nan = Value {
+                                value: f64::NAN,
+                                error: 0.0,
+                                converged: true,
+                            };
                             let lv = lv.unwrap_or_else(|| nan.clone());
                             let rv = rv.unwrap_or(nan);
                             let mut pr = point_result(p, &lv, &rv, 0.0, Status::Fail);
@@ -801,7 +931,11 @@ fn chain(
         }
         let status = overall(&results);
         let w = worst(&results);
-        let hint = if status == Status::Fail { difference_hint(&results) } else { None };
+        let hint = if status == Status::Fail {
+            difference_hint(&results)
+        } else {
+            None
+        };
         steps.push(StepResult {
             index: i + 1,
             relation: rel.ascii(),
@@ -819,9 +953,24 @@ fn chain(
             all_points.push(r);
         }
     }
-    let first_failing = steps.iter().find(|s| s.status == Status::Fail).map(|s| s.index);
+    let first_failing = steps
+        .iter()
+        .find(|s| s.status == Status::Fail)
+        .map(|s| s.index);
     let status = steps.iter().map(|s| s.status).max().unwrap_or(Status::Pass);
     let message = match first_failing {
+        Some(k) if steps[k - 1].lhs.is_nan() || steps[k - 1].rhs.is_nan() => {
+            let s = &steps[k - 1];
+            let (bad, good, v) = if s.rhs.is_nan() {
+                (k + 1, k, s.lhs)
+            } else {
+                (k, k + 1, s.rhs)
+            };
+            format!(
+                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}",
+                lines[bad - 1].expr.location
+            )
+        }
         Some(k) => {
             let s = &steps[k - 1];
             format!(
@@ -834,7 +983,10 @@ fn chain(
                 s.rhs,
                 s.difference,
                 s.tolerance,
-                s.hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+                s.hint
+                    .as_ref()
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default()
             )
         }
         None if status == Status::Pass => format!(
@@ -853,7 +1005,12 @@ fn chain(
 }
 
 /// The value of a chain line, or `None` when it has no real value at the point.
-fn line_value(engine: &Engine, e: &Expr, p: &Point, src: &SourceExpr) -> Result<Option<Value>, CheckFailure> {
+fn line_value(
+    engine: &Engine,
+    e: &Expr,
+    p: &Point,
+    src: &SourceExpr,
+) -> Result<Option<Value>, CheckFailure> {
     match engine.eval(e, p) {
         Ok(v) => Ok(Some(v)),
         Err(EngineError::NoRealValue(_)) => Ok(None),
@@ -864,26 +1021,50 @@ fn line_value(engine: &Engine, e: &Expr, p: &Point, src: &SourceExpr) -> Result<
 /// A guess at how two sides differ, from their values at every test point.
 fn difference_hint(points: &[PointResult]) -> Option<String> {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-300);
-    if points.iter().all(|p| close(p.lhs, -p.rhs) && p.rhs.abs() > 0.0) {
+    if points
+        .iter()
+        .all(|p| close(p.lhs, -p.rhs) && p.rhs.abs() > 0.0)
+    {
         return Some("the sides differ by a sign".into());
     }
-    let ratios: Vec<f64> = points.iter().filter(|p| p.rhs != 0.0).map(|p| p.lhs / p.rhs).collect();
-    if ratios.len() == points.len() && ratios.len() >= 2 && ratios.iter().all(|r| close(*r, ratios[0])) {
-        return Some(format!("the sides differ by a constant factor {:.6}", ratios[0]));
+    let ratios: Vec<f64> = points
+        .iter()
+        .filter(|p| p.rhs != 0.0)
+        .map(|p| p.lhs / p.rhs)
+        .collect();
+    if ratios.len() == points.len()
+        && ratios.len() >= 2
+        && ratios.iter().all(|r| close(*r, ratios[0]))
+    {
+        return Some(format!(
+            "the sides differ by a constant factor {:.6}",
+            ratios[0]
+        ));
     }
     if ratios.len() == points.len() && !points.is_empty() {
         for var in points[0].inputs.keys() {
-            if points.iter().zip(&ratios).all(|(p, r)| close(*r, p.inputs[var])) {
+            if points
+                .iter()
+                .zip(&ratios)
+                .all(|(p, r)| close(*r, p.inputs[var]))
+            {
                 return Some(format!("the left side is the right side times {var}"));
             }
-            if points.iter().zip(&ratios).all(|(p, r)| close(*r * p.inputs[var], 1.0)) {
+            if points
+                .iter()
+                .zip(&ratios)
+                .all(|(p, r)| close(*r * p.inputs[var], 1.0))
+            {
                 return Some(format!("the left side is the right side divided by {var}"));
             }
         }
     }
     let diffs: Vec<f64> = points.iter().map(|p| p.difference).collect();
     if diffs.len() >= 2 && diffs.iter().all(|d| close(*d, diffs[0])) {
-        return Some(format!("the sides differ by an additive constant {:.6e}", diffs[0]));
+        return Some(format!(
+            "the sides differ by an additive constant {:.6e}",
+            diffs[0]
+        ));
     }
     None
 }

@@ -34,6 +34,9 @@ const MIN_VALUE_REL_ERROR: f64 = 1e-10;
 /// Relative accuracy claimed for a minimiser (about the square root of the value's).
 const ARGMIN_REL_ERROR: f64 = 1e-6;
 
+/// Beyond this distance an outer integrand whose inner integral fails is given zero weight.
+const FAR_OUT: f64 = 1e6;
+
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
@@ -142,9 +145,11 @@ impl Engine {
     /// # Errors
     /// An undefined function or a wrong number of arguments.
     pub fn prepare(&self, e: &Expr) -> Result<Expr, EngineError> {
-        self.ctx
+        let inlined = self
+            .ctx
             .inline(e)
-            .map_err(|d| EngineError::Expr(d.message))
+            .map_err(|d| EngineError::Expr(d.message))?;
+        expand_closed_derivatives(&inlined)
     }
 
     /// Free variables of a prepared expression that are not parameters.
@@ -215,7 +220,11 @@ impl Engine {
                 let vp = expr::eval_with(e, b, &mut h)?;
                 *hook.perturb.borrow_mut() = None;
                 let delta = (vp - v0).abs();
-                error += if delta.is_finite() { delta } else { f64::INFINITY };
+                error += if delta.is_finite() {
+                    delta
+                } else {
+                    f64::INFINITY
+                };
             }
         }
         Ok(Value {
@@ -248,10 +257,17 @@ impl Engine {
         })
     }
 
+    /// The declared domain of a variable, of its name without primes, or of the name it was
+    /// renamed from when inlining avoided a capture (`y_1'` comes from `y'`).
     fn declared(&self, var: &str) -> Option<VarDomain> {
-        self.domains
-            .get(var)
-            .or_else(|| self.domains.get(var.trim_end_matches('\'')))
+        let unprimed = var.trim_end_matches('\'');
+        let base = unprimed
+            .rsplit_once('_')
+            .filter(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map_or(unprimed, |(b, _)| b);
+        [var, unprimed, base]
+            .iter()
+            .find_map(|k| self.domains.get(*k))
             .copied()
     }
 
@@ -281,7 +297,13 @@ impl Engine {
                 density,
                 body,
             } => self.expectation(bindings, density, body, b),
-            ExprKind::Sum { bindings, body } => self.sum(bindings, body, b),
+            ExprKind::Sum { bindings, body } => {
+                if bindings.last().is_some_and(|x| x.var == LOG_MARK) {
+                    self.log_sum(&bindings[..bindings.len() - 1], body, b)
+                } else {
+                    self.sum(bindings, body, b)
+                }
+            }
             ExprKind::Extremum {
                 kind,
                 bindings,
@@ -289,10 +311,12 @@ impl Engine {
             } => self.extremum(*kind, bindings, body, b),
             ExprKind::Derivative { var, body, .. } => self.derivative_value(var, body, b),
             ExprKind::Limit { .. } => Err(EngineError::Unsupported(
-                "a limit inside an expression cannot be evaluated: write it as a `limit` check".into(),
+                "a limit inside an expression cannot be evaluated: write it as a `limit` check"
+                    .into(),
             )),
             ExprKind::MonteCarlo { .. } => Err(EngineError::Unsupported(
-                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)".into(),
+                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)"
+                    .into(),
             )),
             _ => Err(EngineError::Unsupported("not a bound operator".into())),
         }
@@ -308,7 +332,8 @@ impl Engine {
             return Ok(sym);
         }
         let fd = self.richardson_bindings(body, b, var)?;
-        let tol = 2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
+        let tol =
+            2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
         if (sym.value - fd.value).abs() > tol {
             return Err(EngineError::Numeric(format!(
                 "the derivative in `{var}` under the integral sign ({:.12e}) disagrees with finite differences of the whole expression ({:.12e}) by {:.3e} (tolerance {:.3e})",
@@ -382,7 +407,12 @@ impl Engine {
         })
     }
 
-    fn sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+    /// The integer ranges of a sum's bindings.
+    fn sum_ranges(
+        &self,
+        binds: &[Binding],
+        b: &Bindings,
+    ) -> Result<Vec<(String, i64, i64)>, EngineError> {
         let mut ranges = Vec::new();
         for bind in binds {
             match self.domain_of(bind, b)? {
@@ -399,32 +429,40 @@ impl Engine {
                 }
             }
         }
-        let total: i128 = ranges.iter().map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0)).product();
+        let total: i128 = ranges
+            .iter()
+            .map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0))
+            .product();
         if total > 10_000_000 {
             return Err(EngineError::Expr(format!(
                 "a sum over {total} terms is too large to evaluate"
             )));
         }
-        let mut acc = Value::exact(0.0);
-        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+        Ok(ranges)
+    }
+
+    /// Calls `f` with the bindings of every term of a sum, in lexicographic order.
+    fn for_each_term(
+        &self,
+        ranges: &[(String, i64, i64)],
+        b: &Bindings,
+        f: &mut dyn FnMut(&Bindings) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         if ranges.iter().any(|(_, lo, hi)| lo > hi) {
-            return Ok(acc);
+            return Ok(());
         }
+        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
         loop {
             let mut bb = b.clone();
             for ((name, _, _), k) in ranges.iter().zip(&idx) {
                 #[allow(clippy::cast_precision_loss)]
                 bb.set(name, *k as f64);
             }
-            let v = self.eval_bindings(body, &bb)?;
-            acc.value += v.value;
-            acc.error += v.error + f64::EPSILON * acc.value.abs();
-            acc.converged &= v.converged;
-            // advance the odometer
+            f(&bb)?;
             let mut i = ranges.len();
             loop {
                 if i == 0 {
-                    return Ok(acc);
+                    return Ok(());
                 }
                 i -= 1;
                 if idx[i] < ranges[i].2 {
@@ -434,6 +472,64 @@ impl Engine {
                 idx[i] = ranges[i].1;
             }
         }
+    }
+
+    fn sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let mut acc = Value::exact(0.0);
+        self.for_each_term(&ranges, b, &mut |bb| {
+            let v = self.eval_bindings(body, bb)?;
+            acc.value += v.value;
+            acc.error += v.error + f64::EPSILON * acc.value.abs();
+            acc.converged &= v.converged;
+            Ok(())
+        })?;
+        Ok(acc)
+    }
+
+    /// `log(sum[k](body))`; when `body = exp(u)` this is a log-sum-exp of the exponents, which
+    /// neither overflows nor underflows.
+    fn log_sum(&self, binds: &[Binding], body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let exponent = match &body.kind {
+            ExprKind::Call {
+                func: Builtin::Exp,
+                args,
+            } if args.len() == 1 => Some(&args[0]),
+            _ => None,
+        };
+        let Some(u) = exponent else {
+            let s = self.sum(binds, body, b)?;
+            if s.value <= 0.0 {
+                return Err(EngineError::NoRealValue(format!(
+                    "the logarithm of a sum that is not positive ({:e})",
+                    s.value
+                )));
+            }
+            return Ok(Value {
+                value: s.value.ln(),
+                error: s.error / s.value,
+                converged: s.converged,
+            });
+        };
+        let mut terms = Vec::new();
+        self.for_each_term(&ranges, b, &mut |bb| {
+            terms.push(self.eval_bindings(u, bb)?);
+            Ok(())
+        })?;
+        let values: Vec<f64> = terms.iter().map(|t| t.value).collect();
+        let value = expr::logsumexp(&values);
+        // d lse / d u_k = softmax weight w_k ≤ 1, so the error is at most Σ w_k err_k ≤ max err.
+        let error = terms
+            .iter()
+            .map(|t| (t.value - value).exp() * t.error)
+            .sum::<f64>()
+            + 4.0 * f64::EPSILON * value.abs();
+        Ok(Value {
+            value,
+            error,
+            converged: terms.iter().all(|t| t.converged),
+        })
     }
 
     fn extremum(
@@ -487,8 +583,8 @@ impl Engine {
         };
         let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
         if !contains_bound(&e) {
-            if let Ok(p) = Program::compile(&e, &inputs, &bb) {
-                return Ok(Box::new(ProgramEnergy { program: p }));
+            if let Ok(p) = ProgramEnergy::new(&e, &inputs, &bb) {
+                return Ok(Box::new(p));
             }
         }
         Ok(Box::new(TreeEnergy {
@@ -555,7 +651,13 @@ impl Engine {
                 for a in args {
                     out.push(self.hoist_rec(a, names, bb, rel, counter)?);
                 }
-                Expr::new(ExprKind::Call { func: *func, args: out }, e.span)
+                Expr::new(
+                    ExprKind::Call {
+                        func: *func,
+                        args: out,
+                    },
+                    e.span,
+                )
             }
             _ => e.clone(),
         })
@@ -609,7 +711,7 @@ impl Engine {
                 let mean = ex.values[0];
                 if log_of {
                     if mean <= 0.0 {
-                        return Err(EngineError::Expr(format!(
+                        return Err(EngineError::NoRealValue(format!(
                             "the logarithm of an integral that is not positive ({mean:e} · Z)"
                         )));
                     }
@@ -719,16 +821,37 @@ impl ObsSet<'_> {
                     for (n, x) in self.names.iter().zip(z) {
                         bb.set(n, *x);
                     }
-                    self.engine.eval_bindings(e, &bb).map_or(f64::NAN, |v| v.value)
+                    self.engine
+                        .eval_bindings(e, &bb)
+                        .map_or(f64::NAN, |v| v.value)
                 }
             };
         }
     }
 }
 
-/// An energy from a compiled program.
-struct ProgramEnergy {
+/// An energy (or any function of a point) compiled from a closed expression: the quadrature
+/// and the samplers evaluate it through [`Energy::eval_batch`] in batches of columns.
+pub struct ProgramEnergy {
     program: Program,
+}
+
+impl ProgramEnergy {
+    /// Compiles a closed, inlined expression over the variables `inputs` (in point order); every
+    /// other name takes its value from `bindings`.
+    ///
+    /// # Errors
+    /// A bound operator other than `diff` and finite sums, a variable without a value, a list
+    /// misuse: the expression cannot be compiled.
+    pub fn new(
+        e: &Expr,
+        inputs: &[&str],
+        bindings: &Bindings,
+    ) -> Result<ProgramEnergy, EngineError> {
+        Program::compile(e, inputs, bindings)
+            .map(|program| ProgramEnergy { program })
+            .map_err(|d| EngineError::Expr(d.message))
+    }
 }
 
 impl Energy for ProgramEnergy {
@@ -737,6 +860,26 @@ impl Energy for ProgramEnergy {
     }
     fn eval(&self, z: &[f64]) -> f64 {
         self.program.eval(z)
+    }
+    fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
+        let d = self.dim();
+        if d == 0 {
+            out.fill(self.program.eval::<f64>(&[]));
+            return;
+        }
+        // Transpose the row-major points into columns, in chunks that stay in cache.
+        const CHUNK: usize = 256;
+        let mut cols = vec![0.0; d * CHUNK];
+        for (pts, o) in points.chunks(d * CHUNK).zip(out.chunks_mut(CHUNK)) {
+            let n = o.len();
+            for (i, p) in pts.chunks_exact(d).enumerate() {
+                for (j, x) in p.iter().enumerate() {
+                    cols[j * CHUNK + i] = *x;
+                }
+            }
+            let columns: Vec<&[f64]> = (0..d).map(|j| &cols[j * CHUNK..j * CHUNK + n]).collect();
+            self.program.eval_batch(&columns, o);
+        }
     }
 }
 
@@ -765,6 +908,10 @@ impl Energy for TreeEnergy<'_> {
                 }
                 v.value
             }
+            // Far out (where the quadrature probes tails) an inner integral can be beyond f64
+            // resolution; there its weight exp(-energy) is zero for any energy that grows, so
+            // the point contributes nothing. Nearer in, a failure is reported as NaN.
+            Err(_) if z.iter().any(|x| x.abs() > FAR_OUT) => f64::INFINITY,
             Err(_) => f64::NAN,
         }
     }
@@ -774,15 +921,15 @@ impl Energy for TreeEnergy<'_> {
 /// errors can be propagated by perturbing one node at a time.
 struct Hook<'a> {
     engine: &'a Engine,
-    cache: RefCell<HashMap<usize, (f64, f64, bool)>>,
-    order: RefCell<Vec<usize>>,
-    perturb: RefCell<Option<(usize, f64)>>,
+    cache: RefCell<HashMap<(usize, u64), (f64, f64, bool)>>,
+    order: RefCell<Vec<(usize, u64)>>,
+    perturb: RefCell<Option<((usize, u64), f64)>>,
     failure: RefCell<Option<EngineError>>,
 }
 
 impl BoundEvaluator for &Hook<'_> {
     fn eval_bound(&mut self, node: &Expr, bindings: &Bindings) -> Result<f64, EvalError> {
-        let key = std::ptr::from_ref(node) as usize;
+        let key = (std::ptr::from_ref(node) as usize, bindings_hash(bindings));
         if let Some((k, v)) = *self.perturb.borrow() {
             if k == key {
                 return Ok(v);
@@ -796,7 +943,11 @@ impl BoundEvaluator for &Hook<'_> {
             Err(e) => {
                 let msg = e.to_string();
                 *self.failure.borrow_mut() = Some(e);
-                return Err(EvalError::new(expr::ErrorKind::NeedsNumericEngine, node.span, msg));
+                return Err(EvalError::new(
+                    expr::ErrorKind::NeedsNumericEngine,
+                    node.span,
+                    msg,
+                ));
             }
         };
         self.cache
@@ -805,6 +956,21 @@ impl BoundEvaluator for &Hook<'_> {
         self.order.borrow_mut().push(key);
         Ok(v.value)
     }
+}
+
+/// A hash of every binding's name and value bits: bound nodes are cached per node and bindings.
+fn bindings_hash(b: &Bindings) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in b.names() {
+        name.hash(&mut h);
+        match b.get(name) {
+            Some(expr::Value::Number(x)) => x.to_bits().hash(&mut h),
+            Some(expr::Value::List(xs)) => xs.len().hash(&mut h),
+            None => {}
+        }
+    }
+    h.finish()
 }
 
 /// Whether the expression contains a bound operator.
@@ -827,6 +993,20 @@ pub(crate) fn contains_bound(e: &Expr) -> bool {
     }
 }
 
+/// Replaces every `diff[w](f)` whose `f` has no bound operator by its simplified symbolic
+/// derivative, so closed integrands stay closed (and compile). Derivatives of expressions with
+/// integrals stay, to be evaluated by two routes.
+fn expand_closed_derivatives(e: &Expr) -> Result<Expr, EngineError> {
+    let mapped = e.try_map_children(&mut |c| expand_closed_derivatives(c))?;
+    match &mapped.kind {
+        ExprKind::Derivative { var, body, .. } if !body.has_bound_operator() => {
+            let d = expr::derivative_of(body, var).map_err(|d| EngineError::Expr(d.message))?;
+            Ok(expr::simplify(&d))
+        }
+        _ => Ok(mapped),
+    }
+}
+
 /// The name of the dummy binding that marks `log(int[..](..))` as "return log of the integral".
 const LOG_MARK: &str = "__log";
 
@@ -839,22 +1019,37 @@ fn mark_log_integrals(e: &Expr) -> Expr {
             func: Builtin::Log,
             args,
         } if args.len() == 1 => {
-            if let ExprKind::Integral { bindings, body } = &args[0].kind {
-                if !bindings.iter().any(|x| x.var == LOG_MARK) {
-                    let mut bs = bindings.clone();
-                    bs.push(Binding {
-                        var: LOG_MARK.to_string(),
-                        span: e.span,
-                        range: None,
-                    });
+            let marked = |bindings: &[Binding]| {
+                let mut bs = bindings.to_vec();
+                bs.push(Binding {
+                    var: LOG_MARK.to_string(),
+                    span: e.span,
+                    range: None,
+                });
+                bs
+            };
+            match &args[0].kind {
+                ExprKind::Integral { bindings, body }
+                    if !bindings.iter().any(|x| x.var == LOG_MARK) =>
+                {
                     return Expr::new(
                         ExprKind::Integral {
-                            bindings: bs,
+                            bindings: marked(bindings),
                             body: body.clone(),
                         },
                         e.span,
                     );
                 }
+                ExprKind::Sum { bindings, body } if !bindings.iter().any(|x| x.var == LOG_MARK) => {
+                    return Expr::new(
+                        ExprKind::Sum {
+                            bindings: marked(bindings),
+                            body: body.clone(),
+                        },
+                        e.span,
+                    );
+                }
+                _ => {}
             }
             Expr::new(
                 ExprKind::Call {
@@ -895,7 +1090,14 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     let mut rest_num = Vec::new();
     let mut rest_den = Vec::new();
     let mut negate = false;
-    collect_factors(e, false, &mut neg_exponents, &mut rest_num, &mut rest_den, &mut negate);
+    collect_factors(
+        e,
+        false,
+        &mut neg_exponents,
+        &mut rest_num,
+        &mut rest_den,
+        &mut negate,
+    );
     if neg_exponents.is_empty() {
         return (None, None);
     }
@@ -932,7 +1134,9 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     }
     if negate {
         g = Some(Expr::new(
-            ExprKind::Neg(Box::new(g.unwrap_or_else(|| Expr::number(1.0, Span::default())))),
+            ExprKind::Neg(Box::new(
+                g.unwrap_or_else(|| Expr::number(1.0, Span::default())),
+            )),
             Span::default(),
         ));
     }
@@ -992,4 +1196,133 @@ fn neg_log_abs(e: &Expr) -> Expr {
 /// `sign(e)`.
 fn sign_of(e: &Expr) -> Expr {
     Expr::call(Builtin::Sign, vec![e.clone()], Span::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::spec::load_str;
+
+    fn engine(defs: &str) -> Engine {
+        let text = format!(
+            "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[definitions]\n{defs}\n[[check]]\nname = \"n\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\n"
+        );
+        let file = load_str("t", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        Engine::from_file(&file).expect("engine")
+    }
+
+    fn value(e: &Engine, src: &str, point: &[(&str, f64)]) -> Value {
+        let parsed = expr::parse(src).expect("parses");
+        let prepared = e.prepare(&parsed).expect("prepares");
+        let p: Point = point.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
+        e.eval(&prepared, &p)
+            .unwrap_or_else(|err| panic!("{src}: {err}"))
+    }
+
+    /// The reported error bound covers the true error of a Gaussian free energy, in log space
+    /// at large β where `Z` itself underflows.
+    #[test]
+    fn log_space_free_energy_is_exact_where_z_underflows() {
+        let e = engine("\"E(z)\" = \"(z - 0.3)^2 + 1\"");
+        for beta in [0.5, 10.0, 1e3, 1e5] {
+            let f = value(
+                &e,
+                "-1/beta*log(int[z](exp(-beta*E(z))))",
+                &[("beta", beta)],
+            );
+            let exact = 1.0 - 0.5 * (std::f64::consts::PI / beta).ln() / beta;
+            assert!(
+                (f.value - exact).abs() <= f.error.max(4.0 * f64::EPSILON),
+                "β = {beta}: {} vs {exact} ± {}",
+                f.value,
+                f.error
+            );
+            assert!(f.converged);
+        }
+        // Linear space agrees where Z is representable …
+        let lin = value(
+            &e,
+            "-1/beta*log(1*int[z](exp(-beta*E(z))))",
+            &[("beta", 10.0)],
+        );
+        let log = value(
+            &e,
+            "-1/beta*log(int[z](exp(-beta*E(z))))",
+            &[("beta", 10.0)],
+        );
+        assert!((lin.value - log.value).abs() <= lin.error + log.error);
+        // … and fails honestly where it is not (Z = e^{-1e5}·… underflows to 0).
+        let parsed = expr::parse("-1/beta*log(1*int[z](exp(-beta*E(z))))").expect("parses");
+        let p: Point = [("beta".to_string(), 1e5)].into_iter().collect();
+        assert!(e.eval(&e.prepare(&parsed).expect("prepares"), &p).is_err());
+    }
+
+    /// An integrand the compiler cannot take (it holds a bound operator) is evaluated through the
+    /// tree and gives the same integral.
+    #[test]
+    fn compiled_and_tree_integrands_agree() {
+        let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+        let compiled = value(&e, "log(int[z](exp(-beta*E(z))))", &[("beta", 3.0)]);
+        let tree = value(
+            &e,
+            "log(int[z](exp(-beta*E(z) - min[u = 0..1](u^2 + 0*z))))",
+            &[("beta", 3.0)],
+        );
+        assert!(
+            (compiled.value - tree.value).abs() <= 2.0 * (compiled.error + tree.error) + 1e-10,
+            "{compiled:?} vs {tree:?}"
+        );
+    }
+
+    /// `d log Z/dβ = -⟨E⟩`: the symbolic route under the integral sign, the finite-difference
+    /// route, and the expectation agree.
+    #[test]
+    fn derivative_routes_agree_with_the_thermodynamic_identity() {
+        let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+        let d = value(
+            &e,
+            "diff[beta](log(int[z](exp(-beta*E(z)))))",
+            &[("beta", 2.0)],
+        );
+        let mean = value(&e, "-expect[z ~ exp(-beta*E(z))](E(z))", &[("beta", 2.0)]);
+        assert!(
+            (d.value - mean.value).abs() <= 2.0 * (d.error + mean.error),
+            "{d:?} vs {mean:?}"
+        );
+        let parsed = expr::parse("log(int[z](exp(-beta*E(z))))").expect("parses");
+        let prepared = e.prepare(&parsed).expect("prepares");
+        let p: Point = [("beta".to_string(), 2.0)].into_iter().collect();
+        let fd = e.richardson(&prepared, &p, "beta").expect("fd");
+        assert!(
+            (fd.value - mean.value).abs() <= 2.0 * (fd.error + mean.error),
+            "{fd:?} vs {mean:?}"
+        );
+    }
+
+    /// A sum with explicit limits over a body holding an integral evaluates each term at its own
+    /// value of the index (bound nodes are cached per bindings, not per node).
+    #[test]
+    fn sums_over_integrals_evaluate_every_term() {
+        let e = engine("\"E(z)\" = \"z^2\"");
+        // Σ_{k=1..3} log ∫ exp(-k z²) dz = Σ ½ log(π/k)
+        let v = value(&e, "sum[k = 1..3](log(int[z](exp(-k*E(z)))))", &[]);
+        let exact: f64 = (1..=3)
+            .map(|k| 0.5 * (std::f64::consts::PI / f64::from(k)).ln())
+            .sum();
+        assert!(
+            (v.value - exact).abs() <= v.error + 1e-14,
+            "{v:?} vs {exact}"
+        );
+    }
+
+    #[test]
+    fn log_sum_exp_of_a_sum_does_not_underflow() {
+        let e = engine("\"E(k)\" = \"(k - 1)^2 + 5\"");
+        let v = value(
+            &e,
+            "-1/beta*log(sum[k = 0..2](exp(-beta*E(k))))",
+            &[("beta", 1e4)],
+        );
+        assert!((v.value - 5.0).abs() < 1e-12, "{v:?}");
+    }
 }

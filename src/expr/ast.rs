@@ -547,6 +547,119 @@ impl Expr {
         }
     }
 
+    /// A copy of this node whose direct sub-expressions (binding ranges, densities and counts
+    /// included) are replaced by `f` of each; spans and names are kept.
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    pub fn try_map_children<E>(
+        &self,
+        f: &mut dyn FnMut(&Expr) -> Result<Expr, E>,
+    ) -> Result<Expr, E> {
+        use ExprKind as K;
+        fn binds<E>(
+            bs: &[Binding],
+            f: &mut dyn FnMut(&Expr) -> Result<Expr, E>,
+        ) -> Result<Vec<Binding>, E> {
+            bs.iter()
+                .map(|b| {
+                    Ok(Binding {
+                        var: b.var.clone(),
+                        span: b.span,
+                        range: match &b.range {
+                            Some((lo, hi)) => Some((f(lo)?, f(hi)?)),
+                            None => None,
+                        },
+                    })
+                })
+                .collect()
+        }
+        let bx = |e: &Expr, f: &mut dyn FnMut(&Expr) -> Result<Expr, E>| f(e).map(Box::new);
+        let kind = match &self.kind {
+            K::Number(_) | K::Const(_) | K::Var(_) => self.kind.clone(),
+            K::Index { list, index } => K::Index {
+                list: list.clone(),
+                index: bx(index, f)?,
+            },
+            K::List(items) => K::List(items.iter().map(&mut *f).collect::<Result<_, _>>()?),
+            K::Neg(a) => K::Neg(bx(a, f)?),
+            K::Binary { op, lhs, rhs } => K::Binary {
+                op: *op,
+                lhs: bx(lhs, f)?,
+                rhs: bx(rhs, f)?,
+            },
+            K::Call { func, args } => K::Call {
+                func: *func,
+                args: args.iter().map(&mut *f).collect::<Result<_, _>>()?,
+            },
+            K::UserCall { name, args } => K::UserCall {
+                name: name.clone(),
+                args: args.iter().map(&mut *f).collect::<Result<_, _>>()?,
+            },
+            K::Integral { bindings, body } => K::Integral {
+                bindings: binds(bindings, f)?,
+                body: bx(body, f)?,
+            },
+            K::Sum { bindings, body } => K::Sum {
+                bindings: binds(bindings, f)?,
+                body: bx(body, f)?,
+            },
+            K::Extremum {
+                kind,
+                bindings,
+                body,
+            } => K::Extremum {
+                kind: *kind,
+                bindings: binds(bindings, f)?,
+                body: bx(body, f)?,
+            },
+            K::Derivative {
+                var,
+                var_span,
+                body,
+            } => K::Derivative {
+                var: var.clone(),
+                var_span: *var_span,
+                body: bx(body, f)?,
+            },
+            K::Limit {
+                var,
+                var_span,
+                target,
+                body,
+            } => K::Limit {
+                var: var.clone(),
+                var_span: *var_span,
+                target: bx(target, f)?,
+                body: bx(body, f)?,
+            },
+            K::Expect {
+                bindings,
+                density,
+                body,
+            } => K::Expect {
+                bindings: binds(bindings, f)?,
+                density: bx(density, f)?,
+                body: bx(body, f)?,
+            },
+            K::MonteCarlo {
+                bindings,
+                density,
+                n,
+                body,
+            } => K::MonteCarlo {
+                bindings: binds(bindings, f)?,
+                density: bx(density, f)?,
+                n: match n {
+                    Some(n) => Some(bx(n, f)?),
+                    None => None,
+                },
+                body: bx(body, f)?,
+            },
+        };
+        Ok(Expr::new(kind, self.span))
+    }
+
     /// The direct sub-expressions, including binding ranges, densities and counts.
     pub fn children(&self) -> Vec<&Expr> {
         use ExprKind as K;

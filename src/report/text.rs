@@ -45,7 +45,11 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         out.push_str(&format!("{} — {}\n", f.path, f.title));
         for c in &f.checks {
             let worst = match &c.worst {
-                Some(w) => format!("|Δ| {:.1e} ≤? tol {:.1e}", w.difference.abs(), w.tolerance),
+                Some(w) if w.sense != 0 => {
+                    let margin = -f64::from(w.sense) * w.difference;
+                    format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
+                }
+                Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
                 None => String::new(),
             };
             let time = if opts.timings {
@@ -62,15 +66,16 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
                 time
             ));
             if c.status != Status::Pass {
-                out.push_str(&format!(
-                    "         {}:{}: {}\n",
-                    f.path, c.line, c.message
-                ));
+                out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
             }
         }
     }
     let s = &run.summary;
-    let loaded_badly = run.files.iter().filter(|f| !f.load_errors.is_empty()).count();
+    let loaded_badly = run
+        .files
+        .iter()
+        .filter(|f| !f.load_errors.is_empty())
+        .count();
     out.push_str(&format!(
         "\n{} passed, {} failed, {} inconclusive, {} errors{}\n",
         s.pass,

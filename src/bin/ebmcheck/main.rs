@@ -3,9 +3,11 @@
 //! Exit codes: 0 success, 1 a check failed or was inconclusive, 2 invalid input or usage.
 //! Every `--format json` output is one JSON object whose first field is `"schema": 1`.
 
+mod check;
 mod common;
 mod diff;
 mod eval;
+mod logz;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,17 +22,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check derivation files (default: every file in derivations/).
+    Check(check::CheckArgs),
     /// Evaluate an expression at a point.
     Eval(eval::EvalArgs),
     /// Differentiate an expression symbolically.
     Diff(diff::DiffArgs),
+    /// The log partition function log ∫ exp(-βE) and the free energy, with an error bound.
+    Logz(logz::LogzArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Logz(args) => logz::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,270 @@
+//! `ebmcheck logz ENERGY --over z=LO..HI --beta B`: the log partition function with its error.
+
+use std::process::ExitCode;
+
+use ebmcheck::engine::ProgramEnergy;
+use ebmcheck::expr::{Bindings, Value, free_variables};
+use ebmcheck::quad::{self, Domain, QuadError, QuadOptions, Status, VarDomain};
+
+use crate::common::{ExprOptions, Failure, Format, context, expression, json_object};
+
+/// Arguments of `ebmcheck logz`.
+#[derive(Debug, clap::Args)]
+pub struct LogzArgs {
+    /// The energy E (it may begin with `-`, as in `-log(z)`).
+    #[arg(value_name = "ENERGY", allow_hyphen_values = true)]
+    pub energy: String,
+    /// A continuous variable and its range, e.g. `z=-inf..inf` (repeat for 2–4 dimensions).
+    #[arg(long = "over", value_name = "VAR=LO..HI", allow_hyphen_values = true)]
+    pub over: Vec<String>,
+    /// An integer variable summed over an inclusive range, e.g. `k=0..2`.
+    #[arg(long = "sum", value_name = "K=LO..HI", allow_hyphen_values = true)]
+    pub sum: Vec<String>,
+    /// Inverse temperature, or a comma list (`1,10,100`) to tabulate.
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    pub beta: String,
+    /// A known minimiser coordinate, e.g. `z=0.3` (repeat a variable for several minima).
+    #[arg(long = "hint", value_name = "VAR=VALUE", allow_hyphen_values = true)]
+    pub hints: Vec<String>,
+    /// Target error of log Z (absolute; the relative error of Z). Default: 1e-9 in 1D, 1e-8 in
+    /// 2D, 1e-7 in 3D, 1e-5 in 4D.
+    #[arg(long = "rel-tol", value_name = "R")]
+    pub rel_tol: Option<f64>,
+    #[command(flatten)]
+    pub opts: ExprOptions,
+}
+
+fn split_assignment<'a>(
+    text: &'a str,
+    flag: &str,
+    example: &str,
+) -> Result<(&'a str, &'a str), Failure> {
+    text.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .filter(|(a, _)| !a.is_empty())
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "error: `{flag} {text}` is not of the form {example}\n  = help: write `{flag} {example}`"
+            ))
+        })
+}
+
+fn number(text: &str, what: &str) -> Result<f64, Failure> {
+    match text.trim() {
+        "inf" | "+inf" => Ok(f64::INFINITY),
+        "-inf" => Ok(f64::NEG_INFINITY),
+        t => t.parse::<f64>().ok().filter(|x| !x.is_nan()).ok_or_else(|| {
+            Failure::invalid(format!(
+                "error: {what}: `{t}` is not a number\n  = help: write a number, `inf` or `-inf`"
+            ))
+        }),
+    }
+}
+
+fn range(text: &str, flag: &str) -> Result<(String, f64, f64), Failure> {
+    let (var, r) = split_assignment(text, flag, "z=LO..HI")?;
+    let Some((lo, hi)) = r.split_once("..") else {
+        return Err(Failure::invalid(format!(
+            "error: `{flag} {text}`: `{r}` is not a range LO..HI\n  = help: write `{flag} {var}=-inf..inf` or `{flag} {var}=0..1`"
+        )));
+    };
+    let (lo, hi) = (number(lo, flag)?, number(hi, flag)?);
+    if lo >= hi {
+        return Err(Failure::invalid(format!(
+            "error: `{flag} {text}`: the range is empty (LO must be below HI)"
+        )));
+    }
+    Ok((var.to_string(), lo, hi))
+}
+
+/// Computes log Z for each β; exit 0 converged, 1 not converged, 2 invalid input or divergent.
+pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
+    let ctx = context(&args.opts)?;
+    let (_, inlined) = expression(&ctx, &args.energy)?;
+    let mut names = Vec::new();
+    let mut vars = Vec::new();
+    for o in &args.over {
+        let (v, lo, hi) = range(o, "--over")?;
+        names.push(v);
+        vars.push(VarDomain::Continuous { lo, hi });
+    }
+    for s in &args.sum {
+        let (v, lo, hi) = range(s, "--sum")?;
+        if lo.fract() != 0.0 || hi.fract() != 0.0 || !lo.is_finite() || !hi.is_finite() {
+            return Err(Failure::invalid(format!(
+                "error: `--sum {s}`: an integer range needs finite integer ends"
+            )));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        vars.push(VarDomain::Integer {
+            lo: lo as i64,
+            hi: hi as i64,
+        });
+        names.push(v);
+    }
+    if names.is_empty() {
+        return Err(Failure::invalid(
+            "error: no variable to integrate over\n  = help: add `--over z=-inf..inf`",
+        ));
+    }
+    let bindings: Bindings = ctx.bindings();
+    let unknown: Vec<String> = free_variables(&inlined)
+        .into_iter()
+        .filter(|v| {
+            !names.contains(v)
+                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Failure::invalid(format!(
+            "error: the energy uses {} without a value\n  = help: integrate over it with `--over {}=LO..HI` or give it a value with `--set {}=VALUE`",
+            unknown
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            unknown[0],
+            unknown[0]
+        )));
+    }
+    let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let energy = ProgramEnergy::new(&inlined, &inputs, &bindings).map_err(|e| {
+        Failure::invalid(format!(
+            "error: the energy cannot be compiled: {e}\n  = help: `logz` takes a closed energy (no integrals inside)"
+        ))
+    })?;
+    let domain = Domain::new(vars).map_err(|e| Failure::invalid(format!("error: {e}")))?;
+    let betas = args
+        .beta
+        .split(',')
+        .map(|b| number(b, "--beta"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(b) = betas.iter().find(|b| !(b.is_finite() && **b > 0.0)) {
+        return Err(Failure::invalid(format!(
+            "error: --beta {b}: the inverse temperature must be positive and finite"
+        )));
+    }
+    let mut opts = QuadOptions::default();
+    if let Some(r) = args.rel_tol {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(Failure::invalid(format!(
+                "error: --rel-tol {r}: the tolerance must be positive"
+            )));
+        }
+        opts.abs_tol = Some(r);
+    }
+    opts.hints = hints(&args.hints, &names)?;
+    let mut results = Vec::new();
+    for &beta in &betas {
+        match quad::log_partition(&energy, &domain, beta, &opts) {
+            Ok(lz) => results.push((beta, lz)),
+            Err(e @ QuadError::Diverges { .. }) => {
+                return Err(Failure::invalid(format!(
+                    "error: at beta = {beta}, {e}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
+                )));
+            }
+            Err(e) => return Err(Failure::invalid(format!("error: at beta = {beta}: {e}"))),
+        }
+    }
+    let fields = |beta: f64, lz: &quad::LogZ| -> Vec<(&'static str, serde_json::Value)> {
+        let argmin: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .zip(&lz.argmin)
+            .map(|(n, x)| (n.clone(), serde_json::json!(x)))
+            .collect();
+        let mut f = vec![
+            ("log_z", serde_json::json!(lz.log_z)),
+            ("abs_error", serde_json::json!(lz.abs_error)),
+            ("free_energy", serde_json::json!(lz.free_energy(beta))),
+            ("min_energy", serde_json::json!(lz.min_energy)),
+            ("argmin", serde_json::Value::Object(argmin)),
+            ("evaluations", serde_json::json!(lz.evaluations)),
+            ("status", serde_json::json!(lz.status)),
+        ];
+        if let Some(r) = &lz.reason {
+            f.push(("reason", serde_json::json!(r)));
+        }
+        f
+    };
+    match args.opts.format {
+        Format::Json => {
+            if results.len() == 1 && betas.len() == 1 {
+                let (beta, lz) = &results[0];
+                println!("{}", json_object(&fields(*beta, lz)));
+            } else {
+                let rows: Vec<serde_json::Value> = results
+                    .iter()
+                    .map(|(beta, lz)| {
+                        let mut m = serde_json::Map::new();
+                        m.insert("beta".into(), serde_json::json!(beta));
+                        for (k, v) in fields(*beta, lz) {
+                            m.insert(k.into(), v);
+                        }
+                        serde_json::Value::Object(m)
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    json_object(&[("results", serde_json::Value::Array(rows))])
+                );
+            }
+        }
+        Format::Text => {
+            println!(
+                "{:>10}  {:>24}  {:>9}  {:>22}  {:>22}  {:>10}  status",
+                "beta", "log Z", "± error", "free energy", "min E", "evals"
+            );
+            for (beta, lz) in &results {
+                println!(
+                    "{:>10}  {:>24}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
+                    beta,
+                    lz.log_z,
+                    lz.abs_error,
+                    lz.free_energy(*beta),
+                    lz.min_energy,
+                    lz.evaluations,
+                    if lz.status == Status::Converged {
+                        "converged".to_string()
+                    } else {
+                        format!("not converged: {}", lz.reason.clone().unwrap_or_default())
+                    }
+                );
+            }
+            let argmin: Vec<String> = names
+                .iter()
+                .zip(&results[0].1.argmin)
+                .map(|(n, x)| format!("{n} = {x}"))
+                .collect();
+            println!("argmin: {}", argmin.join(", "));
+        }
+    }
+    Ok(
+        if results.iter().all(|(_, lz)| lz.status == Status::Converged) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// Groups `--hint VAR=VALUE` into points: the k-th hint of each variable goes into point k;
+/// unspecified coordinates are 0.
+fn hints(texts: &[String], names: &[String]) -> Result<Vec<Vec<f64>>, Failure> {
+    let mut points: Vec<Vec<f64>> = Vec::new();
+    let mut seen = vec![0usize; names.len()];
+    for t in texts {
+        let (var, value) = split_assignment(t, "--hint", "z=0.3")?;
+        let Some(i) = names.iter().position(|n| n == var) else {
+            return Err(Failure::invalid(format!(
+                "error: `--hint {t}`: `{var}` is not a variable of --over or --sum"
+            )));
+        };
+        let x = number(value, "--hint")?;
+        if seen[i] == points.len() {
+            points.push(vec![0.0; names.len()]);
+        }
+        points[seen[i]][i] = x;
+        seen[i] += 1;
+    }
+    Ok(points)
+}

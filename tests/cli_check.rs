@@ -1,0 +1,255 @@
+//! CLI tests of `ebmcheck check`: the lecture's derivations pass, wrong claims fail, bad files
+//! are reported with file:line:column, and the JSON contract holds.
+
+use std::process::Command;
+
+fn ebmcheck(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let (code, stdout, stderr) = ebmcheck(args);
+    let v: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}); stderr: {stderr}\n{stdout}"));
+    (code, v)
+}
+
+#[test]
+fn every_derivation_passes() {
+    let (code, v) = json(&["check", "--format", "json"]);
+    let mut failures = Vec::new();
+    for f in v["files"].as_array().expect("files") {
+        for c in f["checks"].as_array().expect("checks") {
+            if c["status"] != "pass" {
+                failures.push(format!(
+                    "{} / {}: {} — {}",
+                    f["path"], c["name"], c["status"], c["message"]
+                ));
+            }
+        }
+        assert!(
+            f["load_errors"].as_array().expect("load_errors").is_empty(),
+            "{f}"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "failing checks:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(code, 0);
+    assert!(v["summary"]["pass"].as_u64().expect("count") >= 25);
+}
+
+#[test]
+fn every_claim_except_monte_carlo_is_covered() {
+    let (_, v) = json(&["check", "--format", "json"]);
+    let mut covered = std::collections::BTreeSet::new();
+    for f in v["files"].as_array().expect("files") {
+        for c in f["checks"].as_array().expect("checks") {
+            if c["status"] == "pass" {
+                covered.insert(c["claim"].as_str().expect("claim").to_string());
+            }
+        }
+    }
+    for id in [
+        "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C13",
+    ] {
+        assert!(covered.contains(id), "claim {id} has no passing check");
+    }
+}
+
+#[test]
+fn json_starts_with_schema_and_is_reproducible() {
+    let (_, a, _) = ebmcheck(&[
+        "check",
+        "derivations/kmeans.toml",
+        "--format",
+        "json",
+        "--seed",
+        "7",
+    ]);
+    let (_, b, _) = ebmcheck(&[
+        "check",
+        "derivations/kmeans.toml",
+        "--format",
+        "json",
+        "--seed",
+        "7",
+    ]);
+    assert!(a.trim_start().starts_with("{\n  \"schema\": 1"), "{a}");
+    assert_eq!(a, b, "same seed, same bytes");
+    let (_, c, _) = ebmcheck(&[
+        "check",
+        "derivations/kmeans.toml",
+        "--format",
+        "json",
+        "--seed",
+        "8",
+    ]);
+    assert_ne!(a, c, "another seed draws other points");
+}
+
+#[test]
+fn each_wrong_claim_fails_and_names_both_sides() {
+    for file in [
+        "flipped_sign",
+        "missing_inverse_beta",
+        "min_at_finite_beta",
+        "wrong_laplace_rate",
+        "softmax_wrong_temperature",
+    ] {
+        let path = format!("tests/data/wrong/{file}.toml");
+        let (code, v) = json(&["check", &path, "--format", "json"]);
+        assert_eq!(code, 1, "{file} must fail");
+        let c = &v["files"][0]["checks"][0];
+        assert_eq!(c["status"], "fail", "{file}: {c}");
+        let w = &c["worst"];
+        assert!(w["lhs"].is_number() && w["rhs"].is_number(), "{file}: {w}");
+        let (_, text, _) = ebmcheck(&["check", &path]);
+        let name = c["name"].as_str().expect("name");
+        assert!(
+            text.contains(name),
+            "{file}: text names the failing check:\n{text}"
+        );
+        assert!(text.contains('✗'), "{text}");
+    }
+}
+
+#[test]
+fn bad_files_give_file_line_column_and_exit_2() {
+    let cases = [
+        ("unknown_key", 8, 1, "unknown field"),
+        ("wrong_type", 7, 7, "invalid type"),
+        ("unknown_claim", 5, 9, "unknown claim id `C42`"),
+        ("undefined_symbol", 10, 15, "unknown function `G`"),
+        ("parse_error", 7, 12, "exp2"),
+    ];
+    for (file, line, col, needle) in cases {
+        let path = format!("tests/data/bad/{file}.toml");
+        let (code, _, stderr) = ebmcheck(&["check", &path]);
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{path}:{line}:{col}")),
+            "{file}: expected {line}:{col} in\n{stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{file}: expected `{needle}` in\n{stderr}"
+        );
+        assert!(
+            stderr.contains('^'),
+            "{file}: caret under the spot\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_file_does_not_stop_the_others() {
+    let (code, v) = json(&[
+        "check",
+        "tests/data/bad/parse_error.toml",
+        "derivations/kmeans.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let files = v["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert!(
+        !files[0]["load_errors"]
+            .as_array()
+            .expect("errors")
+            .is_empty()
+    );
+    assert!(
+        files[1]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .all(|c| c["status"] == "pass")
+    );
+}
+
+#[test]
+fn filter_keeps_matching_checks() {
+    let (code, v) = json(&[
+        "check",
+        "derivations/kmeans.toml",
+        "--filter",
+        "soft-min",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let checks = v["files"][0]["checks"].as_array().expect("checks");
+    assert!(!checks.is_empty());
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["name"].as_str().expect("name").contains("soft-min"))
+    );
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let (code, _, stderr) = ebmcheck(&["check", "no/such/folder"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/folder"), "{stderr}");
+}
+
+#[test]
+fn each_mutated_chain_fails_at_the_mutated_step() {
+    for (file, step) in [
+        ("c7_normaliser_dropped", 1),
+        ("c7_dropped_inverse_beta", 2),
+        ("c11_derivative_inside_log", 1),
+        ("c11_sign_flipped", 4),
+    ] {
+        let path = format!("tests/data/wrong/chains/{file}.toml");
+        let (code, v) = json(&["check", &path, "--format", "json"]);
+        assert_eq!(code, 1, "{file}");
+        let c = &v["files"][0]["checks"][0];
+        assert_eq!(c["status"], "fail", "{file}: {c}");
+        assert_eq!(c["first_failing_step"], step, "{file}: {}", c["message"]);
+        let steps = c["steps"].as_array().expect("steps");
+        for s in &steps[..step - 1] {
+            assert_eq!(
+                s["status"], "pass",
+                "{file}: steps before the mutation pass: {s}"
+            );
+        }
+        assert_eq!(steps[step - 1]["relation"], "=");
+        let (_, text, _) = ebmcheck(&["check", &path]);
+        assert!(text.contains(&format!("step {step} fails")), "{text}");
+    }
+}
+
+#[test]
+fn lecture_chains_pass_step_by_step() {
+    for file in ["chain_free_energy", "chain_gradient"] {
+        let path = format!("derivations/{file}.toml");
+        let (code, v) = json(&["check", &path, "--format", "json"]);
+        let c = &v["files"][0]["checks"][0];
+        assert_eq!(code, 0, "{file}: {}", c["message"]);
+        assert!(c["first_failing_step"].is_null());
+        let steps = c["steps"].as_array().expect("steps");
+        assert!(steps.len() >= 3);
+        for (i, s) in steps.iter().enumerate() {
+            assert_eq!(s["index"], i + 1);
+            assert_eq!(s["status"], "pass", "{s}");
+            for key in ["lhs", "rhs", "difference", "tolerance"] {
+                assert!(s[key].is_number(), "{key} in {s}");
+            }
+        }
+    }
+}

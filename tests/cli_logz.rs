@@ -1,0 +1,149 @@
+//! CLI tests of `ebmcheck logz`: the JSON contract, tabulation over β, divergent and bad input.
+
+use std::process::Command;
+
+fn ebmcheck(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn gaussian_log_z_matches_the_closed_form_in_json() {
+    // E = (z - 0.7)^2 at β = 1e6: log Z = 0.5*log(π/β).
+    let (code, out, err) = ebmcheck(&[
+        "logz",
+        "(z - 0.7)^2",
+        "--over",
+        "z=-inf..inf",
+        "--beta",
+        "1e6",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("{\"schema\": 1,"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let exact = 0.5 * (std::f64::consts::PI / 1e6).ln();
+    let got = v["log_z"].as_f64().expect("log_z");
+    let err_bound = v["abs_error"].as_f64().expect("abs_error");
+    assert!(
+        (got - exact).abs() <= err_bound,
+        "{got} vs {exact} ± {err_bound}"
+    );
+    assert!(err_bound <= 1e-9);
+    assert!((v["free_energy"].as_f64().expect("F") + got / 1e6).abs() < 1e-20);
+    assert!((v["argmin"]["z"].as_f64().expect("argmin") - 0.7).abs() < 1e-6);
+    assert_eq!(v["status"], "converged");
+    assert!(v["evaluations"].as_u64().expect("evaluations") > 0);
+    assert!(v["min_energy"].as_f64().expect("min").abs() < 1e-10);
+}
+
+#[test]
+fn a_beta_list_tabulates() {
+    let (code, out, _) = ebmcheck(&[
+        "logz",
+        "z^4",
+        "--over",
+        "z=-inf..inf",
+        "--beta",
+        "1,100,10000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rows = v["results"].as_array().expect("results");
+    assert_eq!(rows.len(), 3);
+    // z^4: log Z = log(2Γ(5/4)) - log(β)/4.
+    for r in rows {
+        let beta = r["beta"].as_f64().expect("beta");
+        let exact = 1.812_804_954_110_954_f64.ln() - beta.ln() / 4.0;
+        let got = r["log_z"].as_f64().expect("log_z");
+        assert!(
+            (got - exact).abs() <= r["abs_error"].as_f64().expect("err"),
+            "β = {beta}: {got} vs {exact}"
+        );
+    }
+}
+
+#[test]
+fn divergent_energies_are_refused_with_direction() {
+    for (energy, over, beta) in [
+        ("-z^2", "z=-inf..inf", "1"),
+        ("0*z", "z=-inf..inf", "1"),
+        ("z", "z=-inf..inf", "1"),
+        ("z^3", "z=-inf..inf", "1"),
+        ("-log(z)", "z=1..inf", "0.5"),
+    ] {
+        let (code, out, err) = ebmcheck(&["logz", energy, "--over", over, "--beta", beta]);
+        assert_eq!(code, 2, "{energy}: {out}");
+        assert!(
+            err.contains("diverges") && err.contains("inf"),
+            "{energy}: {err}"
+        );
+        assert!(out.is_empty(), "nothing on stdout: {out}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    let cases: [&[&str]; 6] = [
+        &["logz", "z^2", "--over", "z=1..0", "--beta", "1"],
+        &["logz", "z^2", "--over", "z=-inf..inf", "--beta", "0"],
+        &["logz", "z^2 + w", "--over", "z=-inf..inf", "--beta", "1"],
+        &["logz", "z^2 +", "--over", "z=-inf..inf", "--beta", "1"],
+        &["logz", "z^2", "--over", "z=a..b", "--beta", "1"],
+        &["logz", "z^2", "--over", "z=-inf..inf", "--beta", "-1"],
+    ];
+    for args in cases {
+        let (code, _, err) = ebmcheck(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error"), "{args:?}: {err}");
+    }
+    let (_, _, err) = ebmcheck(&["logz", "z^2 + w", "--over", "z=-inf..inf", "--beta", "1"]);
+    assert!(err.contains("`w`") && err.contains("--set w="), "{err}");
+}
+
+#[test]
+fn discrete_and_continuous_mix() {
+    // k-means with 3 centroids in 2D at β = 2: log Z = log(3·π/2).
+    let (code, out, err) = ebmcheck(&[
+        "logz",
+        "(y1 - c1[k])^2 + (y2 - c2[k])^2",
+        "--over",
+        "y1=-inf..inf",
+        "--over",
+        "y2=-inf..inf",
+        "--sum",
+        "k=0..2",
+        "--set",
+        "c1=[0, 2, -1]",
+        "--set",
+        "c2=[1, -1, 0.5]",
+        "--beta",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let exact = (3.0 * std::f64::consts::PI / 2.0).ln();
+    let got = v["log_z"].as_f64().expect("log_z");
+    assert!(
+        (got - exact).abs() <= v["abs_error"].as_f64().expect("err"),
+        "{got} vs {exact}"
+    );
+}
+
+#[test]
+fn leading_minus_energy_is_not_a_flag() {
+    let (code, _, err) = ebmcheck(&["logz", "-log(z) + z", "--over", "z=0..inf", "--beta", "2"]);
+    assert_eq!(code, 0, "{err}");
+}
