@@ -917,13 +917,17 @@ impl Energy for TreeEnergy<'_> {
     }
 }
 
+/// A bound node at given bindings: the node's address in the evaluated tree and a hash of the
+/// bindings.
+type NodeKey = (usize, u64);
+
 /// The bound-operator hook: evaluates each bound node once per evaluation and remembers it, so
 /// errors can be propagated by perturbing one node at a time.
 struct Hook<'a> {
     engine: &'a Engine,
-    cache: RefCell<HashMap<(usize, u64), (f64, f64, bool)>>,
-    order: RefCell<Vec<(usize, u64)>>,
-    perturb: RefCell<Option<((usize, u64), f64)>>,
+    cache: RefCell<HashMap<NodeKey, (f64, f64, bool)>>,
+    order: RefCell<Vec<NodeKey>>,
+    perturb: RefCell<Option<(NodeKey, f64)>>,
     failure: RefCell<Option<EngineError>>,
 }
 
