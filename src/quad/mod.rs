@@ -11,7 +11,7 @@
 //! - 2D with several minima or a non-isolated minimum (a ring): nested 1D, the outer integrand
 //!   being the free energy of each slice, with the slice errors carried as an observable.
 //! - 2–4D with one isolated minimum: whitening `z = z* + L t`, `L Lᵀ = (β H)⁻¹`, then h-adaptive
-//!   Genz–Malik cubature ([`cubature`]) on a product of per-axis pieces mapped to finite boxes.
+//!   Genz–Malik cubature (`cubature`) on a product of per-axis pieces mapped to finite boxes.
 //! - Integer variables are summed exactly (log-sum-exp of the continuous parts).
 //!
 //! Divergent partition functions are refused ([`QuadError::Diverges`]), NaN energies are errors
