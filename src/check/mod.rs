@@ -114,5 +114,6 @@ pub fn run_paths(files: &[PathBuf], opts: &RunOptions, filter: Option<&str>) -> 
             }),
         }
     }
+    run::apply_holm(&mut results);
     RunResult::new(results)
 }

@@ -39,6 +39,12 @@ pub mod tol {
     pub const RATE_RESIDUAL_MAX: f64 = 0.1;
     /// The remainder relative to the rate must vanish at least like h^this (h → 0).
     pub const RATE_EXPONENT_MIN: f64 = 0.5;
+    /// Family-wise false-alarm rate of the statistical (Monte-Carlo) comparisons of a run,
+    /// Holm-corrected across every such comparison in the run.
+    pub const ALPHA: f64 = 1e-3;
+    /// Below this effective sample size a Monte-Carlo standard error is not trusted: the point
+    /// is inconclusive.
+    pub const MIN_ESS: f64 = 400.0;
     /// Grid size for monotone and convex checks.
     pub const GRID: usize = 24;
 }
@@ -62,7 +68,7 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
         .map(|(i, c)| {
             let started = std::time::Instant::now();
             let seed = mix_seed(opts.seed, &file.path, file.seed.unwrap_or(0), i);
-            let mut r = run_check(&engine, c, seed);
+            let mut r = run_check(&engine.with_seed(seed), c, seed);
             r.seconds = started.elapsed().as_secs_f64();
             r
         })
@@ -285,6 +291,41 @@ fn tolerance(l: &Value, r: &Value, extra: f64) -> f64 {
     extra + tol::ERROR_SAFETY * (l.error + r.error) + floor(l.value, r.value)
 }
 
+/// Whether either side is a Monte-Carlo estimate (to be judged statistically).
+fn is_random(l: &Value, r: &Value) -> bool {
+    l.std_error > 0.0 || r.std_error > 0.0
+}
+
+/// A statistical comparison of two sides, one of them a Monte-Carlo estimate: the z-score of
+/// their difference against the combined standard error (the deterministic error bounds are
+/// added to the standard error), its two-sided p-value, and whether the effective sample size is
+/// large enough to trust the standard error. The verdict comes later, after the run-wide Holm
+/// correction.
+fn statistical_point(inputs: &Point, l: &Value, r: &Value) -> PointResult {
+    let se = l.std_error.hypot(r.std_error) + l.error + r.error;
+    let d = l.value - r.value;
+    let z = d / se;
+    let p = 2.0 * crate::stats::special::sf(z.abs());
+    let ess = l.ess.min(r.ess);
+    let trusted = ess >= tol::MIN_ESS && se.is_finite();
+    let mut pr = point_result(
+        inputs,
+        l,
+        r,
+        se * crate::stats::special::quantile(1.0 - tol::ALPHA / 2.0),
+        if trusted {
+            Status::Pass
+        } else {
+            Status::Inconclusive
+        },
+    );
+    pr.extra.insert("z".into(), z);
+    pr.extra.insert("p_value".into(), p);
+    pr.extra.insert("ess".into(), ess);
+    pr.extra.insert("std_error".into(), se);
+    pr
+}
+
 /// Judges one comparison at one point.
 fn judge(relation: Relation, l: &Value, r: &Value, t: f64) -> Status {
     let d = l.value - r.value;
@@ -415,6 +456,10 @@ fn compare(
     for p in &pts {
         let lv = engine.eval(&l, p).map_err(|e| at_point(e, p, lhs))?;
         let rv = engine.eval(&r, p).map_err(|e| at_point(e, p, rhs))?;
+        if is_random(&lv, &rv) && relation == Relation::Equal {
+            results.push(statistical_point(p, &lv, &rv));
+            continue;
+        }
         let t = tolerance(&lv, &rv, extra_tol);
         let s = judge(relation, &lv, &rv, t);
         results.push(sided(p, &lv, &rv, t, s, relation));
@@ -602,6 +647,8 @@ fn judge_limit(
                     value: target.value + rv.value,
                     error: target.error + rv.error,
                     converged: target.converged && rv.converged,
+                    std_error: 0.0,
+                    ess: f64::INFINITY,
                 };
                 let noise = tolerance(ev, &predicted, 0.0);
                 let rem = ev.value - predicted.value;
@@ -748,6 +795,8 @@ fn shape(
                                     + floor(w[1].1.value, w[0].1.value))
                                     / dx,
                                 converged: w[0].1.converged && w[1].1.converged,
+                                std_error: 0.0,
+                                ess: f64::INFINITY,
                             },
                         )
                     })
@@ -897,15 +946,27 @@ fn chain(
                     point_result(&q, &ev, &target, t, s)
                 }
                 Relation::Approx => {
-                    return Err(CheckFailure::Error(format!(
-                        "step {} (≈) is a Monte-Carlo step, judged statistically with the Monte-Carlo checks (coming)",
-                        i + 1
-                    )));
+                    let lv = engine
+                        .eval(&prepared[i], p)
+                        .map_err(|e| at_point(e, p, lhs_src))?;
+                    let rv = engine
+                        .eval(&prepared[i + 1], p)
+                        .map_err(|e| at_point(e, p, rhs_src))?;
+                    if is_random(&lv, &rv) {
+                        statistical_point(p, &lv, &rv)
+                    } else {
+                        let t = tolerance(&lv, &rv, 0.0);
+                        let s = judge(Relation::Equal, &lv, &rv, t);
+                        point_result(p, &lv, &rv, t, s)
+                    }
                 }
                 _ => {
                     let lv = line_value(engine, &prepared[i], p, lhs_src)?;
                     let rv = line_value(engine, &prepared[i + 1], p, rhs_src)?;
                     match (lv, rv) {
+                        (Some(lv), Some(rv)) if is_random(&lv, &rv) && rel == Relation::Equal => {
+                            statistical_point(p, &lv, &rv)
+                        }
                         (Some(lv), Some(rv)) => {
                             let t = tolerance(&lv, &rv, 0.0);
                             let s = judge(rel, &lv, &rv, t);
@@ -917,6 +978,8 @@ fn chain(
                                 value: f64::NAN,
                                 error: 0.0,
                                 converged: true,
+                                std_error: 0.0,
+                                ess: f64::INFINITY,
                             };
                             let lv = lv.unwrap_or_else(|| nan.clone());
                             let rv = rv.unwrap_or(nan);
@@ -1067,4 +1130,85 @@ fn difference_hint(points: &[PointResult]) -> Option<String> {
         ));
     }
     None
+}
+
+/// Applies Holm's correction at [`tol::ALPHA`] across every statistical comparison of a run (points
+/// that carry a `p_value` and are trusted), then updates the verdicts of their steps and checks.
+pub fn apply_holm(files: &mut [super::FileResult]) {
+    let mut locs = Vec::new();
+    let mut ps = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        for (ci, c) in f.checks.iter().enumerate() {
+            for (pi, p) in c.points.iter().enumerate() {
+                if let Some(pv) = p.extra.get("p_value") {
+                    if p.status == Status::Pass {
+                        locs.push((fi, ci, pi));
+                        ps.push(*pv);
+                    }
+                }
+            }
+        }
+    }
+    if ps.is_empty() {
+        return;
+    }
+    let adjusted = crate::stats::multiple::holm(&ps, tol::ALPHA);
+    let mut touched = BTreeSet::new();
+    for (k, &(fi, ci, pi)) in locs.iter().enumerate() {
+        let p = &mut files[fi].checks[ci].points[pi];
+        p.extra
+            .insert("adjusted_p_value".into(), adjusted.adjusted[k]);
+        if adjusted.reject[k] {
+            p.status = Status::Fail;
+            touched.insert((fi, ci));
+        }
+    }
+    for (fi, ci) in touched {
+        let c = &mut files[fi].checks[ci];
+        if let Some(steps) = c.steps.as_mut() {
+            for s in steps.iter_mut() {
+                let failed = c.points.iter().any(|p| {
+                    p.status == Status::Fail && p.extra.get("step").copied() == Some(s.index as f64)
+                });
+                if failed {
+                    s.status = Status::Fail;
+                }
+            }
+            let first = steps
+                .iter()
+                .find(|s| s.status == Status::Fail)
+                .map(|s| s.index);
+            c.first_failing_step = Some(first);
+        }
+        c.status = Status::Fail;
+        if let Some(w) = c
+            .points
+            .iter()
+            .filter(|p| p.status == Status::Fail)
+            .max_by(|a, b| {
+                let za = a.extra.get("z").copied().unwrap_or(0.0).abs();
+                let zb = b.extra.get("z").copied().unwrap_or(0.0).abs();
+                za.total_cmp(&zb)
+            })
+        {
+            let prefix = match c.first_failing_step {
+                Some(Some(k)) => format!("step {k} fails: "),
+                _ => String::new(),
+            };
+            c.message = format!(
+                "{prefix}a Monte-Carlo estimate disagrees with the exact value{}: {:.6e} vs {:.6e}, z = {:.1}, Holm-adjusted p = {:.2e} at family-wise α = {}",
+                describe_point(w),
+                w.lhs,
+                w.rhs,
+                w.extra.get("z").copied().unwrap_or(f64::NAN),
+                w.extra.get("adjusted_p_value").copied().unwrap_or(f64::NAN),
+                tol::ALPHA,
+                w.extra
+                    .get("step")
+                    .map(|s| format!(" (step {s})"))
+                    .unwrap_or_default()
+            );
+            c.worst = Some(w.clone());
+        }
+    }
 }

@@ -37,6 +37,13 @@ const ARGMIN_REL_ERROR: f64 = 1e-6;
 /// Beyond this distance an outer integrand whose inner integral fails is given zero weight.
 const FAR_OUT: f64 = 1e6;
 
+/// Draws of an `mc[..]` average without `n = N`.
+const MC_DEFAULT_DRAWS: usize = 20_000;
+/// Chains of an `mc[..]` average.
+const MC_CHAINS: usize = 4;
+/// Warmup transitions of each chain (the step size adapts during warmup).
+const MC_WARMUP: usize = 2_000;
+
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
@@ -49,6 +56,11 @@ pub struct Value {
     pub error: f64,
     /// Whether every quadrature and minimisation behind it reached its tolerance.
     pub converged: bool,
+    /// Standard error of the Monte-Carlo part (0 for a deterministic value): the value is a
+    /// random estimate, to be judged statistically.
+    pub std_error: f64,
+    /// Smallest effective sample size behind the Monte-Carlo part (∞ for a deterministic value).
+    pub ess: f64,
 }
 
 impl Value {
@@ -58,6 +70,8 @@ impl Value {
             value,
             error: 0.0,
             converged: true,
+            std_error: 0.0,
+            ess: f64::INFINITY,
         }
     }
 }
@@ -90,6 +104,9 @@ impl From<EvalError> for EngineError {
 pub struct EngineOptions {
     /// Options handed to every quadrature and minimisation.
     pub quad: QuadOptions,
+    /// Seed of Monte-Carlo averages (mixed with the node and the point, so results do not depend
+    /// on evaluation order or threads).
+    pub seed: u64,
 }
 
 /// Evaluates expressions of one derivation file (its definitions, parameters and domains).
@@ -169,6 +186,20 @@ impl Engine {
             .map_err(|d| EngineError::Expr(d.message))
     }
 
+    /// The same engine with another Monte-Carlo seed.
+    #[must_use]
+    pub fn with_seed(&self, seed: u64) -> Engine {
+        Engine {
+            ctx: self.ctx.clone(),
+            params: self.params.clone(),
+            domains: self.domains.clone(),
+            opts: EngineOptions {
+                quad: self.opts.quad.clone(),
+                seed,
+            },
+        }
+    }
+
     /// Evaluates a prepared expression at a point, with its error bound.
     ///
     /// # Errors
@@ -212,25 +243,37 @@ impl Engine {
         let order = hook.order.borrow().clone();
         let mut error = 4.0 * f64::EPSILON * v0.abs();
         let mut converged = true;
+        let mut variance = 0.0;
+        let mut ess = f64::INFINITY;
+        let mut shifted = |key: NodeKey, to: f64| -> Result<f64, EngineError> {
+            *hook.perturb.borrow_mut() = Some((key, to));
+            let vp = expr::eval_with(e, b, &mut h);
+            *hook.perturb.borrow_mut() = None;
+            let delta = (vp.map_err(|d| EngineError::Expr(d.message))? - v0).abs();
+            Ok(if delta.is_finite() {
+                delta
+            } else {
+                f64::INFINITY
+            })
+        };
         for key in order {
-            let (val, err, conv) = hook.cache.borrow()[&key];
-            converged &= conv;
-            if err > 0.0 {
-                *hook.perturb.borrow_mut() = Some((key, val + err));
-                let vp = expr::eval_with(e, b, &mut h)?;
-                *hook.perturb.borrow_mut() = None;
-                let delta = (vp - v0).abs();
-                error += if delta.is_finite() {
-                    delta
-                } else {
-                    f64::INFINITY
-                };
+            let v = hook.cache.borrow()[&key].clone();
+            converged &= v.converged;
+            ess = ess.min(v.ess);
+            if v.error > 0.0 {
+                error += shifted(key, v.value + v.error)?;
+            }
+            if v.std_error > 0.0 {
+                // Independent Monte-Carlo estimates: standard errors add in quadrature.
+                variance += shifted(key, v.value + v.std_error)?.powi(2);
             }
         }
         Ok(Value {
             value: v0,
             error,
             converged,
+            std_error: variance.sqrt(),
+            ess,
         })
     }
 
@@ -314,10 +357,12 @@ impl Engine {
                 "a limit inside an expression cannot be evaluated: write it as a `limit` check"
                     .into(),
             )),
-            ExprKind::MonteCarlo { .. } => Err(EngineError::Unsupported(
-                "Monte-Carlo averages are judged statistically by Monte-Carlo checks (coming)"
-                    .into(),
-            )),
+            ExprKind::MonteCarlo {
+                bindings,
+                density,
+                n,
+                body,
+            } => self.monte_carlo(bindings, density, n.as_deref(), body, b, node.span),
             _ => Err(EngineError::Unsupported("not a bound operator".into())),
         }
     }
@@ -347,6 +392,8 @@ impl Engine {
             value: sym.value,
             error: sym.error,
             converged: sym.converged && fd.converged,
+            std_error: 0.0,
+            ess: f64::INFINITY,
         })
     }
 
@@ -404,6 +451,8 @@ impl Engine {
             value: last,
             error,
             converged,
+            std_error: 0.0,
+            ess: f64::INFINITY,
         })
     }
 
@@ -510,6 +559,8 @@ impl Engine {
                 value: s.value.ln(),
                 error: s.error / s.value,
                 converged: s.converged,
+                std_error: 0.0,
+                ess: f64::INFINITY,
             });
         };
         let mut terms = Vec::new();
@@ -529,6 +580,8 @@ impl Engine {
             value,
             error,
             converged: terms.iter().all(|t| t.converged),
+            std_error: 0.0,
+            ess: f64::INFINITY,
         })
     }
 
@@ -550,6 +603,8 @@ impl Engine {
                 value: sign * m.value,
                 error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0),
                 converged: true,
+                std_error: 0.0,
+                ess: f64::INFINITY,
             }),
             Extremum::Argmin => {
                 if names.len() != 1 {
@@ -561,6 +616,8 @@ impl Engine {
                     value: m.argmin[0],
                     error: ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
                     converged: true,
+                    std_error: 0.0,
+                    ess: f64::INFINITY,
                 })
             }
         }
@@ -663,6 +720,119 @@ impl Engine {
         })
     }
 
+    /// `mc[y ~ exp(-U); n = N](body)`: the average of `body` over `N` draws from the density by
+    /// random-walk Metropolis (four chains from the minimiser, step adapted during warmup), with
+    /// the multi-chain effective sample size and standard error.
+    fn monte_carlo(
+        &self,
+        binds: &[Binding],
+        density: &Expr,
+        n: Option<&Expr>,
+        body: &Expr,
+        b: &Bindings,
+        span: Span,
+    ) -> Result<Value, EngineError> {
+        use crate::sample::{FiniteDiffTarget, RandomWalkMetropolis, mc_estimate, run_chains};
+        let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
+        let mut bounds = Vec::new();
+        for bind in binds {
+            match self.domain_of(bind, b)? {
+                VarDomain::Continuous { lo, hi } => bounds.push((lo, hi)),
+                VarDomain::Integer { .. } => {
+                    return Err(EngineError::Unsupported(format!(
+                        "a Monte-Carlo average over the integer variable `{}` is not supported; sum it exactly",
+                        bind.var
+                    )));
+                }
+            }
+        }
+        let draws = match n {
+            None => MC_DEFAULT_DRAWS,
+            Some(e) => {
+                let v = self.eval_bindings(e, b)?.value;
+                if !((1.0..=1e8).contains(&v) && v.fract() == 0.0) {
+                    return Err(EngineError::Expr(format!(
+                        "the number of Monte-Carlo draws must be a whole number from 1 to 1e8, not {v}"
+                    )));
+                }
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let k = v as usize;
+                k
+            }
+        };
+        let (u, g0) = factor_exp(density);
+        if g0.is_some() {
+            return Err(EngineError::Unsupported(
+                "write the density of mc[..] as exp(-U)".into(),
+            ));
+        }
+        let u = u.unwrap_or_else(|| neg_log_abs(density));
+        let energy = self.energy(&u, &names, b, 1.0)?;
+        let obs = self.observables(std::slice::from_ref(body), &names, b)?;
+        let domain = self.quad_domain(binds, b)?;
+        let start = quad::minimize(energy.as_ref(), &domain, &self.opts.quad)
+            .map_err(|e| EngineError::Numeric(e.to_string()))?
+            .argmin;
+        let inside = |y: &[f64]| {
+            y.iter()
+                .zip(&bounds)
+                .all(|(x, (lo, hi))| x >= lo && x <= hi)
+        };
+        let target = FiniteDiffTarget::new(
+            names.len(),
+            |y: &[f64]| {
+                if inside(y) {
+                    energy.eval(y)
+                } else {
+                    f64::INFINITY
+                }
+            },
+            1e-6,
+        );
+        let kernel = RandomWalkMetropolis::new(1.0)
+            .and_then(|k| k.with_adaptation(0.3))
+            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let chains = draws.clamp(1, MC_CHAINS);
+        let per_chain = draws.div_ceil(chains);
+        let inits = vec![start; chains];
+        let seed = self.opts.seed ^ bindings_hash(b) ^ (span.start as u64).rotate_left(32);
+        let set = run_chains(&target, &kernel, &inits, MC_WARMUP, per_chain, seed)
+            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let d = names.len();
+        let values: Vec<Vec<f64>> = set
+            .draws
+            .chains
+            .iter()
+            .map(|c| {
+                c.chunks_exact(d)
+                    .map(|y| {
+                        let mut out = [0.0];
+                        obs.eval(y, &mut out);
+                        out[0]
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+        let est = mc_estimate(&refs);
+        if !est.estimate.is_finite() {
+            return Err(EngineError::NoRealValue(
+                "the Monte-Carlo average is not a real number".into(),
+            ));
+        }
+        Ok(Value {
+            value: est.estimate,
+            error: 0.0,
+            converged: true,
+            std_error: if est.mcse.is_finite() {
+                est.mcse
+            } else {
+                f64::INFINITY
+            },
+            ess: if est.ess.is_finite() { est.ess } else { 0.0 },
+        })
+    }
+
     /// `∫ body d(bindings)`, or with `log_of` its logarithm (computed as `log Z` directly, so it
     /// neither overflows nor underflows).
     fn integral(
@@ -692,6 +862,8 @@ impl Engine {
                         value: lz.log_z,
                         error: lz.abs_error,
                         converged,
+                        std_error: 0.0,
+                        ess: f64::INFINITY,
                     })
                 } else {
                     let v = lz.log_z.exp();
@@ -699,6 +871,8 @@ impl Engine {
                         value: v,
                         error: v * lz.abs_error.exp_m1(),
                         converged,
+                        std_error: 0.0,
+                        ess: f64::INFINITY,
                     })
                 }
             }
@@ -719,6 +893,8 @@ impl Engine {
                         value: ex.log_z.log_z + mean.ln(),
                         error: ex.log_z.abs_error + ex.errors[0] / mean,
                         converged,
+                        std_error: 0.0,
+                        ess: f64::INFINITY,
                     });
                 }
                 let z = ex.log_z.log_z.exp();
@@ -728,6 +904,8 @@ impl Engine {
                     value,
                     error,
                     converged,
+                    std_error: 0.0,
+                    ess: f64::INFINITY,
                 })
             }
         }
@@ -760,6 +938,8 @@ impl Engine {
                 value: ex.values[0],
                 error: ex.errors[0],
                 converged,
+                std_error: 0.0,
+                ess: f64::INFINITY,
             })
         } else {
             let value = ex.values[0] / ex.values[1];
@@ -768,6 +948,8 @@ impl Engine {
                 value,
                 error,
                 converged,
+                std_error: 0.0,
+                ess: f64::INFINITY,
             })
         }
     }
@@ -925,7 +1107,7 @@ type NodeKey = (usize, u64);
 /// errors can be propagated by perturbing one node at a time.
 struct Hook<'a> {
     engine: &'a Engine,
-    cache: RefCell<HashMap<NodeKey, (f64, f64, bool)>>,
+    cache: RefCell<HashMap<NodeKey, Value>>,
     order: RefCell<Vec<NodeKey>>,
     perturb: RefCell<Option<(NodeKey, f64)>>,
     failure: RefCell<Option<EngineError>>,
@@ -939,8 +1121,8 @@ impl BoundEvaluator for &Hook<'_> {
                 return Ok(v);
             }
         }
-        if let Some((v, _, _)) = self.cache.borrow().get(&key) {
-            return Ok(*v);
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return Ok(v.value);
         }
         let v = match self.engine.bound(node, bindings) {
             Ok(v) => v,
@@ -954,9 +1136,7 @@ impl BoundEvaluator for &Hook<'_> {
                 ));
             }
         };
-        self.cache
-            .borrow_mut()
-            .insert(key, (v.value, v.error, v.converged));
+        self.cache.borrow_mut().insert(key, v.clone());
         self.order.borrow_mut().push(key);
         Ok(v.value)
     }
