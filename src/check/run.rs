@@ -1203,10 +1203,6 @@ pub fn apply_holm(files: &mut [super::FileResult]) {
                 w.extra.get("z").copied().unwrap_or(f64::NAN),
                 w.extra.get("adjusted_p_value").copied().unwrap_or(f64::NAN),
                 tol::ALPHA,
-                w.extra
-                    .get("step")
-                    .map(|s| format!(" (step {s})"))
-                    .unwrap_or_default()
             );
             c.worst = Some(w.clone());
         }
