@@ -915,14 +915,11 @@ fn chain(
         for p in &pts {
             let r = match rel {
                 Relation::Limit => {
-                    let (var, to) = lines[i]
-                        .limit
-                        .clone()
-                        .unwrap_or(("beta".into(), LimitPoint::PosInf));
+                    let (var, to) = lines[i].limit.clone().unwrap_or(("beta".into(), LimitPoint::PosInf));
                     let target = engine
                         .eval(&prepared[i + 1], p)
                         .map_err(|e| at_point(e, p, rhs_src))?;
-                    let mut last = None;
+                    let mut rungs = Vec::new();
                     for k in CHAIN_LADDER {
                         let v = match to {
                             LimitPoint::PosInf => k,
@@ -931,19 +928,10 @@ fn chain(
                         };
                         let mut q = p.clone();
                         q.insert(var.clone(), v);
-                        let ev = engine
-                            .eval(&prepared[i], &q)
-                            .map_err(|e| at_point(e, &q, lhs_src))?;
-                        last = Some((q, ev));
+                        let ev = engine.eval(&prepared[i], &q).map_err(|e| at_point(e, &q, lhs_src))?;
+                        rungs.push((closeness(to, v), q, ev));
                     }
-                    let (q, ev) = last.ok_or_else(|| CheckFailure::Error("empty ladder".into()))?;
-                    let t = tolerance(
-                        &ev,
-                        &target,
-                        tol::LIMIT_DEFAULT * target.value.abs().max(1.0) * 10.0,
-                    );
-                    let s = judge(Relation::Equal, &ev, &target, t);
-                    point_result(&q, &ev, &target, t, s)
+                    judge_tends_to(&rungs, &target)
                 }
                 Relation::Approx => {
                     let lv = engine
@@ -1079,6 +1067,40 @@ fn line_value(
         Err(EngineError::NoRealValue(_)) => Ok(None),
         Err(err) => Err(at_point(err, p, src)),
     }
+}
+
+/// Judges a `→` step from the rungs of a ladder `(h, point, value)` (h → 0 towards the limit):
+/// the gap to the target must vanish — be within the numerical error at the last rung, or
+/// shrink along the ladder like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`].
+fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult {
+    let (_, q, last) = &rungs[rungs.len() - 1];
+    let noise = tolerance(last, target, 0.0);
+    let gaps: Vec<f64> = rungs.iter().map(|(_, _, v)| (v.value - target.value).abs()).collect();
+    let mut fit_x = Vec::new();
+    let mut fit_y = Vec::new();
+    for ((h, _, v), g) in rungs.iter().zip(&gaps) {
+        if *g > tolerance(v, target, 0.0) && *h > 0.0 {
+            fit_x.push(h.ln());
+            fit_y.push(g.ln());
+        }
+    }
+    let shrinking = gaps.windows(2).all(|w| w[1] <= w[0] + noise);
+    let exponent = if fit_x.len() >= 2 { slope(&fit_x, &fit_y) } else { f64::INFINITY };
+    let at_noise = gaps[gaps.len() - 1] <= noise;
+    let ok = at_noise || (shrinking && exponent >= tol::RATE_EXPONENT_MIN);
+    let status = if ok {
+        Status::Pass
+    } else if last.converged && target.converged {
+        Status::Fail
+    } else {
+        Status::Inconclusive
+    };
+    let t = if at_noise { noise } else { noise.max(gaps[gaps.len() - 1]) };
+    let mut pr = point_result(q, last, target, if ok { t } else { noise }, status);
+    if exponent.is_finite() {
+        pr.extra.insert("fitted_exponent".into(), exponent);
+    }
+    pr
 }
 
 /// A guess at how two sides differ, from their values at every test point.
