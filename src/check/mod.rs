@@ -81,8 +81,19 @@ pub fn load_path(path: &Path) -> Result<DerivationFile, Vec<SpecError>> {
 /// Loads and runs every file; files that fail to load are reported with their errors and the
 /// others still run. `filter` keeps only checks whose name contains the substring.
 pub fn run_paths(files: &[PathBuf], opts: &RunOptions, filter: Option<&str>) -> RunResult {
+    run_paths_with_progress(files, opts, filter, &|_, _| {})
+}
+
+/// As [`run_paths`], calling `progress(files done, files total)` after each file.
+pub fn run_paths_with_progress(
+    files: &[PathBuf],
+    opts: &RunOptions,
+    filter: Option<&str>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> RunResult {
     let mut results = Vec::new();
-    for path in files {
+    for (done, path) in files.iter().enumerate() {
+        progress(done, files.len());
         let shown = path.display().to_string();
         match load_path(path) {
             Ok(mut file) => {

@@ -176,6 +176,9 @@ pub struct CheckResult {
     /// First failing step of a chain (chain checks only; `null` when every step passes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_failing_step: Option<Option<usize>>,
+    /// The variable that moves along the ladder of a limit check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_var: Option<String>,
     /// Fitted exponent of the remainder of a limit with a rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fitted_exponent: Option<f64>,

@@ -104,6 +104,7 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         steps: None,
         first_failing_step: None,
         fitted_exponent: None,
+        limit_var: None,
         line: c.location.line,
         seconds: 0.0,
     }
@@ -434,6 +435,7 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         steps: None,
         first_failing_step: None,
         fitted_exponent: None,
+        limit_var: None,
         line: c.location.line,
         seconds: 0.0,
     }
@@ -581,6 +583,7 @@ fn limit(
     };
     let mut r = finish(c, results, pass_msg, "expression vs target");
     r.fitted_exponent = fitted;
+    r.limit_var = Some(spec.var.to_string());
     if status != Status::Pass && !failures.is_empty() {
         r.message = failures.join("; ");
     }
@@ -915,7 +918,10 @@ fn chain(
         for p in &pts {
             let r = match rel {
                 Relation::Limit => {
-                    let (var, to) = lines[i].limit.clone().unwrap_or(("beta".into(), LimitPoint::PosInf));
+                    let (var, to) = lines[i]
+                        .limit
+                        .clone()
+                        .unwrap_or(("beta".into(), LimitPoint::PosInf));
                     let target = engine
                         .eval(&prepared[i + 1], p)
                         .map_err(|e| at_point(e, p, rhs_src))?;
@@ -928,7 +934,9 @@ fn chain(
                         };
                         let mut q = p.clone();
                         q.insert(var.clone(), v);
-                        let ev = engine.eval(&prepared[i], &q).map_err(|e| at_point(e, &q, lhs_src))?;
+                        let ev = engine
+                            .eval(&prepared[i], &q)
+                            .map_err(|e| at_point(e, &q, lhs_src))?;
                         rungs.push((closeness(to, v), q, ev));
                     }
                     judge_tends_to(&rungs, &target)
@@ -1075,7 +1083,10 @@ fn line_value(
 fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult {
     let (_, q, last) = &rungs[rungs.len() - 1];
     let noise = tolerance(last, target, 0.0);
-    let gaps: Vec<f64> = rungs.iter().map(|(_, _, v)| (v.value - target.value).abs()).collect();
+    let gaps: Vec<f64> = rungs
+        .iter()
+        .map(|(_, _, v)| (v.value - target.value).abs())
+        .collect();
     let mut fit_x = Vec::new();
     let mut fit_y = Vec::new();
     for ((h, _, v), g) in rungs.iter().zip(&gaps) {
@@ -1085,7 +1096,11 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
         }
     }
     let shrinking = gaps.windows(2).all(|w| w[1] <= w[0] + noise);
-    let exponent = if fit_x.len() >= 2 { slope(&fit_x, &fit_y) } else { f64::INFINITY };
+    let exponent = if fit_x.len() >= 2 {
+        slope(&fit_x, &fit_y)
+    } else {
+        f64::INFINITY
+    };
     let at_noise = gaps[gaps.len() - 1] <= noise;
     let ok = at_noise || (shrinking && exponent >= tol::RATE_EXPONENT_MIN);
     let status = if ok {
@@ -1095,7 +1110,11 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
     } else {
         Status::Inconclusive
     };
-    let t = if at_noise { noise } else { noise.max(gaps[gaps.len() - 1]) };
+    let t = if at_noise {
+        noise
+    } else {
+        noise.max(gaps[gaps.len() - 1])
+    };
     let mut pr = point_result(q, last, target, if ok { t } else { noise }, status);
     if exponent.is_finite() {
         pr.extra.insert("fitted_exponent".into(), exponent);

@@ -1,7 +1,11 @@
-//! Reports: text tables for the terminal and JSON (HTML and Markdown come with the report issue).
+//! Reports: text tables for the terminal, JSON, Markdown and a self-contained HTML page with SVG
+//! figures.
 //!
 //! Rendering functions return strings; only the binary writes them out.
 
+pub mod figures;
+pub mod html;
+pub mod markdown;
 pub mod text;
 
 use serde::Serialize;

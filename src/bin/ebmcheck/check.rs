@@ -1,10 +1,12 @@
-//! `ebmcheck check`: runs derivation files and prints one line per check, or the JSON report.
+//! `ebmcheck check`: runs derivation files and prints one line per check, or the JSON report;
+//! `--report DIR` also writes an HTML page, a Markdown report with SVG figures, and the JSON.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use ebmcheck::check::{RunOptions, collect_files, run_paths};
+use ebmcheck::check::{RunOptions, RunResult, collect_files, run_paths_with_progress};
 use ebmcheck::report::{self, text::TextOptions};
 
 use crate::common::{Failure, Format};
@@ -24,6 +26,12 @@ pub struct CheckArgs {
     /// Run only the checks whose name contains this substring.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Runs the checks; exit 0 all passed, 1 some check failed or was inconclusive or hit an error,
@@ -38,13 +46,13 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
         )));
     }
     let opts = RunOptions { seed: args.seed };
-    let result = run_paths(&files, &opts, args.filter.as_deref());
+    let show_progress =
+        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let result = with_progress(show_progress, files.len(), |progress| {
+        run_paths_with_progress(&files, &opts, args.filter.as_deref(), progress)
+    });
     match args.format {
-        Format::Json => {
-            let json = report::to_json(&result)
-                .map_err(|e| Failure::invalid(format!("error: cannot write JSON: {e}")))?;
-            print!("{json}");
-        }
+        Format::Json => print!("{}", json(&result)?),
         Format::Text => {
             let color = std::io::stdout().is_terminal();
             print!(
@@ -64,6 +72,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
             eprint!("{d}");
         }
     }
+    if let Some(dir) = &args.report {
+        write_report(dir, &result)?;
+    }
     Ok(if result.has_load_errors() {
         ExitCode::from(crate::common::EXIT_INVALID)
     } else if result.all_passed() {
@@ -71,4 +82,57 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn json(result: &RunResult) -> Result<String, Failure> {
+    report::to_json(result).map_err(|e| Failure::invalid(format!("error: cannot write JSON: {e}")))
+}
+
+/// Runs `work` with a progress bar on stderr that appears only if the run takes longer than a
+/// second (and only when `enabled`: stderr is a terminal, not CI, not `--quiet`).
+fn with_progress<T: Send>(
+    enabled: bool,
+    total: usize,
+    work: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> T + Send,
+) -> T {
+    if !enabled {
+        return work(&|_, _| {});
+    }
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_length(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} files [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let started = std::time::Instant::now();
+    let update = |done: usize, _total: usize| {
+        bar.set_position(done as u64);
+        if started.elapsed() > Duration::from_secs(1) && bar.is_hidden() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+    };
+    let out = work(&update);
+    bar.finish_and_clear();
+    out
+}
+
+fn write_report(dir: &Path, result: &RunResult) -> Result<(), Failure> {
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::invalid(format!(
+            "error: cannot write {what} in {}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail("the report folder", e))?;
+    let title = "ebmcheck: derivation checks";
+    std::fs::write(dir.join("index.html"), report::html::render(result, title))
+        .map_err(|e| fail("index.html", e))?;
+    let (md, figures) = report::markdown::render(result, title);
+    std::fs::write(dir.join("report.md"), md).map_err(|e| fail("report.md", e))?;
+    for (name, svg) in figures {
+        std::fs::write(dir.join(&name), svg).map_err(|e| fail(&name, e))?;
+    }
+    std::fs::write(dir.join("report.json"), json(result)?).map_err(|e| fail("report.json", e))?;
+    Ok(())
 }

@@ -1,0 +1,111 @@
+//! CLI tests of `ebmcheck check --report DIR`: the three files, one figure per check that has
+//! one, well-formed SVG, and a page that loads nothing from outside itself.
+
+use std::process::Command;
+
+fn run_report(args: &[&str], dir: &std::path::Path) -> i32 {
+    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+        .args(args)
+        .arg("--report")
+        .arg(dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    out.status.code().unwrap_or(-1)
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ebmcheck-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn report_files_figures_and_self_containment() {
+    let dir = temp_dir("all");
+    let code = run_report(&["check", "--quiet"], &dir);
+    assert_eq!(code, 0);
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("report.json")).expect("report.json"),
+    )
+    .expect("json");
+    assert_eq!(json["schema"], 1);
+
+    // One figure per limit, gradient, Monte-Carlo and chain check.
+    let mut with_figure = 0;
+    for f in json["files"].as_array().expect("files") {
+        for c in f["checks"].as_array().expect("checks") {
+            let kind = c["kind"].as_str().expect("kind");
+            let mc = c["points"]
+                .as_array()
+                .expect("points")
+                .iter()
+                .any(|p| p["extra"]["p_value"].is_number());
+            if matches!(kind, "limit" | "gradient" | "chain") || mc {
+                with_figure += 1;
+            }
+        }
+    }
+    assert!(with_figure >= 10);
+    assert_eq!(
+        html.matches("<svg").count(),
+        with_figure,
+        "one inline figure per check that has one"
+    );
+    let svg_files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        .collect();
+    assert_eq!(svg_files.len(), with_figure);
+    for e in &svg_files {
+        let text = std::fs::read_to_string(e.path()).expect("svg");
+        roxmltree::Document::parse(&text)
+            .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(md.contains(&format!("({name})")), "report.md links {name}");
+    }
+    // Every inline SVG is well-formed too.
+    for part in html.split("<svg").skip(1) {
+        let end = part.find("</svg>").expect("closed svg");
+        let svg = format!("<svg{}</svg>", &part[..end]);
+        roxmltree::Document::parse(&svg).expect("inline svg parses");
+    }
+    // Nothing is fetched: no external src, stylesheet or import.
+    let lower = html.to_lowercase();
+    for bad in [
+        "src=\"http",
+        "src='http",
+        "<link",
+        "@import",
+        "<script",
+        "url(http",
+    ] {
+        assert!(!lower.contains(bad), "the page must not load `{bad}`");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn failing_chain_step_is_highlighted() {
+    let dir = temp_dir("chain");
+    let code = run_report(
+        &[
+            "check",
+            "--quiet",
+            "tests/data/wrong/chains/c11_sign_flipped.toml",
+        ],
+        &dir,
+    );
+    assert_eq!(code, 1);
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    assert!(
+        html.contains("<tr class=\"failing\"><td>4 (line"),
+        "step 4 highlighted"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(md.contains("| **4** |"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
