@@ -24,6 +24,24 @@ fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     }
 }
 
+/// Tick labels with enough significant digits to tell ticks apart on a range `lo..hi`.
+fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
+    let scale = lo.abs().max(hi.abs()).max(f64::MIN_POSITIVE);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
+    move |v: &f64| {
+        if scale >= 1e4 || scale < 1e-3 {
+            format!("{v:.digits$e}")
+        } else {
+            let decimals = (digits as f64 - scale.log10().floor() - 1.0).max(0.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let d = decimals as usize;
+            format!("{v:.d$}")
+        }
+    }
+}
+
 /// The figure of a check, when its kind has one: limits (the expression against the moving
 /// variable with the target and the claimed rate), gradients (exact, finite difference and
 /// symbolic with error bars), Monte-Carlo comparisons (estimate ± 2 standard errors against the
@@ -91,7 +109,7 @@ fn limit_figure(c: &CheckResult) -> Res<String> {
             .caption(caption, ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(80);
+            .y_label_area_size(110);
         if log_x {
             let mut chart = builder
                 .build_cartesian_2d((xlo..xhi).log_scale(), ylo..yhi)
@@ -100,6 +118,7 @@ fn limit_figure(c: &CheckResult) -> Res<String> {
                 .configure_mesh()
                 .x_desc(format!("{var} (log scale)"))
                 .y_desc("value")
+                .y_label_formatter(&tick_formatter(ylo, yhi))
                 .draw()
                 .map_err(err)?;
             draw_limit_series(&mut chart, &xs, &ladder, &target, has_rate)?;
@@ -111,6 +130,7 @@ fn limit_figure(c: &CheckResult) -> Res<String> {
                 .configure_mesh()
                 .x_desc(var.clone())
                 .y_desc("value")
+                .y_label_formatter(&tick_formatter(ylo, yhi))
                 .draw()
                 .map_err(err)?;
             draw_limit_series(&mut chart, &xs, &ladder, &target, has_rate)?;
@@ -195,13 +215,15 @@ fn grouped_figure(
             .caption(title, ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(80)
+            .y_label_area_size(110)
             .build_cartesian_2d(0.5..xmax, ylo..yhi)
             .map_err(err)?;
+        let fmt = tick_formatter(ylo, yhi);
         chart
             .configure_mesh()
             .x_desc("test point")
             .y_desc(ylabel)
+            .y_label_formatter(&fmt)
             .x_labels(n.min(10))
             .draw()
             .map_err(err)?;
@@ -320,7 +342,7 @@ fn chain_figure(c: &CheckResult) -> Res<String> {
             )
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(80)
+            .y_label_area_size(110)
             .build_cartesian_2d(0.5..xmax, (1e-6..top).log_scale())
             .map_err(err)?;
         chart
