@@ -376,7 +376,7 @@ fn nested(
     let mut nl = NestedLine {
         p,
         beta,
-        tol_inner: 0.25 * tol,
+        tol_inner: 0.5 * tol,
         obs: obs.map(|o| o.0),
         n_user: n_obs,
         ls,
