@@ -35,6 +35,8 @@ pub(crate) struct LineResult {
     pub obs_mean: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
+    /// The final partition: `(a, b, map, ∫ w)` per segment, in the shift of `e_star`.
+    pub segments: Vec<(f64, f64, AxisMap, f64)>,
 }
 
 const GRID: usize = 48;
@@ -562,6 +564,7 @@ pub(crate) fn integrate_line(
             obs_mean: vec![f64::NAN; line.n_obs()],
             obs_err: vec![f64::INFINITY; line.n_obs()],
             obs_abs: vec![f64::NAN; line.n_obs()],
+            segments: Vec::new(),
         });
     };
     let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
@@ -786,6 +789,11 @@ pub(crate) fn integrate_line(
         reason = tail_note;
     }
     let (e_star, argmin) = (ad.e_star, ad.argmin);
+    let segments = ad
+        .segs
+        .iter()
+        .map(|s| (s.a, s.b, s.map, s.est[0]))
+        .collect();
     Ok(LineResult {
         log_z,
         rule_error,
@@ -797,14 +805,15 @@ pub(crate) fn integrate_line(
         obs_mean,
         obs_err,
         obs_abs,
+        segments,
     })
 }
 
 /// The energy of a one-variable [`Problem`], with the caller's observables.
-struct ProblemLine<'p, 'a> {
-    p: &'p Problem<'a>,
-    obs: Option<Observables<'p>>,
-    n_obs: usize,
+pub(crate) struct ProblemLine<'p, 'a> {
+    pub(crate) p: &'p Problem<'a>,
+    pub(crate) obs: Option<Observables<'p>>,
+    pub(crate) n_obs: usize,
 }
 
 impl Line for ProblemLine<'_, '_> {

@@ -4,14 +4,14 @@
 //! minimum found by a multistart search and `I = ∫ exp(-β (E - E*))`, so nothing overflows or
 //! underflows for any β. The mass is located before it is integrated:
 //!
-//! - 1D ([`line`]): every local minimiser becomes a breakpoint, with further breakpoints at ±2 and
+//! - 1D (module `line`): every local minimiser becomes a breakpoint, with further breakpoints at ±2 and
 //!   ±8 local widths (the distance where `β(E - E(z_m))` reaches 1); half-lines beyond are mapped
 //!   to `[0, 1)` after centring; a globally adaptive Gauss–Kronrod G7–K15 rule integrates the
 //!   vector `(w, w·g_1, …)` with `w = exp(-β(E - E*))`.
 //! - 2D with several minima or a non-isolated minimum (a ring): nested 1D, the outer integrand
 //!   being the free energy of each slice, with the slice errors carried as an observable.
 //! - 2–4D with one isolated minimum: whitening `z = z* + L t`, `L Lᵀ = (β H)⁻¹`, then h-adaptive
-//!   Genz–Malik cubature (`cubature`) on a product of per-axis pieces mapped to finite boxes.
+//!   Genz–Malik cubature (module `cubature`) on a product of per-axis pieces mapped to finite boxes.
 //! - Integer variables are summed exactly (log-sum-exp of the continuous parts).
 //!
 //! Divergent partition functions are refused ([`QuadError::Diverges`]), NaN energies are errors
@@ -389,11 +389,24 @@ impl<'a> Problem<'a> {
 
     /// Energy at continuous coordinates `x`.
     fn eval(&self, x: &[f64]) -> Result<f64, QuadError> {
-        let p = self.full_point(x);
         self.evals.fetch_add(1, Ordering::Relaxed);
-        let e = self.energy.eval(&p);
+        let full_d = self.template.len();
+        // Points are small: build them on the stack (this is the hot path in 1D).
+        let mut buf = [0.0; 16];
+        let e = if full_d <= buf.len() {
+            let p = &mut buf[..full_d];
+            p.copy_from_slice(&self.template);
+            for (k, &i) in self.cont.iter().enumerate() {
+                p[i] = x[k];
+            }
+            self.energy.eval(p)
+        } else {
+            self.energy.eval(&self.full_point(x))
+        };
         if e.is_nan() {
-            return Err(QuadError::NotANumber { point: p });
+            return Err(QuadError::NotANumber {
+                point: self.full_point(x),
+            });
         }
         Ok(e)
     }

@@ -376,7 +376,7 @@ fn nested(
     let mut nl = NestedLine {
         p,
         beta,
-        tol_inner: 0.25 * tol,
+        tol_inner: 0.5 * tol,
         obs: obs.map(|o| o.0),
         n_user: n_obs,
         ls,
@@ -580,8 +580,12 @@ pub(crate) fn integrate_problem(
     let mut converged = r.converged;
     let mut reason = r.reason;
     if n_sig > 1 && converged {
+        // Modes far from the lowest one may be missed by the subdivision without a warning
+        // from the rule: refuse to call that converged.
+        converged = false;
         reason = Some(format!(
-            "{n_sig} separate minima in {d}D: integrated around the lowest with adaptive subdivision"
+            "{n_sig} separate minima in {d}D: integrated around the lowest by adaptive subdivision, \
+             other modes may be under-resolved"
         ));
     }
     if !(i_tot > 0.0 && i_tot.is_finite()) {

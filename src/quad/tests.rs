@@ -466,3 +466,45 @@ fn budget_exhaustion_is_a_status_with_an_estimate() {
     assert_eq!(r.status, Status::NotConverged);
     assert!(r.reason.is_some() && r.log_z.is_finite());
 }
+
+#[test]
+fn nested_2d_expectations_match_the_1d_ones() {
+    // A separable double well has four minima (nested path); its marginals are the 1D ones.
+    let f1 = |x: f64| (x * x - 1.0).powi(2) + 0.2 * x;
+    let e1 = FnEnergy::new(1, move |z: &[f64]| f1(z[0]));
+    let e2 = FnEnergy::new(2, move |z: &[f64]| f1(z[0]) + f1(z[1]));
+    let d1 = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    let d2 = Domain::continuous(&[(-INF, INF), (-INF, INF)]).expect("domain");
+    let beta = 5.0;
+    let opts = QuadOptions::default();
+    let o1 = |z: &[f64], out: &mut [f64]| out[0] = z[0] * z[0];
+    let o2 = |z: &[f64], out: &mut [f64]| {
+        out[0] = z[0] * z[0];
+        out[1] = z[0] * z[1];
+    };
+    let r1 = expectations(&e1, &d1, beta, &o1, 1, &opts).expect("1D");
+    let r2 = expectations(&e2, &d2, beta, &o2, 2, &opts).expect("2D");
+    check(
+        "separable dwell",
+        &r2.log_z,
+        2.0 * r1.log_z.log_z,
+        tol::LOGZ_2D,
+    );
+    let m1 = {
+        let o = |z: &[f64], out: &mut [f64]| out[0] = z[0];
+        expectations(&e1, &d1, beta, &o, 1, &opts)
+            .expect("1D")
+            .values[0]
+    };
+    let pairs = [
+        (r2.values[0], r1.values[0], r2.errors[0] + r1.errors[0]),
+        (r2.values[1], m1 * m1, r2.errors[1] + 1e-9),
+    ];
+    for (got, want, err) in pairs {
+        assert!(
+            (got - want).abs() <= err,
+            "{got} vs {want} (allowed {err:e})"
+        );
+        assert!((got - want).abs() < 1e-7, "{got} vs {want}");
+    }
+}
