@@ -158,9 +158,14 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
     for &beta in &betas {
         match quad::log_partition(&energy, &domain, beta, &opts) {
             Ok(lz) => results.push((beta, lz)),
-            Err(e @ QuadError::Diverges { .. }) => {
+            Err(QuadError::Diverges { axis, direction }) => {
+                // The library names variables by position; say the user's name.
+                let direction = match axis.and_then(|a| names.get(a).map(|n| (a, n))) {
+                    Some((a, n)) => direction.replace(&format!("z{} →", a + 1), &format!("{n} →")),
+                    None => direction,
+                };
                 return Err(Failure::invalid(format!(
-                    "error: at beta = {beta}, {e}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
+                    "error: at beta = {beta}, the partition function diverges: {direction}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
                 )));
             }
             Err(e) => return Err(Failure::invalid(format!("error: at beta = {beta}: {e}"))),
