@@ -31,7 +31,7 @@ fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
     move |v: &f64| {
-        if scale >= 1e4 || scale < 1e-3 {
+        if !(1e-3..1e4).contains(&scale) {
             format!("{v:.digits$e}")
         } else {
             let decimals = (digits as f64 - scale.log10().floor() - 1.0).max(0.0);
