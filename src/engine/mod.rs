@@ -118,6 +118,19 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for a context (definitions; its parameters and lists are the engine's
+    /// parameters) and the domains of the variables that bound operators range over when their
+    /// bindings give no limits (a primed or renamed variable uses its base name's domain).
+    pub fn new(ctx: Context, domains: BTreeMap<String, VarDomain>) -> Engine {
+        let params = ctx.bindings();
+        Engine {
+            ctx,
+            params,
+            domains,
+            opts: EngineOptions::default(),
+        }
+    }
+
     /// An engine for the definitions, parameters and variable domains of a file.
     ///
     /// # Errors
