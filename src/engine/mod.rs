@@ -170,6 +170,11 @@ impl Engine {
         })
     }
 
+    /// The parameters (and lists) every evaluation starts from.
+    pub fn params(&self) -> &Bindings {
+        &self.params
+    }
+
     /// Inlines user definitions, giving an expression of builtins and bound operators.
     ///
     /// # Errors
