@@ -33,6 +33,8 @@ pub struct Cdf1d {
     mass: f64,
     /// Relative disagreement between the table's mass and `Z` from the adaptive quadrature.
     mass_error: f64,
+    /// `log Z = log ∫ exp(-βE)` from the adaptive quadrature.
+    pub log_z: f64,
     /// Whether the table reached [`MASS_TOL`] against `Z`.
     pub status: Status,
 }
@@ -117,6 +119,7 @@ impl Cdf1d {
                     e_min,
                     mass,
                     mass_error,
+                    log_z: lz.log_z,
                     status: if ok {
                         Status::Converged
                     } else {

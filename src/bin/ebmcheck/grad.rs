@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use ebmcheck::check::spec::VarDomain;
 use ebmcheck::engine::{Engine, Point, ProgramEnergy, Value as EValue};
 use ebmcheck::expr::{Bindings, Definition, Expr, Span, Value, free_variables, parse};
-use ebmcheck::quad::{self, Cdf1d, Domain, Energy, QuadOptions};
+use ebmcheck::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadOptions};
 use ebmcheck::sample::{
     Categorical, Estimate, FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, iid_estimate,
     mc_estimate, rng_for, run_chains,
@@ -41,13 +41,16 @@ const WARMUP: usize = 2_000;
 const MAX_RHAT: f64 = 1.01;
 /// Largest joint grid of integer variables enumerated by the exact categorical sampler.
 const MAX_GRID: usize = 1_000_000;
+/// Largest number of conditional 1D distributions the exact sampler tabulates.
+const MAX_MIXED: usize = 10_000;
 /// Name of the energy as a definition in the context (not a valid user name clash: checked).
 const ENERGY_NAME: &str = "ebmcheckGradEnergy";
 
 /// A sampler of `(y', z) ~ exp(−βE)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SamplerKind {
-    /// Exact: inverse CDF by quadrature (one continuous variable), categorical (integers).
+    /// Exact: categorical over the integer variables (marginals by quadrature), inverse CDF of
+    /// one continuous variable.
     Exact,
     /// Random-walk Metropolis with an adapted step.
     Mh,
@@ -556,10 +559,10 @@ fn is_integer(v: &Var) -> bool {
     matches!(v.domain, VarDomain::Integer { .. })
 }
 
-/// Exact when it exists cheaply (one continuous variable, or only integers), else mh.
+/// Exact when it exists cheaply (at most one continuous variable), else mh.
 fn default_sampler(ys: &[Var], zs: &[Var]) -> SamplerKind {
     let all: Vec<&Var> = ys.iter().chain(zs).collect();
-    if all.iter().all(|v| is_integer(v)) || (all.len() == 1 && !is_integer(all[0])) {
+    if all.iter().filter(|v| !is_integer(v)).count() <= 1 {
         SamplerKind::Exact
     } else {
         SamplerKind::Mh
@@ -621,6 +624,90 @@ fn parse_data(texts: &[String], ys: &[Var]) -> Result<Vec<Vec<f64>>, Failure> {
     Ok(out)
 }
 
+/// The integer points of the integer variables among `vars` (in order), at most [`MAX_GRID`].
+fn integer_grid(vars: &[&Var]) -> Result<Vec<Vec<f64>>, Failure> {
+    let mut grid: Vec<Vec<f64>> = vec![Vec::new()];
+    for v in vars {
+        let VarDomain::Integer { lo, hi } = v.domain else {
+            continue;
+        };
+        let len = usize::try_from(hi - lo + 1).unwrap_or(usize::MAX);
+        if grid.len().saturating_mul(len) > MAX_GRID {
+            return Err(Failure::invalid(format!(
+                "error: the exact sampler would enumerate more than {MAX_GRID} points\n  = help: narrow the integer ranges"
+            )));
+        }
+        let mut next = Vec::with_capacity(grid.len() * len);
+        for g in &grid {
+            for k in lo..=hi {
+                let mut p = g.clone();
+                #[allow(clippy::cast_precision_loss)]
+                p.push(k as f64);
+                next.push(p);
+            }
+        }
+        grid = next;
+    }
+    Ok(grid)
+}
+
+/// Exact draws with integer variables and one continuous variable `x`: the integer point `g`
+/// from its marginal `∝ Z(g) = ∫ exp(-βE(g, x)) dx` (quadrature), then `x | g` by inversion.
+fn exact_mixed(
+    vars: &[&Var],
+    energy: &ProgramEnergy,
+    beta: f64,
+    chains: usize,
+    per_chain: usize,
+    seed: u64,
+) -> Result<Vec<Vec<f64>>, Failure> {
+    let Some(xi) = vars.iter().position(|v| !is_integer(v)) else {
+        return Err(Failure::invalid("error: internal: no continuous variable"));
+    };
+    let VarDomain::Continuous { lo, hi } = vars[xi].domain else {
+        return Err(Failure::invalid("error: internal: no continuous variable"));
+    };
+    let grid = integer_grid(vars)?;
+    if grid.len() > MAX_MIXED {
+        return Err(Failure::invalid(format!(
+            "error: the exact sampler would tabulate {} conditional distributions (at most {MAX_MIXED})\n  = help: narrow the integer ranges, or use --sampler mh on continuous variables",
+            grid.len()
+        )));
+    }
+    let full = |g: &[f64], x: f64| -> Vec<f64> {
+        let mut p = g.to_vec();
+        p.insert(xi, x);
+        p
+    };
+    let tables: Vec<Cdf1d> = grid
+        .par_iter()
+        .map(|g| {
+            let e = FnEnergy::new(1, |x: &[f64]| energy.eval(&full(g, x[0])));
+            Cdf1d::new(&e, lo, hi, beta, &QuadOptions::default())
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| engine_failure(&e, "the exact sampler's conditional distributions"))?;
+    let logw: Vec<f64> = tables.iter().map(|t| t.log_z).collect();
+    let cat = Categorical::from_log_weights(&logw)
+        .map_err(|e| Failure::invalid(format!("error: the exact categorical sampler: {e}")))?;
+    Ok((0..chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = rng_for(seed, c as u64);
+            let mut out = Vec::with_capacity(per_chain * vars.len());
+            for _ in 0..per_chain {
+                let k = cat.sample(&mut rng);
+                let g = &grid[k];
+                let e = FnEnergy::new(1, |x: &[f64]| energy.eval(&full(g, x[0])));
+                let u: f64 = rng.random();
+                let x = tables[k].quantile(&e, u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON));
+                out.extend(full(g, x));
+            }
+            out
+        })
+        .collect())
+}
+
 /// Draws of `∂E/∂w` for each parameter, per chain.
 struct SampleRun {
     /// `values[k][c]`: the values of `∂E/∂w_k` along chain (or stream) `c`.
@@ -679,28 +766,7 @@ fn sample(
     match kind {
         SamplerKind::Exact => {
             let draws: Vec<Vec<f64>> = if integer == dim {
-                let mut grid: Vec<Vec<f64>> = vec![Vec::new()];
-                for v in vars {
-                    let VarDomain::Integer { lo, hi } = v.domain else {
-                        continue;
-                    };
-                    let len = usize::try_from(hi - lo + 1).unwrap_or(usize::MAX);
-                    if grid.len().saturating_mul(len) > MAX_GRID {
-                        return Err(Failure::invalid(format!(
-                            "error: the exact sampler would enumerate more than {MAX_GRID} points\n  = help: use --sampler mh on continuous variables, or narrow the ranges"
-                        )));
-                    }
-                    let mut next = Vec::with_capacity(grid.len() * len);
-                    for g in &grid {
-                        for k in lo..=hi {
-                            let mut p = g.clone();
-                            #[allow(clippy::cast_precision_loss)]
-                            p.push(k as f64);
-                            next.push(p);
-                        }
-                    }
-                    grid = next;
-                }
+                let grid = integer_grid(vars)?;
                 let logw: Vec<f64> = grid.iter().map(|p| -beta * energy.eval(p)).collect();
                 if logw.iter().any(|v| v.is_nan()) {
                     return Err(Failure::invalid("error: the energy is NaN on the grid"));
@@ -740,9 +806,11 @@ fn sample(
                             .collect()
                     })
                     .collect()
+            } else if dim - integer == 1 {
+                exact_mixed(vars, &energy, beta, chains, per_chain, seed)?
             } else {
                 return Err(Failure::invalid(
-                    "error: the exact sampler handles one continuous variable, or only integer variables\n  = help: use --sampler mh, mala or hmc",
+                    "error: the exact sampler handles at most one continuous variable (with any integer ones)\n  = help: use --sampler mh, mala or hmc",
                 ));
             };
             Ok(SampleRun {
