@@ -400,3 +400,107 @@ fn invalid_input_exits_2_with_a_message() {
     assert_eq!(code, 2);
     assert!(err.contains("continuous"), "{err}");
 }
+
+/// Calibration: over `seeds` runs of a correct sampler, the two-sided p-values of the tool's z
+/// are uniform (DKW band at level `ALPHA`) and the rejection rates at 0.05 and 0.01 are within a
+/// binomial bound (normal approximation at level `ALPHA`). Returns the rates and the KS distance.
+fn calibrate(args: &[&str], param: &str, seeds: u64) -> (f64, f64, f64) {
+    let normal = Normal::new(0.0, 1.0).expect("standard normal");
+    let mut p: Vec<f64> = (0..seeds)
+        .map(|s| {
+            let seed = s.to_string();
+            let mut a = args.to_vec();
+            a.extend(["--seed", &seed, "--format", "json"]);
+            let (_, out, err) = ebmcheck(&a);
+            let v: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+            let z = num(&v["monte_carlo"][param]["z"]);
+            2.0 * (1.0 - normal.cdf(z.abs()))
+        })
+        .collect();
+    p.sort_by(f64::total_cmp);
+    let n = p.len() as f64;
+    let ks = p
+        .iter()
+        .enumerate()
+        .map(|(i, x)| ((i as f64 + 1.0) / n - x).max(x - i as f64 / n))
+        .fold(0.0, f64::max);
+    let dkw = ((2.0 / ALPHA).ln() / (2.0 * n)).sqrt();
+    assert!(
+        ks < dkw,
+        "KS distance of the p-values {ks} beyond the DKW band {dkw}"
+    );
+    let crit = normal.inverse_cdf(1.0 - ALPHA / 4.0);
+    let mut rates = [0.0; 2];
+    for (r, level) in rates.iter_mut().zip([0.05, 0.01]) {
+        *r = p.iter().filter(|x| **x < level).count() as f64 / n;
+        let bound = crit * (level * (1.0 - level) / n).sqrt();
+        assert!(
+            (*r - level).abs() < bound,
+            "rejection rate {r} at level {level}: beyond ±{bound}"
+        );
+    }
+    println!("rejection rates {rates:?} at 0.05, 0.01; KS distance {ks:.4} (DKW band {dkw:.4})");
+    (rates[0], rates[1], ks)
+}
+
+#[test]
+#[ignore = "calibration over 1000 seeds (about a minute)"]
+fn exact_sampler_is_calibrated() {
+    let f = "a*y^2/(2*(w^2 + a)) + 1/(2*2)*log(2*(w^2 + a)/(2*pi))";
+    let data = data_arg();
+    calibrate(
+        &[
+            "grad",
+            f,
+            "--over",
+            "y=-inf..inf",
+            "--data",
+            &data,
+            "--wrt",
+            "w",
+            "--beta",
+            "2",
+            "--set",
+            "w=0.7",
+            "--set",
+            "a=1.3",
+            "--mc",
+            "4000",
+        ],
+        "w",
+        1000,
+    );
+}
+
+#[test]
+#[ignore = "calibration over 1000 seeds (a few minutes)"]
+fn mh_sampler_is_calibrated() {
+    let data = data_arg();
+    calibrate(
+        &[
+            "grad",
+            MODEL,
+            "--over",
+            "y=-inf..inf",
+            "--latent",
+            "z=-inf..inf",
+            "--data",
+            &data,
+            "--wrt",
+            "w",
+            "--beta",
+            "2",
+            "--set",
+            "w=0.7",
+            "--set",
+            "a=1.3",
+            "--mc",
+            "10000",
+            "--sampler",
+            "mh",
+        ],
+        "w",
+        1000,
+    );
+}
