@@ -37,7 +37,7 @@ pub struct Cdf1d {
     mass_error: f64,
     /// `log Z = log ∫ exp(-βE)` from the adaptive quadrature.
     pub log_z: f64,
-    /// Whether the table reached [`MASS_TOL`] against `Z`.
+    /// Whether the table agrees with `Z` to 1e-8 (relative) and the quadrature of `Z` converged.
     pub status: Status,
 }
 

@@ -33,6 +33,8 @@ use crate::logz::{number, range};
 const ALPHA: f64 = 1e-3;
 /// A standard error from fewer effective samples than this is not trusted.
 const MIN_ESS: f64 = 400.0;
+/// Relative agreement required of a Monte-Carlo average whose draws are all equal.
+const CONSTANT_TOL: f64 = 1e-12;
 /// Chains (MCMC) or parallel streams (exact sampler).
 const CHAINS: usize = 4;
 /// Warmup transitions of each MCMC chain (the step size adapts during warmup).
@@ -368,9 +370,14 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
             std_error: 0.0,
             ess: f64::INFINITY,
         };
-        let fd = engine
-            .richardson(&loss_expr, &origin, w)
-            .map_err(|e| engine_failure(&e, &what))?;
+        let fd = engine.richardson(&loss_expr, &origin, w).map_err(|e| {
+            engine_failure(
+                &e,
+                &format!(
+                    "the finite difference of the loss in `{w}` (steps up to ±1e-2·max(1, |{w}|))"
+                ),
+            )
+        })?;
         let tol =
             2.0 * (exact.error + fd.error) + 1e-10 * exact.value.abs().max(fd.value.abs()).max(1.0);
         let agree = (exact.value - fd.value).abs() <= tol;
@@ -410,6 +417,7 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
             args.seed,
         )?;
         let mut decision = StatisticalDecision::new(ALPHA, MIN_ESS);
+        let mut mc_constant_mismatch: Vec<String> = Vec::new();
         for (row, values) in rows.iter_mut().zip(&run.values) {
             let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
             let est = if run.iid {
@@ -423,14 +431,26 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
                 estimate: data_term - est.estimate,
                 ..est
             };
-            let z = (estimate.estimate - row.exact.value) / estimate.mcse;
-            decision.add_z_test(
-                &format!("d loss / d {}", row.name),
-                estimate.estimate,
-                estimate.mcse,
-                estimate.ess,
-                row.exact.value,
-            );
+            let gap = estimate.estimate - row.exact.value;
+            let z = if est.sd > 0.0 {
+                decision.add_z_test(
+                    &format!("d loss / d {}", row.name),
+                    estimate.estimate,
+                    estimate.mcse,
+                    estimate.ess,
+                    row.exact.value,
+                );
+                gap / estimate.mcse
+            } else if gap.abs() <= 2.0 * row.exact.error + CONSTANT_TOL * row.exact.value.abs() {
+                // ∂E/∂w takes one value under the model: the average is exact, nothing to test.
+                0.0
+            } else {
+                mc_constant_mismatch.push(format!(
+                    "d loss / d {}: every draw gives the same value, and the estimate {} differs from the exact {}",
+                    row.name, estimate.estimate, row.exact.value
+                ));
+                gap.signum() * f64::INFINITY
+            };
             if !run.iid && refs.len() > 1 {
                 let rhat = ess::split_rhat(&refs);
                 if rhat > MAX_RHAT {
@@ -443,7 +463,12 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
             row.mc = Some((estimate, z));
         }
         let d = decision.finish();
-        mc_verdict = d.verdict;
+        mc_verdict = if mc_constant_mismatch.is_empty() {
+            d.verdict
+        } else {
+            reasons.extend(mc_constant_mismatch);
+            Verdict::Fail
+        };
         reasons.extend(d.reasons.iter().cloned());
         mc_summary = Some((kind, total, run.acceptance, d.summary));
     }
@@ -486,8 +511,10 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         }
         Format::Text => {
             println!(
-                "loss = {} ± {:.1e}  ({n_data} data points, beta = {beta})",
-                loss.value, loss.error
+                "loss = {} ± {:.1e}  ({n_data} data point{}, beta = {beta})",
+                show(loss.value),
+                loss.error,
+                if n_data == 1 { "" } else { "s" }
             );
             println!(
                 "{:<10}  {:>22}  {:>9}  {:>22}  {:>9}  agree",
@@ -497,9 +524,9 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
                 println!(
                     "{:<10}  {:>22}  {:>9.1e}  {:>22}  {:>9.1e}  {}",
                     r.name,
-                    r.exact.value,
+                    show(r.exact.value),
                     r.exact.error,
-                    r.fd.value,
+                    show(r.fd.value),
                     r.fd.error,
                     if r.agree { "yes" } else { "NO" }
                 );
@@ -519,13 +546,18 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
                     if let Some((e, z)) = &r.mc {
                         println!(
                             "{:<10}  {:>22}  {:>9.2e}  {:>9.0}  {:>8.2}",
-                            r.name, e.estimate, e.mcse, e.ess, z
+                            r.name,
+                            show(e.estimate),
+                            e.mcse,
+                            e.ess,
+                            z
                         );
                     }
                 }
                 println!("{summary}");
             }
-            for r in &reasons {
+            let said = mc_summary.as_ref().map_or("", |m| m.3.as_str());
+            for r in reasons.iter().filter(|r| !said.contains(r.as_str())) {
                 println!("note: {r}");
             }
             println!("status: {status}");
@@ -536,6 +568,16 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A number for the text table: 13 significant digits, decimal for moderate sizes.
+fn show(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        let digits = 12 - x.abs().log10().floor().clamp(-3.0, 4.0) as i32;
+        format!("{x:.0$}", usize::try_from(digits).unwrap_or(12))
+    } else {
+        format!("{x:.12e}")
+    }
 }
 
 fn finite_or_null(x: f64) -> serde_json::Value {
