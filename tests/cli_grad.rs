@@ -504,3 +504,124 @@ fn mh_sampler_is_calibrated() {
         1000,
     );
 }
+
+#[test]
+fn two_predicted_variables_match_the_closed_form() {
+    // E = ½(y1 − w)² + ½a(y2 − y1)²: ∫∫ exp(−βE) = 2π/(β√a) does not depend on w, so
+    // ∂L/∂w = mean(w − y1_i) and ∂L/∂a = mean ½(y2_i − y1_i)² − 1/(2βa).
+    let (w, a, beta) = (0.6, 2.0, 1.5);
+    let (y1, y2) = ([0.3, 1.1, -0.4], [0.5, 0.9, 0.0]);
+    let dw = y1.iter().map(|y| w - y).sum::<f64>() / 3.0;
+    let da = y1
+        .iter()
+        .zip(&y2)
+        .map(|(p, q)| 0.5 * (q - p) * (q - p))
+        .sum::<f64>()
+        / 3.0
+        - 1.0 / (2.0 * beta * a);
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "0.5*(y1 - w)^2 + 0.5*a*(y2 - y1)^2",
+        "--over",
+        "y1=-inf..inf",
+        "--over",
+        "y2=-inf..inf",
+        "--data",
+        "y1=0.3,1.1,-0.4",
+        "--data",
+        "y2=0.5,0.9,0.0",
+        "--wrt",
+        "w,a",
+        "--set",
+        "w=0.6",
+        "--set",
+        "a=2",
+        "--beta",
+        "1.5",
+        "--mc",
+        "40000",
+        "--seed",
+        "5",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for (p, want) in [("w", dw), ("a", da)] {
+        assert!(
+            (num(&v["exact"][p]) - want).abs() < CLOSED_FORM_TOL,
+            "{p}: {v}"
+        );
+        assert!(
+            (num(&v["finite_difference"][p]) - want).abs() < CLOSED_FORM_TOL,
+            "{p}: {v}"
+        );
+        let zs = num(&v["monte_carlo"][p]["z"]);
+        assert!(zs.abs() < z_critical(2), "{p}: z = {zs}");
+    }
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn an_integer_latent_uses_the_exact_mixed_sampler() {
+    // A mixture over k ∈ {−1, 0, 1}: exact (quadrature and sums) and finite difference agree,
+    // and exact draws of (y', k) reproduce the gradient.
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "0.5*(y - w*k)^2 + 0.2*k",
+        "--over",
+        "y=-inf..inf",
+        "--latent-sum",
+        "k=-1..1",
+        "--data",
+        "y=0.3,1.1,-0.4",
+        "--wrt",
+        "w",
+        "--set",
+        "w=0.8",
+        "--beta",
+        "2",
+        "--mc",
+        "40000",
+        "--seed",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(code, 0, "{out}{err}");
+    let (exact, fd) = (num(&v["exact"]["w"]), num(&v["finite_difference"]["w"]));
+    assert!((exact - fd).abs() < CLOSED_FORM_TOL, "{v}");
+    assert!(
+        num(&v["monte_carlo"]["w"]["z"]).abs() < z_critical(1),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_constant_observable_is_exact_without_a_test() {
+    // ∂E/∂w = 1 for every draw: the contrastive term is exact and z is 0.
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "a*y^2 + w",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=0.5",
+        "--wrt",
+        "w,a",
+        "--set",
+        "w=1",
+        "--set",
+        "a=1",
+        "--beta",
+        "1",
+        "--mc",
+        "4000",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(num(&v["exact"]["w"]).abs() < CLOSED_FORM_TOL, "{v}");
+    assert!(num(&v["monte_carlo"]["w"]["z"]).abs() < f64::EPSILON, "{v}");
+}
