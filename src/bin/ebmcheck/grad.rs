@@ -93,7 +93,8 @@ pub struct GradArgs {
     /// Inverse temperature.
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     pub beta: String,
-    /// Total number of Monte-Carlo draws (over all chains).
+    /// Total number of Monte-Carlo draws over all chains (MCMC: rounded up to a multiple of
+    /// the number of chains, 4).
     #[arg(long, value_name = "N")]
     pub mc: Option<usize>,
     /// The sampler (default: exact for one continuous or only integer variables, else mh).
@@ -700,7 +701,7 @@ fn exact_mixed(
     energy: &ProgramEnergy,
     beta: f64,
     chains: usize,
-    per_chain: usize,
+    per_chain: &(dyn Fn(usize) -> usize + Sync),
     seed: u64,
 ) -> Result<Vec<Vec<f64>>, Failure> {
     let Some(xi) = vars.iter().position(|v| !is_integer(v)) else {
@@ -736,8 +737,8 @@ fn exact_mixed(
         .into_par_iter()
         .map(|c| {
             let mut rng = rng_for(seed, c as u64);
-            let mut out = Vec::with_capacity(per_chain * vars.len());
-            for _ in 0..per_chain {
+            let mut out = Vec::with_capacity(per_chain(c) * vars.len());
+            for _ in 0..per_chain(c) {
                 let k = cat.sample(&mut rng);
                 let g = &grid[k];
                 let e = FnEnergy::new(1, |x: &[f64]| energy.eval(&full(g, x[0])));
@@ -795,6 +796,8 @@ fn sample(
     let integer = vars.iter().filter(|v| is_integer(v)).count();
     let chains = total.clamp(1, CHAINS);
     let per_chain = total.div_ceil(chains);
+    // Independent streams split the total exactly; MCMC chains have equal lengths.
+    let stream_len = |c: usize| total / chains + usize::from(c < total % chains);
     let collect = |draws: &[Vec<f64>]| -> Vec<Vec<Vec<f64>>> {
         (0..wrt.len())
             .map(|k| {
@@ -820,7 +823,7 @@ fn sample(
                     .into_par_iter()
                     .map(|c| {
                         let mut rng = rng_for(seed, c as u64);
-                        (0..per_chain)
+                        (0..stream_len(c))
                             .flat_map(|_| grid[cat.sample(&mut rng)].clone())
                             .collect()
                     })
@@ -837,7 +840,7 @@ fn sample(
                     .into_par_iter()
                     .map(|c| {
                         let mut rng = rng_for(seed, c as u64);
-                        (0..per_chain)
+                        (0..stream_len(c))
                             .map(|_| {
                                 let u: f64 = rng.random();
                                 cdf.quantile(
@@ -849,7 +852,7 @@ fn sample(
                     })
                     .collect()
             } else if dim - integer == 1 {
-                exact_mixed(vars, &energy, beta, chains, per_chain, seed)?
+                exact_mixed(vars, &energy, beta, chains, &stream_len, seed)?
             } else {
                 return Err(Failure::invalid(
                     "error: the exact sampler handles at most one continuous variable (with any integer ones)\n  = help: use --sampler mh, mala or hmc",
