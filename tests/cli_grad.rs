@@ -191,14 +191,28 @@ fn the_exact_sampler_on_the_marginal_agrees() {
 #[test]
 fn a_sampler_at_the_wrong_temperature_is_caught() {
     // Draws at β = 3 for a model at β = 2: the contrastive term is biased.
-    let (code, v, err) = latent(&["--mc", "40000", "--sampler", "mh", "--sample-beta", "3"]);
-    assert_eq!(v["status"], "fail", "{v} {err}");
-    assert_eq!(code, 1);
-    let worst = ["w", "a"]
-        .iter()
-        .map(|p| num(&v["monte_carlo"][p]["z"]).abs())
-        .fold(0.0, f64::max);
-    assert!(worst > z_critical(2), "largest |z| = {worst}");
+    for sampler in ["mh", "mala", "hmc"] {
+        let (code, v, err) = latent(&["--mc", "40000", "--sampler", sampler, "--sample-beta", "3"]);
+        assert_eq!(v["status"], "fail", "{sampler}: {v} {err}");
+        assert_eq!(code, 1);
+        let worst = ["w", "a"]
+            .iter()
+            .map(|p| num(&v["monte_carlo"][p]["z"]).abs())
+            .fold(0.0, f64::max);
+        assert!(worst > z_critical(2), "{sampler}: largest |z| = {worst}");
+    }
+}
+
+#[test]
+fn runs_are_reproducible_from_the_seed() {
+    let one = latent(&["--mc", "4000", "--sampler", "mala", "--seed", "11"]).1;
+    let again = latent(&["--mc", "4000", "--sampler", "mala", "--seed", "11"]).1;
+    let other = latent(&["--mc", "4000", "--sampler", "mala", "--seed", "12"]).1;
+    assert_eq!(one, again);
+    assert_ne!(
+        one["monte_carlo"]["w"]["estimate"],
+        other["monte_carlo"]["w"]["estimate"]
+    );
 }
 
 #[test]
