@@ -26,7 +26,7 @@ use ebmcheck::stats::{StatisticalDecision, Verdict, ess};
 use rand::Rng as _;
 use rayon::prelude::*;
 
-use crate::common::{ExprOptions, Failure, Format, context, expression, json_object};
+use crate::common::{ExprOptions, Failure, Format, context, expression};
 use crate::logz::{number, range};
 
 /// Family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across the parameters).
@@ -484,28 +484,35 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
 
     match args.opts.format {
         Format::Json => {
-            let obj = |f: &dyn Fn(&Row) -> serde_json::Value| -> serde_json::Value {
-                serde_json::Value::Object(rows.iter().map(|r| (r.name.clone(), f(r))).collect())
+            // Objects keep the contract's key order and the `--wrt` order (serde_json sorts).
+            let obj = |f: &dyn Fn(&Row) -> String| -> String {
+                let items: Vec<String> = rows
+                    .iter()
+                    .map(|r| format!("{}: {}", serde_json::json!(r.name), f(r)))
+                    .collect();
+                format!("{{{}}}", items.join(", "))
             };
-            let mut fields = vec![
-                ("loss", serde_json::json!(loss.value)),
-                ("exact", obj(&|r| serde_json::json!(r.exact.value))),
-                ("finite_difference", obj(&|r| serde_json::json!(r.fd.value))),
-            ];
+            let mut out = format!(
+                "{{\"schema\": 1, \"loss\": {}, \"exact\": {}, \"finite_difference\": {}",
+                finite_or_null(loss.value),
+                obj(&|r| finite_or_null(r.exact.value).to_string()),
+                obj(&|r| finite_or_null(r.fd.value).to_string())
+            );
             if args.mc.is_some() {
-                fields.push((
-                    "monte_carlo",
-                    obj(&|r| match &r.mc {
-                        Some((e, z)) => serde_json::json!({
-                            "estimate": e.estimate, "mcse": finite_or_null(e.mcse),
-                            "ess": finite_or_null(e.ess), "z": finite_or_null(*z)
-                        }),
-                        None => serde_json::Value::Null,
-                    }),
-                ));
+                let mc = obj(&|r| match &r.mc {
+                    Some((e, z)) => format!(
+                        "{{\"estimate\": {}, \"mcse\": {}, \"ess\": {}, \"z\": {}}}",
+                        finite_or_null(e.estimate),
+                        finite_or_null(e.mcse),
+                        finite_or_null(e.ess),
+                        finite_or_null(*z)
+                    ),
+                    None => "null".to_string(),
+                });
+                out.push_str(&format!(", \"monte_carlo\": {mc}"));
             }
-            fields.push(("status", serde_json::json!(status)));
-            println!("{}", json_object(&fields));
+            out.push_str(&format!(", \"status\": {}}}", serde_json::json!(status)));
+            println!("{out}");
             for r in &reasons {
                 eprintln!("note: {r}");
             }
