@@ -639,3 +639,52 @@ fn a_constant_observable_is_exact_without_a_test() {
     assert!(num(&v["exact"]["w"]).abs() < CLOSED_FORM_TOL, "{v}");
     assert!(num(&v["monte_carlo"]["w"]["z"]).abs() < f64::EPSILON, "{v}");
 }
+
+#[test]
+fn json_keys_follow_the_contract_order() {
+    let data = data_arg();
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        MODEL,
+        "--over",
+        "y=-inf..inf",
+        "--latent",
+        "z=-inf..inf",
+        "--data",
+        &data,
+        "--wrt",
+        "w,a",
+        "--beta",
+        "2",
+        "--set",
+        "w=0.7",
+        "--set",
+        "a=1.3",
+        "--mc",
+        "20000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let keys = [
+        "\"schema\": 1",
+        "\"loss\"",
+        "\"exact\"",
+        "\"finite_difference\"",
+        "\"monte_carlo\"",
+        "\"estimate\"",
+        "\"mcse\"",
+        "\"ess\"",
+        "\"z\"",
+        "\"status\"",
+    ];
+    let pos: Vec<usize> = keys
+        .iter()
+        .map(|k| {
+            out.find(k)
+                .unwrap_or_else(|| panic!("{k} missing in {out}"))
+        })
+        .collect();
+    assert!(pos.windows(2).all(|p| p[0] < p[1]), "{out}");
+    assert!(out.find("\"w\"") < out.find("\"a\""), "--wrt order: {out}");
+}
