@@ -118,6 +118,19 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for a context (definitions; its parameters and lists are the engine's
+    /// parameters) and the domains of the variables that bound operators range over when their
+    /// bindings give no limits (a primed or renamed variable uses its base name's domain).
+    pub fn new(ctx: Context, domains: BTreeMap<String, VarDomain>) -> Engine {
+        let params = ctx.bindings();
+        Engine {
+            ctx,
+            params,
+            domains,
+            opts: EngineOptions::default(),
+        }
+    }
+
     /// An engine for the definitions, parameters and variable domains of a file.
     ///
     /// # Errors
@@ -155,6 +168,11 @@ impl Engine {
             domains: file.variables.clone(),
             opts: EngineOptions::default(),
         })
+    }
+
+    /// The parameters (and lists) every evaluation starts from.
+    pub fn params(&self) -> &Bindings {
+        &self.params
     }
 
     /// Inlines user definitions, giving an expression of builtins and bound operators.
@@ -1401,6 +1419,34 @@ mod tests {
         let p: Point = point.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
         e.eval(&prepared, &p)
             .unwrap_or_else(|err| panic!("{src}: {err}"))
+    }
+
+    /// An engine from a context: parameters come from the context, a primed variable takes its
+    /// base name's domain, an integer domain is summed; the ML gradient of a Gibbs family
+    /// `exp(-w k)/Z` on k = 0..2 is `k_data - <k>`.
+    #[test]
+    fn engine_from_context_uses_domains_and_parameters() {
+        let mut ctx = Context::new();
+        ctx.set_param("w", 0.4);
+        ctx.add_definition(expr::parse_definition("E(k) = w*k").expect("parses"))
+            .expect("adds");
+        let domains: BTreeMap<String, VarDomain> =
+            [("k".to_string(), VarDomain::Integer { lo: 0, hi: 2 })]
+                .into_iter()
+                .collect();
+        let e = Engine::new(ctx, domains);
+        assert_eq!(e.params().number("w"), Some(0.4));
+        let grad = value(&e, "diff[w](E(2)) - expect[k' ~ exp(-E(k'))](k')", &[]);
+        let weights: Vec<f64> = (0..3).map(|k| (-0.4 * f64::from(k)).exp()).collect();
+        let mean = (weights[1] + 2.0 * weights[2]) / weights.iter().sum::<f64>();
+        assert!((grad.value - (2.0 - mean)).abs() <= grad.error.max(1e-14));
+        let loss = e
+            .prepare(&expr::parse("E(2) + log(sum[k'](exp(-E(k'))))").expect("parses"))
+            .expect("prepares");
+        let fd = e
+            .richardson(&loss, &Point::new(), "w")
+            .expect("differences");
+        assert!((fd.value - grad.value).abs() <= fd.error + grad.error);
     }
 
     /// The reported error bound covers the true error of a Gaussian free energy, in log space

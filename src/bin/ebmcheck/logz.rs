@@ -49,7 +49,7 @@ fn split_assignment<'a>(
         })
 }
 
-fn number(text: &str, what: &str) -> Result<f64, Failure> {
+pub fn number(text: &str, what: &str) -> Result<f64, Failure> {
     match text.trim() {
         "inf" | "+inf" => Ok(f64::INFINITY),
         "-inf" => Ok(f64::NEG_INFINITY),
@@ -61,7 +61,7 @@ fn number(text: &str, what: &str) -> Result<f64, Failure> {
     }
 }
 
-fn range(text: &str, flag: &str) -> Result<(String, f64, f64), Failure> {
+pub fn range(text: &str, flag: &str) -> Result<(String, f64, f64), Failure> {
     let (var, r) = split_assignment(text, flag, "z=LO..HI")?;
     let Some((lo, hi)) = r.split_once("..") else {
         return Err(Failure::invalid(format!(

@@ -7,6 +7,7 @@ mod check;
 mod common;
 mod diff;
 mod eval;
+mod grad;
 mod logz;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// The log partition function log ∫ exp(-βE) and the free energy, with an error bound.
     Logz(logz::LogzArgs),
+    /// The exact maximum-likelihood gradient, cross-checked by finite differences and Monte Carlo.
+    Grad(grad::GradArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Logz(args) => logz::run(&args),
+        Command::Grad(args) => grad::run(&args),
     };
     match result {
         Ok(code) => code,
