@@ -821,7 +821,13 @@ impl Loader<'_> {
                         _ => Err("a list of test values must hold numbers".to_string()),
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map(PointRange::Values),
+                    .and_then(|xs| {
+                        if xs.is_empty() {
+                            Err("a list of test values must not be empty".to_string())
+                        } else {
+                            Ok(PointRange::Values(xs))
+                        }
+                    }),
                 _ => Err("expected a range string, a number or a list of numbers".into()),
             };
             match range {
@@ -1646,6 +1652,14 @@ mod tests {
                 proptest::prop_assert!(!errs.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn empty_value_lists_are_refused() {
+        let text = "title = \"t\"\n[points]\nx = []\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equal\"\nlhs = \"x\"\nrhs = \"x\"\n";
+        let e = first_error("f", text);
+        assert!(e.message.contains("must not be empty"), "{}", e.render());
+        assert_eq!(e.location.line, 3);
     }
 
     #[test]
