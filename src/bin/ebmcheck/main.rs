@@ -8,6 +8,7 @@ mod common;
 mod diff;
 mod eval;
 mod logz;
+mod sampler_test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// The log partition function log ∫ exp(-βE) and the free energy, with an error bound.
     Logz(logz::LogzArgs),
+    /// Test draws from a sampler against exp(-βE)/Z: exact references, Holm verdict.
+    SamplerTest(sampler_test::SamplerTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Logz(args) => logz::run(&args),
+        Command::SamplerTest(args) => sampler_test::run(&args),
     };
     match result {
         Ok(code) => code,
