@@ -47,6 +47,15 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Removes a temporary CSV file when the run that reads it is over.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 fn csv(names: &[&str], chains: &[Vec<f64>]) -> String {
     let d = names.len();
     let mut s = format!("{},chain\n", names.join(","));
@@ -94,6 +103,7 @@ fn draws(target: &dyn Target, kernel: &dyn Kernel, inits: &[Vec<f64>], seed: u64
 fn judge_dw(chains: &[Vec<f64>], file: &str, format: &str) -> Run {
     let path = temp_file(file, &csv(&["y"], chains));
     let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
     ebmcheck(&[
         "sampler-test",
         DW,
@@ -113,6 +123,7 @@ fn judge_dw(chains: &[Vec<f64>], file: &str, format: &str) -> Run {
 fn judge_gauss(chains: &[Vec<f64>], file: &str, format: &str) -> Run {
     let path = temp_file(file, &csv(&["x", "y"], chains));
     let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
     let rho = format!("rho={RHO}");
     ebmcheck(&[
         "sampler-test",
@@ -335,6 +346,7 @@ fn bad_csv_files_exit_2_naming_the_line() {
 fn judge_file(file: &str, text: &str) -> Run {
     let path = temp_file(file, text);
     let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
     ebmcheck(&[
         "sampler-test",
         GAUSS,
