@@ -53,6 +53,10 @@ struct Cleanup(PathBuf);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        // The directory goes with its last file (it fails while other tests still use it).
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -361,4 +365,52 @@ fn judge_file(file: &str, text: &str) -> Run {
         "--samples",
         &p,
     ])
+}
+
+/// Seeds of the false-alarm calibration run.
+const CALIBRATION_SEEDS: u64 = 200;
+/// Family-wise level of the calibration run.
+const CALIBRATION_ALPHA: f64 = 0.05;
+
+/// False-alarm rate of the whole command on correct MH chains on the double well: the fraction
+/// of `fail` verdicts must stay within a 99.9% binomial bound of α (slow: run with --ignored).
+#[test]
+#[ignore = "calibration run, about a minute in release mode"]
+fn false_alarm_rate_on_correct_chains_is_at_most_alpha() {
+    let mh = RandomWalkMetropolis::new(1.0).expect("valid");
+    let alpha = CALIBRATION_ALPHA.to_string();
+    let (mut fails, mut inconclusive) = (0u64, 0u64);
+    for seed in 0..CALIBRATION_SEEDS {
+        let chains = draws(&double_well(), &mh, &dw_inits(), 10_000 + seed);
+        let path = temp_file(&format!("calib-{seed}.csv"), &csv(&["y"], &chains));
+        let _cleanup = Cleanup(path.clone());
+        let p = path.to_string_lossy().into_owned();
+        let r = ebmcheck(&[
+            "sampler-test",
+            DW,
+            "--over",
+            "y=-inf..inf",
+            "--beta",
+            "2",
+            "--samples",
+            &p,
+            "--alpha",
+            &alpha,
+            "--format",
+            "json",
+        ]);
+        match json(&r)["verdict"].as_str() {
+            Some("fail") => fails += 1,
+            Some("inconclusive") => inconclusive += 1,
+            _ => {}
+        }
+    }
+    let n = CALIBRATION_SEEDS as f64;
+    // Normal approximation of the binomial's 99.9% upper bound.
+    let bound =
+        n * CALIBRATION_ALPHA + 3.09 * (n * CALIBRATION_ALPHA * (1.0 - CALIBRATION_ALPHA)).sqrt();
+    println!(
+        "false alarms: {fails} of {CALIBRATION_SEEDS} at alpha = {CALIBRATION_ALPHA} (bound {bound:.1}); inconclusive: {inconclusive}"
+    );
+    assert!((fails as f64) <= bound, "{fails} false alarms > {bound:.1}");
 }
