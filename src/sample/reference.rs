@@ -1022,6 +1022,50 @@ mod tests {
     }
 
     #[test]
+    fn one_dimensional_energy_cdf_has_an_honest_error() {
+        // E = y²/4 at β = 2: y ~ N(0, 1) and P(E ≤ e) = 2Φ(2√e) − 1.
+        let e: SharedEnergy = Arc::new(FnEnergy::new(1, |y: &[f64]| 0.25 * y[0] * y[0]));
+        let inf = f64::INFINITY;
+        let domain = Domain::continuous(&[(-inf, inf)]).expect("domain");
+        let r = quadrature_reference(
+            e,
+            &domain,
+            2.0,
+            &names(&["y"]),
+            &ReferenceOptions::default(),
+        )
+        .expect("reference");
+        let cdf = r
+            .reference
+            .cdfs
+            .iter()
+            .find(|c| c.name == "E(y)")
+            .expect("E cdf");
+        let worst = (1..E_CDF_CHECK_POINTS)
+            .map(|i| {
+                let e = 4.0 * i as f64 / E_CDF_CHECK_POINTS as f64;
+                ((cdf.cdf)(e) - (2.0 * crate::stats::special::cdf(2.0 * e.sqrt()) - 1.0)).abs()
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= r.e_cdf_error,
+            "E-CDF error {worst} > stated {}",
+            r.e_cdf_error
+        );
+        assert!(r.e_cdf_error <= E_CDF_MAX_ERROR, "{}", r.e_cdf_error);
+        // One minimum in 1D: quartile bins of y, each of mass ¼ up to the CDF's error.
+        assert_eq!(r.reference.regions.len(), 4);
+        for g in &r.reference.regions {
+            assert!(
+                (g.prob - 0.25).abs() <= r.region_error + 1e-12,
+                "{}: {}",
+                g.name,
+                g.prob
+            );
+        }
+    }
+
+    #[test]
     fn integer_variables_and_wrong_names_are_refused() {
         let e: SharedEnergy = Arc::new(FnEnergy::new(1, |y: &[f64]| y[0] * y[0]));
         let d = Domain::new(vec![VarDomain::Integer { lo: 0, hi: 3 }]).expect("domain");
