@@ -35,8 +35,6 @@ pub(crate) struct LineResult {
     pub obs_mean: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
-    /// The final partition: `(a, b, map, ∫ w)` per segment, in the shift of `e_star`.
-    pub segments: Vec<(f64, f64, AxisMap, f64)>,
 }
 
 const GRID: usize = 48;
@@ -564,7 +562,6 @@ pub(crate) fn integrate_line(
             obs_mean: vec![f64::NAN; line.n_obs()],
             obs_err: vec![f64::INFINITY; line.n_obs()],
             obs_abs: vec![f64::NAN; line.n_obs()],
-            segments: Vec::new(),
         });
     };
     let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
@@ -789,11 +786,6 @@ pub(crate) fn integrate_line(
         reason = tail_note;
     }
     let (e_star, argmin) = (ad.e_star, ad.argmin);
-    let segments = ad
-        .segs
-        .iter()
-        .map(|s| (s.a, s.b, s.map, s.est[0]))
-        .collect();
     Ok(LineResult {
         log_z,
         rule_error,
@@ -805,7 +797,6 @@ pub(crate) fn integrate_line(
         obs_mean,
         obs_err,
         obs_abs,
-        segments,
     })
 }
 

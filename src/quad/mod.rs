@@ -29,7 +29,7 @@ mod line;
 mod minimize;
 mod nd;
 
-pub use cdf::Cdf1d;
+pub use cdf::{CDF_PIECES, CDF_TOL, Cdf1d, TAIL_CUT};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

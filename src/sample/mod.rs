@@ -40,6 +40,7 @@ mod chains;
 mod estimate;
 mod exact;
 mod kernels;
+pub mod reference;
 mod target;
 pub mod zoo;
 
@@ -52,6 +53,10 @@ pub use estimate::{
 };
 pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
+pub use reference::{
+    QuadReference, ReferenceError, ReferenceOptions, SharedEnergy, moment_tolerance,
+    quadrature_reference,
+};
 pub use target::{FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
 
 /// The random number generator used by every sampler.

@@ -5,6 +5,7 @@
 //! region-mass tests, KS/AD goodness of fit and R̂ into one Holm-corrected verdict.
 
 pub mod battery;
+pub mod draws_csv;
 pub mod ess;
 pub mod gof;
 pub mod multiple;
@@ -15,6 +16,7 @@ pub use battery::{
     BatteryOptions, BatteryReport, Draws, ExactCdf, ExactMoment, ExactRegion, Reference,
     assert_battery_passes, run_battery,
 };
+pub use draws_csv::{CsvError, CsvErrorKind, parse_draws_csv};
 pub use test::{Decision, StatisticalDecision, TestOutcome, Verdict};
 
 /// Errors of the statistics module (malformed input; statistical outcomes are never errors).

@@ -3,4 +3,5 @@
 pub mod check;
 pub mod expr;
 pub mod quad;
+pub mod sample_reference;
 pub mod stats;

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use ebmcheck::check::spec::VarDomain;
 use ebmcheck::engine::{Engine, Point, ProgramEnergy, Value as EValue};
 use ebmcheck::expr::{Bindings, Definition, Expr, Span, Value, free_variables, parse};
-use ebmcheck::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadOptions};
+use ebmcheck::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};
 use ebmcheck::sample::{
     Categorical, Estimate, FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, iid_estimate,
     mc_estimate, rng_for, run_chains,
@@ -735,12 +735,17 @@ fn exact_mixed(
         .iter()
         .map(|g| FnEnergy::new(1, move |x: &[f64]| energy.eval(&full(g, x[0]))))
         .collect();
-    let tables: Vec<Cdf1d<'_>> = conditionals
+    // Each conditional's inverse CDF, and its log Z as the weight of its integer point.
+    let tables: Vec<(Cdf1d, f64)> = conditionals
         .par_iter()
-        .map(|e| Cdf1d::new(e, &line, beta, &QuadOptions::default()))
-        .collect::<Result<_, _>>()
+        .map(|e| {
+            let cdf = Cdf1d::new(e, lo, hi, beta)?;
+            let lz = quad::log_partition(e, &line, beta, &QuadOptions::default())?;
+            Ok((cdf, lz.log_z))
+        })
+        .collect::<Result<_, QuadError>>()
         .map_err(|e| engine_failure(&e, "the exact sampler's conditional distributions"))?;
-    let logw: Vec<f64> = tables.iter().map(|t| t.log_z().log_z).collect();
+    let logw: Vec<f64> = tables.iter().map(|t| t.1).collect();
     let cat = Categorical::from_log_weights(&logw)
         .map_err(|e| Failure::invalid(format!("error: the exact categorical sampler: {e}")))?;
     Ok((0..chains)
@@ -752,7 +757,9 @@ fn exact_mixed(
                 let k = cat.sample(&mut rng);
                 let g = &grid[k];
                 let u: f64 = rng.random();
-                let x = tables[k].quantile(u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON));
+                let x = tables[k]
+                    .0
+                    .quantile(u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON));
                 out.extend(full(g, x));
             }
             out
@@ -843,9 +850,7 @@ fn sample(
                         "error: internal: expected a continuous variable",
                     ));
                 };
-                let line = Domain::continuous(&[(lo, hi)])
-                    .map_err(|e| engine_failure(&e, "the inverse CDF's domain"))?;
-                let cdf = Cdf1d::new(&energy, &line, beta, &QuadOptions::default())
+                let cdf = Cdf1d::new(&energy, lo, hi, beta)
                     .map_err(|e| engine_failure(&e, "the inverse CDF"))?;
                 (0..chains)
                     .into_par_iter()

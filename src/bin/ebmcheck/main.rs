@@ -9,6 +9,7 @@ mod diff;
 mod eval;
 mod grad;
 mod logz;
+mod sampler_test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Command {
     Logz(logz::LogzArgs),
     /// The exact maximum-likelihood gradient, cross-checked by finite differences and Monte Carlo.
     Grad(grad::GradArgs),
+    /// Test draws from a sampler against exp(-βE)/Z: exact references, Holm verdict.
+    SamplerTest(sampler_test::SamplerTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Logz(args) => logz::run(&args),
         Command::Grad(args) => grad::run(&args),
+        Command::SamplerTest(args) => sampler_test::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,416 @@
+//! CLI tests of `ebmcheck sampler-test`: draws from the library's correct and buggy samplers,
+//! written to CSV files in a temporary directory (fixed seeds), judged by the real binary.
+
+use ebmcheck::sample::{
+    FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, Target, run_chains,
+    zoo::{ModeLocked, Ula, WrongTemperature},
+};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// The command's default family-wise false-alarm rate, used for every verdict here.
+const ALPHA: &str = "1e-3";
+/// The budget for judging 60 000 draws in 2D, quadrature included.
+const SPEED_BUDGET_S: f64 = 1.0;
+const DW: &str = "(y^2-1)^2";
+const DW_BETA: f64 = 2.0;
+const RHO: f64 = 0.8;
+const GAUSS: &str = "(x^2 - 2*rho*x*y + y^2)/(2*(1-rho^2))";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    seconds: f64,
+}
+
+fn ebmcheck(args: &[&str]) -> Run {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ebmcheck-sampler-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write csv");
+    path
+}
+
+/// Removes a temporary CSV file when the run that reads it is over.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        // The directory goes with its last file (it fails while other tests still use it).
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn csv(names: &[&str], chains: &[Vec<f64>]) -> String {
+    let d = names.len();
+    let mut s = format!("{},chain\n", names.join(","));
+    for (c, chain) in chains.iter().enumerate() {
+        for row in chain.chunks(d) {
+            let fields: Vec<String> = row.iter().map(|v| format!("{v:e}")).collect();
+            s.push_str(&format!("{},{c}\n", fields.join(",")));
+        }
+    }
+    s
+}
+
+fn double_well() -> impl Target {
+    FnTarget::new(
+        1,
+        |y: &[f64]| DW_BETA * (y[0] * y[0] - 1.0).powi(2),
+        |y: &[f64], g: &mut [f64]| {
+            g[0] = DW_BETA * 4.0 * y[0] * (y[0] * y[0] - 1.0);
+            DW_BETA * (y[0] * y[0] - 1.0).powi(2)
+        },
+    )
+}
+
+fn gauss() -> impl Target {
+    let k = 1.0 / (1.0 - RHO * RHO);
+    FnTarget::new(
+        2,
+        move |y: &[f64]| 0.5 * k * (y[0] * y[0] - 2.0 * RHO * y[0] * y[1] + y[1] * y[1]),
+        move |y: &[f64], g: &mut [f64]| {
+            g[0] = k * (y[0] - RHO * y[1]);
+            g[1] = k * (y[1] - RHO * y[0]);
+            0.5 * k * (y[0] * y[0] - 2.0 * RHO * y[0] * y[1] + y[1] * y[1])
+        },
+    )
+}
+
+/// 4 chains of 15 000 draws after 2 000 warmup steps: 60 000 draws.
+fn draws(target: &dyn Target, kernel: &dyn Kernel, inits: &[Vec<f64>], seed: u64) -> Vec<Vec<f64>> {
+    run_chains(target, kernel, inits, 2000, 15_000, seed)
+        .expect("chains run")
+        .draws
+        .chains
+}
+
+fn judge_dw(chains: &[Vec<f64>], file: &str, format: &str) -> Run {
+    let path = temp_file(file, &csv(&["y"], chains));
+    let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
+    ebmcheck(&[
+        "sampler-test",
+        DW,
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "2",
+        "--samples",
+        &p,
+        "--alpha",
+        ALPHA,
+        "--format",
+        format,
+    ])
+}
+
+fn judge_gauss(chains: &[Vec<f64>], file: &str, format: &str) -> Run {
+    let path = temp_file(file, &csv(&["x", "y"], chains));
+    let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
+    let rho = format!("rho={RHO}");
+    ebmcheck(&[
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "y=-inf..inf",
+        "--over",
+        "x=-inf..inf",
+        "--beta",
+        "1",
+        "--set",
+        &rho,
+        "--samples",
+        &p,
+        "--alpha",
+        ALPHA,
+        "--format",
+        format,
+    ])
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+fn dw_inits() -> Vec<Vec<f64>> {
+    vec![vec![-1.0], vec![1.0], vec![-0.5], vec![0.5]]
+}
+
+fn gauss_inits() -> Vec<Vec<f64>> {
+    vec![
+        vec![0.0, 0.0],
+        vec![1.0, 1.0],
+        vec![-1.0, -1.0],
+        vec![0.5, -0.5],
+    ]
+}
+
+fn kernels() -> Vec<(&'static str, Box<dyn Kernel>)> {
+    vec![
+        (
+            "mh",
+            Box::new(
+                RandomWalkMetropolis::new(1.0)
+                    .expect("valid")
+                    .with_adaptation(0.3)
+                    .expect("valid"),
+            ),
+        ),
+        (
+            "mala",
+            Box::new(
+                Mala::new(0.3)
+                    .expect("valid")
+                    .with_adaptation(0.57)
+                    .expect("valid"),
+            ),
+        ),
+        (
+            "hmc",
+            Box::new(
+                Hmc::new(0.2, 8)
+                    .expect("valid")
+                    .with_adaptation(0.8)
+                    .expect("valid"),
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn correct_samplers_pass_on_the_double_well_and_the_correlated_gaussian() {
+    for (i, (name, kernel)) in kernels().into_iter().enumerate() {
+        let chains = draws(&double_well(), &*kernel, &dw_inits(), 100 + i as u64);
+        let r = judge_dw(&chains, &format!("dw-{name}.csv"), "json");
+        assert_eq!(
+            r.code, 0,
+            "{name} on the double well:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+        let v = json(&r);
+        assert_eq!(v["verdict"], "pass", "{name}: {v}");
+        let chains = draws(&gauss(), &*kernel, &gauss_inits(), 200 + i as u64);
+        // The CSV names its columns x, y; --over lists them in the other order.
+        let r = judge_gauss(&chains, &format!("gauss-{name}.csv"), "text");
+        assert_eq!(
+            r.code, 0,
+            "{name} on the Gaussian:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+        assert!(
+            r.stdout.contains("verdict at alpha = 0.001: pass"),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn contract_json_and_a_verdict_at_60000_draws_in_under_a_second() {
+    let mh = RandomWalkMetropolis::new(0.5).expect("valid");
+    let chains = draws(&gauss(), &mh, &gauss_inits(), 300);
+    let r = judge_gauss(&chains, "gauss-contract.csv", "json");
+    let v = json(&r);
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["n"], 60_000);
+    assert_ne!(v["verdict"], "inconclusive", "{v}");
+    for k in ["x", "y"] {
+        let e = v["ess"][k].as_f64().expect("ess per variable");
+        assert!(
+            (1000.0..30_000.0).contains(&e),
+            "ESS of {k} = {e}: not 'a few thousand'"
+        );
+    }
+    let tests = v["tests"].as_array().expect("tests");
+    let names: Vec<&str> = tests.iter().filter_map(|t| t["name"].as_str()).collect();
+    // --over lists y before x, so the cross moment is named y*x.
+    for want in [
+        "mean of x",
+        "mean of y^2",
+        "mean of y*x",
+        "mean of E(y)",
+        "KS of E(y)",
+    ] {
+        assert!(names.contains(&want), "missing {want} in {names:?}");
+    }
+    assert!(names.iter().any(|n| n.starts_with("mass of")), "{names:?}");
+    for t in tests {
+        for key in ["name", "statistic", "p_value", "reject", "detail"] {
+            assert!(t.get(key).is_some(), "missing {key} in {t}");
+        }
+        assert!(t["reject"].is_boolean());
+    }
+    // The speed budget holds for the release build (the debug build is several times slower).
+    // The machine is shared with the other tests: the best of three runs measures the cost.
+    let best = (0..2)
+        .map(|_| judge_gauss(&chains, "gauss-contract.csv", "json").seconds)
+        .fold(r.seconds, f64::min);
+    println!("60 000 draws in 2D judged in {best:.3} s (best of 3)");
+    if !cfg!(debug_assertions) {
+        assert!(best < SPEED_BUDGET_S, "took {best:.3} s");
+    }
+}
+
+#[test]
+fn a_chain_stuck_in_one_mode_fails_on_the_basin_masses() {
+    let stuck = ModeLocked {
+        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
+    };
+    let inits = vec![vec![1.0]; 4];
+    let chains = draws(&double_well(), &stuck, &inits, 400);
+    let r = judge_dw(&chains, "dw-stuck.csv", "text");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("verdict at alpha = 0.001: fail"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("mass of the basin"), "{}", r.stdout);
+}
+
+#[test]
+fn the_wrong_temperature_and_ula_fail() {
+    let hot = WrongTemperature {
+        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
+        beta: 0.5,
+    };
+    let chains = draws(&double_well(), &hot, &dw_inits(), 500);
+    let r = judge_dw(&chains, "dw-hot.csv", "json");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(json(&r)["verdict"], "fail");
+    let ula = Ula { step: 0.1 };
+    let chains = draws(&gauss(), &ula, &gauss_inits(), 501);
+    let r = judge_gauss(&chains, "gauss-ula.csv", "json");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(json(&r)["verdict"], "fail", "{}", r.stdout);
+}
+
+#[test]
+fn bad_csv_files_exit_2_naming_the_line() {
+    let cases = [
+        ("missing.csv", "x\n1\n", "line 1", "missing column `y`"),
+        ("extra.csv", "x,y,z\n1,2,3\n", "line 1", "extra column `z`"),
+        ("nan.csv", "x,y\n1,2\n3,NaN\n", "line 3", "not finite"),
+        ("inf.csv", "x,y\n1,2\n3,4\ninf,1\n", "line 4", "not finite"),
+        ("word.csv", "x,y\n1,abc\n", "line 2", "not a number"),
+        (
+            "ragged.csv",
+            "x,y\n1,2\n3\n",
+            "line 3",
+            "1 fields, the header has 2",
+        ),
+        ("empty.csv", "x,y\n", "line 2", "no rows"),
+        ("chain.csv", "x,y,chain\n1,2,a\n", "line 2", "chain id `a`"),
+    ];
+    for (file, text, line, what) in cases {
+        let r = judge_file(file, text);
+        assert_eq!(r.code, 2, "{file}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(line) && r.stderr.contains(what),
+            "{file}: {}",
+            r.stderr
+        );
+    }
+    let r = ebmcheck(&[
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "x=-inf..inf",
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "1",
+        "--samples",
+        "/nonexistent/draws.csv",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+fn judge_file(file: &str, text: &str) -> Run {
+    let path = temp_file(file, text);
+    let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
+    ebmcheck(&[
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "x=-inf..inf",
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "1",
+        "--set",
+        "rho=0.8",
+        "--samples",
+        &p,
+    ])
+}
+
+/// Seeds of the false-alarm calibration run.
+const CALIBRATION_SEEDS: u64 = 200;
+/// Family-wise level of the calibration run.
+const CALIBRATION_ALPHA: f64 = 0.05;
+
+/// False-alarm rate of the whole command on correct MH chains on the double well: the fraction
+/// of `fail` verdicts must stay within a 99.9% binomial bound of α (slow: run with --ignored).
+#[test]
+#[ignore = "calibration run, about a minute in release mode"]
+fn false_alarm_rate_on_correct_chains_is_at_most_alpha() {
+    let mh = RandomWalkMetropolis::new(1.0).expect("valid");
+    let alpha = CALIBRATION_ALPHA.to_string();
+    let (mut fails, mut inconclusive) = (0u64, 0u64);
+    for seed in 0..CALIBRATION_SEEDS {
+        let chains = draws(&double_well(), &mh, &dw_inits(), 10_000 + seed);
+        let path = temp_file(&format!("calib-{seed}.csv"), &csv(&["y"], &chains));
+        let _cleanup = Cleanup(path.clone());
+        let p = path.to_string_lossy().into_owned();
+        let r = ebmcheck(&[
+            "sampler-test",
+            DW,
+            "--over",
+            "y=-inf..inf",
+            "--beta",
+            "2",
+            "--samples",
+            &p,
+            "--alpha",
+            &alpha,
+            "--format",
+            "json",
+        ]);
+        match json(&r)["verdict"].as_str() {
+            Some("fail") => fails += 1,
+            Some("inconclusive") => inconclusive += 1,
+            _ => {}
+        }
+    }
+    let n = CALIBRATION_SEEDS as f64;
+    // Normal approximation of the binomial's 99.9% upper bound.
+    let bound =
+        n * CALIBRATION_ALPHA + 3.09 * (n * CALIBRATION_ALPHA * (1.0 - CALIBRATION_ALPHA)).sqrt();
+    println!(
+        "false alarms: {fails} of {CALIBRATION_SEEDS} at alpha = {CALIBRATION_ALPHA} (bound {bound:.1}); inconclusive: {inconclusive}"
+    );
+    assert!((fails as f64) <= bound, "{fails} false alarms > {bound:.1}");
+}
