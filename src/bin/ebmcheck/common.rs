@@ -141,3 +141,77 @@ pub fn all_set(ctx: &Context, vars: &[String]) -> bool {
     vars.iter()
         .all(|v| matches!(b.get(v), Some(Value::Number(_) | Value::List(_))))
 }
+
+/// Splits `NAME=VALUE` (for `flag`), or says how to write it.
+pub fn split_assignment<'a>(
+    text: &'a str,
+    flag: &str,
+    example: &str,
+) -> Result<(&'a str, &'a str), Failure> {
+    text.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .filter(|(a, _)| !a.is_empty())
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "error: `{flag} {text}` is not of the form {example}\n  = help: write `{flag} {example}`"
+            ))
+        })
+}
+
+/// A number, `inf` or `-inf` (for the option `what`).
+pub fn number(text: &str, what: &str) -> Result<f64, Failure> {
+    match text.trim() {
+        "inf" | "+inf" => Ok(f64::INFINITY),
+        "-inf" => Ok(f64::NEG_INFINITY),
+        t => t.parse::<f64>().ok().filter(|x| !x.is_nan()).ok_or_else(|| {
+            Failure::invalid(format!(
+                "error: {what}: `{t}` is not a number\n  = help: write a number, `inf` or `-inf`"
+            ))
+        }),
+    }
+}
+
+/// `VAR=LO..HI` with LO < HI (for the option `flag`).
+pub fn range(text: &str, flag: &str) -> Result<(String, f64, f64), Failure> {
+    let (var, r) = split_assignment(text, flag, "z=LO..HI")?;
+    let Some((lo, hi)) = r.split_once("..") else {
+        return Err(Failure::invalid(format!(
+            "error: `{flag} {text}`: `{r}` is not a range LO..HI\n  = help: write `{flag} {var}=-inf..inf` or `{flag} {var}=0..1`"
+        )));
+    };
+    let (lo, hi) = (number(lo, flag)?, number(hi, flag)?);
+    if lo >= hi {
+        return Err(Failure::invalid(format!(
+            "error: `{flag} {text}`: the range is empty (LO must be below HI)"
+        )));
+    }
+    Ok((var.to_string(), lo, hi))
+}
+
+/// The free names of an inlined expression that are neither in `names` nor set in `bindings`.
+pub fn unknown_names(
+    inlined: &Expr,
+    names: &[String],
+    bindings: &ebmcheck::expr::Bindings,
+) -> Vec<String> {
+    ebmcheck::expr::free_variables(inlined)
+        .into_iter()
+        .filter(|v| {
+            !names.contains(v)
+                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
+        })
+        .collect()
+}
+
+/// The error for names without a value, with how to give them one (`how` names the options).
+pub fn unknown_names_failure(unknown: &[String], how: &str) -> Failure {
+    Failure::invalid(format!(
+        "error: the energy uses {} without a value\n  = help: {how}, or give it a value with `--set {}=VALUE`",
+        unknown
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        unknown[0]
+    ))
+}

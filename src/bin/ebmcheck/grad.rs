@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use ebmcheck::check::spec::VarDomain;
 use ebmcheck::engine::{Engine, Point, ProgramEnergy, Value as EValue};
-use ebmcheck::expr::{Bindings, Definition, Expr, Span, Value, free_variables, parse};
+use ebmcheck::expr::{Bindings, Definition, Expr, Span, parse};
 use ebmcheck::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};
 use ebmcheck::sample::{
     Categorical, Estimate, FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, iid_estimate,
@@ -27,7 +27,7 @@ use rand::Rng as _;
 use rayon::prelude::*;
 
 use crate::common::{ExprOptions, Failure, Format, context, expression};
-use crate::logz::{number, range};
+use crate::common::{number, range, unknown_names, unknown_names_failure};
 
 /// Family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across the parameters).
 const ALPHA: f64 = 1e-3;
@@ -256,23 +256,12 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
     }
 
     // Every free name of the energy is a variable or a parameter with a value.
-    let unknown: Vec<String> = free_variables(&inlined)
-        .into_iter()
-        .filter(|v| {
-            !names.contains(v)
-                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
-        })
-        .collect();
+    let unknown = unknown_names(&inlined, &names, &bindings);
     if !unknown.is_empty() {
-        return Err(Failure::invalid(format!(
-            "error: the energy uses {} without a value\n  = help: declare it with `--over`/`--latent`, or give it a value with `--set {}=VALUE`",
-            unknown
-                .iter()
-                .map(|v| format!("`{v}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            unknown[0]
-        )));
+        return Err(unknown_names_failure(
+            &unknown,
+            "declare it with `--over`/`--latent`",
+        ));
     }
 
     let data = parse_data(&args.data, &ys)?;

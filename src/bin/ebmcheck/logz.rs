@@ -3,10 +3,13 @@
 use std::process::ExitCode;
 
 use ebmcheck::engine::ProgramEnergy;
-use ebmcheck::expr::{Bindings, Value, free_variables};
+use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{self, Domain, QuadError, QuadOptions, Status, VarDomain};
 
-use crate::common::{ExprOptions, Failure, Format, context, expression, json_object};
+use crate::common::{
+    ExprOptions, Failure, Format, context, expression, json_object, number, range,
+    split_assignment, unknown_names, unknown_names_failure,
+};
 
 /// Arguments of `ebmcheck logz`.
 #[derive(Debug, clap::Args)]
@@ -32,49 +35,6 @@ pub struct LogzArgs {
     pub rel_tol: Option<f64>,
     #[command(flatten)]
     pub opts: ExprOptions,
-}
-
-fn split_assignment<'a>(
-    text: &'a str,
-    flag: &str,
-    example: &str,
-) -> Result<(&'a str, &'a str), Failure> {
-    text.split_once('=')
-        .map(|(a, b)| (a.trim(), b.trim()))
-        .filter(|(a, _)| !a.is_empty())
-        .ok_or_else(|| {
-            Failure::invalid(format!(
-                "error: `{flag} {text}` is not of the form {example}\n  = help: write `{flag} {example}`"
-            ))
-        })
-}
-
-pub fn number(text: &str, what: &str) -> Result<f64, Failure> {
-    match text.trim() {
-        "inf" | "+inf" => Ok(f64::INFINITY),
-        "-inf" => Ok(f64::NEG_INFINITY),
-        t => t.parse::<f64>().ok().filter(|x| !x.is_nan()).ok_or_else(|| {
-            Failure::invalid(format!(
-                "error: {what}: `{t}` is not a number\n  = help: write a number, `inf` or `-inf`"
-            ))
-        }),
-    }
-}
-
-pub fn range(text: &str, flag: &str) -> Result<(String, f64, f64), Failure> {
-    let (var, r) = split_assignment(text, flag, "z=LO..HI")?;
-    let Some((lo, hi)) = r.split_once("..") else {
-        return Err(Failure::invalid(format!(
-            "error: `{flag} {text}`: `{r}` is not a range LO..HI\n  = help: write `{flag} {var}=-inf..inf` or `{flag} {var}=0..1`"
-        )));
-    };
-    let (lo, hi) = (number(lo, flag)?, number(hi, flag)?);
-    if lo >= hi {
-        return Err(Failure::invalid(format!(
-            "error: `{flag} {text}`: the range is empty (LO must be below HI)"
-        )));
-    }
-    Ok((var.to_string(), lo, hi))
 }
 
 /// Computes log Z for each β; exit 0 converged, 1 not converged, 2 invalid input or divergent.
@@ -108,24 +68,12 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         ));
     }
     let bindings: Bindings = ctx.bindings();
-    let unknown: Vec<String> = free_variables(&inlined)
-        .into_iter()
-        .filter(|v| {
-            !names.contains(v)
-                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
-        })
-        .collect();
+    let unknown = unknown_names(&inlined, &names, &bindings);
     if !unknown.is_empty() {
-        return Err(Failure::invalid(format!(
-            "error: the energy uses {} without a value\n  = help: integrate over it with `--over {}=LO..HI` or give it a value with `--set {}=VALUE`",
-            unknown
-                .iter()
-                .map(|v| format!("`{v}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            unknown[0],
-            unknown[0]
-        )));
+        return Err(unknown_names_failure(
+            &unknown,
+            &format!("integrate over it with `--over {}=LO..HI`", unknown[0]),
+        ));
     }
     let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
     let energy = ProgramEnergy::new(&inlined, &inputs, &bindings).map_err(|e| {

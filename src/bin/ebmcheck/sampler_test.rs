@@ -5,12 +5,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use ebmcheck::engine::ProgramEnergy;
-use ebmcheck::expr::{Bindings, Value, free_variables};
+use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{Domain, VarDomain};
 use ebmcheck::sample::{ReferenceOptions, quadrature_reference};
 use ebmcheck::stats::{BatteryOptions, Verdict, parse_draws_csv, run_battery};
 
-use crate::common::{ExprOptions, Failure, Format, context, expression};
+use crate::common::{
+    ExprOptions, Failure, Format, context, expression, number, range, unknown_names,
+    unknown_names_failure,
+};
 
 /// Arguments of `ebmcheck sampler-test`.
 #[derive(Debug, clap::Args)]
@@ -34,39 +37,6 @@ pub struct SamplerTestArgs {
     pub opts: ExprOptions,
 }
 
-fn number(text: &str, what: &str) -> Result<f64, Failure> {
-    match text.trim() {
-        "inf" | "+inf" => Ok(f64::INFINITY),
-        "-inf" => Ok(f64::NEG_INFINITY),
-        t => t.parse::<f64>().ok().filter(|x| !x.is_nan()).ok_or_else(|| {
-            Failure::invalid(format!(
-                "error: {what}: `{t}` is not a number\n  = help: write a number, `inf` or `-inf`"
-            ))
-        }),
-    }
-}
-
-fn range(text: &str) -> Result<(String, f64, f64), Failure> {
-    let bad = || {
-        Failure::invalid(format!(
-            "error: `--over {text}` is not of the form VAR=LO..HI\n  = help: write `--over y=-inf..inf` or `--over y=0..1`"
-        ))
-    };
-    let (var, r) = text.split_once('=').ok_or_else(bad)?;
-    let (lo, hi) = r.split_once("..").ok_or_else(bad)?;
-    let var = var.trim();
-    if var.is_empty() {
-        return Err(bad());
-    }
-    let (lo, hi) = (number(lo, "--over")?, number(hi, "--over")?);
-    if lo >= hi {
-        return Err(Failure::invalid(format!(
-            "error: `--over {text}`: the range is empty (LO must be below HI)"
-        )));
-    }
-    Ok((var.to_string(), lo, hi))
-}
-
 /// Runs the sampler test; exit 0 pass, 1 fail or inconclusive, 2 invalid input.
 pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     let ctx = context(&args.opts)?;
@@ -74,7 +44,7 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     let mut names = Vec::new();
     let mut bounds = Vec::new();
     for o in &args.over {
-        let (v, lo, hi) = range(o)?;
+        let (v, lo, hi) = range(o, "--over")?;
         if names.contains(&v) {
             return Err(Failure::invalid(format!(
                 "error: `--over {o}`: `{v}` is given twice"
@@ -101,17 +71,12 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         )));
     }
     let bindings: Bindings = ctx.bindings();
-    let unknown: Vec<String> = free_variables(&inlined)
-        .into_iter()
-        .filter(|v| {
-            !names.contains(v)
-                && !matches!(bindings.get(v), Some(Value::Number(_) | Value::List(_)))
-        })
-        .collect();
-    if let Some(u) = unknown.first() {
-        return Err(Failure::invalid(format!(
-            "error: the energy uses `{u}` without a value\n  = help: sample over it with `--over {u}=LO..HI` or give it a value with `--set {u}=VALUE`"
-        )));
+    let unknown = unknown_names(&inlined, &names, &bindings);
+    if !unknown.is_empty() {
+        return Err(unknown_names_failure(
+            &unknown,
+            &format!("sample over it with `--over {}=LO..HI`", unknown[0]),
+        ));
     }
     let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
     let energy = ProgramEnergy::new(&inlined, &inputs, &bindings).map_err(|e| {
