@@ -316,19 +316,60 @@ impl NestedLine<'_, '_> {
     }
 }
 
+impl NestedLine<'_, '_> {
+    /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
+    /// out (where the outer tail probes go) the slice's energy is so much higher than the lowest
+    /// slice found that its weight `exp(-β(E - E*))` is exactly zero, and its inner variation
+    /// is below the rounding of `E` itself. A genuinely divergent slice is caught near the
+    /// minimum, where this does not apply.
+    fn negligible(&self, z1: f64, err: &QuadError) -> bool {
+        if !matches!(err, QuadError::Diverges { .. }) || !self.best.0.is_finite() {
+            return false;
+        }
+        let z2 = self.hints.first().copied().unwrap_or(0.0);
+        let (lo, hi) = self.p.bounds[1];
+        let z2 = z2.clamp(lo.max(-1e300), hi.min(1e300));
+        let mut x = vec![0.0; 2];
+        x[0] = z1;
+        x[1] = z2;
+        match self.p.eval(&x) {
+            Ok(e) => {
+                self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
+                    && e.abs() * f64::EPSILON * self.beta > 1.0
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// `exp(-x)` underflows to zero in f64 beyond about 745; a slice this far above the best one
+/// carries no weight.
+const NEGLIGIBLE_EXPONENT: f64 = 1000.0;
+
 impl Line for NestedLine<'_, '_> {
     fn n_obs(&self) -> usize {
         1 + 3 * self.n_user
     }
     fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
-        let r = self.slice(z, false)?;
-        Ok(-r.log_z / self.beta)
+        match self.slice(z, false) {
+            Ok(r) => Ok(-r.log_z / self.beta),
+            Err(e) if self.negligible(z, &e) => Ok(f64::INFINITY),
+            Err(e) => Err(e),
+        }
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
         let no = self.n_obs();
         let nu = self.n_user;
         for (i, &z) in zs.iter().enumerate() {
-            let r = self.slice(z, nu > 0)?;
+            let r = match self.slice(z, nu > 0) {
+                Ok(r) => r,
+                Err(err) if self.negligible(z, &err) => {
+                    e[i] = f64::INFINITY;
+                    obs[i * no..(i + 1) * no].fill(0.0);
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             e[i] = -r.log_z / self.beta;
             let o = &mut obs[i * no..(i + 1) * no];
             o[0] = if r.rule_error.is_finite() {
