@@ -340,24 +340,16 @@ fn probe_tails(
     let s = ls.max(centre.abs());
     for (end, dir) in [(hi, 1.0), (lo, -1.0)] {
         if end.is_infinite() {
-            let (r1, r2) = (1e8 * s, 1e16 * s);
+            let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
             let q1 = beta * (line.energy(centre + dir * r1)? - e_star);
             let q2 = beta * (line.energy(centre + dir * r2)? - e_star);
-            if q2 == f64::INFINITY {
-                continue;
-            }
-            let slope = if q1 == f64::NEG_INFINITY || q2 == f64::NEG_INFINITY {
-                f64::NEG_INFINITY
-            } else {
-                (q2 - q1) / (r2 / r1).ln()
-            };
-            if slope < 0.95 || q2 < 0.0 {
+            if super::ray_diverges(q1, q2) {
                 return Err(QuadError::Diverges {
                     axis: Some(axis),
                     direction: super::direction_name(axis, dir > 0.0),
                 });
             }
-            if slope < 1.1 {
+            if let Some(slope) = super::ray_slope(q1, q2).filter(|s| *s < 1.1) {
                 note = Some(format!(
                     "exp(-βE) decays only like |z|^-{slope:.3} as z{} → {}inf: the tail may be truncated",
                     axis + 1,

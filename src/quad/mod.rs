@@ -723,6 +723,29 @@ pub fn minimize(
     })
 }
 
+/// Distances (in units of the energy's length scale) at which a ray's tail is probed.
+pub(crate) const PROBE_NEAR: f64 = 1e8;
+/// See [`PROBE_NEAR`].
+pub(crate) const PROBE_FAR: f64 = 1e16;
+
+/// The growth rate of `β(E − E*)` along a ray, per unit of `log r`, from its values `q1` and
+/// `q2` at [`PROBE_NEAR`] and [`PROBE_FAR`]; `None` when the energy is `+inf` far out (a wall).
+pub(crate) fn ray_slope(q1: f64, q2: f64) -> Option<f64> {
+    if q2 == f64::INFINITY {
+        None
+    } else if q1 == f64::NEG_INFINITY || q2 == f64::NEG_INFINITY {
+        Some(f64::NEG_INFINITY)
+    } else {
+        Some((q2 - q1) / (PROBE_FAR / PROBE_NEAR).ln())
+    }
+}
+
+/// The tail test of one ray: `∫ exp(-βE)` converges along it only if `β(E − E*)` grows at
+/// least like `0.95·log r` and is positive far out.
+pub(crate) fn ray_diverges(q1: f64, q2: f64) -> bool {
+    ray_slope(q1, q2).is_some_and(|slope| slope < 0.95 || q2 < 0.0)
+}
+
 /// Name of a direction for messages: `z2 → +inf` (1-based variable index).
 pub(crate) fn direction_name(axis: usize, positive: bool) -> String {
     format!(

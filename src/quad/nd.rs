@@ -59,18 +59,10 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
     let s = x0.iter().fold(ls, |a, b| a.max(b.abs()));
     for (v, axis, name) in dirs {
         let at = |r: f64| -> Vec<f64> { x0.iter().zip(&v).map(|(x, d)| x + r * d).collect() };
-        let (r1, r2) = (1e8 * s, 1e16 * s);
+        let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
         let q1 = beta * (p.eval(&at(r1))? - e0);
         let q2 = beta * (p.eval(&at(r2))? - e0);
-        if q2 == f64::INFINITY {
-            continue;
-        }
-        let slope = if q1 == f64::NEG_INFINITY || q2 == f64::NEG_INFINITY {
-            f64::NEG_INFINITY
-        } else {
-            (q2 - q1) / (r2 / r1).ln()
-        };
-        if slope < 0.95 || q2 < 0.0 {
+        if super::ray_diverges(q1, q2) {
             return Err(QuadError::Diverges {
                 axis,
                 direction: name,
