@@ -585,7 +585,16 @@ fn limit(
     r.fitted_exponent = fitted;
     r.limit_var = Some(spec.var.to_string());
     if status != Status::Pass && !failures.is_empty() {
-        r.message = failures.join("; ");
+        r.message = if failures.len() > 1 {
+            format!(
+                "{} (at {} of {} test points)",
+                failures[0],
+                failures.len(),
+                pts.len()
+            )
+        } else {
+            failures[0].clone()
+        };
     }
     Ok(r)
 }

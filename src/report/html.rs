@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::check::{CheckResult, RunResult, Status};
+use crate::check::{RunResult, Status};
 
 use super::figures::figure;
 
@@ -31,18 +31,6 @@ fn status_cell(s: Status) -> String {
         Status::Error => ("! error", "error"),
     };
     format!("<span class=\"{class}\">{mark}</span>")
-}
-
-fn worst_text(c: &CheckResult) -> String {
-    match &c.worst {
-        Some(w) if w.sense != 0 => format!(
-            "margin {:.2e} (tol {:.1e})",
-            -f64::from(w.sense) * w.difference,
-            w.tolerance
-        ),
-        Some(w) => format!("|Δ| {:.2e} (tol {:.1e})", w.difference.abs(), w.tolerance),
-        None => String::new(),
-    }
 }
 
 /// Renders a check run as a self-contained HTML page. Timings appear here (not in JSON).
@@ -87,7 +75,7 @@ pub fn render(run: &RunResult, title: &str) -> String {
                 escape(&c.name),
                 escape(&c.kind),
                 status_cell(c.status),
-                escape(&worst_text(c)),
+                escape(&super::text::worst_text(c)),
                 c.seconds
             );
         }

@@ -1,6 +1,6 @@
 //! Plain-text rendering of check runs: one line per check, a summary line, colour on request.
 
-use crate::check::{RunResult, Status};
+use crate::check::{CheckResult, RunResult, Status};
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,14 +44,7 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         }
         out.push_str(&format!("{} — {}\n", f.path, f.title));
         for c in &f.checks {
-            let worst = match &c.worst {
-                Some(w) if w.sense != 0 => {
-                    let margin = -f64::from(w.sense) * w.difference;
-                    format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
-                }
-                Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
-                None => String::new(),
-            };
+            let worst = worst_text(c);
             let time = if opts.timings {
                 format!("  {:>6.2}s", c.seconds)
             } else {
@@ -89,6 +82,25 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         }
     ));
     out
+}
+
+/// The worst discrepancy of a check in a few words: `|Δ|` against the tolerance, the margin of
+/// a bound, or for a limit with a rate the fitted exponent of its remainder.
+pub(crate) fn worst_text(c: &CheckResult) -> String {
+    if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
+        return format!(
+            "remainder/rate ~ h^{p:.2} (needs ≥ {})",
+            crate::check::run::tol::RATE_EXPONENT_MIN
+        );
+    }
+    match &c.worst {
+        Some(w) if w.sense != 0 => {
+            let margin = -f64::from(w.sense) * w.difference;
+            format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
+        }
+        Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
+        None => String::new(),
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
