@@ -295,12 +295,27 @@ impl Engine {
         })
     }
 
+    /// The value of an integration or summation limit, where `±inf` is allowed (unlike in
+    /// [`Engine::eval`], whose results must be finite).
+    fn limit_value(&self, e: &Expr, b: &Bindings) -> Result<f64, EngineError> {
+        if e.has_bound_operator() {
+            return Ok(self.eval_bindings(e, b)?.value);
+        }
+        let v = expr::eval(e, b).map_err(|d| EngineError::Expr(d.message))?;
+        if v.is_nan() {
+            return Err(EngineError::NoRealValue(format!(
+                "the limit `{e}` is not a number"
+            )));
+        }
+        Ok(v)
+    }
+
     /// The domain of a bound variable: its own range, else the declared domain of its name (or of
     /// its name without primes).
     fn domain_of(&self, bind: &Binding, b: &Bindings) -> Result<VarDomain, EngineError> {
         if let Some((lo, hi)) = &bind.range {
-            let lo = self.eval_bindings(lo, b)?.value;
-            let hi = self.eval_bindings(hi, b)?.value;
+            let lo = self.limit_value(lo, b)?;
+            let hi = self.limit_value(hi, b)?;
             if let Some(VarDomain::Integer { .. }) = self.declared(&bind.var) {
                 #[allow(clippy::cast_possible_truncation)]
                 return Ok(VarDomain::Integer {
@@ -614,13 +629,16 @@ impl Engine {
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
-        let m = quad::minimize(objective.as_ref(), &domain, &self.opts.quad)
+        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
             .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        // The minimum moves by at most the energy's own error bound.
+        let moved = objective.error();
+        let converged = objective.converged();
         match kind {
             Extremum::Min | Extremum::Max => Ok(Value {
                 value: sign * m.value,
-                error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0),
-                converged: true,
+                error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
+                converged,
                 std_error: 0.0,
                 ess: f64::INFINITY,
             }),
@@ -633,7 +651,7 @@ impl Engine {
                 Ok(Value {
                     value: m.argmin[0],
                     error: ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
-                    converged: true,
+                    converged,
                     std_error: 0.0,
                     ess: f64::INFINITY,
                 })
@@ -648,9 +666,14 @@ impl Engine {
         names: &[String],
         b: &Bindings,
         sign: f64,
-    ) -> Result<Box<dyn Energy + '_>, EngineError> {
-        let hoisted = self.hoist(body, names, b)?;
-        let (e, bb, _) = hoisted;
+    ) -> Result<IntegrandEnergy<'_>, EngineError> {
+        let Hoisted {
+            expr: e,
+            bindings: bb,
+            constants,
+        } = self.hoist(body, names, b)?;
+        let hoisted_error: f64 = constants.iter().map(|c| c.error).sum();
+        let hoisted_converged = constants.iter().all(|c| c.converged);
         let e = if sign < 0.0 {
             Expr::new(ExprKind::Neg(Box::new(e)), Span::default())
         } else {
@@ -659,32 +682,39 @@ impl Engine {
         let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
         if !contains_bound(&e) {
             if let Ok(p) = ProgramEnergy::new(&e, &inputs, &bb) {
-                return Ok(Box::new(p));
+                return Ok(IntegrandEnergy {
+                    kind: IntegrandKind::Compiled(p),
+                    hoisted_error,
+                    hoisted_converged,
+                });
             }
         }
-        Ok(Box::new(TreeEnergy {
-            engine: self,
-            expr: e,
-            names: names.to_vec(),
-            bindings: bb,
-            worst_rel: Mutex::new(0.0),
-        }))
+        Ok(IntegrandEnergy {
+            kind: IntegrandKind::Tree(TreeEnergy {
+                engine: self,
+                expr: e,
+                names: names.to_vec(),
+                bindings: bb,
+                worst: Mutex::new((0.0, true)),
+            }),
+            hoisted_error,
+            hoisted_converged,
+        })
     }
 
     /// Replaces maximal subexpressions that contain a bound operator but not the variables
     /// `names` by precomputed constants (named `__k0`, `__k1`, …). Returns the rewritten
-    /// expression, the bindings with the constants, and the constants' relative errors.
-    fn hoist(
-        &self,
-        body: &Expr,
-        names: &[String],
-        b: &Bindings,
-    ) -> Result<(Expr, Bindings, f64), EngineError> {
+    /// expression, the bindings with the constants, and the constants themselves (their
+    /// errors and convergence must be carried into whatever uses them).
+    fn hoist(&self, body: &Expr, names: &[String], b: &Bindings) -> Result<Hoisted, EngineError> {
         let mut bb = b.clone();
-        let mut rel = 0.0;
-        let mut counter = 0usize;
-        let e = self.hoist_rec(body, names, &mut bb, &mut rel, &mut counter)?;
-        Ok((e, bb, rel))
+        let mut constants = Vec::new();
+        let e = self.hoist_rec(body, names, &mut bb, &mut constants)?;
+        Ok(Hoisted {
+            expr: e,
+            bindings: bb,
+            constants,
+        })
     }
 
     fn hoist_rec(
@@ -692,39 +722,35 @@ impl Engine {
         e: &Expr,
         names: &[String],
         bb: &mut Bindings,
-        rel: &mut f64,
-        counter: &mut usize,
+        constants: &mut Vec<Value>,
     ) -> Result<Expr, EngineError> {
         if contains_bound(e) {
             let free = expr::free_variables(e);
             if names.iter().all(|n| !free.contains(n)) {
                 let v = self.eval_bindings(e, bb)?;
-                let name = format!("__k{}_{}", names.join("_"), *counter);
-                *counter += 1;
+                let name = format!("__k{}_{}", names.join("_"), constants.len());
                 bb.set(&name, v.value);
-                if v.value != 0.0 {
-                    *rel += v.error / v.value.abs();
-                }
+                constants.push(v);
                 return Ok(Expr::var(&name, e.span));
             }
         }
-        let map = |x: &Expr, s: &Self, bb: &mut Bindings, rel: &mut f64, c: &mut usize| {
-            s.hoist_rec(x, names, bb, rel, c).map(Box::new)
+        let map = |x: &Expr, s: &Self, bb: &mut Bindings, c: &mut Vec<Value>| {
+            s.hoist_rec(x, names, bb, c).map(Box::new)
         };
         Ok(match &e.kind {
-            ExprKind::Neg(a) => Expr::new(ExprKind::Neg(map(a, self, bb, rel, counter)?), e.span),
+            ExprKind::Neg(a) => Expr::new(ExprKind::Neg(map(a, self, bb, constants)?), e.span),
             ExprKind::Binary { op, lhs, rhs } => Expr::new(
                 ExprKind::Binary {
                     op: *op,
-                    lhs: map(lhs, self, bb, rel, counter)?,
-                    rhs: map(rhs, self, bb, rel, counter)?,
+                    lhs: map(lhs, self, bb, constants)?,
+                    rhs: map(rhs, self, bb, constants)?,
                 },
                 e.span,
             ),
             ExprKind::Call { func, args } => {
                 let mut out = Vec::new();
                 for a in args {
-                    out.push(self.hoist_rec(a, names, bb, rel, counter)?);
+                    out.push(self.hoist_rec(a, names, bb, constants)?);
                 }
                 Expr::new(
                     ExprKind::Call {
@@ -788,7 +814,7 @@ impl Engine {
         let energy = self.energy(&u, &names, b, 1.0)?;
         let obs = self.observables(std::slice::from_ref(body), &names, b)?;
         let domain = self.quad_domain(binds, b)?;
-        let start = quad::minimize(energy.as_ref(), &domain, &self.opts.quad)
+        let start = quad::minimize(energy.get(), &domain, &self.opts.quad)
             .map_err(|e| EngineError::Numeric(e.to_string()))?
             .argmin;
         let inside = |y: &[f64]| {
@@ -800,7 +826,7 @@ impl Engine {
             names.len(),
             |y: &[f64]| {
                 if inside(y) {
-                    energy.eval(y)
+                    energy.get().eval(y)
                 } else {
                     f64::INFINITY
                 }
@@ -872,13 +898,15 @@ impl Engine {
         let energy = self.energy(&u, &names, b, 1.0)?;
         match g {
             None => {
-                let lz = quad::log_partition(energy.as_ref(), &domain, 1.0, &self.opts.quad)
+                let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
                     .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = lz.status == quad::Status::Converged;
+                let converged = lz.status == quad::Status::Converged && energy.converged();
+                // |δ log Z| ≤ max |δU| to first order.
+                let log_error = lz.abs_error + energy.error();
                 if log_of {
                     Ok(Value {
                         value: lz.log_z,
-                        error: lz.abs_error,
+                        error: log_error,
                         converged,
                         std_error: 0.0,
                         ess: f64::INFINITY,
@@ -887,7 +915,7 @@ impl Engine {
                     let v = lz.log_z.exp();
                     Ok(Value {
                         value: v,
-                        error: v * lz.abs_error.exp_m1(),
+                        error: v * log_error.exp_m1(),
                         converged,
                         std_error: 0.0,
                         ess: f64::INFINITY,
@@ -897,10 +925,18 @@ impl Engine {
             Some(g) => {
                 let obs = self.observables(&[g], &names, b)?;
                 let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
-                let ex = quad::expectations(energy.as_ref(), &domain, 1.0, &f, 1, &self.opts.quad)
+                let ex = quad::expectations(energy.get(), &domain, 1.0, &f, 1, &self.opts.quad)
                     .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = ex.log_z.status == quad::Status::Converged;
+                let converged = ex.log_z.status == quad::Status::Converged
+                    && energy.converged()
+                    && obs.converged;
                 let mean = ex.values[0];
+                // First order: δU moves log Z by at most max|δU| and ⟨g⟩ by at most
+                // 2·max|δU|·⟨|g|⟩; hoisted factors of g add their relative errors.
+                let du = energy.error();
+                let log_error = ex.log_z.abs_error + du;
+                let mean_error =
+                    ex.errors[0] + 2.0 * du * ex.abs_means[0] + obs.rel_error * mean.abs();
                 if log_of {
                     if mean <= 0.0 {
                         return Err(EngineError::NoRealValue(format!(
@@ -909,7 +945,7 @@ impl Engine {
                     }
                     return Ok(Value {
                         value: ex.log_z.log_z + mean.ln(),
-                        error: ex.log_z.abs_error + ex.errors[0] / mean,
+                        error: log_error + mean_error / mean,
                         converged,
                         std_error: 0.0,
                         ess: f64::INFINITY,
@@ -917,7 +953,7 @@ impl Engine {
                 }
                 let z = ex.log_z.log_z.exp();
                 let value = z * mean;
-                let error = z * ex.errors[0] + value.abs() * ex.log_z.abs_error.exp_m1();
+                let error = z * mean_error + value.abs() * log_error.exp_m1();
                 Ok(Value {
                     value,
                     error,
@@ -948,20 +984,27 @@ impl Engine {
         let obs = self.observables(&obs_exprs, &names, b)?;
         let n = obs_exprs.len();
         let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
-        let ex = quad::expectations(energy.as_ref(), &domain, 1.0, &f, n, &self.opts.quad)
+        let ex = quad::expectations(energy.get(), &domain, 1.0, &f, n, &self.opts.quad)
             .map_err(|e| EngineError::Numeric(e.to_string()))?;
-        let converged = ex.log_z.status == quad::Status::Converged;
+        let converged =
+            ex.log_z.status == quad::Status::Converged && energy.converged() && obs.converged;
+        // First order: an error δU of the energy moves ⟨g⟩ by at most 2·max|δU|·⟨|g|⟩;
+        // hoisted factors of g add their relative errors.
+        let du = energy.error();
+        let errors: Vec<f64> = (0..n)
+            .map(|k| ex.errors[k] + 2.0 * du * ex.abs_means[k] + obs.rel_error * ex.values[k].abs())
+            .collect();
         if n == 1 {
             Ok(Value {
                 value: ex.values[0],
-                error: ex.errors[0],
+                error: errors[0],
                 converged,
                 std_error: 0.0,
                 ess: f64::INFINITY,
             })
         } else {
             let value = ex.values[0] / ex.values[1];
-            let error = (ex.errors[0] + value.abs() * ex.errors[1]) / ex.values[1].abs();
+            let error = (errors[0] + value.abs() * errors[1]) / ex.values[1].abs();
             Ok(Value {
                 value,
                 error,
@@ -979,8 +1022,22 @@ impl Engine {
         b: &Bindings,
     ) -> Result<ObsSet<'_>, EngineError> {
         let mut items = Vec::new();
+        let mut rel_error = 0.0;
+        let mut converged = true;
         for e in exprs {
-            let (h, bb, _) = self.hoist(e, names, b)?;
+            let Hoisted {
+                expr: h,
+                bindings: bb,
+                constants,
+            } = self.hoist(e, names, b)?;
+            // Hoisted constants are mostly factors (a normaliser): first order, their relative
+            // errors add to the observable's.
+            for c in &constants {
+                converged &= c.converged;
+                if c.value != 0.0 {
+                    rel_error += c.error / c.value.abs();
+                }
+            }
             let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
             let compiled = if contains_bound(&h) {
                 None
@@ -996,6 +1053,8 @@ impl Engine {
             engine: self,
             names: names.to_vec(),
             items,
+            rel_error,
+            converged,
         })
     }
 }
@@ -1009,6 +1068,60 @@ struct ObsSet<'a> {
     engine: &'a Engine,
     names: Vec<String>,
     items: Vec<Observable>,
+    /// Summed relative errors of the constants hoisted out of the observables.
+    rel_error: f64,
+    /// Whether every hoisted constant converged.
+    converged: bool,
+}
+
+/// The result of [`Engine::hoist`].
+struct Hoisted {
+    expr: Expr,
+    bindings: Bindings,
+    constants: Vec<Value>,
+}
+
+/// The energy of an integrand, with what its numeric errors do to the integral: constants
+/// hoisted out of it and, for a tree-evaluated energy, the errors of its inner integrals.
+struct IntegrandEnergy<'a> {
+    kind: IntegrandKind<'a>,
+    hoisted_error: f64,
+    hoisted_converged: bool,
+}
+
+/// How an integrand's energy is evaluated.
+enum IntegrandKind<'a> {
+    /// A closed energy compiled to a batched program.
+    Compiled(ProgramEnergy),
+    /// An energy holding inner bound operators, evaluated through the engine.
+    Tree(TreeEnergy<'a>),
+}
+
+impl IntegrandEnergy<'_> {
+    fn get(&self) -> &dyn Energy {
+        match &self.kind {
+            IntegrandKind::Compiled(p) => p,
+            IntegrandKind::Tree(t) => t,
+        }
+    }
+
+    fn tree_worst(&self) -> (f64, bool) {
+        match &self.kind {
+            IntegrandKind::Tree(t) => t.worst.lock().map_or((f64::INFINITY, false), |w| *w),
+            IntegrandKind::Compiled(_) => (0.0, true),
+        }
+    }
+
+    /// A bound on `|δU|` over the evaluated nodes: `Z = ∫ exp(-U)` then has a relative error of
+    /// at most about this much (first order), and `min U` moves by at most this much. Hoisted
+    /// constants are counted as additive terms of `U`.
+    fn error(&self) -> f64 {
+        self.hoisted_error + self.tree_worst().0
+    }
+
+    fn converged(&self) -> bool {
+        self.hoisted_converged && self.tree_worst().1
+    }
 }
 
 impl ObsSet<'_> {
@@ -1089,7 +1202,9 @@ struct TreeEnergy<'a> {
     expr: Expr,
     names: Vec<String>,
     bindings: Bindings,
-    worst_rel: Mutex<f64>,
+    /// Largest error bound of the energy over the evaluated nodes, and whether every inner
+    /// evaluation converged.
+    worst: Mutex<(f64, bool)>,
 }
 
 impl Energy for TreeEnergy<'_> {
@@ -1103,8 +1218,9 @@ impl Energy for TreeEnergy<'_> {
         }
         match self.engine.eval_bindings(&self.expr, &bb) {
             Ok(v) => {
-                if let Ok(mut w) = self.worst_rel.lock() {
-                    *w = w.max(v.error);
+                if let Ok(mut w) = self.worst.lock() {
+                    w.0 = w.0.max(v.error);
+                    w.1 &= v.converged;
                 }
                 v.value
             }
@@ -1542,6 +1658,45 @@ mod tests {
         assert!(
             (v.value - exact).abs() <= v.error + 1e-14,
             "{v:?} vs {exact}"
+        );
+    }
+
+    /// The error of a constant hoisted out of an integrand (here the normaliser) and of inner
+    /// integrals in a tree-evaluated energy reaches the outer value's bound.
+    #[test]
+    fn hoisted_and_inner_errors_are_carried() {
+        let e = engine("\"E(z)\" = \"(z^2 - 1)^2\"");
+        let normaliser = value(&e, "int[u = -inf..inf](exp(-2*E(u)))", &[]);
+        let ratio = value(
+            &e,
+            "int[z](exp(-2*E(z)) / int[u = -inf..inf](exp(-2*E(u))))",
+            &[],
+        );
+        assert!((ratio.value - 1.0).abs() <= ratio.error, "{ratio:?}");
+        assert!(
+            ratio.error >= normaliser.error / normaliser.value,
+            "{ratio:?} vs {normaliser:?}"
+        );
+        // An outer integral over a slice free energy carries the inner errors.
+        let inner = value(
+            &e,
+            "log(int[u = -inf..inf](exp(-2*E(u) - 0.5*v^2)))",
+            &[("v", 0.0)],
+        );
+        let outer = value(
+            &e,
+            "log(int[v = -inf..inf](exp(log(int[u = -inf..inf](exp(-2*E(u) - 0.5*v^2))))))",
+            &[],
+        );
+        assert!(outer.error >= inner.error, "{outer:?} vs {inner:?}");
+        let exact = value(
+            &e,
+            "log(int[u = -inf..inf](exp(-2*E(u)))) + 0.5*log(2*pi)",
+            &[],
+        );
+        assert!(
+            (outer.value - exact.value).abs() <= outer.error + exact.error,
+            "{outer:?} vs {exact:?}"
         );
     }
 
