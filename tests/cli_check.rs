@@ -255,3 +255,48 @@ fn lecture_chains_pass_step_by_step() {
         }
     }
 }
+
+/// Calibration of the Monte-Carlo comparisons (`mc[..]` against the exact value): over 60 seeds
+/// (600 comparisons of correct estimates) the z-scores must look standard normal. Bounds: the
+/// sample standard deviation of 600 N(0,1) values has sd ≈ 0.029, so 0.85–1.15 is about 5σ;
+/// the tail fraction beyond 2.576 (1 % nominal) must stay below 3 %.
+#[test]
+#[ignore = "calibration over 60 seeds (about a minute)"]
+fn monte_carlo_comparisons_are_calibrated() {
+    let mut zs = Vec::new();
+    let mut failed = 0;
+    for seed in 1..=60 {
+        let s = seed.to_string();
+        let (_, v) = json(&[
+            "check",
+            "derivations/monte_carlo.toml",
+            "--format",
+            "json",
+            "--seed",
+            &s,
+        ]);
+        for c in v["files"][0]["checks"].as_array().expect("checks") {
+            if c["status"] != "pass" {
+                failed += 1;
+            }
+            for p in c["points"].as_array().expect("points") {
+                if let Some(z) = p["extra"]["z"].as_f64() {
+                    zs.push(z);
+                }
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let n = zs.len() as f64;
+    let mean = zs.iter().sum::<f64>() / n;
+    let sd = (zs.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / n).sqrt();
+    #[allow(clippy::cast_precision_loss)]
+    let tail = zs.iter().filter(|z| z.abs() > 2.576).count() as f64 / n;
+    println!(
+        "n = {n}, mean z = {mean:.3}, sd z = {sd:.3}, P(|z| > 2.576) = {tail:.3}, failed checks = {failed}"
+    );
+    assert_eq!(zs.len(), 600);
+    assert!((0.85..=1.15).contains(&sd), "sd of z = {sd}");
+    assert!(mean.abs() < 0.25, "mean of z = {mean}");
+    assert!(tail < 0.03, "tail fraction {tail}");
+}
