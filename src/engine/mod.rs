@@ -406,7 +406,7 @@ impl Engine {
     fn derivative_value(&self, var: &str, body: &Expr, b: &Bindings) -> Result<Value, EngineError> {
         let d = self.derivative(body, var)?;
         let sym = self.eval_bindings(&d, b)?;
-        if !contains_bound(body) {
+        if !body.has_bound_operator() {
             return Ok(sym);
         }
         let fd = self.richardson_bindings(body, b, var)?;
@@ -680,7 +680,7 @@ impl Engine {
             e
         };
         let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
-        if !contains_bound(&e) {
+        if !e.has_bound_operator() {
             if let Ok(p) = ProgramEnergy::new(&e, &inputs, &bb) {
                 return Ok(IntegrandEnergy {
                     kind: IntegrandKind::Compiled(p),
@@ -724,7 +724,7 @@ impl Engine {
         bb: &mut Bindings,
         constants: &mut Vec<Value>,
     ) -> Result<Expr, EngineError> {
-        if contains_bound(e) {
+        if e.has_bound_operator() {
             let free = expr::free_variables(e);
             if names.iter().all(|n| !free.contains(n)) {
                 let v = self.eval_bindings(e, bb)?;
@@ -1039,7 +1039,7 @@ impl Engine {
                 }
             }
             let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let compiled = if contains_bound(&h) {
+            let compiled = if h.has_bound_operator() {
                 None
             } else {
                 Program::compile(&h, &inputs, &bb).ok()
@@ -1289,26 +1289,6 @@ fn bindings_hash(b: &Bindings) -> u64 {
         }
     }
     h.finish()
-}
-
-/// Whether the expression contains a bound operator.
-pub(crate) fn contains_bound(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Integral { .. }
-        | ExprKind::Sum { .. }
-        | ExprKind::Extremum { .. }
-        | ExprKind::Derivative { .. }
-        | ExprKind::Limit { .. }
-        | ExprKind::Expect { .. }
-        | ExprKind::MonteCarlo { .. } => true,
-        ExprKind::Neg(a) => contains_bound(a),
-        ExprKind::Index { index, .. } => contains_bound(index),
-        ExprKind::Binary { lhs, rhs, .. } => contains_bound(lhs) || contains_bound(rhs),
-        ExprKind::Call { args, .. } | ExprKind::UserCall { args, .. } | ExprKind::List(args) => {
-            args.iter().any(contains_bound)
-        }
-        ExprKind::Number(_) | ExprKind::Const(_) | ExprKind::Var(_) => false,
-    }
 }
 
 /// Replaces every `diff[w](f)` whose `f` has no bound operator by its simplified symbolic
