@@ -16,7 +16,9 @@
 //! - `expect[y ~ density](body)`: a Gibbs expectation by quadrature.
 //!
 //! Errors are propagated to first order: after a top-level evaluation, each bound-operator value
-//! is perturbed by its error bound and the change of the result is added up.
+//! is perturbed by its error bound and the change of the result is added up. Inside an integral,
+//! the errors of constants hoisted out of the integrand and of inner integrals evaluated at each
+//! node are carried too (an error δU of the energy moves `log Z` by at most `max|δU|`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
