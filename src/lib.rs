@@ -10,6 +10,7 @@ pub mod stats;
 
 pub mod check;
 pub mod engine;
+pub mod grad;
 pub mod report;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -1,4 +1,5 @@
-//! Monte-Carlo estimators for the gradient issue: MCMC and i.i.d. averages with standard errors, CD-k.
+//! Monte-Carlo estimators for the gradient issue: the single-sample estimator, N-sample (i.i.d.)
+//! and MCMC averages with standard errors and effective sample sizes, and CD-k.
 
 use super::chains::rng_for;
 use super::{Kernel, Rng, SampleError, State, Target};
@@ -88,16 +89,48 @@ pub fn cd_k(
     g: &(dyn Fn(&[f64]) -> f64 + Sync),
     seed: u64,
 ) -> Result<CdkResult, SampleError> {
-    if data.is_empty() {
+    let (finals, acceptance) = cd_k_states(target, kernel, data, k, seed)?;
+    let values: Vec<f64> = finals.iter().map(|y| g(y)).collect();
+    Ok(CdkResult {
+        estimate: iid_estimate(&values),
+        acceptance,
+    })
+}
+
+/// The final states of CD-k chains: chain `i` starts at `starts[i]` (a data point, with its
+/// latents if any), takes `k` kernel steps at unit scale (no warmup, no adaptation: CD-k is
+/// defined by its short chains), seeded by `rng_for(seed, i)`. Returns the states and the
+/// acceptance rate over all steps (NaN for `k = 0`). The states are independent across chains,
+/// so averages over them have ESS = number of chains.
+///
+/// # Errors
+/// [`SampleError::NoChains`] without starts; [`SampleError::Dimension`] for a wrong-size point;
+/// [`SampleError::BadInit`] for a start with non-finite energy.
+pub fn cd_k_states(
+    target: &dyn Target,
+    kernel: &dyn Kernel,
+    starts: &[Vec<f64>],
+    k: usize,
+    seed: u64,
+) -> Result<(Vec<Vec<f64>>, f64), SampleError> {
+    if starts.is_empty() {
         return Err(SampleError::NoChains);
     }
-    if let Some(bad) = data.iter().find(|y| y.len() != target.dim()) {
+    if let Some(bad) = starts.iter().find(|y| y.len() != target.dim()) {
         return Err(SampleError::Dimension {
             got: bad.len(),
             want: target.dim(),
         });
     }
-    let out: Vec<(f64, usize)> = data
+    if let Some((chain, energy)) = starts
+        .iter()
+        .map(|y| target.energy(y))
+        .enumerate()
+        .find(|(_, e)| !e.is_finite())
+    {
+        return Err(SampleError::BadInit { chain, energy });
+    }
+    let out: Vec<(Vec<f64>, usize)> = starts
         .par_iter()
         .enumerate()
         .map(|(i, y)| {
@@ -109,19 +142,16 @@ pub fn cd_k(
                     acc += 1;
                 }
             }
-            (g(&state.y), acc)
+            (state.y, acc)
         })
         .collect();
-    let values: Vec<f64> = out.iter().map(|o| o.0).collect();
     let accepted: usize = out.iter().map(|o| o.1).sum();
-    Ok(CdkResult {
-        estimate: iid_estimate(&values),
-        acceptance: if k > 0 {
-            accepted as f64 / (k * data.len()) as f64
-        } else {
-            f64::NAN
-        },
-    })
+    let acceptance = if k > 0 {
+        accepted as f64 / (k * starts.len()) as f64
+    } else {
+        f64::NAN
+    };
+    Ok((out.into_iter().map(|o| o.0).collect(), acceptance))
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ mod selftest;
 
 pub use chains::{ChainSet, chain_seed, invariance_test, rng_for, run_chains};
 pub use estimate::{
-    CdkResult, Estimate, cd_k, check_estimate, iid_estimate, mc_estimate, single_sample,
+    CdkResult, Estimate, cd_k, cd_k_states, check_estimate, iid_estimate, mc_estimate,
+    single_sample,
 };
 pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
