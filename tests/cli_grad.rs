@@ -688,3 +688,91 @@ fn json_keys_follow_the_contract_order() {
     assert!(pos.windows(2).all(|p| p[0] < p[1]), "{out}");
     assert!(out.find("\"w\"") < out.find("\"a\""), "--wrt order: {out}");
 }
+
+#[test]
+fn contrastive_divergence_reports_its_bias_without_failing() {
+    // E = ½(y − μ)² at μ = 0, data mean 2: exact ∂L/∂μ = −2. ULA with h = 0.1 moves the mean
+    // by ρ = 0.9 per step, so CD-1 = (1 − 0.9)·(−2) = −0.2: biased by +1.8, a finding that does
+    // not change the exit code.
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "0.5*(y - mu)^2",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=1.5,2.0,2.5",
+        "--wrt",
+        "mu",
+        "--set",
+        "mu=0",
+        "--beta",
+        "1",
+        "--cd",
+        "1",
+        "--sampler",
+        "ula",
+        "--step",
+        "0.1",
+        "--mc",
+        "20000",
+        "--seed",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let cd = &v["contrastive_divergence"];
+    assert_eq!(cd["k"], 1);
+    assert_eq!(cd["sampler"], "ula");
+    let mu = &cd["mu"];
+    assert_eq!(mu["biased"], true, "{cd}");
+    assert!((num(&mu["shrink_factor"]) - 0.1).abs() < 1e-12, "{cd}");
+    let z = num(&mu["z_predicted"]);
+    assert!(
+        z.abs() < z_critical(1),
+        "CD-1 against the predicted −0.2: z = {z}"
+    );
+    let bias = num(&mu["bias"]);
+    assert!(
+        (bias - (num(&mu["estimate"]) - num(&v["exact"]["mu"]))).abs() < 1e-12,
+        "{cd}"
+    );
+    // The block follows the contract's keys.
+    assert!(out.find("\"status\"") < out.find("\"contrastive_divergence\""));
+}
+
+#[test]
+fn unadjusted_langevin_on_a_double_well_fails() {
+    // ULA (no Metropolis step) at its default step: ⟨(y² − 1)²⟩ is biased, |z| ≈ 25 at 40000
+    // draws. The library's ignored power test measures 100/100 over 100 seeds.
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "a*(y^2 - 1)^2 + w*y",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=0.9,-1.1,1.2",
+        "--wrt",
+        "w,a",
+        "--set",
+        "w=0.3",
+        "--set",
+        "a=1",
+        "--beta",
+        "1",
+        "--mc",
+        "40000",
+        "--sampler",
+        "ula",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "fail");
+    assert!(
+        num(&v["monte_carlo"]["a"]["z"]).abs() > z_critical(2),
+        "{v}"
+    );
+}

@@ -417,7 +417,11 @@ impl GradResult {
             serde_json::json!(self.status.as_str())
         );
         if let Some(cd) = &self.contrastive_divergence {
-            let per = obj(&|r| match &r.contrastive_divergence {
+            let per: Vec<String> = self
+                .params
+                .iter()
+                .map(|r| {
+                    let v = match &r.contrastive_divergence {
                 Some(c) => format!(
                     "{{\"estimate\": {}, \"mcse\": {}, \"bias\": {}, \"relative_bias\": {}, \"z\": {}, \"biased\": {}, \"shrink_factor\": {}, \"z_predicted\": {}}}",
                     finite_or_null(c.estimate.estimate),
@@ -430,7 +434,10 @@ impl GradResult {
                     finite_or_null(c.z_predicted.unwrap_or(f64::NAN)),
                 ),
                 None => "null".to_string(),
-            });
+            };
+                    format!("{}: {v}", serde_json::json!(r.name))
+                })
+                .collect();
             let head = format!(
                 "{{\"k\": {}, \"sampler\": {}, \"step\": {}, \"chains\": {}, \"acceptance\": {}",
                 cd.k,
@@ -439,9 +446,11 @@ impl GradResult {
                 cd.chains,
                 finite_or_null(cd.acceptance)
             );
-            // Splice the per-parameter entries into the same object.
-            let inner = per.trim_start_matches('{').trim_end_matches('}');
-            let _ = write!(out, ", \"contrastive_divergence\": {head}, {inner}}}");
+            let _ = write!(
+                out,
+                ", \"contrastive_divergence\": {head}, {}}}",
+                per.join(", ")
+            );
         }
         out.push('}');
         out

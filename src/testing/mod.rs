@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod expr;
+pub mod grad;
 pub mod quad;
 pub mod sample_reference;
 pub mod stats;
