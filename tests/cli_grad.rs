@@ -776,3 +776,27 @@ fn unadjusted_langevin_on_a_double_well_fails() {
         "{v}"
     );
 }
+
+#[test]
+fn wrong_estimator_claims_fail_and_the_lecture_ones_pass() {
+    // C12 in derivations/: the single-sample estimator is unbiased, the average converges at
+    // 1/√N, CD-k is biased by its predicted factor. Each wrong variant fails.
+    let (code, out, err) = ebmcheck(&["check", "derivations/monte_carlo.toml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    for (file, words) in [
+        ("cd_unbiased", "disagrees with the exact value"),
+        (
+            "single_sample_wrong_temperature",
+            "disagrees with the exact value",
+        ),
+    ] {
+        let path = format!("tests/data/wrong/{file}.toml");
+        let (code, out, err) = ebmcheck(&["check", &path]);
+        assert_eq!(code, 1, "{file}: {out}{err}");
+        assert!(
+            out.contains("0 passed, 1 failed") && out.contains(words),
+            "{file}: {out}"
+        );
+    }
+}

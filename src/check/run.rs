@@ -1,5 +1,5 @@
-//! Running checks: test points, the check kinds (equal, bound, limit, monotone, convex, gradient)
-//! and their verdicts.
+//! Running checks: test points, the check kinds (equal, bound, limit, monotone, convex, gradient,
+//! chain, estimator) and their verdicts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,8 +8,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::result::{CheckResult, PointResult, Status, StepResult};
 use super::spec::{
-    ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, LimitPoint, PointRange, Relation,
-    SourceExpr,
+    ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, EstimatorSpec, LimitPoint,
+    PointRange, Relation, SourceExpr,
 };
 use crate::engine::{Engine, EngineError, Point, Value};
 use crate::expr::Expr;
@@ -192,6 +192,26 @@ pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
         ),
         CheckKind::Gradient { loss, wrt, exact } => gradient(engine, c, seed, loss, wrt, exact),
         CheckKind::Chain { lines } => chain(engine, c, seed, lines),
+        CheckKind::Estimator {
+            estimator: est,
+            var,
+            energy,
+            of,
+            exact,
+            replicates,
+        } => estimator(
+            engine,
+            c,
+            seed,
+            &EstimatorCheck {
+                est,
+                var,
+                energy,
+                of,
+                exact,
+                replicates: *replicates,
+            },
+        ),
     };
     match outcome {
         Ok(mut r) => {
@@ -890,6 +910,208 @@ fn gradient(
         results.len()
     );
     Ok(finish(c, results, msg, "exact vs finite difference"))
+}
+
+/// The fields of an `estimator` check.
+struct EstimatorCheck<'a> {
+    est: &'a EstimatorSpec,
+    var: &'a str,
+    energy: &'a SourceExpr,
+    of: &'a SourceExpr,
+    exact: &'a SourceExpr,
+    replicates: usize,
+}
+
+/// An estimate from `n` independent replicates as a random [`Value`].
+fn replicated(e: &crate::sample::Estimate) -> Value {
+    Value {
+        value: e.estimate,
+        error: 0.0,
+        converged: true,
+        std_error: e.mcse,
+        ess: e.ess,
+    }
+}
+
+/// `estimator` checks (claim C12): the estimator is run `replicates` times at each test point
+/// from exact draws (inverse CDF of `exp(−energy)` over the real line) or, for CD-k, from chains
+/// started at `start`; every "equals" is a z-test in the run-wide Holm family, and CD-k's
+/// difference from the exact value must be significant at α (Bonferroni over the points).
+#[allow(
+    clippy::too_many_lines,
+    reason = "three estimators, one loop over the points"
+)]
+fn estimator(
+    engine: &Engine,
+    c: &CheckSpec,
+    seed: u64,
+    spec: &EstimatorCheck,
+) -> Result<CheckResult, CheckFailure> {
+    use crate::engine::ProgramEnergy;
+    use crate::grad::estimators::{FastQuantile, replicate_averages};
+    use crate::quad::{Cdf1d, Energy as _};
+    use crate::sample::{FnTarget, cd_k, chain_seed, zoo::Ula};
+    let var = spec.var;
+    let u = prepare(engine, spec.energy)?;
+    let g = prepare(engine, spec.of)?;
+    let ex = prepare(engine, spec.exact)?;
+    let du = engine
+        .derivative(&u, var)
+        .map_err(|e| CheckFailure::Error(format!("the energy's derivative in `{var}`: {e}")))?;
+    let cd = match spec.est {
+        EstimatorSpec::Cd {
+            k,
+            start,
+            step,
+            predicted,
+        } => Some((
+            *k,
+            prepare(engine, start)?,
+            *step,
+            prepare(engine, predicted)?,
+        )),
+        _ => None,
+    };
+    let mut exprs = vec![&u, &g, &ex];
+    if let Some((_, s, _, p)) = &cd {
+        exprs.extend([s, p]);
+    }
+    let vars = free_vars(engine, &exprs, &[var]);
+    let pts = test_points(c, &vars, seed)?;
+    let r = spec.replicates;
+    let compile = |e: &Expr, b: &crate::expr::Bindings, src: &SourceExpr| {
+        ProgramEnergy::new(e, &[var], b).map_err(|err| {
+            CheckFailure::Error(format!(
+                "`{}` cannot be compiled over `{var}`: {err}",
+                src.text
+            ))
+        })
+    };
+    let crit = crate::stats::special::quantile(1.0 - tol::ALPHA / (2.0 * pts.len().max(1) as f64));
+    let mut results = Vec::new();
+    let mut exponents = Vec::new();
+    for (i, p) in pts.iter().enumerate() {
+        let mut b = engine.params().clone();
+        for (k, v) in p {
+            b.set(k, *v);
+        }
+        let ue = compile(&u, &b, spec.energy)?;
+        let ge = compile(&g, &b, spec.of)?;
+        let exact_v = engine
+            .eval(&ex, p)
+            .map_err(|e| at_point(e, p, spec.exact))?;
+        let pseed = chain_seed(seed, i as u64);
+        let sizes: &[usize] = match spec.est {
+            EstimatorSpec::Single => &[1],
+            EstimatorSpec::Average { sizes } => sizes,
+            EstimatorSpec::Cd { .. } => &[],
+        };
+        if let Some((k, start, step, predicted)) = &cd {
+            let due = compile(&du, &b, spec.energy)?;
+            let y0 = engine
+                .eval(start, p)
+                .map_err(|e| at_point(e, p, spec.energy))?
+                .value;
+            let pred = engine
+                .eval(predicted, p)
+                .map_err(|e| at_point(e, p, spec.exact))?;
+            let target = FnTarget::new(
+                1,
+                |y: &[f64]| ue.eval(y),
+                |y: &[f64], gr: &mut [f64]| {
+                    gr[0] = due.eval(y);
+                    ue.eval(y)
+                },
+            );
+            let starts = vec![vec![y0]; r];
+            let res = cd_k(
+                &target,
+                &Ula { step: *step },
+                &starts,
+                *k,
+                &|y| ge.eval(y),
+                pseed,
+            )
+            .map_err(|e| CheckFailure::Error(format!("CD-{k}: {e}")))?;
+            let lv = replicated(&res.estimate);
+            let mut pr = statistical_point(p, &lv, &pred);
+            let z_exact = (lv.value - exact_v.value) / (lv.std_error + exact_v.error);
+            pr.extra.insert("exact".into(), exact_v.value);
+            pr.extra.insert("bias".into(), lv.value - exact_v.value);
+            pr.extra.insert("z_exact".into(), z_exact);
+            if z_exact.abs() <= crit && pr.status == Status::Pass {
+                pr.status = Status::Fail;
+            }
+            results.push(pr);
+            continue;
+        }
+        let cdf = Cdf1d::new(&ue, f64::NEG_INFINITY, f64::INFINITY, 1.0)
+            .map_err(|e| at_point(EngineError::Numeric(e.to_string()), p, spec.energy))?;
+        let fast = FastQuantile::new(&cdf);
+        let draw = |rng: &mut crate::sample::Rng| -> f64 {
+            let x: f64 = rng.random();
+            ge.eval(&[fast.quantile(x.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON))])
+        };
+        let fit = replicate_averages(&draw, sizes, r, pseed);
+        for s in &fit.sizes {
+            let mut pr = statistical_point(p, &replicated(&s.mean), &exact_v);
+            pr.extra.insert("n".into(), s.n as f64);
+            pr.extra.insert("spread".into(), s.spread);
+            results.push(pr);
+        }
+        if fit.exponent.is_finite() {
+            let lv = Value {
+                value: fit.exponent,
+                error: 0.0,
+                converged: true,
+                std_error: fit.exponent_se,
+                ess: r as f64,
+            };
+            let mut pr = statistical_point(p, &lv, &Value::exact(-0.5));
+            pr.extra.insert("rate_exponent".into(), fit.exponent);
+            exponents.push(fit.exponent);
+            results.push(pr);
+        }
+    }
+    let n = pts.len();
+    let msg = match spec.est {
+        EstimatorSpec::Single => format!(
+            "the mean of {r} single-sample estimates equals the exact value within its standard error at {n} test points"
+        ),
+        EstimatorSpec::Average { sizes } => format!(
+            "unbiased at N = {sizes:?}, and the spread across {r} replicates falls like N^b with b = {} (claimed −1/2) at {n} test points",
+            exponents
+                .iter()
+                .map(|b| format!("{b:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        EstimatorSpec::Cd { k, .. } => {
+            let worst = results
+                .iter()
+                .filter_map(|p| p.extra.get("z_exact"))
+                .fold(f64::INFINITY, |a, z| a.min(z.abs()));
+            format!(
+                "CD-{k} over {r} chains from the data equals the predicted biased value and differs from the exact one (|z| ≥ {worst:.1} against the exact value) at {n} test points"
+            )
+        }
+    };
+    let mut out = finish(c, results, msg, "estimate vs claimed value");
+    if matches!(spec.est, EstimatorSpec::Cd { .. }) && out.status == Status::Fail {
+        if let Some(w) = out
+            .points
+            .iter()
+            .find(|p| p.extra.get("z_exact").is_some_and(|z| z.abs() <= crit))
+        {
+            out.message = format!(
+                "the bias is not detected{}: the CD estimate {:.6e} is within {crit:.2} standard errors of the exact value {:.6e}",
+                describe_point(w),
+                w.lhs,
+                w.extra.get("exact").copied().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Default ladder of a `→` step towards +∞ (or −∞, negated), and offsets towards a finite value.

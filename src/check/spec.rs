@@ -192,6 +192,15 @@ struct RawCheck {
     wrt: Option<Spanned<String>>,
     exact: Option<Spanned<String>>,
     steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    estimator: Option<Spanned<String>>,
+    energy: Option<Spanned<String>>,
+    of: Option<Spanned<String>>,
+    sizes: Option<Spanned<Vec<i64>>>,
+    replicates: Option<Spanned<i64>>,
+    k: Option<Spanned<i64>>,
+    start: Option<Spanned<String>>,
+    step: Option<Spanned<f64>>,
+    predicted: Option<Spanned<String>>,
     points: Option<BTreeMap<String, Spanned<toml::Value>>>,
     at: Option<Vec<BTreeMap<String, Spanned<f64>>>>,
     count: Option<Spanned<i64>>,
@@ -434,6 +443,47 @@ pub enum CheckKind {
         /// The lines, in order.
         lines: Vec<ChainLine>,
     },
+    /// A Monte-Carlo estimator of `⟨of⟩` under `exp(−energy)` over `var`, run many times and
+    /// judged statistically (claim C12): unbiased, converging at `1/√N`, or CD-k's known bias.
+    Estimator {
+        /// Which estimator and what is claimed of it.
+        estimator: EstimatorSpec,
+        /// The sampled variable (real line).
+        var: String,
+        /// `U` with the density ∝ exp(−U) (β folded in).
+        energy: SourceExpr,
+        /// The averaged observable.
+        of: SourceExpr,
+        /// The exact expectation `⟨of⟩`.
+        exact: SourceExpr,
+        /// Independent replicates of the estimator (CD-k: chains).
+        replicates: usize,
+    },
+}
+
+/// The estimator of an `estimator` check, and what its check claims.
+#[derive(Debug, Clone)]
+pub enum EstimatorSpec {
+    /// One exact draw per replicate: the mean of the replicates equals the exact value.
+    Single,
+    /// The average of `N` exact draws for each `N` of `sizes`: unbiased at every `N`, and its
+    /// spread across replicates falls like `N^(-1/2)`.
+    Average {
+        /// The sample sizes, increasing.
+        sizes: Vec<usize>,
+    },
+    /// CD-k: chains started at `start` take `k` unadjusted-Langevin steps of size `step`; the
+    /// average of `of` at their final states equals `predicted` and differs from `exact`.
+    Cd {
+        /// Kernel steps.
+        k: usize,
+        /// The starting point (the data point).
+        start: Box<SourceExpr>,
+        /// The Langevin time step.
+        step: f64,
+        /// The claimed (biased) value.
+        predicted: Box<SourceExpr>,
+    },
 }
 
 impl CheckKind {
@@ -447,6 +497,7 @@ impl CheckKind {
             CheckKind::Convex { .. } => "convex",
             CheckKind::Gradient { .. } => "gradient",
             CheckKind::Chain { .. } => "chain",
+            CheckKind::Estimator { .. } => "estimator",
         }
     }
 }
@@ -987,7 +1038,7 @@ impl Loader<'_> {
 
     /// Reports fields present in `c` that the kind does not use.
     fn reject_foreign(&mut self, c: &RawCheck, kind: &str, allowed: &[&str]) {
-        let present: [(&str, Option<Range<usize>>); 17] = [
+        let present: [(&str, Option<Range<usize>>); 26] = [
             ("lhs", c.lhs.as_ref().map(Spanned::span)),
             ("rhs", c.rhs.as_ref().map(Spanned::span)),
             ("relation", c.relation.as_ref().map(Spanned::span)),
@@ -1005,6 +1056,15 @@ impl Loader<'_> {
             ("wrt", c.wrt.as_ref().map(Spanned::span)),
             ("exact", c.exact.as_ref().map(Spanned::span)),
             ("steps", c.steps.as_ref().map(Spanned::span)),
+            ("estimator", c.estimator.as_ref().map(Spanned::span)),
+            ("energy", c.energy.as_ref().map(Spanned::span)),
+            ("of", c.of.as_ref().map(Spanned::span)),
+            ("sizes", c.sizes.as_ref().map(Spanned::span)),
+            ("replicates", c.replicates.as_ref().map(Spanned::span)),
+            ("k", c.k.as_ref().map(Spanned::span)),
+            ("start", c.start.as_ref().map(Spanned::span)),
+            ("step", c.step.as_ref().map(Spanned::span)),
+            ("predicted", c.predicted.as_ref().map(Spanned::span)),
         ];
         for (key, span) in present {
             if let Some(span) = span {
@@ -1233,11 +1293,19 @@ impl Loader<'_> {
                 }
                 ok.then_some(CheckKind::Chain { lines })
             }
+            "estimator" => self.estimator_kind(c, span),
             other => {
                 let help = expr::suggest(
                     other,
                     [
-                        "equal", "bound", "limit", "monotone", "convex", "gradient", "chain",
+                        "equal",
+                        "bound",
+                        "limit",
+                        "monotone",
+                        "convex",
+                        "gradient",
+                        "chain",
+                        "estimator",
                     ],
                 )
                 .map(|k| format!("did you mean `{k}`?"));
@@ -1246,12 +1314,150 @@ impl Loader<'_> {
                     SpecErrorKind::Invalid,
                     format!("unknown check kind `{other}`"),
                     help.or_else(|| {
-                        Some("kinds: equal, bound, limit, monotone, convex, gradient, chain".into())
+                        Some(
+                            "kinds: equal, bound, limit, monotone, convex, gradient, chain, estimator"
+                                .into(),
+                        )
                     }),
                 );
                 None
             }
         }
+    }
+
+    /// A positive integer field of at least `min`, or an error at its span.
+    fn count_field(&mut self, field: &Spanned<i64>, key: &str, min: i64) -> Option<usize> {
+        let v = *field.get_ref();
+        if v >= min {
+            usize::try_from(v).ok()
+        } else {
+            self.invalid(
+                field.span(),
+                format!("`{key}` must be a whole number of at least {min}, not {v}"),
+                None,
+            );
+            None
+        }
+    }
+
+    fn estimator_kind(&mut self, c: &RawCheck, span: &Range<usize>) -> Option<CheckKind> {
+        const KIND: &str = "estimator";
+        let common = ["estimator", "var", "energy", "of", "exact", "replicates"];
+        let Some(which) = &c.estimator else {
+            self.invalid(
+                span.clone(),
+                "an `estimator` check needs `estimator` (\"single\", \"average\" or \"cd\")".into(),
+                None,
+            );
+            return None;
+        };
+        let extra: &[&str] = match which.get_ref().as_str() {
+            "single" => &[],
+            "average" => &["sizes"],
+            "cd" => &["k", "start", "step", "predicted"],
+            other => {
+                self.invalid(
+                    which.span(),
+                    format!("unknown estimator `{other}`"),
+                    Some("use single, average or cd"),
+                );
+                return None;
+            }
+        };
+        let allowed: Vec<&str> = common.iter().chain(extra).copied().collect();
+        let label = format!("{KIND} = {}", which.get_ref());
+        self.reject_foreign(c, &label, &allowed);
+        let var = self.variable_name(&c.var, "var", KIND, span);
+        let energy = self.required(&c.energy, "energy", KIND, span);
+        let of = self.required(&c.of, "of", KIND, span);
+        let exact = self.required(&c.exact, "exact", KIND, span);
+        let replicates = match &c.replicates {
+            Some(r) => self.count_field(r, "replicates", 10),
+            None => {
+                self.invalid(
+                    span.clone(),
+                    "an `estimator` check needs `replicates` (how many times the estimator is run)"
+                        .into(),
+                    None,
+                );
+                None
+            }
+        };
+        let estimator = match which.get_ref().as_str() {
+            "single" => Some(EstimatorSpec::Single),
+            "average" => match &c.sizes {
+                Some(s)
+                    if s.get_ref().len() >= 3
+                        && s.get_ref().iter().all(|n| *n >= 1)
+                        && s.get_ref().windows(2).all(|w| w[0] < w[1]) =>
+                {
+                    Some(EstimatorSpec::Average {
+                        sizes: s
+                            .get_ref()
+                            .iter()
+                            .filter_map(|n| usize::try_from(*n).ok())
+                            .collect(),
+                    })
+                }
+                Some(s) => {
+                    self.invalid(
+                        s.span(),
+                        "`sizes` must be at least 3 increasing whole numbers, each at least 1"
+                            .into(),
+                        None,
+                    );
+                    None
+                }
+                None => {
+                    self.invalid(
+                        span.clone(),
+                        "an `average` estimator needs `sizes`, e.g. [1, 4, 16, 64]".into(),
+                        None,
+                    );
+                    None
+                }
+            },
+            _ => {
+                let k = match &c.k {
+                    Some(k) => self.count_field(k, "k", 1),
+                    None => {
+                        self.invalid(span.clone(), "a `cd` estimator needs `k`".into(), None);
+                        None
+                    }
+                };
+                let start = self.required(&c.start, "start", "cd estimator", span);
+                let predicted = self.required(&c.predicted, "predicted", "cd estimator", span);
+                let step = match &c.step {
+                    Some(h) if h.get_ref().is_finite() && *h.get_ref() > 0.0 => Some(*h.get_ref()),
+                    Some(h) => {
+                        self.invalid(h.span(), "`step` must be a positive number".into(), None);
+                        None
+                    }
+                    None => {
+                        self.invalid(
+                            span.clone(),
+                            "a `cd` estimator needs `step` (the Langevin time step)".into(),
+                            None,
+                        );
+                        None
+                    }
+                };
+                Some(EstimatorSpec::Cd {
+                    k: k?,
+                    start: Box::new(start?),
+                    step: step?,
+                    predicted: Box::new(predicted?),
+                })
+            }
+        };
+        Some(CheckKind::Estimator {
+            estimator: estimator?,
+            var: var?,
+            energy: energy?,
+            of: of?,
+            exact: exact?,
+            replicates: replicates?,
+        })
     }
 
     fn chain_line(&mut self, step: &Spanned<RawStep>) -> Option<ChainLine> {
@@ -1403,6 +1609,22 @@ pub(crate) fn check_expressions(kind: &CheckKind) -> Vec<&SourceExpr> {
         CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => vec![expr],
         CheckKind::Gradient { loss, exact, .. } => vec![loss, exact],
         CheckKind::Chain { lines } => lines.iter().map(|l| &l.expr).collect(),
+        CheckKind::Estimator {
+            estimator,
+            energy,
+            of,
+            exact,
+            ..
+        } => {
+            let mut v = vec![energy, of, exact];
+            if let EstimatorSpec::Cd {
+                start, predicted, ..
+            } = estimator
+            {
+                v.extend([start.as_ref(), predicted.as_ref()]);
+            }
+            v
+        }
     }
 }
 
@@ -1683,5 +1905,62 @@ mod tests {
         );
         assert!(parse_point_range("-1..1 log").is_err());
         assert!(parse_point_range("0..inf").is_err());
+    }
+
+    #[test]
+    fn estimator_fields_are_checked_where_they_are_written() {
+        let head = "title = \"t\"\n[[check]]\nname = \"n\"\nclaim = \"C12\"\nkind = \"estimator\"\nvar = \"y\"\nenergy = \"y^2\"\nof = \"y\"\nexact = \"0\"\n";
+        // (the last lines of the check, expected line, column, words of the message)
+        let cases = [
+            (
+                "estimator = \"cdk\"\nreplicates = 100\n",
+                10,
+                13,
+                "unknown estimator",
+            ),
+            (
+                "estimator = \"average\"\nsizes = [4, 2, 8]\nreplicates = 100\n",
+                11,
+                9,
+                "increasing",
+            ),
+            (
+                "estimator = \"cd\"\nk = 0\nstart = \"1\"\nstep = 0.1\npredicted = \"0\"\nreplicates = 100\n",
+                11,
+                5,
+                "at least 1",
+            ),
+            (
+                "estimator = \"single\"\nsizes = [1, 2, 4]\nreplicates = 100\n",
+                11,
+                9,
+                "does not apply",
+            ),
+            (
+                "estimator = \"single\"\nreplicates = 3\n",
+                11,
+                14,
+                "at least 10",
+            ),
+            (
+                "estimator = \"cd\"\nk = 1\nstart = \"1\"\nstep = -1\npredicted = \"0\"\nreplicates = 100\n",
+                13,
+                8,
+                "positive",
+            ),
+        ];
+        for (tail, line, column, words) in cases {
+            let text = format!("{head}{tail}");
+            let e = first_error("est.toml", &text);
+            assert_eq!(
+                (e.location.line, e.location.column),
+                (line, column),
+                "{}",
+                e.render()
+            );
+            assert!(e.message.contains(words), "{}", e.render());
+        }
+        let ok = format!("{head}estimator = \"average\"\nsizes = [1, 4, 16]\nreplicates = 400\n");
+        assert!(load_str("ok.toml", &ok).is_ok());
     }
 }

@@ -41,6 +41,7 @@
 //! assert_eq!(result.status, Status::Pass);
 //! ```
 
+pub mod estimators;
 mod sampler;
 
 use std::collections::BTreeMap;
