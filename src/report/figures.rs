@@ -6,41 +6,7 @@ use plotters::prelude::*;
 
 use crate::check::{CheckResult, PointResult};
 
-const SIZE: (u32, u32) = (720, 400);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-const LIGHT: RGBColor = RGBColor(170, 170, 170);
-
-fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
-    if lo.is_finite() && hi.is_finite() {
-        let pad = ((hi - lo).abs() * 0.08).max(1e-12 * lo.abs().max(hi.abs()).max(1.0));
-        Some((lo - pad, hi + pad))
-    } else {
-        None
-    }
-}
-
-/// Tick labels with enough significant digits to tell ticks apart on a range `lo..hi`.
-fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
-    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
-    let scale = lo.abs().max(hi.abs()).max(f64::MIN_POSITIVE);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
-    move |v: &f64| {
-        if !(1e-3..1e4).contains(&scale) {
-            format!("{v:.digits$e}")
-        } else {
-            let decimals = (digits as f64 - scale.log10().floor() - 1.0).max(0.0);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let d = decimals as usize;
-            format!("{v:.d$}")
-        }
-    }
-}
+use super::plot::{GREY, LIGHT, SIZE, err, finite_range, grouped_figure, tick_formatter};
 
 /// The figure of a check, when its kind has one: limits (the expression against the moving
 /// variable with the target and the claimed rate), gradients (exact, finite difference and
@@ -58,10 +24,6 @@ pub fn figure(c: &CheckResult) -> Option<String> {
 }
 
 type Res<T> = Result<T, String>;
-
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("{e:?}")
-}
 
 fn limit_figure(c: &CheckResult) -> Res<String> {
     // The first test point's ladder: rungs share every input except the moving variable.
@@ -190,88 +152,6 @@ fn draw_limit_series<'a, 'b: 'a, X: plotters::coord::ranged1d::Ranged<ValueType 
         .draw()
         .map_err(err)?;
     Ok(())
-}
-
-/// Three estimates per test point, side by side, with error bars.
-fn grouped_figure(
-    title: &str,
-    ylabel: &str,
-    groups: &[(String, Vec<(f64, f64)>)],
-    n: usize,
-) -> Res<String> {
-    let (ylo, yhi) = finite_range(
-        groups
-            .iter()
-            .flat_map(|(_, v)| v.iter().flat_map(|(m, e)| [m - e, m + e])),
-    )
-    .ok_or("no finite values")?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        #[allow(clippy::cast_precision_loss)]
-        let xmax = n as f64 + 0.5;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0.5..xmax, ylo..yhi)
-            .map_err(err)?;
-        let fmt = tick_formatter(ylo, yhi);
-        chart
-            .configure_mesh()
-            .x_desc("test point")
-            .y_desc(ylabel)
-            .y_label_formatter(&fmt)
-            .x_labels(n.min(10))
-            .draw()
-            .map_err(err)?;
-        let styles = [BLACK, GREY, LIGHT];
-        for (g, (name, values)) in groups.iter().enumerate() {
-            let color = styles[g % styles.len()];
-            #[allow(clippy::cast_precision_loss)]
-            let offset = (g as f64 - 1.0) * 0.18;
-            #[allow(clippy::cast_precision_loss)]
-            let pts: Vec<(f64, f64, f64)> = values
-                .iter()
-                .enumerate()
-                .map(|(i, (m, e))| (i as f64 + 1.0 + offset, *m, *e))
-                .collect();
-            chart
-                .draw_series(pts.iter().map(|(x, m, e)| {
-                    ErrorBar::new_vertical(*x, m - e, *m, m + e, color.stroke_width(2), 8)
-                }))
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            match g {
-                0 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.filled())),
-                ),
-                1 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.stroke_width(2))),
-                ),
-                _ => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 3, color.filled())),
-                ),
-            }
-            .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
 }
 
 fn gradient_figure(c: &CheckResult) -> Res<String> {
