@@ -4,23 +4,99 @@
 
 use plotters::prelude::*;
 
-use crate::check::{CheckResult, PointResult};
+use crate::check::{CheckResult, McTrace, PointResult};
 
-use super::plot::{GREY, LIGHT, SIZE, err, finite_range, grouped_figure, tick_formatter};
+use super::plot::{
+    GREY, LIGHT, SIZE, err, finite_range, grouped_figure, histogram, running_estimate,
+    running_points, tick_formatter,
+};
 
-/// The figure of a check, when its kind has one: limits (the expression against the moving
+/// The figures of a check, as `(caption, SVG)`: limits (the expression against the moving
 /// variable with the target and the claimed rate), gradients (exact, finite difference and
 /// symbolic with error bars), Monte-Carlo comparisons (estimate ± 2 standard errors against the
-/// exact value), chains (each step's discrepancy relative to its tolerance).
-pub fn figure(c: &CheckResult) -> Option<String> {
-    let r = match c.kind.as_str() {
+/// exact value at every point; with a kept trace also the running estimate with its ±2 SE band
+/// and the histogram of the single-sample estimates), chains (each step's discrepancy relative
+/// to its tolerance).
+pub fn figures(c: &CheckResult) -> Vec<(String, String)> {
+    let caption = format!("{} — {}", c.claim, c.name);
+    let main = match c.kind.as_str() {
         "limit" => limit_figure(c),
         "gradient" => gradient_figure(c),
         "chain" => chain_figure(c),
         _ if c.points.iter().any(|p| p.extra.contains_key("p_value")) => monte_carlo_figure(c),
-        _ => return None,
+        _ => return Vec::new(),
     };
-    r.ok()
+    let mut out: Vec<(String, String)> = main.ok().map(|svg| (caption, svg)).into_iter().collect();
+    if let Some(t) = &c.trace {
+        out.extend(trace_figures(t));
+    }
+    out
+}
+
+fn point_text(inputs: &std::collections::BTreeMap<String, f64>) -> String {
+    let v: Vec<String> = inputs
+        .iter()
+        .map(|(k, v)| format!("{k} = {v:.4}"))
+        .collect();
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", v.join(", "))
+    }
+}
+
+/// The running estimate with its ±2 SE band against the exact value, and the histogram of the
+/// single-sample estimates (each draw's value of the averaged body) with their mean and the
+/// exact value marked.
+fn trace_figures(t: &McTrace) -> Vec<(String, String)> {
+    let chains: Vec<&[f64]> = t.chains.iter().map(Vec::as_slice).collect();
+    let at = point_text(&t.inputs);
+    let running: Vec<(f64, f64, f64)> = running_points(&chains, 40)
+        .into_iter()
+        .map(|(n, m, se)| (n, m + t.offset, se))
+        .collect();
+    let mut out = Vec::new();
+    if let Ok(svg) = running_estimate(
+        &format!("running Monte-Carlo estimate{at}"),
+        "estimate",
+        &running,
+        Some(t.reference),
+    ) {
+        out.push((
+            format!(
+                "`{}`{at}: the running estimate over {} chains with ±2 standard errors (from the effective sample size of each prefix), and the exact value {:.6}",
+                t.expression,
+                t.chains.len(),
+                t.reference
+            ),
+            svg,
+        ));
+    }
+    let all: Vec<f64> = t.chains.iter().flatten().map(|v| v + t.offset).collect();
+    #[allow(clippy::cast_precision_loss)]
+    let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+    if let Ok(svg) = histogram(
+        &format!("single-sample estimates{at}"),
+        "value of one single-sample estimate",
+        &all,
+        60,
+        None,
+        &[
+            ("exact value".to_string(), t.reference),
+            ("mean of the draws".to_string(), mean),
+        ],
+    ) {
+        out.push((
+            format!(
+                "`{}`{at}: the {} single-sample estimates (one per draw); their mean is the Monte-Carlo estimate, the exact value is {:.6}",
+                t.expression,
+                all.len(),
+                t.reference
+            ),
+            svg,
+        ));
+    }
+    out
 }
 
 type Res<T> = Result<T, String>;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::check::{RunResult, Status};
 
-use super::figures::figure;
+use super::figures::figures;
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -125,11 +125,11 @@ pub fn render(run: &RunResult, title: &str) -> String {
                 }
                 h.push_str("</table>\n");
             }
-            if let Some(svg) = figure(c) {
+            for (caption, svg) in figures(c) {
                 let _ = writeln!(
                     h,
                     "<figure class=\"figure\">{svg}<figcaption>{}</figcaption></figure>",
-                    escape(&format!("{} — {}", c.claim, c.name))
+                    escape(&caption)
                 );
             }
             if let Some(w) = &c.worst {

@@ -176,6 +176,7 @@ fn grouped(
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
@@ -226,6 +227,8 @@ pub fn running_estimate(
             .chain(exact),
     )
     .ok_or("no finite values")?;
+    // Headroom above the data for the legend.
+    let yhi = yhi + 0.35 * (yhi - ylo);
     let (xlo, xhi) = (pts[0].0, pts[pts.len() - 1].0);
     let mut svg = String::new();
     {
@@ -241,6 +244,7 @@ pub fn running_estimate(
         chart
             .configure_mesh()
             .x_desc("number of draws n (log scale)")
+            .x_label_formatter(&|n: &f64| format!("{n:.0}"))
             .y_desc(ylabel)
             .y_label_formatter(&tick_formatter(ylo, yhi))
             .draw()
@@ -278,6 +282,7 @@ pub fn running_estimate(
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
@@ -355,7 +360,7 @@ pub fn histogram(
         .chain(density.into_iter().flatten().map(|p| p.1))
         .filter(|h| h.is_finite())
         .fold(0.0f64, f64::max)
-        * 1.1;
+        * 1.4;
     if top.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err("no mass to draw".into());
     }
@@ -429,6 +434,7 @@ pub fn histogram(
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()

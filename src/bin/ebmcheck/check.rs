@@ -45,7 +45,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
             shown.join(", ")
         )));
     }
-    let opts = RunOptions { seed: args.seed };
+    let opts = RunOptions {
+        seed: args.seed,
+        traces: args.report.is_some(),
+    };
     let show_progress =
         !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let result = with_progress(show_progress, files.len(), |progress| {
