@@ -800,3 +800,63 @@ fn wrong_estimator_claims_fail_and_the_lecture_ones_pass() {
         );
     }
 }
+
+#[test]
+fn report_writes_the_page_the_markdown_and_the_json() {
+    let dir = std::env::temp_dir().join(format!("ebmcheck-grad-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_s = dir.to_string_lossy().into_owned();
+    let args = [
+        "--mc",
+        "20000",
+        "--sampler",
+        "mala",
+        "--cd",
+        "1",
+        "--seed",
+        "3",
+    ];
+    let (code, _, err) = latent(&[&args[..], &["--report", &dir_s]].concat());
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let json = std::fs::read_to_string(dir.join("report.json")).expect("report.json");
+    // report.json is what --format json prints.
+    let (_, printed, _) = latent(&args);
+    let written: serde_json::Value = serde_json::from_str(&json).expect("report.json parses");
+    assert_eq!(written, printed);
+    // One side-by-side figure, then a running estimate and a histogram per parameter.
+    let svgs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        .collect();
+    assert_eq!(svgs.len(), 5);
+    assert_eq!(html.matches("<svg").count(), 5);
+    for e in &svgs {
+        let text = std::fs::read_to_string(e.path()).expect("svg");
+        roxmltree::Document::parse(&text)
+            .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(md.contains(&format!("({name})")), "report.md links {name}");
+    }
+    for part in html.split("<svg").skip(1) {
+        let end = part.find("</svg>").expect("closed svg");
+        roxmltree::Document::parse(&format!("<svg{}</svg>", &part[..end]))
+            .expect("inline svg parses");
+    }
+    let lower = html.to_lowercase();
+    for bad in [
+        "src=\"http",
+        "src='http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "<script",
+        "url(http",
+    ] {
+        assert!(!lower.contains(bad), "the page must not load `{bad}`");
+    }
+    assert!(html.contains("running estimate") && html.contains("single-sample estimator"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

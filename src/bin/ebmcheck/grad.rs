@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use ebmcheck::check::spec::VarDomain;
 use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, GradResult, Variable};
 
-use crate::common::{ExprOptions, Failure, Format, context, expression};
+use crate::common::{
+    ExprOptions, Failure, Format, ReportFiles, context, expression, write_report_files,
+};
 use crate::common::{number, range, unknown_names_failure};
 
 /// A sampler of `(y', z) ~ exp(−βE)`.
@@ -93,6 +95,9 @@ pub struct GradArgs {
     /// step); default scaled as 1/√β.
     #[arg(long, value_name = "H")]
     pub step: Option<f64>,
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     /// Sample at this inverse temperature instead of `--beta`: a deliberately wrong sampler,
     /// to see that the statistical test catches it.
     #[arg(long = "sample-beta", value_name = "B", hide = true)]
@@ -170,9 +175,21 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         seed: args.seed,
         sample_beta: args.sample_beta,
         cd: args.cd,
+        keep_draws: args.report.is_some(),
         ..GradOptions::default()
     };
     let result = grad::run(&problem, &options).map_err(|e| failure(&e))?;
+    if let Some(dir) = &args.report {
+        let command = format!(
+            "ebmcheck grad {}",
+            shell_words(&std::env::args().skip(2).collect::<Vec<_>>())
+        );
+        let page = ebmcheck::report::grad::page(&result, &command);
+        write_report_files(
+            dir,
+            &ReportFiles::from_page(&page, format!("{}\n", result.to_json())),
+        )?;
+    }
     match args.opts.format {
         Format::Json => {
             println!("{}", result.to_json());
@@ -288,6 +305,22 @@ fn text(r: &GradResult) -> String {
     }
     let _ = writeln!(out, "status: {}", r.status.as_str());
     out
+}
+
+/// The arguments as one line, quoting those a shell would split.
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.chars()
+                .all(|c| c.is_alphanumeric() || "-_=.,/:+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A number for the text table: 13 significant digits, decimal for moderate sizes.
