@@ -821,41 +821,7 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
 
     let mut params = Vec::new();
     for w in &p.wrt {
-        let data_terms: Vec<String> = (0..m.n_data)
-            .map(|i| {
-                let e = m.call(&data_args(i));
-                if m.zlist.is_empty() {
-                    format!("diff[{w}]({e})")
-                } else {
-                    format!(
-                        "expect[{} ~ exp(-{b}*{e})](diff[{w}]({e}))",
-                        m.zlist.join(", ")
-                    )
-                }
-            })
-            .collect();
-        let data_expr = m.prepare(&format!("({})/{n}", data_terms.join(" + ")))?;
-        let e = m.call(&m.yprimes);
-        let model_expr = m.prepare(&format!(
-            "expect[{} ~ exp(-{b}*{e})](diff[{w}]({e}))",
-            m.model_binds()
-        ))?;
-        let what = format!("the gradient in `{w}`");
-        let dv = m
-            .engine
-            .eval(&data_expr, &origin)
-            .map_err(|e| engine_error(&e, &what))?;
-        let mv = m
-            .engine
-            .eval(&model_expr, &origin)
-            .map_err(|e| engine_error(&e, &what))?;
-        let exact = Value {
-            value: dv.value - mv.value,
-            error: dv.error + mv.error,
-            converged: dv.converged && mv.converged,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        };
+        let (exact, mv) = exact_gradient(&m, p, w)?;
         let fd = m.engine.richardson(&loss_expr, &origin, w).map_err(|e| {
             engine_error(
                 &e,
@@ -1045,6 +1011,52 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         status,
         reasons,
     })
+}
+
+/// The exact gradient in `w` and the exact contrastive term: `mean_i ⟨∂E/∂w⟩_{p(z|y_i)} −
+/// ⟨∂E/∂w⟩_{p(y', z)}`, each integral by quadrature.
+fn exact_gradient(m: &Model, p: &GradProblem, w: &str) -> Result<(Value, Value), GradError> {
+    let b = &m.b;
+    #[allow(clippy::cast_precision_loss, reason = "data counts are small")]
+    let n = lit(m.n_data as f64);
+    let data_terms: Vec<String> = (0..m.n_data)
+        .map(|i| {
+            let args: Vec<String> = p.data.iter().map(|col| lit(col[i])).collect();
+            let e = m.call(&args);
+            if m.zlist.is_empty() {
+                format!("diff[{w}]({e})")
+            } else {
+                format!(
+                    "expect[{} ~ exp(-{b}*{e})](diff[{w}]({e}))",
+                    m.zlist.join(", ")
+                )
+            }
+        })
+        .collect();
+    let data_expr = m.prepare(&format!("({})/{n}", data_terms.join(" + ")))?;
+    let e = m.call(&m.yprimes);
+    let model_expr = m.prepare(&format!(
+        "expect[{} ~ exp(-{b}*{e})](diff[{w}]({e}))",
+        m.model_binds()
+    ))?;
+    let what = format!("the gradient in `{w}`");
+    let origin = Point::new();
+    let dv = m
+        .engine
+        .eval(&data_expr, &origin)
+        .map_err(|e| engine_error(&e, &what))?;
+    let mv = m
+        .engine
+        .eval(&model_expr, &origin)
+        .map_err(|e| engine_error(&e, &what))?;
+    let exact = Value {
+        value: dv.value - mv.value,
+        error: dv.error + mv.error,
+        converged: dv.converged && mv.converged,
+        std_error: 0.0,
+        ess: f64::INFINITY,
+    };
+    Ok((exact, mv))
 }
 
 /// For a Gaussian energy in one predicted variable on the real line (no latents) under ULA, the

@@ -245,3 +245,54 @@ fn power_against_wrong_estimators() {
         assert!(p >= POWER, "{name}: power {p} below {POWER}");
     }
 }
+
+#[test]
+#[ignore = "timing; run alone in release: cargo test --release --lib grad::tests::speed -- --ignored --nocapture"]
+fn speed_of_the_exact_gradient_with_a_latent() {
+    // 1D y + 1D latent, one parameter, three data points: the exact gradient alone (model
+    // built, data and model terms by quadrature) and the whole `run` (plus the loss and the
+    // Richardson finite difference), medians of 21 runs.
+    for (name, energy) in [
+        ("gaussian latent", "0.5*(y - w*z)^2 + 0.5*a*z^2"),
+        (
+            "double-well latent",
+            "(z^2 - 1)^2 + 0.5*(y - w*z)^2 + 0.1*a*z",
+        ),
+    ] {
+        let mut context = Context::new();
+        context.set_param("w", 0.7);
+        context.set_param("a", 1.3);
+        let p = GradProblem {
+            context,
+            energy: parse(energy).expect("parses"),
+            predicted: vec![Variable::continuous("y", f64::NEG_INFINITY, f64::INFINITY)],
+            latent: vec![Variable::continuous("z", f64::NEG_INFINITY, f64::INFINITY)],
+            data: vec![vec![0.5, -1.2, 2.0]],
+            wrt: vec!["w".into()],
+            beta: 2.0,
+        };
+        let time = |f: &dyn Fn()| -> [f64; 3] {
+            let mut t: Vec<f64> = (0..21)
+                .map(|_| {
+                    let s = std::time::Instant::now();
+                    f();
+                    s.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            t.sort_by(f64::total_cmp);
+            [t[10], t[0], t[20]]
+        };
+        let whole = time(&|| {
+            let r = run(&p, &GradOptions::default()).expect("runs");
+            assert_eq!(r.status, Status::Pass);
+        });
+        let exact = time(&|| {
+            let m = Model::new(&p).expect("builds");
+            exact_gradient(&m, &p, "w").expect("integrates");
+        });
+        println!(
+            "{name}: exact gradient median {:.1} ms (min {:.1}, max {:.1}); whole run with loss and finite difference median {:.1} ms (min {:.1}, max {:.1})",
+            exact[0], exact[1], exact[2], whole[0], whole[1], whole[2]
+        );
+    }
+}
