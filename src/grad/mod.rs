@@ -52,7 +52,7 @@ pub use sampler::SamplerKind;
 use crate::check::spec::VarDomain;
 use crate::engine::{Engine, Point, Value};
 use crate::expr::{Context, Definition, Expr, Span, parse};
-use crate::sample::{Estimate, iid_estimate, mc_estimate};
+use crate::sample::{Estimate, iid_estimate, mc_estimate, single_sample};
 use crate::stats::{StatisticalDecision, Verdict, ess};
 
 /// Default family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across parameters).
@@ -276,6 +276,10 @@ pub struct McEstimate {
     pub estimate: Estimate,
     /// `(estimate − exact)/mcse` (0 when every draw gives the same exact value).
     pub z: f64,
+    /// The lecture's single-sample estimator: the value from the first draw, with the spread
+    /// of the single-sample values as its standard error and ESS 1 (unbiased, but with the full
+    /// spread of one draw).
+    pub single_sample: Estimate,
     /// With [`GradOptions::keep_draws`]: the single-sample estimates, one vector per chain.
     pub draws: Option<Vec<Vec<f64>>>,
 }
@@ -906,9 +910,15 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         let j = judge(&inputs, opts.alpha);
         for (((row, input), z), values) in params.iter_mut().zip(inputs).zip(&j.z).zip(run.values) {
             let data_term = row.exact.value + row.model_term.value;
+            let first = values.iter().find_map(|c| c.first()).copied();
             row.monte_carlo = Some(McEstimate {
                 estimate: input.estimate,
                 z: *z,
+                single_sample: Estimate {
+                    mcse: input.estimate.sd,
+                    sd: input.estimate.sd,
+                    ..single_sample(first.map_or(f64::NAN, |g| data_term - g))
+                },
                 draws: opts.keep_draws.then(|| {
                     values
                         .iter()

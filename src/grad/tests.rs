@@ -141,6 +141,9 @@ fn single_sample_values_average_to_the_monte_carlo_estimate() {
     let draws: Vec<f64> = mc.draws.as_ref().expect("kept").concat();
     assert_eq!(draws.len(), 4000);
     assert!((mean(&draws) - mc.estimate.estimate).abs() < 1e-12);
+    assert!((mc.single_sample.estimate - draws[0]).abs() < 1e-15);
+    assert!((mc.single_sample.ess - 1.0).abs() < f64::EPSILON);
+    assert!((mc.single_sample.mcse - mc.estimate.sd).abs() < f64::EPSILON);
 }
 
 /// Fraction of `seeds` runs whose decision rejects (`rejects`), printed with the run's name.
