@@ -610,15 +610,12 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
             ));
         }
     }
-    for (what, b) in [
-        ("--beta", Some(p.beta)),
-        ("--sample-beta", opts.sample_beta),
-    ] {
+    for (what, b) in [("beta", Some(p.beta)), ("sample beta", opts.sample_beta)] {
         if let Some(b) = b
             && !(b.is_finite() && b > 0.0)
         {
             return Err(GradError::input(format!(
-                "{what} {b}: the inverse temperature must be positive and finite"
+                "{what} = {b}: the inverse temperature must be positive and finite"
             )));
         }
     }
@@ -629,17 +626,19 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
         }
         if names.contains(&w.as_str()) {
             return Err(GradError::input(format!(
-                "`--wrt {w}`: `{w}` is a variable, not a parameter"
+                "`{w}` is a variable, not a parameter to differentiate in"
             )));
         }
         if bindings.number(w).is_none() {
             return Err(GradError::input_help(
-                format!("`--wrt {w}`: the parameter `{w}` has no value"),
+                format!("the parameter `{w}` has no value"),
                 format!("give it one with `--set {w}=VALUE`"),
             ));
         }
         if p.wrt[..i].contains(w) {
-            return Err(GradError::input(format!("`--wrt` lists `{w}` twice")));
+            return Err(GradError::input(format!(
+                "`{w}` is listed twice among the parameters"
+            )));
         }
     }
     if p.wrt.is_empty() {
@@ -680,19 +679,19 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
     }
     if opts.mc == Some(0) {
         return Err(GradError::input(
-            "--mc 0: the number of draws must be positive",
+            "the number of Monte-Carlo draws must be positive",
         ));
     }
     if opts.cd == Some(0) {
         return Err(GradError::input(
-            "--cd 0: contrastive divergence needs at least one kernel step",
+            "contrastive divergence needs at least one kernel step",
         ));
     }
     if let Some(h) = opts.step
         && !(h.is_finite() && h > 0.0)
     {
         return Err(GradError::input(format!(
-            "--step {h}: the step must be positive and finite"
+            "the kernel step {h} must be positive and finite"
         )));
     }
     if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
