@@ -184,7 +184,8 @@ fn ula_double_well(seeds: u64) -> f64 {
 
 /// CD-1 (MALA kernel, default step 0.5) used as the ML gradient of the Gaussian
 /// `E = ½(y − μ)²` at μ = −1, away from the data-generating μ = 1: exact ∂L/∂μ = −(ȳ + 1) =
-/// −1.90, CD-1 gives about −0.98 (relative bias +48 %, far above 10 %). Judged by the same
+/// −2.02, CD-1 gives about −1.04 (shrunk towards 0: bias +0.98, 48 % of |exact|, far above
+/// 10 %, |z| ≈ 190). Judged by the same
 /// decision as the Monte-Carlo estimate.
 fn cd1_gaussian(seeds: u64) -> f64 {
     let opts = GradOptions {
@@ -202,6 +203,34 @@ fn cd1_gaussian(seeds: u64) -> f64 {
         |r| {
             let cd = r.params[0].contrastive_divergence.as_ref().expect("cd");
             assert!(cd.relative_bias.abs() > 0.1, "bias {}", cd.relative_bias);
+            cd.biased
+        },
+    )
+}
+
+/// CD-1 just above the 10 % threshold: ULA with step h = 0.88 on the same Gaussian moves the
+/// mean by ρ = 1 − hβa = 0.12 per step, so CD-1 = (1 − ρ)·exact: shrunk by 12 % of |exact|
+/// (exact −2.02, CD-1 about −1.78, bias +0.24, |z| ≈ 36).
+fn cd1_gaussian_near_threshold(seeds: u64) -> f64 {
+    let opts = GradOptions {
+        mc: Some(DEFAULT_DRAWS),
+        cd: Some(1),
+        sampler: Some(SamplerKind::Ula),
+        step: Some(0.88),
+        ..GradOptions::default()
+    };
+    let problem = gaussian(-1.0, 1.0, 1.0, &GAUSSIAN_DATA);
+    power(
+        "CD-1 (ULA, bias 12 %) as the gradient",
+        &problem,
+        &opts,
+        seeds,
+        |r| {
+            let cd = r.params[0].contrastive_divergence.as_ref().expect("cd");
+            assert!(
+                (cd.shrink_factor.expect("Gaussian under ULA") - 0.88).abs() < 1e-12,
+                "{cd:?}"
+            );
             cd.biased
         },
     )
@@ -231,6 +260,7 @@ fn wrong_estimators_are_caught_on_a_handful_of_seeds() {
     for (name, p) in [
         ("ULA", ula_double_well(FAST_SEEDS)),
         ("CD-1", cd1_gaussian(FAST_SEEDS)),
+        ("CD-1 near 10 %", cd1_gaussian_near_threshold(FAST_SEEDS)),
         ("wrong temperature", wrong_temperature(FAST_SEEDS)),
     ] {
         assert!(p >= 1.0, "{name}: power {p} on {FAST_SEEDS} seeds");
@@ -243,6 +273,7 @@ fn power_against_wrong_estimators() {
     for (name, p) in [
         ("ULA", ula_double_well(POWER_SEEDS)),
         ("CD-1", cd1_gaussian(POWER_SEEDS)),
+        ("CD-1 near 10 %", cd1_gaussian_near_threshold(POWER_SEEDS)),
         ("wrong temperature", wrong_temperature(POWER_SEEDS)),
     ] {
         assert!(p >= POWER, "{name}: power {p} below {POWER}");
