@@ -235,7 +235,7 @@ fn side_by_side(page: &mut Page, r: &GradResult) {
     figure(
         page,
         grouped_errorbars(
-            &format!("∂L/∂w at β = {}", r.beta),
+            &format!("the gradient per parameter at β = {}", r.beta),
             "gradient",
             "parameter",
             &names,
