@@ -106,6 +106,9 @@ fn grouped(
             .flat_map(|(_, v)| v.iter().flat_map(|(m, e)| [m - e, m + e])),
     )
     .ok_or("no finite values")?;
+    // Headroom above the data for the legend (one row per group).
+    #[allow(clippy::cast_precision_loss)]
+    let yhi = yhi + (0.12 + 0.07 * groups.len() as f64) * (yhi - ylo);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -153,26 +156,58 @@ fn grouped(
                 .draw_series(pts.iter().map(|(x, m, e)| {
                     ErrorBar::new_vertical(*x, m - e, *m, m + e, color.stroke_width(2), 8)
                 }))
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            match g {
-                0 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.filled())),
-                ),
-                1 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.stroke_width(2))),
-                ),
-                _ => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 3, color.filled())),
-                ),
-            }
-            .map_err(err)?;
+                .map_err(err)?;
+            // Each group has its own marker, also in the legend, so groups stay apart in
+            // greyscale: filled circle, open circle, filled triangle, open square, cross.
+            let line = move |(x, y): (i32, i32)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (20, 0)], color.stroke_width(2))
+            };
+            let drawn = match g % 5 {
+                0 => chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, m, _)| Circle::new((*x, *m), 4, color.filled())),
+                    )
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |p| line(p) + Circle::new((10, 0), 4, color.filled())),
+                1 => chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, m, _)| Circle::new((*x, *m), 4, color.stroke_width(2))),
+                    )
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |p| line(p) + Circle::new((10, 0), 4, color.stroke_width(2))),
+                2 => chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, m, _)| TriangleMarker::new((*x, *m), 5, color.filled())),
+                    )
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |p| line(p) + TriangleMarker::new((10, 0), 5, color.filled())),
+                3 => chart
+                    .draw_series(pts.iter().map(|(x, m, _)| {
+                        EmptyElement::at((*x, *m))
+                            + Rectangle::new([(-4, -4), (4, 4)], color.stroke_width(2))
+                    }))
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |p| {
+                        line(p) + Rectangle::new([(6, -4), (14, 4)], color.stroke_width(2))
+                    }),
+                _ => chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, m, _)| Cross::new((*x, *m), 4, color.stroke_width(2))),
+                    )
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |p| line(p) + Cross::new((10, 0), 4, color.stroke_width(2))),
+            };
+            let _ = drawn;
         }
         chart
             .configure_series_labels()

@@ -231,8 +231,6 @@ pub struct ReportFiles {
 
 impl ReportFiles {
     /// The files of a report page and the command's JSON output.
-    // The grad and sampler-test reports call this; remove the allow once they do.
-    #[allow(dead_code)]
     pub fn from_page(page: &ebmcheck::report::page::Page, json: String) -> Self {
         let (markdown, figures) = page.to_markdown();
         ReportFiles {
