@@ -14,6 +14,9 @@ use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
 use num_traits::Float;
 use std::collections::HashMap;
+use std::fmt;
+
+mod scalar;
 
 /// Points per chunk of the batched evaluator.
 pub const LANES: usize = 64;
@@ -72,6 +75,40 @@ pub struct Program {
     lists: Vec<Vec<f64>>,
     inputs: Vec<String>,
     output: u32,
+    /// The same program as nested closures, for one-point evaluation in `f64` (trees only).
+    tree: Option<Tree>,
+}
+
+/// A program's closure tree ([`scalar`]), shared by clones.
+#[derive(Clone)]
+struct Tree(scalar::Root);
+
+impl Tree {
+    /// The value at the first `N` coordinates of `point` (missing ones are NaN).
+    #[inline(always)]
+    fn call<const N: usize, T: Float>(&self, point: &[T]) -> f64 {
+        let f = |x: &T| x.to_f64().unwrap_or(f64::NAN);
+        let p: [f64; N] = match point.first_chunk::<N>() {
+            Some(head) => head.each_ref().map(f),
+            None => std::array::from_fn(|k| point.get(k).map_or(f64::NAN, f)),
+        };
+        (self.0)(&p)
+    }
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tree")
+    }
+}
+
+/// Whether `T` is `f64` in all but name: eight bytes with `f64`'s precision and range, so that
+/// converting through `f64` loses nothing. Constant for each `T` once inlined.
+fn is_f64<T: Float>() -> bool {
+    std::mem::size_of::<T>() == 8
+        && T::epsilon().to_f64().map(f64::to_bits) == Some(f64::EPSILON.to_bits())
+        && T::max_value().to_f64().map(f64::to_bits) == Some(f64::MAX.to_bits())
+        && T::min_positive_value().to_f64().map(f64::to_bits) == Some(f64::MIN_POSITIVE.to_bits())
 }
 
 /// Reusable memory of [`Program::eval_batch_with`], so that batches allocate nothing.
@@ -631,12 +668,15 @@ impl Program {
         fuse(&mut ops, out);
         let out = eliminate_dead(&mut ops, out);
         let output = lower_inputs(&mut ops, out, inputs.len());
-        Ok(Program {
+        let mut program = Program {
             ops,
             lists: c.lists,
             inputs: inputs.iter().map(|s| (*s).to_string()).collect(),
             output,
-        })
+            tree: None,
+        };
+        program.tree = scalar::build(&program).map(Tree);
+        Ok(program)
     }
 
     /// The input variables, in order.
@@ -656,7 +696,39 @@ impl Program {
 
     /// The value at one point (`point[i]` is input `i`; missing inputs are NaN). Generic over
     /// [`Float`], so `Program::eval::<Dual>` gives a forward-mode derivative.
+    #[inline]
     pub fn eval<T: Float>(&self, point: &[T]) -> T {
+        if let Some(tree) = &self.tree
+            && is_f64::<T>()
+        {
+            // The point is copied (converting to `f64`, which changes nothing) into an array
+            // of the program's arity, so that the copy is a few moves.
+            let v = match self.inputs.len() {
+                1 => tree.call::<1, T>(point),
+                2 => tree.call::<2, T>(point),
+                3 => tree.call::<3, T>(point),
+                4 => tree.call::<4, T>(point),
+                _ => tree.call::<{ scalar::MAX_TREE_INPUTS }, T>(point),
+            };
+            return T::from(v).unwrap_or_else(T::nan);
+        }
+        self.eval_tape(point)
+    }
+
+    /// [`Program::eval`] in `f64`, without the copy of the point that the generic version needs
+    /// to reach the closure tree (the fastest one-point evaluation).
+    #[inline]
+    pub fn eval_f64(&self, point: &[f64]) -> f64 {
+        match &self.tree {
+            Some(tree) => (tree.0)(point),
+            None => self.eval_tape(point),
+        }
+    }
+
+    /// [`Program::eval`] on the tape, for every program and every [`Float`] type. Kept out of
+    /// line so that the closure path of `eval` is small enough to be inlined into its callers.
+    #[inline(never)]
+    fn eval_tape<T: Float>(&self, point: &[T]) -> T {
         // A register file on the stack sized to the program, so small programs neither allocate
         // nor clear a large buffer.
         let n = self.inputs.len() + self.ops.len();
@@ -821,7 +893,9 @@ impl Program {
 mod tests {
     use super::*;
     use crate::expr::{eval, parse};
-    use crate::testing::expr::{VARS, compiled_agrees, edge_value, fusable_expr};
+    use crate::testing::expr::{
+        VARS, compiled_agrees, edge_value, fusable_expr, well_defined_expr,
+    };
     use proptest::prelude::*;
 
     fn program(src: &str, inputs: &[&str], b: &Bindings) -> Program {
@@ -889,6 +963,14 @@ mod tests {
         );
         // `z1*z1 + z2*z2 - 1`, then its square plus `0.2*z1`.
         assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.tree.is_some());
+    }
+
+    #[test]
+    fn only_f64_takes_the_closure_path() {
+        assert!(is_f64::<f64>());
+        assert!(!is_f64::<f32>());
+        assert!(!is_f64::<crate::expr::Dual>());
     }
 
     #[test]
@@ -922,6 +1004,10 @@ mod tests {
                 let tree = eval(&e, &b).unwrap_or(f64::NAN);
                 let single = p.eval(&[x, y]);
                 prop_assert!(compiled_agrees(single, tree), "{src} at ({x}, {y}): compiled {single}, tree {tree}");
+                let closures = p.eval_f64(&[x, y]);
+                prop_assert!(compiled_agrees(closures, tree), "{src} at ({x}, {y}): closures {closures}, tree {tree}");
+                let tape = p.eval_tape(&[x, y]);
+                prop_assert!(compiled_agrees(tape, tree), "{src} at ({x}, {y}): tape {tape}, tree {tree}");
                 want.push(tree);
             }
             let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
@@ -931,6 +1017,46 @@ mod tests {
                 prop_assert!(compiled_agrees(got, tree), "{src} at point {i}: batch {got}, tree {tree}");
             }
         }
+    }
+
+    proptest! {
+        /// Both one-point paths (closure tree and tape) against the tree evaluator, on the
+        /// generated expressions of the property tests and at edge inputs.
+        #[test]
+        fn closure_tree_and_tape_match_the_tree(
+            src in well_defined_expr(),
+            (x, y) in (edge_value(), edge_value()),
+        ) {
+            let e = parse(&src).map_err(|e| TestCaseError::fail(e.render(&src, "")))?;
+            let p = Program::compile(&e, &VARS, &Bindings::new())
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let mut b = Bindings::new();
+            b.set("x", x);
+            b.set("y", y);
+            let tree = eval(&e, &b).unwrap_or(f64::NAN);
+            for (path, got) in [
+                ("closures", p.eval_f64(&[x, y])),
+                ("generic", p.eval(&[x, y])),
+                ("tape", p.eval_tape(&[x, y])),
+            ] {
+                prop_assert!(compiled_agrees(got, tree), "{src} at ({x}, {y}): {path} {got}, tree {tree}");
+            }
+            // A missing input is NaN on every path.
+            prop_assert!(p.eval_f64(&[x]).is_nan() == p.eval_tape(&[x]).is_nan());
+        }
+    }
+
+    #[test]
+    fn shared_values_keep_the_tape_and_lists_work_in_closures() {
+        let p = program("exp(x) + exp(x)^2", &["x"], &Bindings::new());
+        assert!(p.tree.is_none(), "{p:?}");
+        assert!((p.eval(&[0.5]) - (0.5f64.exp() + 1f64.exp())).abs() < 1e-12);
+        let mut b = Bindings::new();
+        b.set_list("c", vec![0.0, 2.0, -1.0]);
+        let p = program("c[k]*y + exp(y)", &["k", "y"], &b);
+        assert!(p.tree.is_some(), "{p:?}");
+        assert!((p.eval_f64(&[1.0, 3.0]) - (6.0 + 3f64.exp())).abs() < 1e-12);
+        assert!(p.eval_f64(&[0.5, 3.0]).is_nan());
     }
 
     #[test]
@@ -1017,6 +1143,30 @@ mod speed {
                 }
                 black_box(s);
             });
+            let t_tape = min_time(200, 200, || {
+                let mut s = 0.0;
+                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
+                    s += p.eval_tape(&[black_box(y), black_box(z)]);
+                }
+                black_box(s);
+            });
+            let t_f64 = min_time(200, 200, || {
+                let mut s = 0.0;
+                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
+                    s += p.eval_f64(&[black_box(y), black_box(z)]);
+                }
+                black_box(s);
+            });
+            println!(
+                "eval_f64 {:.1} ns/64 ({:.2}x)",
+                t_f64 * 1e9,
+                t_f64 / t_native_single
+            );
+            println!(
+                "tape alone {:.1} ns/64 ({:.2}x)",
+                t_tape * 1e9,
+                t_tape / t_native_single
+            );
             println!(
                 "{src}: batch of 64: native {:.1} ns, compiled {:.1} ns ({:.2}x); one point at a time: native {:.1} ns/64, compiled {:.1} ns/64 ({:.2}x); {} instructions",
                 t_native * 1e9,
