@@ -1110,6 +1110,18 @@ mod speed {
         });
     }
 
+    /// Time per 64 points evaluated one at a time as in `benches/eval.rs`, each call opaque to
+    /// the optimiser.
+    fn one_at_a_time(u: &[f64], v: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+        min_time(200, 200, || {
+            let mut s = 0.0;
+            for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
+                s += f(black_box(y), black_box(z));
+            }
+            black_box(s);
+        })
+    }
+
     fn measure(src: &str, b: &Bindings, u: &[f64], v: &[f64], native: impl Fn(f64, f64) -> f64) {
         const N: usize = 64;
         let inputs = ["y", "z"];
@@ -1128,42 +1140,14 @@ mod speed {
                 p.eval_batch_with(&mut scratch, &[black_box(u), black_box(v)], &mut out);
                 black_box(&out);
             });
-            // As in `benches/eval.rs`: one point at a time, each call opaque to the optimiser.
-            let t_native_single = min_time(200, 200, || {
-                let mut s = 0.0;
-                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
-                    s += native(black_box(y), black_box(z));
-                }
-                black_box(s);
-            });
-            let t_single = min_time(200, 200, || {
-                let mut s = 0.0;
-                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
-                    s += p.eval(&[black_box(y), black_box(z)]);
-                }
-                black_box(s);
-            });
-            let t_tape = min_time(200, 200, || {
-                let mut s = 0.0;
-                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
-                    s += p.eval_tape(&[black_box(y), black_box(z)]);
-                }
-                black_box(s);
-            });
-            let t_f64 = min_time(200, 200, || {
-                let mut s = 0.0;
-                for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
-                    s += p.eval_f64(&[black_box(y), black_box(z)]);
-                }
-                black_box(s);
-            });
+            let t_native_single = one_at_a_time(u, v, &native);
+            let t_single = one_at_a_time(u, v, |y, z| p.eval(&[y, z]));
+            let t_f64 = one_at_a_time(u, v, |y, z| p.eval_f64(&[y, z]));
+            let t_tape = one_at_a_time(u, v, |y, z| p.eval_tape(&[y, z]));
             println!(
-                "eval_f64 {:.1} ns/64 ({:.2}x)",
+                "{src}: one point at a time, eval_f64 {:.1} ns/64 ({:.2}x), tape alone {:.1} ns/64 ({:.2}x)",
                 t_f64 * 1e9,
-                t_f64 / t_native_single
-            );
-            println!(
-                "tape alone {:.1} ns/64 ({:.2}x)",
+                t_f64 / t_native_single,
                 t_tape * 1e9,
                 t_tape / t_native_single
             );
