@@ -1051,6 +1051,11 @@ mod tests {
         let p = program("exp(x) + exp(x)^2", &["x"], &Bindings::new());
         assert!(p.tree.is_none(), "{p:?}");
         assert!((p.eval(&[0.5]) - (0.5f64.exp() + 1f64.exp())).abs() < 1e-12);
+        // A shared product of inputs is recomputed in place.
+        let p = program("exp(x*y) + log(1 + (x*y)^2)", &["x", "y"], &Bindings::new());
+        assert!(p.tree.is_some(), "{p:?}");
+        let want = 0.75f64.exp() + (1.0 + 0.75f64 * 0.75).ln();
+        assert!((p.eval_f64(&[0.5, 1.5]) - want).abs() < 1e-12);
         let mut b = Bindings::new();
         b.set_list("c", vec![0.0, 2.0, -1.0]);
         let p = program("c[k]*y + exp(y)", &["k", "y"], &b);

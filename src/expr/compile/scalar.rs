@@ -2,10 +2,10 @@
 //!
 //! A tape interpreter pays a dispatch and a trip through the register file per instruction;
 //! nested closures pass values in machine registers, read inputs straight from the point and
-//! have one indirect call per instruction. Measured on the benchmark's energies, that is what
-//! brings one-point evaluation within the 4× of native code. Only programs whose
-//! intermediate values are each used once (trees) qualify: a shared value would be recomputed
-//! by every user, so such programs keep the tape.
+//! have one indirect call per instruction (none for arithmetic on inputs alone). Measured on the
+//! benchmark's energies, that is what brings one-point evaluation within the 4× of
+//! native code. Only trees qualify: a value shared by several instructions would be recomputed
+//! by each, so programs that share anything but arithmetic on inputs keep the tape.
 
 use super::{Op, Program};
 use crate::expr::ast::Builtin;
@@ -105,6 +105,15 @@ fn is_leaf(op: &Op) -> bool {
     )
 }
 
+/// Whether `op` is evaluated in place by [`leaf`]: arithmetic whose operands are inputs.
+fn is_leaf_on_inputs(op: &Op, n_in: usize) -> bool {
+    is_leaf(op)
+        && super::operands(op)
+            .into_iter()
+            .flatten()
+            .all(|r| (r as usize) < n_in)
+}
+
 #[inline(always)]
 fn input(p: &[f64], k: usize) -> f64 {
     p.get(k).copied().unwrap_or(f64::NAN)
@@ -160,8 +169,20 @@ pub(super) fn build(program: &Program) -> Option<Root> {
             }
         }
     }
-    // The output is the last instruction, used by the caller alone.
-    if uses.iter().rev().skip(1).any(|&u| u != 1) || uses.last() != Some(&0) {
+    // The output is the last instruction, used by the caller alone. A shared value is
+    // recomputed by each user, which is cheaper than the tape only for arithmetic on inputs
+    // (evaluated in place, a few flops); any other shared value keeps the tape.
+    let last = ops.len() - 1;
+    let shape_ok = ops
+        .iter()
+        .zip(&uses)
+        .enumerate()
+        .all(|(i, (op, &u))| match u {
+            0 => i == last,
+            1 => i != last,
+            _ => i != last && is_leaf_on_inputs(op, n_in),
+        });
+    if !shape_ok {
         return None;
     }
     match arg(program, program.output)? {
@@ -178,11 +199,7 @@ fn arg(program: &Program, reg: u32) -> Option<Arg> {
     };
     let a = |r: u32| arg(program, r);
     let op = *program.ops.get(i)?;
-    let on_inputs = super::operands(&op)
-        .into_iter()
-        .flatten()
-        .all(|r| (r as usize) < n_in);
-    if on_inputs && is_leaf(&op) {
+    if is_leaf_on_inputs(&op, n_in) {
         return Some(Arg::Leaf(op));
     }
     Some(Arg::Node(match op {
