@@ -13,6 +13,7 @@ use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
 use num_traits::Float;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -786,7 +787,20 @@ impl Program {
     /// written to `out` (one value per point; `out.len()` is the number of points). Points where
     /// a column is too short, or inputs are missing, get NaN.
     pub fn eval_batch(&self, columns: &[&[f64]], out: &mut [f64]) {
-        self.eval_batch_with(&mut BatchScratch::new(), columns, out);
+        thread_local! {
+            // Callers that do not keep a scratch of their own (the engine's energies) then
+            // allocate nothing after their first batch on each thread.
+            static SCRATCH: RefCell<BatchScratch> = RefCell::new(BatchScratch::new());
+        }
+        // Large programs get memory of their own, so that a thread does not keep it.
+        const KEPT: usize = 16 * 1024;
+        if (self.inputs.len() + self.ops.len()) * LANES > KEPT {
+            return self.eval_batch_with(&mut BatchScratch::new(), columns, out);
+        }
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => self.eval_batch_with(&mut scratch, columns, out),
+            Err(_) => self.eval_batch_with(&mut BatchScratch::new(), columns, out),
+        });
     }
 
     /// As [`Program::eval_batch`], reusing `scratch` so that no call allocates after the first.
