@@ -5,8 +5,10 @@
 //! multiplication, small integer powers `powi`, and common shapes of energies (sums of squares,
 //! a square plus a scaled term) fused into single instructions. A batch is
 //! evaluated in chunks of [`LANES`] points, one instruction at a time over the whole chunk, so the
-//! arithmetic loops have fixed length and vectorise. The NaN policy is the numeric engine's:
-//! a lane where the expression has no real value gets NaN, never an error.
+//! arithmetic loops have fixed length and vectorise. One point in `f64` is evaluated by a tree of
+//! closures built at compile time ([`scalar`]) when the program is a small tree, else on the
+//! tape; other [`Float`] types (dual numbers) always use the tape. The NaN policy is the numeric
+//! engine's: a lane where the expression has no real value gets NaN, never an error.
 
 use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind};
 use super::context::substitute;
