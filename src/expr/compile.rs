@@ -1,17 +1,25 @@
 //! The compiled evaluator: closed expressions become a flat tape evaluated per point or over batches.
 //!
-//! The tape is in SSA form (instruction `i` writes slot `i`), with constants folded, common
-//! sub-expressions shared, `x^2` a multiplication and small integer powers `powi`. A batch is
+//! The tape is in SSA form over registers (input `k` is register `k`, instruction `i` writes
+//! register `inputs + i`), with constants folded, common sub-expressions shared, `x^2` a
+//! multiplication, small integer powers `powi`, and common shapes of energies (sums of squares,
+//! a square plus a scaled term) fused into single instructions. A batch is
 //! evaluated in chunks of [`LANES`] points, one instruction at a time over the whole chunk, so the
-//! arithmetic loops have fixed length and vectorise. The NaN policy is the numeric engine's:
-//! a lane where the expression has no real value gets NaN, never an error.
+//! arithmetic loops have fixed length and vectorise. One point in `f64` is evaluated by a tree of
+//! closures built at compile time ([`scalar`]) when the program is a small tree, else on the
+//! tape; other [`Float`] types (dual numbers) always use the tape. The NaN policy is the numeric
+//! engine's: a lane where the expression has no real value gets NaN, never an error.
 
 use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind};
 use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
 use num_traits::Float;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
+
+mod scalar;
 
 /// Points per chunk of the batched evaluator.
 pub const LANES: usize = 64;
@@ -51,6 +59,10 @@ enum Op {
     AddMulC(u32, u32, f64),
     /// Fused `a*a + b*b`.
     SumSqr(u32, u32),
+    /// Fused `a*a + b*b + c`.
+    SumSqrC(u32, u32, f64),
+    /// Fused `a*a + c*b`.
+    SqrAddMulC(u32, u32, f64),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +78,40 @@ pub struct Program {
     lists: Vec<Vec<f64>>,
     inputs: Vec<String>,
     output: u32,
+    /// The same program as nested closures, for one-point evaluation in `f64` (trees only).
+    tree: Option<Tree>,
+}
+
+/// A program's closure tree ([`scalar`]), shared by clones.
+#[derive(Clone)]
+struct Tree(scalar::Root);
+
+impl Tree {
+    /// The value at the first `N` coordinates of `point` (missing ones are NaN).
+    #[inline(always)]
+    fn call<const N: usize, T: Float>(&self, point: &[T]) -> f64 {
+        let f = |x: &T| x.to_f64().unwrap_or(f64::NAN);
+        let p: [f64; N] = match point.first_chunk::<N>() {
+            Some(head) => head.each_ref().map(f),
+            None => std::array::from_fn(|k| point.get(k).map_or(f64::NAN, f)),
+        };
+        (self.0)(&p)
+    }
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tree")
+    }
+}
+
+/// Whether `T` is `f64` in all but name: eight bytes with `f64`'s precision and range, so that
+/// converting through `f64` loses nothing. Constant for each `T` once inlined.
+fn is_f64<T: Float>() -> bool {
+    std::mem::size_of::<T>() == 8
+        && T::epsilon().to_f64().map(f64::to_bits) == Some(f64::EPSILON.to_bits())
+        && T::max_value().to_f64().map(f64::to_bits) == Some(f64::MAX.to_bits())
+        && T::min_positive_value().to_f64().map(f64::to_bits) == Some(f64::MIN_POSITIVE.to_bits())
 }
 
 /// Reusable memory of [`Program::eval_batch_with`], so that batches allocate nothing.
@@ -346,6 +392,7 @@ fn operands(op: &Op) -> [Option<u32>; 2] {
         | Op::Sqr(a) => [Some(a), None],
         Op::Powi(a, _) | Op::F1(_, a) | Op::Index(_, a) | Op::SqrAddC(a, _) => [Some(a), None],
         Op::AddSqr(a, b) | Op::AddMulC(a, b, _) | Op::SumSqr(a, b) => [Some(a), Some(b)],
+        Op::SumSqrC(a, b, _) | Op::SqrAddMulC(a, b, _) => [Some(a), Some(b)],
     }
 }
 
@@ -374,6 +421,8 @@ fn remap(op: Op, m: &[u32]) -> Op {
         Op::AddSqr(a, b) => Op::AddSqr(r(a), r(b)),
         Op::AddMulC(a, b, c) => Op::AddMulC(r(a), r(b), c),
         Op::SumSqr(a, b) => Op::SumSqr(r(a), r(b)),
+        Op::SumSqrC(a, b, c) => Op::SumSqrC(r(a), r(b), c),
+        Op::SqrAddMulC(a, b, c) => Op::SqrAddMulC(r(a), r(b), c),
     }
 }
 
@@ -403,7 +452,8 @@ fn eliminate_dead(ops: &mut Vec<Op>, out: u32) -> u32 {
 }
 
 /// Fuses an instruction with a single-use producer into one instruction (fewer passes over a
-/// batch): `(a + c)^2`, `a + b^2`, `a ± c*b`, `a^2 + b^2`.
+/// batch, fewer dispatches per point): `(a + c)^2`, `a + b^2`, `a ± c*b`, `a^2 + b^2`,
+/// `a^2 + c*b`, `a^2 + b^2 + c`.
 fn fuse(ops: &mut [Op], out: u32) {
     let mut uses = vec![0u32; ops.len()];
     for op in ops.iter() {
@@ -435,11 +485,24 @@ fn fuse(ops: &mut [Op], out: u32) {
             },
             _ => None,
         };
-        // A sum of two squares, after `a + b^2` was formed above.
+        // Second level, after the fusions above: a sum of two squares, a square plus a scaled
+        // term, a sum of two squares plus a constant. Each computes the same operations in the
+        // same order as the instructions it replaces, so results are bit for bit the same.
         let fused = match fused {
             Some(Op::AddSqr(p, x)) => match ops[p as usize] {
-                Op::Sqr(y) if uses[p as usize] == 1 => Some(Op::SumSqr(y, x)),
+                Op::Sqr(y) if single(p) => Some(Op::SumSqr(y, x)),
                 _ => Some(Op::AddSqr(p, x)),
+            },
+            Some(Op::AddMulC(p, x, c)) => match ops[p as usize] {
+                Op::Sqr(y) if single(p) => Some(Op::SqrAddMulC(y, x, c)),
+                _ => Some(Op::AddMulC(p, x, c)),
+            },
+            None => match ops[i] {
+                Op::AddC(p, c) if single(p) => match ops[p as usize] {
+                    Op::SumSqr(x, y) => Some(Op::SumSqrC(x, y, c)),
+                    _ => None,
+                },
+                _ => None,
             },
             f => f,
         };
@@ -449,48 +512,71 @@ fn fuse(ops: &mut [Op], out: u32) {
     }
 }
 
+/// Renumbers a compiled tape into registers: input `k` is register `k`, instruction `i` of the
+/// result writes register `n_in + i`, and `Input` instructions disappear (inputs are read where
+/// they are, which saves a dispatch per input and per point). Returns the output register.
+fn lower_inputs(ops: &mut Vec<Op>, out: u32, n_in: usize) -> u32 {
+    let mut map = vec![0u32; ops.len()];
+    let mut kept = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        map[i] = match *op {
+            Op::Input(k) => k,
+            _ => {
+                kept.push(remap(*op, &map));
+                (n_in + kept.len() - 1) as u32
+            }
+        };
+    }
+    *ops = kept;
+    map.get(out as usize).copied().unwrap_or(0)
+}
+
+/// One instruction at one point; `r` reads a register.
 #[inline(always)]
-fn step<T: Float>(op: Op, slots: &[T], point: &[T], lists: &[Vec<f64>]) -> T {
-    // Operands always precede their instruction (SSA order from `compile`) and `slots` has a
-    // slot per instruction, so indexing cannot fail; unchecked-by-`get` indexing is measurably faster.
-    let s = |i: u32| slots[i as usize];
+fn step<T: Float>(op: Op, r: impl Fn(u32) -> T, lists: &[Vec<f64>]) -> T {
     let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
     match op {
-        Op::Input(i) => point.get(i as usize).copied().unwrap_or_else(T::nan),
+        // Inputs are registers after `lower_inputs`; this instruction is never evaluated.
+        Op::Input(_) => T::nan(),
         Op::Const(v) => c(v),
-        Op::Add(a, b) => s(a) + s(b),
-        Op::Sub(a, b) => s(a) - s(b),
-        Op::Mul(a, b) => s(a) * s(b),
-        Op::Div(a, b) => s(a) / s(b),
-        Op::AddC(a, v) => s(a) + c(v),
-        Op::MulC(a, v) => s(a) * c(v),
-        Op::SubCR(v, a) => c(v) - s(a),
-        Op::DivCR(v, a) => c(v) / s(a),
-        Op::Neg(a) => -s(a),
-        Op::Sqr(a) => s(a) * s(a),
-        Op::Powi(a, n) => s(a).powi(n),
-        Op::Powf(a, b) => pow(s(a), s(b)),
-        Op::F1(f, a) => apply1(f, s(a)),
-        Op::Min(a, b) => min2(s(a), s(b)),
-        Op::Max(a, b) => max2(s(a), s(b)),
-        Op::Lse(a, b) => logsumexp2(s(a), s(b)),
+        Op::Add(a, b) => r(a) + r(b),
+        Op::Sub(a, b) => r(a) - r(b),
+        Op::Mul(a, b) => r(a) * r(b),
+        Op::Div(a, b) => r(a) / r(b),
+        Op::AddC(a, v) => r(a) + c(v),
+        Op::MulC(a, v) => r(a) * c(v),
+        Op::SubCR(v, a) => c(v) - r(a),
+        Op::DivCR(v, a) => c(v) / r(a),
+        Op::Neg(a) => -r(a),
+        Op::Sqr(a) => r(a) * r(a),
+        Op::Powi(a, n) => r(a).powi(n),
+        Op::Powf(a, b) => pow(r(a), r(b)),
+        Op::F1(f, a) => apply1(f, r(a)),
+        Op::Min(a, b) => min2(r(a), r(b)),
+        Op::Max(a, b) => max2(r(a), r(b)),
+        Op::Lse(a, b) => logsumexp2(r(a), r(b)),
         Op::Index(l, a) => {
             let list = lists.get(l as usize).map_or(&[][..], Vec::as_slice);
-            s(a).to_f64()
+            r(a).to_f64()
                 .and_then(|k| super::eval::list_index(k, list.len()).ok())
                 .map_or_else(T::nan, |i| c(list[i]))
         }
         Op::SqrAddC(a, v) => {
-            let x = s(a) + c(v);
+            let x = r(a) + c(v);
             x * x
         }
-        Op::AddSqr(a, b) => s(a) + s(b) * s(b),
-        Op::AddMulC(a, b, v) => s(a) + c(v) * s(b),
-        Op::SumSqr(a, b) => s(a) * s(a) + s(b) * s(b),
+        Op::AddSqr(a, b) => r(a) + r(b) * r(b),
+        Op::AddMulC(a, b, v) => r(a) + c(v) * r(b),
+        Op::SumSqr(a, b) => r(a) * r(a) + r(b) * r(b),
+        Op::SumSqrC(a, b, v) => r(a) * r(a) + r(b) * r(b) + c(v),
+        Op::SqrAddMulC(a, b, v) => r(a) * r(a) + c(v) * r(b),
     }
 }
 
 type Lanes = [f64; LANES];
+
+/// Lanes read where no register exists (never, for a compiled program).
+const NAN_LANES: Lanes = [f64::NAN; LANES];
 
 #[inline(always)]
 fn map1(dst: &mut Lanes, a: &Lanes, f: impl Fn(f64) -> f64) {
@@ -503,6 +589,52 @@ fn map1(dst: &mut Lanes, a: &Lanes, f: impl Fn(f64) -> f64) {
 fn map2(dst: &mut Lanes, a: &Lanes, b: &Lanes, f: impl Fn(f64, f64) -> f64) {
     for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
         *d = f(x, y);
+    }
+}
+
+/// One instruction over a chunk of lanes; `r` gives a register's lanes.
+#[inline(always)]
+fn step_lanes<'a>(op: Op, d: &mut Lanes, r: impl Fn(u32) -> &'a Lanes, lists: &[Vec<f64>]) {
+    match op {
+        Op::Input(_) => d.fill(f64::NAN),
+        Op::Const(v) => d.fill(v),
+        Op::Add(a, b) => map2(d, r(a), r(b), |x, y| x + y),
+        Op::Sub(a, b) => map2(d, r(a), r(b), |x, y| x - y),
+        Op::Mul(a, b) => map2(d, r(a), r(b), |x, y| x * y),
+        Op::Div(a, b) => map2(d, r(a), r(b), |x, y| x / y),
+        Op::AddC(a, c) => map1(d, r(a), |x| x + c),
+        Op::MulC(a, c) => map1(d, r(a), |x| x * c),
+        Op::SubCR(c, a) => map1(d, r(a), |x| c - x),
+        Op::DivCR(c, a) => map1(d, r(a), |x| c / x),
+        Op::Neg(a) => map1(d, r(a), |x| -x),
+        Op::Sqr(a) => map1(d, r(a), |x| x * x),
+        Op::Powi(a, n) => map1(d, r(a), |x| x.powi(n)),
+        Op::Powf(a, b) => map2(d, r(a), r(b), pow),
+        Op::F1(f, a) => match f {
+            Builtin::Exp => map1(d, r(a), f64::exp),
+            Builtin::Log => map1(d, r(a), f64::ln),
+            Builtin::Log1p => map1(d, r(a), f64::ln_1p),
+            Builtin::Sqrt => map1(d, r(a), f64::sqrt),
+            Builtin::Abs => map1(d, r(a), f64::abs),
+            Builtin::Softplus => map1(d, r(a), super::eval::softplus),
+            Builtin::Sigmoid => map1(d, r(a), super::eval::sigmoid),
+            f => map1(d, r(a), |x| apply1(f, x)),
+        },
+        Op::Min(a, b) => map2(d, r(a), r(b), min2),
+        Op::Max(a, b) => map2(d, r(a), r(b), max2),
+        Op::Lse(a, b) => map2(d, r(a), r(b), logsumexp2),
+        Op::Index(l, a) => {
+            let list = lists.get(l as usize).map_or(&[][..], Vec::as_slice);
+            map1(d, r(a), |k| {
+                super::eval::list_index(k, list.len()).map_or(f64::NAN, |i| list[i])
+            });
+        }
+        Op::SqrAddC(a, c) => map1(d, r(a), |x| (x + c) * (x + c)),
+        Op::AddSqr(a, b) => map2(d, r(a), r(b), |x, y| x + y * y),
+        Op::AddMulC(a, b, c) => map2(d, r(a), r(b), |x, y| x + c * y),
+        Op::SumSqr(a, b) => map2(d, r(a), r(b), |x, y| x * x + y * y),
+        Op::SumSqrC(a, b, c) => map2(d, r(a), r(b), |x, y| x * x + y * y + c),
+        Op::SqrAddMulC(a, b, c) => map2(d, r(a), r(b), |x, y| x * x + c * y),
     }
 }
 
@@ -537,13 +669,17 @@ impl Program {
         // fusion leaves the fused producers unused.
         let out = eliminate_dead(&mut ops, out);
         fuse(&mut ops, out);
-        let output = eliminate_dead(&mut ops, out);
-        Ok(Program {
+        let out = eliminate_dead(&mut ops, out);
+        let output = lower_inputs(&mut ops, out, inputs.len());
+        let mut program = Program {
             ops,
             lists: c.lists,
             inputs: inputs.iter().map(|s| (*s).to_string()).collect(),
             output,
-        })
+            tree: None,
+        };
+        program.tree = scalar::build(&program).map(Tree);
+        Ok(program)
     }
 
     /// The input variables, in order.
@@ -551,44 +687,100 @@ impl Program {
         &self.inputs
     }
 
-    /// The number of instructions.
+    /// The number of instructions (reading an input is not one).
     pub fn len(&self) -> usize {
         self.ops.len()
     }
 
-    /// Whether the program has no instructions (never true for a compiled expression).
+    /// Whether the program has no instructions (true when the expression is one of its inputs).
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
 
     /// The value at one point (`point[i]` is input `i`; missing inputs are NaN). Generic over
     /// [`Float`], so `Program::eval::<Dual>` gives a forward-mode derivative.
+    #[inline]
     pub fn eval<T: Float>(&self, point: &[T]) -> T {
-        // Stack scratch sized to the program, so small programs do not clear a large buffer.
-        let n = self.ops.len();
-        if n <= 8 {
-            self.run(point, &mut [T::zero(); 8])
-        } else if n <= 16 {
-            self.run(point, &mut [T::zero(); 16])
-        } else if n <= 32 {
-            self.run(point, &mut [T::zero(); 32])
-        } else if n <= 64 {
-            self.run(point, &mut [T::zero(); 64])
-        } else {
-            let mut slots = vec![T::zero(); self.ops.len()];
-            self.run(point, &mut slots)
+        if let Some(tree) = &self.tree
+            && is_f64::<T>()
+        {
+            // The point is copied (converting to `f64`, which changes nothing) into an array
+            // of the program's arity, so that the copy is a few moves.
+            let v = match self.inputs.len() {
+                1 => tree.call::<1, T>(point),
+                2 => tree.call::<2, T>(point),
+                3 => tree.call::<3, T>(point),
+                4 => tree.call::<4, T>(point),
+                _ => tree.call::<{ scalar::MAX_TREE_INPUTS }, T>(point),
+            };
+            return T::from(v).unwrap_or_else(T::nan);
+        }
+        self.eval_tape(point)
+    }
+
+    /// [`Program::eval`] in `f64`, without the copy of the point that the generic version needs
+    /// to reach the closure tree (the fastest one-point evaluation).
+    #[inline]
+    pub fn eval_f64(&self, point: &[f64]) -> f64 {
+        match &self.tree {
+            Some(tree) => (tree.0)(point),
+            None => self.eval_tape(point),
         }
     }
 
-    fn run<T: Float>(&self, point: &[T], slots: &mut [T]) -> T {
-        for (i, op) in self.ops.iter().enumerate() {
-            let v = step(*op, slots, point, &self.lists);
-            if let Some(d) = slots.get_mut(i) {
-                *d = v;
-            }
+    /// [`Program::eval`] on the tape, for every program and every [`Float`] type. Kept out of
+    /// line so that the closure path of `eval` is small enough to be inlined into its callers.
+    #[inline(never)]
+    fn eval_tape<T: Float>(&self, point: &[T]) -> T {
+        // A register file on the stack sized to the program, so small programs neither allocate
+        // nor clear a large buffer.
+        let n = self.inputs.len() + self.ops.len();
+        if n <= 8 {
+            self.run::<T, 8>(point)
+        } else if n <= 16 {
+            self.run::<T, 16>(point)
+        } else if n <= 32 {
+            self.run::<T, 32>(point)
+        } else if n <= 64 {
+            self.run::<T, 64>(point)
+        } else {
+            self.run_heap(point)
         }
-        slots
-            .get(self.output as usize)
+    }
+
+    /// [`Program::eval`] with `N >= inputs + instructions` registers, `N` a power of two.
+    #[inline(always)]
+    fn run<T: Float, const N: usize>(&self, point: &[T]) -> T {
+        // Register numbers are below `N` by construction, so masking them changes nothing and
+        // lets the compiler drop the bounds checks from the dispatch loop.
+        let mask = N - 1;
+        let mut regs = [T::zero(); N];
+        let n_in = self.inputs.len();
+        for (k, r) in regs.iter_mut().enumerate().take(n_in) {
+            *r = point.get(k).copied().unwrap_or_else(T::nan);
+        }
+        for (i, op) in self.ops.iter().enumerate() {
+            let v = step(*op, |j| regs[j as usize & mask], &self.lists);
+            regs[(n_in + i) & mask] = v;
+        }
+        regs[self.output as usize & mask]
+    }
+
+    fn run_heap<T: Float>(&self, point: &[T]) -> T {
+        let n_in = self.inputs.len();
+        let mut regs: Vec<T> = (0..n_in)
+            .map(|k| point.get(k).copied().unwrap_or_else(T::nan))
+            .collect();
+        regs.reserve(self.ops.len());
+        for op in &self.ops {
+            let v = step(
+                *op,
+                |j| regs.get(j as usize).copied().unwrap_or_else(T::nan),
+                &self.lists,
+            );
+            regs.push(v);
+        }
+        regs.get(self.output as usize)
             .copied()
             .unwrap_or_else(T::nan)
     }
@@ -597,21 +789,36 @@ impl Program {
     /// written to `out` (one value per point; `out.len()` is the number of points). Points where
     /// a column is too short, or inputs are missing, get NaN.
     pub fn eval_batch(&self, columns: &[&[f64]], out: &mut [f64]) {
-        self.eval_batch_with(&mut BatchScratch::new(), columns, out);
+        thread_local! {
+            // Callers that do not keep a scratch of their own (the engine's energies) then
+            // allocate nothing after their first batch on each thread.
+            static SCRATCH: RefCell<BatchScratch> = RefCell::new(BatchScratch::new());
+        }
+        // Large programs get memory of their own, so that a thread does not keep it.
+        const KEPT: usize = 16 * 1024;
+        if (self.inputs.len() + self.ops.len()) * LANES > KEPT {
+            return self.eval_batch_with(&mut BatchScratch::new(), columns, out);
+        }
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => self.eval_batch_with(&mut scratch, columns, out),
+            Err(_) => self.eval_batch_with(&mut BatchScratch::new(), columns, out),
+        });
     }
 
     /// As [`Program::eval_batch`], reusing `scratch` so that no call allocates after the first.
     pub fn eval_batch_with(&self, scratch: &mut BatchScratch, columns: &[&[f64]], out: &mut [f64]) {
+        let n_in = self.inputs.len();
         let n_ops = self.ops.len();
-        if scratch.buf.len() < n_ops * LANES {
-            scratch.buf.resize(n_ops * LANES, 0.0);
+        let need = (n_in + n_ops) * LANES;
+        if scratch.buf.len() < need {
+            scratch.buf.resize(need, 0.0);
         }
-        let valid = if columns.len() < self.inputs.len() {
+        let valid = if columns.len() < n_in {
             0
         } else {
             columns
                 .iter()
-                .take(self.inputs.len())
+                .take(n_in)
                 .map(|c| c.len())
                 .min()
                 .unwrap_or(out.len())
@@ -619,106 +826,66 @@ impl Program {
         };
         let (good, bad) = out.split_at_mut(valid);
         bad.fill(f64::NAN);
-        let buf = &mut scratch.buf[..n_ops * LANES];
+        // Padded copies of the inputs of the last, partial chunk; then one register per
+        // instruction. Full chunks read their inputs from the columns in place.
+        let (padded, regs) = scratch.buf[..need].split_at_mut(n_in * LANES);
+        let out_reg = self.output as usize;
         for (chunk, dst) in good.chunks_mut(LANES).enumerate() {
             let start = chunk * LANES;
             let m = dst.len();
-            // In a full chunk, inputs are read from the columns in place; the last, partial
-            // chunk copies them into padded slots.
-            let in_place = |j: u32| -> Option<&Lanes> {
-                if m != LANES {
-                    return None;
+            let full = m == LANES;
+            if !full {
+                for (k, lanes) in padded.chunks_exact_mut(LANES).enumerate() {
+                    match columns.get(k).and_then(|c| c.get(start..start + m)) {
+                        Some(col) => {
+                            lanes[..m].copy_from_slice(col);
+                            // Any value works in the padding: its results are dropped.
+                            lanes[m..].fill(0.0);
+                        }
+                        None => lanes.fill(f64::NAN),
+                    }
                 }
-                match self.ops.get(j as usize) {
-                    Some(&Op::Input(k)) => columns
-                        .get(k as usize)?
-                        .get(start..)?
-                        .first_chunk::<LANES>(),
-                    _ => None,
+            }
+            let padded: &[f64] = padded;
+            let input = |k: usize| -> Option<&Lanes> {
+                if full {
+                    columns.get(k)?.get(start..)?.first_chunk()
+                } else {
+                    padded.get(k * LANES..)?.first_chunk()
                 }
             };
-            let last = self.ops.len().saturating_sub(1);
-            let mut written = false;
+            // The output instruction (always the last) of a full chunk writes to `out` directly.
+            let direct = full && n_ops > 0 && out_reg == n_in + n_ops - 1;
             for (i, op) in self.ops.iter().enumerate() {
-                let (prev, rest) = buf.split_at_mut(i * LANES);
-                // The output instruction (always the last) of a full chunk writes to `out` directly.
-                let direct = i == last && m == LANES && !matches!(op, Op::Input(_));
-                let d = if direct {
+                let (prev, rest) = regs.split_at_mut(i * LANES);
+                let d = if direct && i + 1 == n_ops {
                     dst.first_chunk_mut::<LANES>()
                 } else {
                     rest.first_chunk_mut::<LANES>()
                 };
                 let Some(d) = d else { return };
-                written |= direct;
-                let src = |j: u32| -> &Lanes {
-                    if let Some(col) = in_place(j) {
-                        return col;
-                    }
-                    prev.get(j as usize * LANES..)
-                        .and_then(|s| s.first_chunk::<LANES>())
-                        .unwrap_or(&[f64::NAN; LANES])
+                let prev: &[f64] = prev;
+                let r = |j: u32| -> &Lanes {
+                    let j = j as usize;
+                    let lanes = if j < n_in {
+                        input(j)
+                    } else {
+                        prev.get((j - n_in) * LANES..).and_then(|s| s.first_chunk())
+                    };
+                    lanes.unwrap_or(&NAN_LANES)
                 };
-                match *op {
-                    Op::Input(k) => {
-                        if in_place(i as u32).is_some() {
-                            continue;
-                        }
-                        match columns
-                            .get(k as usize)
-                            .and_then(|c| c.get(start..start + m))
-                        {
-                            Some(col) => d[..m].copy_from_slice(col),
-                            None => d[..m].fill(f64::NAN),
-                        }
-                        // Padding lanes of the last chunk: any value works, their results are dropped.
-                        d[m..].fill(0.0);
-                    }
-                    Op::Const(v) => d.fill(v),
-                    Op::Add(a, b) => map2(d, src(a), src(b), |x, y| x + y),
-                    Op::Sub(a, b) => map2(d, src(a), src(b), |x, y| x - y),
-                    Op::Mul(a, b) => map2(d, src(a), src(b), |x, y| x * y),
-                    Op::Div(a, b) => map2(d, src(a), src(b), |x, y| x / y),
-                    Op::AddC(a, c) => map1(d, src(a), |x| x + c),
-                    Op::MulC(a, c) => map1(d, src(a), |x| x * c),
-                    Op::SubCR(c, a) => map1(d, src(a), |x| c - x),
-                    Op::DivCR(c, a) => map1(d, src(a), |x| c / x),
-                    Op::Neg(a) => map1(d, src(a), |x| -x),
-                    Op::Sqr(a) => map1(d, src(a), |x| x * x),
-                    Op::Powi(a, n) => map1(d, src(a), |x| x.powi(n)),
-                    Op::Powf(a, b) => map2(d, src(a), src(b), pow),
-                    Op::F1(f, a) => match f {
-                        Builtin::Exp => map1(d, src(a), f64::exp),
-                        Builtin::Log => map1(d, src(a), f64::ln),
-                        Builtin::Log1p => map1(d, src(a), f64::ln_1p),
-                        Builtin::Sqrt => map1(d, src(a), f64::sqrt),
-                        Builtin::Abs => map1(d, src(a), f64::abs),
-                        Builtin::Softplus => map1(d, src(a), super::eval::softplus),
-                        Builtin::Sigmoid => map1(d, src(a), super::eval::sigmoid),
-                        f => map1(d, src(a), |x| apply1(f, x)),
-                    },
-                    Op::Min(a, b) => map2(d, src(a), src(b), min2),
-                    Op::Max(a, b) => map2(d, src(a), src(b), max2),
-                    Op::Lse(a, b) => map2(d, src(a), src(b), logsumexp2),
-                    Op::Index(l, a) => {
-                        let list = self.lists.get(l as usize).map_or(&[][..], Vec::as_slice);
-                        map1(d, src(a), |k| {
-                            super::eval::list_index(k, list.len()).map_or(f64::NAN, |i| list[i])
-                        });
-                    }
-                    Op::SqrAddC(a, c) => map1(d, src(a), |x| (x + c) * (x + c)),
-                    Op::AddSqr(a, b) => map2(d, src(a), src(b), |x, y| x + y * y),
-                    Op::AddMulC(a, b, c) => map2(d, src(a), src(b), |x, y| x + c * y),
-                    Op::SumSqr(a, b) => map2(d, src(a), src(b), |x, y| x * x + y * y),
-                }
+                step_lanes(*op, d, r, &self.lists);
             }
-            if written {
+            if direct {
                 continue;
             }
-            let o = self.output as usize;
-            match in_place(self.output) {
-                Some(col) => dst.copy_from_slice(&col[..m]),
-                _ => dst.copy_from_slice(&buf[o * LANES..o * LANES + m]),
-            }
+            let src = if out_reg < n_in {
+                input(out_reg)
+            } else {
+                regs.get((out_reg - n_in) * LANES..)
+                    .and_then(|s| s.first_chunk())
+            };
+            dst.copy_from_slice(&src.unwrap_or(&NAN_LANES)[..m]);
         }
     }
 
@@ -741,7 +908,11 @@ impl Program {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::parse;
+    use crate::expr::{eval, parse};
+    use crate::testing::expr::{
+        VARS, compiled_agrees, edge_value, fusable_expr, well_defined_expr,
+    };
+    use proptest::prelude::*;
 
     fn program(src: &str, inputs: &[&str], b: &Bindings) -> Program {
         let e = parse(src).unwrap_or_else(|e| panic!("{}", e.render(src, "")));
@@ -753,8 +924,8 @@ mod tests {
         let mut b = Bindings::new();
         b.set("a", 2.0);
         let p = program("0.5*a*z^2 + exp(a)", &["z"], &b);
-        // input, square, scale, add the folded constant (the last two fused).
-        assert_eq!(p.len(), 3);
+        // Square, scale (by one: dropped), add the folded constant; the input is a register.
+        assert_eq!(p.len(), 2);
         let got = p.eval(&[3.0]);
         assert!((got - (9.0 + 2f64.exp())).abs() < 1e-12, "{got}");
     }
@@ -797,6 +968,116 @@ mod tests {
         assert!(p.eval(&[3.0, 2.0]).is_nan());
         let e = parse("int[z](z)").unwrap_or_else(|e| panic!("{}", e.message));
         assert!(Program::compile(&e, &[], &b).is_err());
+    }
+
+    #[test]
+    fn polynomials_fuse_into_two_instructions() {
+        let p = program(
+            "(z1^2 + z2^2 - 1)^2 + 0.2*z1",
+            &["z1", "z2"],
+            &Bindings::new(),
+        );
+        // `z1*z1 + z2*z2 - 1`, then its square plus `0.2*z1`.
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.tree.is_some());
+    }
+
+    #[test]
+    fn only_f64_takes_the_closure_path() {
+        assert!(is_f64::<f64>());
+        assert!(!is_f64::<f32>());
+        assert!(!is_f64::<crate::expr::Dual>());
+    }
+
+    #[test]
+    fn an_input_alone_is_an_empty_program() {
+        let p = program("y", &["x", "y"], &Bindings::new());
+        assert!(p.is_empty());
+        assert!((p.eval(&[1.0, 2.5]) - 2.5).abs() < 1e-15);
+        assert!(p.eval(&[1.0]).is_nan());
+        let ys: Vec<f64> = (0..70).map(f64::from).collect();
+        let mut out = vec![0.0; 70];
+        p.eval_batch(&[&ys, &ys], &mut out);
+        assert!(out.iter().zip(&ys).all(|(o, y)| (o - y).abs() < 1e-15));
+    }
+
+    proptest! {
+        /// Fused instructions, single points and full and partial batches, against the tree
+        /// evaluator, at ordinary and edge inputs.
+        #[test]
+        fn fused_programs_match_the_tree(
+            src in fusable_expr(),
+            points in proptest::collection::vec((edge_value(), edge_value()), 1..150),
+        ) {
+            let e = parse(&src).map_err(|e| TestCaseError::fail(e.render(&src, "")))?;
+            let p = Program::compile(&e, &VARS, &Bindings::new())
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let mut b = Bindings::new();
+            let mut want = Vec::with_capacity(points.len());
+            for &(x, y) in &points {
+                b.set("x", x);
+                b.set("y", y);
+                let tree = eval(&e, &b).unwrap_or(f64::NAN);
+                let single = p.eval(&[x, y]);
+                prop_assert!(compiled_agrees(single, tree), "{src} at ({x}, {y}): compiled {single}, tree {tree}");
+                let closures = p.eval_f64(&[x, y]);
+                prop_assert!(compiled_agrees(closures, tree), "{src} at ({x}, {y}): closures {closures}, tree {tree}");
+                let tape = p.eval_tape(&[x, y]);
+                prop_assert!(compiled_agrees(tape, tree), "{src} at ({x}, {y}): tape {tape}, tree {tree}");
+                want.push(tree);
+            }
+            let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+            let mut out = vec![0.0; points.len()];
+            p.eval_batch(&[&xs, &ys], &mut out);
+            for (i, (&got, &tree)) in out.iter().zip(&want).enumerate() {
+                prop_assert!(compiled_agrees(got, tree), "{src} at point {i}: batch {got}, tree {tree}");
+            }
+        }
+    }
+
+    proptest! {
+        /// Both one-point paths (closure tree and tape) against the tree evaluator, on the
+        /// generated expressions of the property tests and at edge inputs.
+        #[test]
+        fn closure_tree_and_tape_match_the_tree(
+            src in well_defined_expr(),
+            (x, y) in (edge_value(), edge_value()),
+        ) {
+            let e = parse(&src).map_err(|e| TestCaseError::fail(e.render(&src, "")))?;
+            let p = Program::compile(&e, &VARS, &Bindings::new())
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let mut b = Bindings::new();
+            b.set("x", x);
+            b.set("y", y);
+            let tree = eval(&e, &b).unwrap_or(f64::NAN);
+            for (path, got) in [
+                ("closures", p.eval_f64(&[x, y])),
+                ("generic", p.eval(&[x, y])),
+                ("tape", p.eval_tape(&[x, y])),
+            ] {
+                prop_assert!(compiled_agrees(got, tree), "{src} at ({x}, {y}): {path} {got}, tree {tree}");
+            }
+            // A missing input is NaN on every path.
+            prop_assert!(p.eval_f64(&[x]).is_nan() == p.eval_tape(&[x]).is_nan());
+        }
+    }
+
+    #[test]
+    fn shared_values_keep_the_tape_and_lists_work_in_closures() {
+        let p = program("exp(x) + exp(x)^2", &["x"], &Bindings::new());
+        assert!(p.tree.is_none(), "{p:?}");
+        assert!((p.eval(&[0.5]) - (0.5f64.exp() + 1f64.exp())).abs() < 1e-12);
+        // A shared product of inputs is recomputed in place.
+        let p = program("exp(x*y) + log(1 + (x*y)^2)", &["x", "y"], &Bindings::new());
+        assert!(p.tree.is_some(), "{p:?}");
+        let want = 0.75f64.exp() + (1.0 + 0.75f64 * 0.75).ln();
+        assert!((p.eval_f64(&[0.5, 1.5]) - want).abs() < 1e-12);
+        let mut b = Bindings::new();
+        b.set_list("c", vec![0.0, 2.0, -1.0]);
+        let p = program("c[k]*y + exp(y)", &["k", "y"], &b);
+        assert!(p.tree.is_some(), "{p:?}");
+        assert!((p.eval_f64(&[1.0, 3.0]) - (6.0 + 3f64.exp())).abs() < 1e-12);
+        assert!(p.eval_f64(&[0.5, 3.0]).is_nan());
     }
 
     #[test]
@@ -850,6 +1131,18 @@ mod speed {
         });
     }
 
+    /// Time per 64 points evaluated one at a time as in `benches/eval.rs`, each call opaque to
+    /// the optimiser.
+    fn one_at_a_time(u: &[f64], v: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+        min_time(200, 200, || {
+            let mut s = 0.0;
+            for (&y, &z) in black_box(u).iter().zip(black_box(v)) {
+                s += f(black_box(y), black_box(z));
+            }
+            black_box(s);
+        })
+    }
+
     fn measure(src: &str, b: &Bindings, u: &[f64], v: &[f64], native: impl Fn(f64, f64) -> f64) {
         const N: usize = 64;
         let inputs = ["y", "z"];
@@ -868,19 +1161,25 @@ mod speed {
                 p.eval_batch_with(&mut scratch, &[black_box(u), black_box(v)], &mut out);
                 black_box(&out);
             });
-            let t_single = min_time(200, 200, || {
-                for ((o, &y), &z) in out.iter_mut().zip(black_box(u)).zip(black_box(v)) {
-                    *o = p.eval(&[y, z]);
-                }
-                black_box(&out);
-            });
+            let t_native_single = one_at_a_time(u, v, &native);
+            let t_single = one_at_a_time(u, v, |y, z| p.eval(&[y, z]));
+            let t_f64 = one_at_a_time(u, v, |y, z| p.eval_f64(&[y, z]));
+            let t_tape = one_at_a_time(u, v, |y, z| p.eval_tape(&[y, z]));
             println!(
-                "{src}: native {:.1} ns/64, batch {:.1} ns/64 ({:.2}x), single {:.1} ns/64 ({:.2}x), {} ops",
+                "{src}: one point at a time, eval_f64 {:.1} ns/64 ({:.2}x), tape alone {:.1} ns/64 ({:.2}x)",
+                t_f64 * 1e9,
+                t_f64 / t_native_single,
+                t_tape * 1e9,
+                t_tape / t_native_single
+            );
+            println!(
+                "{src}: batch of 64: native {:.1} ns, compiled {:.1} ns ({:.2}x); one point at a time: native {:.1} ns/64, compiled {:.1} ns/64 ({:.2}x); {} instructions",
                 t_native * 1e9,
                 t_batch * 1e9,
                 t_batch / t_native,
+                t_native_single * 1e9,
                 t_single * 1e9,
-                t_single / t_native,
+                t_single / t_native_single,
                 p.len()
             );
         }

@@ -148,3 +148,76 @@ pub fn token_soup() -> impl Strategy<Value = String> {
             .collect()
     })
 }
+
+/// Inputs of the compiled evaluator's tests: ordinary values, and the edge values its NaN policy
+/// is about (NaN, infinities, signed zeros, subnormals, values whose squares overflow).
+pub fn edge_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => -3.0..3.0f64,
+        1 => proptest::sample::select(vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            -1e300,
+            1e154,
+            1e-310,
+            f64::MAX,
+        ]),
+    ]
+}
+
+/// Source text of expressions in `x` and `y` shaped to exercise every fused instruction of the
+/// compiled evaluator (`(a + c)^2`, `a + b^2`, `a ± c*b`, `a^2 + b^2`, `a^2 + c*b`,
+/// `a^2 + b^2 + c`), with operands that are inputs or computed, used once or shared.
+pub fn fusable_expr() -> impl Strategy<Value = String> {
+    let operand = proptest::sample::select(vec![
+        "x", "y", "(x*y)", "exp(x)", "(x - y)", "sin(y)", "x^3",
+    ]);
+    let shapes = proptest::sample::select(vec![
+        "({a} + {c})^2",
+        "{a} + {b}^2",
+        "{b}^2 + {a}",
+        "{a} - {c}*{b}",
+        "{a} + {c}*{b}",
+        "{c}*{b} + {a}",
+        "{a}^2 + {b}^2",
+        "{a}^2 + {c}*{b}",
+        "{c}*{b} + {a}^2",
+        "{a}^2 - {c}*{b}",
+        "{a}^2 + {b}^2 + {c}",
+        "{a}^2 + {b}^2 - {c}",
+        "({a}^2 + {b}^2 - {c})^2 + {c}*{a}",
+        "({a}^2 + {b}^2 - 1)^2 + 0.2*{a} + log(1 + exp({b}))",
+        "{a}^2*({a}^2 + {b}) + {c}*{a}^2",
+        "0.5*({a} - {c}*{b})^2 + 0.5*{c}*{b}^2 + log(1 + exp({b}))",
+    ]);
+    (
+        shapes,
+        operand.clone(),
+        operand,
+        (-8i32..8).prop_map(|n| f64::from(n) / 4.0),
+    )
+        .prop_map(|(shape, a, b, c)| {
+            shape
+                .replace("{a}", a)
+                .replace("{b}", b)
+                .replace("{c}", &format!("({c})"))
+        })
+}
+
+/// Whether a compiled value agrees with the tree evaluator's: both NaN, the same infinity, or
+/// within [`COMPILED_REL`] relative to the larger magnitude (absolute below 1).
+pub fn compiled_agrees(got: f64, want: f64) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    if want.is_infinite() || got.is_infinite() {
+        return got.is_infinite()
+            && want.is_infinite()
+            && got.is_sign_positive() == want.is_sign_positive();
+    }
+    (got - want).abs() <= COMPILED_REL * got.abs().max(want.abs()).max(1.0)
+}
