@@ -1231,12 +1231,17 @@ impl Energy for ProgramEnergy {
         self.program.inputs().len()
     }
     fn eval(&self, z: &[f64]) -> f64 {
-        self.program.eval(z)
+        self.program.eval_f64(z)
     }
     fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
         let d = self.dim();
         if d == 0 {
-            out.fill(self.program.eval::<f64>(&[]));
+            out.fill(self.program.eval_f64(&[]));
+            return;
+        }
+        if d == 1 {
+            // One variable: the points already are the column.
+            self.program.eval_batch(&[points], out);
             return;
         }
         // Transpose the row-major points into columns, in chunks that stay in cache.
