@@ -377,14 +377,12 @@ fn probe_tails(
     Ok(note)
 }
 
-/// One interval of the adaptive partition.
+/// One interval of the adaptive partition; its sums live in [`Adaptive::data`].
+#[derive(Clone, Copy)]
 struct Seg {
     a: f64,
     b: f64,
     map: AxisMap,
-    est: Vec<f64>,
-    err: Vec<f64>,
-    abs: Vec<f64>,
     frozen: bool,
 }
 
@@ -403,6 +401,10 @@ impl Ord for HeapKey {
     }
 }
 
+/// `exp(-q)` is exactly zero in f64 beyond this (the smallest subnormal is `exp(-744.4)`), so
+/// the call, slow in libm's underflow path, is skipped.
+const EXP_UNDERFLOW: f64 = 746.0;
+
 /// Adaptive G7–K15 integration state for `w = exp(-β(E - E*))` with observables.
 struct Adaptive<'l> {
     line: &'l mut dyn Line,
@@ -413,16 +415,47 @@ struct Adaptive<'l> {
     /// Largest |E| at a node with weight above 1e-3 (for the rounding floor).
     e_scale: f64,
     segs: Vec<Seg>,
+    /// Per segment, `3·n_comp` values: the estimates, errors and `∫|f|` of every component.
+    /// One flat buffer, so refining a segment allocates nothing (the 1D call is
+    /// allocation-bound otherwise).
+    data: Vec<f64>,
+    /// Scratch reused across segments: observables at the nodes, integrand per component.
+    obs_buf: Vec<f64>,
+    f_buf: Vec<[f64; 15]>,
     /// Set when a re-shift rescaled the stored segments (running sums are stale).
     rescaled: bool,
 }
 
-impl Adaptive<'_> {
+impl<'l> Adaptive<'l> {
+    fn new(line: &'l mut dyn Line, beta: f64, e_star: f64, argmin: f64) -> Self {
+        let n_obs = line.n_obs();
+        Self {
+            line,
+            beta,
+            e_star,
+            argmin,
+            n_obs,
+            e_scale: e_star.abs(),
+            segs: Vec::with_capacity(64),
+            data: Vec::with_capacity(64 * 3 * (1 + n_obs)),
+            obs_buf: vec![0.0; 15 * n_obs],
+            f_buf: vec![[0.0; 15]; 1 + n_obs],
+            rescaled: false,
+        }
+    }
+
     fn n_comp(&self) -> usize {
         1 + self.n_obs
     }
 
-    fn eval_seg(&mut self, a: f64, b: f64, map: AxisMap) -> Result<Seg, QuadError> {
+    /// Evaluates the rule on `[a, b]` and stores it in `slot` (or a new slot); returns the slot.
+    fn add_seg(
+        &mut self,
+        a: f64,
+        b: f64,
+        map: AxisMap,
+        slot: Option<usize>,
+    ) -> Result<usize, QuadError> {
         let us = gk::nodes(a, b);
         let mut zs = [0.0; 15];
         let mut jac = [0.0; 15];
@@ -433,8 +466,7 @@ impl Adaptive<'_> {
         }
         let no = self.n_obs;
         let mut es = [0.0; 15];
-        let mut obs = vec![0.0; 15 * no];
-        self.line.eval_many(&zs, &mut es, &mut obs)?;
+        self.line.eval_many(&zs, &mut es, &mut self.obs_buf)?;
         // Streaming re-shift: a node below E* lowers the shift and rescales what is stored.
         let lowest =
             es.iter().enumerate().fold(
@@ -446,15 +478,8 @@ impl Adaptive<'_> {
         if lowest.1 < self.e_star {
             if self.beta * (self.e_star - lowest.1) > 1e-3 {
                 let factor = (-self.beta * (self.e_star - lowest.1)).exp();
-                for s in &mut self.segs {
-                    for v in s
-                        .est
-                        .iter_mut()
-                        .chain(s.err.iter_mut())
-                        .chain(s.abs.iter_mut())
-                    {
-                        *v *= factor;
-                    }
+                for v in &mut self.data {
+                    *v *= factor;
                 }
             }
             self.e_star = lowest.1;
@@ -462,30 +487,24 @@ impl Adaptive<'_> {
             self.rescaled = true;
         }
         let nc = self.n_comp();
-        let mut f = vec![[0.0f64; 15]; nc];
         for i in 0..15 {
-            let w = if es[i] == f64::INFINITY || jac[i] == 0.0 {
+            let q = self.beta * (es[i] - self.e_star);
+            let w = if es[i] == f64::INFINITY || jac[i] == 0.0 || q > EXP_UNDERFLOW {
                 0.0
             } else {
-                (-self.beta * (es[i] - self.e_star)).exp() * jac[i]
+                (-q).exp() * jac[i]
             };
             if w.is_finite() && w > 1e-3 * jac[i] {
                 self.e_scale = self.e_scale.max(es[i].abs());
             }
-            f[0][i] = if w.is_finite() { w } else { f64::MAX };
+            self.f_buf[0][i] = if w.is_finite() { w } else { f64::MAX };
             for k in 0..no {
-                f[1 + k][i] = if w == 0.0 { 0.0 } else { w * obs[i * no + k] };
+                self.f_buf[1 + k][i] = if w == 0.0 {
+                    0.0
+                } else {
+                    w * self.obs_buf[i * no + k]
+                };
             }
-        }
-        let half = 0.5 * (b - a);
-        let mut est = vec![0.0; nc];
-        let mut err = vec![0.0; nc];
-        let mut abs = vec![0.0; nc];
-        for k in 0..nc {
-            let (r, e, ab) = gk::rule(&f[k], half);
-            est[k] = r;
-            err[k] = if e.is_finite() { e } else { f64::INFINITY };
-            abs[k] = ab;
         }
         let za = map.apply(a).0;
         let zb = map.apply(b).0;
@@ -494,15 +513,38 @@ impl Adaptive<'_> {
         let frozen = (zw.is_finite() && zw <= 64.0 * f64::EPSILON * za.abs().max(zb.abs()))
             || (b - a) <= 64.0 * f64::EPSILON * a.abs().max(b.abs())
             || zw < 1e-300;
-        Ok(Seg {
-            a,
-            b,
-            map,
-            est,
-            err,
-            abs,
-            frozen,
-        })
+        let seg = Seg { a, b, map, frozen };
+        let j = match slot {
+            Some(j) => {
+                self.segs[j] = seg;
+                j
+            }
+            None => {
+                self.segs.push(seg);
+                self.data.resize(self.data.len() + 3 * nc, 0.0);
+                self.segs.len() - 1
+            }
+        };
+        let half = 0.5 * (b - a);
+        let base = 3 * nc * j;
+        for k in 0..nc {
+            let (r, e, ab) = gk::rule(&self.f_buf[k], half);
+            self.data[base + k] = r;
+            self.data[base + nc + k] = if e.is_finite() { e } else { f64::INFINITY };
+            self.data[base + 2 * nc + k] = ab;
+        }
+        Ok(j)
+    }
+
+    /// Adds segment `j`'s sums to the running totals with sign `sign`.
+    fn accumulate(&self, j: usize, sign: f64, est: &mut [f64], err: &mut [f64], abs: &mut [f64]) {
+        let nc = self.n_comp();
+        let d = &self.data[3 * nc * j..3 * nc * (j + 1)];
+        for k in 0..nc {
+            est[k] += sign * d[k];
+            err[k] += sign * d[nc + k];
+            abs[k] += sign * d[2 * nc + k];
+        }
     }
 
     fn totals(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
@@ -510,14 +552,24 @@ impl Adaptive<'_> {
         let mut est = vec![0.0; nc];
         let mut err = vec![0.0; nc];
         let mut abs = vec![0.0; nc];
-        for s in &self.segs {
-            for k in 0..nc {
-                est[k] += s.est[k];
-                err[k] += s.err[k];
-                abs[k] += s.abs[k];
-            }
+        for j in 0..self.segs.len() {
+            self.accumulate(j, 1.0, &mut est, &mut err, &mut abs);
         }
         (est, err, abs)
+    }
+
+    /// Refinement priority of segment `j`: its error relative to the scale of each driving
+    /// component.
+    fn priority(&self, j: usize, i_tot: f64, abs: &[f64]) -> f64 {
+        let nc = self.n_comp();
+        let err = &self.data[3 * nc * j + nc..3 * nc * j + 2 * nc];
+        let mut p = err[0] / i_tot.max(f64::MIN_POSITIVE);
+        for k in 1..nc {
+            if abs[k] > 0.0 && self.line.drives(k - 1) {
+                p = p.max(err[k] / abs[k]);
+            }
+        }
+        p
     }
 }
 
@@ -599,17 +651,7 @@ pub(crate) fn integrate_line(
     bps.sort_by(f64::total_cmp);
     bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
 
-    let mut ad = Adaptive {
-        line,
-        beta,
-        e_star: e0,
-        argmin: z0,
-        n_obs: 0,
-        e_scale: e0.abs(),
-        segs: Vec::new(),
-        rescaled: false,
-    };
-    ad.n_obs = ad.line.n_obs();
+    let mut ad = Adaptive::new(line, beta, e0, z0);
     let mut pieces: Vec<(f64, f64, AxisMap)> = Vec::new();
     if lo == f64::NEG_INFINITY {
         pieces.push((
@@ -635,8 +677,7 @@ pub(crate) fn integrate_line(
         ));
     }
     for (a, b, map) in pieces {
-        let s = ad.eval_seg(a, b, map)?;
-        ad.segs.push(s);
+        ad.add_seg(a, b, map, None)?;
     }
 
     let round_floor = |ad: &Adaptive<'_>, log_z: f64| {
@@ -645,20 +686,11 @@ pub(crate) fn integrate_line(
     };
     let mut converged = false;
     let mut reason = None;
-    let priority = |s: &Seg, i_tot: f64, abs: &[f64], line: &dyn Line| {
-        let mut p = s.err[0] / i_tot.max(f64::MIN_POSITIVE);
-        for k in 1..abs.len() {
-            if abs[k] > 0.0 && line.drives(k - 1) {
-                p = p.max(s.err[k] / abs[k]);
-            }
-        }
-        p
-    };
     let (mut est, mut err, mut abs) = ad.totals();
     let mut heap = std::collections::BinaryHeap::new();
-    for (j, s) in ad.segs.iter().enumerate() {
-        if !s.frozen {
-            heap.push(HeapKey(priority(s, est[0], &abs, &*ad.line), j));
+    for j in 0..ad.segs.len() {
+        if !ad.segs[j].frozen {
+            heap.push(HeapKey(ad.priority(j, est[0], &abs), j));
         }
     }
     let mut since = 0;
@@ -709,43 +741,25 @@ pub(crate) fn integrate_line(
             ));
             break;
         }
-        let (a, b, map) = {
-            let s = &mut ad.segs[idx];
-            for k in 0..est.len() {
-                est[k] -= s.est[k];
-                err[k] -= s.err[k];
-                abs[k] -= s.abs[k];
-                s.est[k] = 0.0;
-                s.err[k] = 0.0;
-                s.abs[k] = 0.0;
-            }
-            (s.a, s.b, s.map)
-        };
+        let Seg { a, b, map, .. } = ad.segs[idx];
+        ad.accumulate(idx, -1.0, &mut est, &mut err, &mut abs);
+        let nc = ad.n_comp();
+        ad.data[3 * nc * idx..3 * nc * (idx + 1)].fill(0.0);
         let mid = 0.5 * (a + b);
-        let l = ad.eval_seg(a, mid, map)?;
-        let r = ad.eval_seg(mid, b, map)?;
+        // Each child is stored as soon as it is evaluated, so a re-shift triggered by the
+        // second one also rescales the first.
+        let l = ad.add_seg(a, mid, map, Some(idx))?;
+        let r = ad.add_seg(mid, b, map, None)?;
         if ad.rescaled {
             (est, err, abs) = ad.totals();
             ad.rescaled = false;
+        } else {
+            ad.accumulate(l, 1.0, &mut est, &mut err, &mut abs);
+            ad.accumulate(r, 1.0, &mut est, &mut err, &mut abs);
         }
-        let mut slot = Some(idx);
-        for child in [l, r] {
-            for k in 0..est.len() {
-                est[k] += child.est[k];
-                err[k] += child.err[k];
-                abs[k] += child.abs[k];
-            }
-            let p = priority(&child, est[0], &abs, &*ad.line);
-            let frozen = child.frozen;
-            let j = if let Some(j) = slot.take() {
-                ad.segs[j] = child;
-                j
-            } else {
-                ad.segs.push(child);
-                ad.segs.len() - 1
-            };
-            if !frozen {
-                heap.push(HeapKey(p, j));
+        for j in [l, r] {
+            if !ad.segs[j].frozen {
+                heap.push(HeapKey(ad.priority(j, est[0], &abs), j));
             }
         }
         since += 1;

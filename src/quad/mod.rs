@@ -416,6 +416,20 @@ impl<'a> Problem<'a> {
         let d = self.dim();
         let full_d = self.template.len();
         let n = out.len();
+        if d == full_d && d > 0 {
+            // No integer coordinates: the continuous point is the full point, pass it through
+            // without copying (this is the hot path of every rule).
+            self.evals.fetch_add(n as u64, Ordering::Relaxed);
+            self.energy.eval_batch(&xs[..n * d], out);
+            for (j, e) in out.iter().enumerate() {
+                if e.is_nan() {
+                    return Err(QuadError::NotANumber {
+                        point: xs[j * d..(j + 1) * d].to_vec(),
+                    });
+                }
+            }
+            return Ok(());
+        }
         let mut pts = Vec::with_capacity(n * full_d);
         for x in xs.chunks_exact(d.max(1)).take(n) {
             pts.extend_from_slice(&self.template);

@@ -237,8 +237,18 @@ impl Line for SliceLine<'_, '_> {
         self.p.eval(&[self.z1, z])
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
-        let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
-        self.p.eval_batch(&pts, e)?;
+        // The rules call with at most 15 points: build them on the stack.
+        let mut buf = [0.0; 32];
+        if zs.len() * 2 <= buf.len() {
+            for (i, &z) in zs.iter().enumerate() {
+                buf[2 * i] = self.z1;
+                buf[2 * i + 1] = z;
+            }
+            self.p.eval_batch(&buf[..2 * zs.len()], e)?;
+        } else {
+            let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
+            self.p.eval_batch(&pts, e)?;
+        }
         if let Some(g) = self.obs {
             for (i, &z) in zs.iter().enumerate() {
                 if e[i] < f64::INFINITY {
