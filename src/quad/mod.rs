@@ -5,8 +5,8 @@
 //! underflows for any β. The mass is located before it is integrated:
 //!
 //! - 1D (module `line`): every local minimiser becomes a breakpoint, with further breakpoints at ±2 and
-//!   ±8 local widths (the distance where `β(E - E(z_m))` reaches 1); half-lines beyond are mapped
-//!   to `[0, 1)` after centring; a globally adaptive Gauss–Kronrod G7–K15 rule integrates the
+//!   ±5 local widths (the distance where `β(E - E(z_m))` reaches 1); half-lines beyond are mapped
+//!   to `[0, 1)` after centring; a globally adaptive Gauss–Kronrod G10–K21 rule integrates the
 //!   vector `(w, w·g_1, …)` with `w = exp(-β(E - E*))`.
 //! - 2D with several minima or a non-isolated minimum (a ring): nested 1D, the outer integrand
 //!   being the free energy of each slice, with the slice errors carried as an observable.

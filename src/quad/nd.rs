@@ -237,8 +237,8 @@ impl Line for SliceLine<'_, '_> {
         self.p.eval(&[self.z1, z])
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
-        // The rules call with at most 15 points: build them on the stack.
-        let mut buf = [0.0; 32];
+        // The rules call with at most 21 points: build them on the stack.
+        let mut buf = [0.0; 64];
         if zs.len() * 2 <= buf.len() {
             for (i, &z) in zs.iter().enumerate() {
                 buf[2 * i] = self.z1;
