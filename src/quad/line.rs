@@ -19,6 +19,12 @@ pub(crate) trait Line {
     fn evals(&self) -> u64;
     /// Index of the variable, for messages.
     fn axis(&self) -> usize;
+    /// Called once the minima are located, before the tail probes, widths and quadrature.
+    fn search_done(&mut self) {}
+    /// Points of the minimum search's stretched grid.
+    fn grid_points(&self) -> usize {
+        GRID
+    }
     /// Whether observable `k` drives refinement (diagnostic components need not converge).
     fn drives(&self, _k: usize) -> bool {
         true
@@ -39,6 +45,19 @@ pub(crate) struct LineResult {
     pub obs_mean: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
+    /// The local minima used (significant ones with their local widths), for a neighbouring
+    /// slice to start from.
+    pub modes: Vec<Mode>,
+}
+
+/// A local minimum of a line with its local widths on each side (`NaN` when not measured: no
+/// room on that side, or a minimum too high to matter).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mode {
+    pub m: f64,
+    pub em: f64,
+    pub w_left: f64,
+    pub w_right: f64,
 }
 
 const GRID: usize = 48;
@@ -164,12 +183,13 @@ pub(crate) fn find_minima(
     hints: &[f64],
     ls: f64,
 ) -> Result<Vec<(f64, f64)>, QuadError> {
-    let mut zs: Vec<f64> = Vec::with_capacity(GRID + 2 + hints.len());
+    let grid = line.grid_points();
+    let mut zs: Vec<f64> = Vec::with_capacity(grid + 2 + hints.len());
     if lo.is_finite() {
         zs.push(lo);
     }
-    for i in 0..GRID {
-        zs.push(grid_point(lo, hi, ls, (i as f64 + 0.5) / GRID as f64));
+    for i in 0..grid {
+        zs.push(grid_point(lo, hi, ls, (i as f64 + 0.5) / grid as f64));
     }
     if hi.is_finite() {
         zs.push(hi);
@@ -581,10 +601,58 @@ impl<'l> Adaptive<'l> {
     }
 }
 
+/// Re-locates the minima of a neighbouring slice (`warm`) by Brent from a bracket of half a
+/// local width around each, keeping their widths; `None` when any minimum left its bracket,
+/// sits on an end, or two merged: the structure changed and the caller searches afresh.
+fn polish(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    warm: &[Mode],
+    ls: f64,
+) -> Result<Option<Vec<Mode>>, QuadError> {
+    let w_min = warm
+        .iter()
+        .flat_map(|md| [md.w_left, md.w_right])
+        .filter(|w| w.is_finite() && *w > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if warm.is_empty() || !w_min.is_finite() {
+        return Ok(None);
+    }
+    let mut out: Vec<Mode> = Vec::with_capacity(warm.len());
+    for md in warm {
+        let w = md.w_left.min(md.w_right);
+        let d = 0.5 * if w.is_finite() && w > 0.0 { w } else { w_min };
+        let (a, b) = ((md.m - d).max(lo), (md.m + d).min(hi));
+        if !(a < md.m && md.m < b) {
+            return Ok(None);
+        }
+        let fm = line.energy(md.m)?;
+        let fa = line.energy(a)?;
+        let fb = line.energy(b)?;
+        if !(fm.is_finite() && fm < fa && fm < fb) {
+            return Ok(None);
+        }
+        let (x, fx) = brent(line, a, b, md.m, fm, 1e-14 * ls)?;
+        if out.iter().any(|q| (q.m - x).abs() <= 0.5 * d) {
+            return Ok(None);
+        }
+        out.push(Mode {
+            m: x,
+            em: fx,
+            ..*md
+        });
+    }
+    out.sort_by(|p, q| p.em.total_cmp(&q.em));
+    Ok(Some(out))
+}
+
 /// Integrates `exp(-β E)` (with observables) over `[lo, hi]`.
 ///
 /// `tol` is the target error of `log Z`; the observables are driven to `tol` relative to
-/// `∫ |g| w`. `budget` caps the evaluations of this call.
+/// `∫ |g| w`. `budget` caps the evaluations of this call. `warm`, the modes of a neighbouring
+/// line (a slice of the nested 2D rule at a nearby outer coordinate), replaces the grid search
+/// and the width measurements when every one of its minima is found again within half a width.
 pub(crate) fn integrate_line(
     line: &mut dyn Line,
     lo: f64,
@@ -595,10 +663,27 @@ pub(crate) fn integrate_line(
     budget: u64,
     hints: &[f64],
     ls: f64,
+    warm: Option<&[Mode]>,
 ) -> Result<LineResult, QuadError> {
     let start = line.evals();
-    let minima = find_minima(line, lo, hi, hints, ls)?;
-    let Some(&(z0, e0)) = minima.first() else {
+    let polished = match warm {
+        Some(w) => polish(line, lo, hi, w, ls)?,
+        None => None,
+    };
+    let modes: Vec<Mode> = match polished {
+        Some(p) => p,
+        None => find_minima(line, lo, hi, hints, ls)?
+            .into_iter()
+            .map(|(m, em)| Mode {
+                m,
+                em,
+                w_left: f64::NAN,
+                w_right: f64::NAN,
+            })
+            .collect(),
+    };
+    line.search_done();
+    let Some(&Mode { m: z0, em: e0, .. }) = modes.first() else {
         // No finite minimum: the energy is +inf on the grid or falls towards an infinite end.
         let note = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
         return Ok(LineResult {
@@ -614,6 +699,7 @@ pub(crate) fn integrate_line(
             obs_mean: vec![f64::NAN; line.n_obs()],
             obs_err: vec![f64::INFINITY; line.n_obs()],
             obs_abs: vec![f64::NAN; line.n_obs()],
+            modes: Vec::new(),
         });
     };
     let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
@@ -621,7 +707,7 @@ pub(crate) fn integrate_line(
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
     // `SOFT_BREAKS` local widths on each side of each minimiser.
     let mut bps: Vec<f64> = Vec::new();
-    let mut soft: Vec<(f64, f64)> = Vec::new();
+    let mut soft: Vec<(f64, f64, f64)> = Vec::new();
     let mut tail_left = ls;
     let mut tail_right = ls;
     let (mut leftmost, mut rightmost) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -629,22 +715,37 @@ pub(crate) fn integrate_line(
     // ε|m|/w on a peak of width w: a floor on the error of log Z that no refinement removes
     // (a peak of width 1e-3 at z = 25 gives about 5e-12).
     let mut abscissa_floor: f64 = 0.0;
-    for &(m, em) in &minima {
+    let mut used: Vec<Mode> = Vec::with_capacity(modes.len());
+    for &md in &modes {
+        let (m, em) = (md.m, md.em);
         if beta * (em - e0) > SIGNIFICANT {
+            // Kept (without widths) so that a neighbouring slice follows it should it deepen.
+            used.push(md);
             continue;
         }
         bps.push(m);
+        let mut md = md;
         for dir in [-1.0, 1.0] {
             let limit = if dir > 0.0 { hi - m } else { m - lo };
             if limit <= 0.0 {
                 continue;
             }
-            let w = local_width(line, beta, m, em, dir, limit, ls)?;
+            let known = if dir > 0.0 { md.w_right } else { md.w_left };
+            let w = if known.is_finite() && known > 0.0 {
+                known.min(limit)
+            } else {
+                local_width(line, beta, m, em, dir, limit, ls)?
+            };
+            if dir > 0.0 {
+                md.w_right = w;
+            } else {
+                md.w_left = w;
+            }
             abscissa_floor = abscissa_floor.max(2.0 * f64::EPSILON * m.abs() / w);
             for k in SOFT_BREAKS {
                 let b = m + dir * k * w;
                 if b > lo && b < hi {
-                    soft.push((b, w));
+                    soft.push((b, w, m));
                 }
             }
             if dir < 0.0 && m < leftmost {
@@ -656,6 +757,7 @@ pub(crate) fn integrate_line(
                 tail_right = SOFT_BREAKS[1] * w;
             }
         }
+        used.push(md);
     }
     if lo.is_finite() {
         bps.push(lo);
@@ -666,8 +768,13 @@ pub(crate) fn integrate_line(
     // A soft breakpoint within half a local width of another breakpoint would only cut a
     // sliver (21 evaluations for nothing): between two minima the width towards the other
     // one often lands ±2 widths right on it.
-    for (b, w) in soft {
-        if bps.iter().all(|&c| (c - b).abs() >= 0.5 * w) {
+    // Nor does one beyond another minimiser: that side is the other minimum's to cut.
+    let hard = bps.clone();
+    for (b, w, m) in soft {
+        let beyond = hard
+            .iter()
+            .any(|&c| c > m.min(b) && c < m.max(b) && (c - m).abs() > 0.0);
+        if !beyond && bps.iter().all(|&c| (c - b).abs() >= 0.5 * w) {
             bps.push(b);
         }
     }
@@ -827,6 +934,7 @@ pub(crate) fn integrate_line(
         obs_mean,
         obs_err,
         obs_abs,
+        modes: used,
     })
 }
 
@@ -922,7 +1030,7 @@ pub(crate) fn integrate_problem(
     let hints = hints_1d(p, opts);
     // The 1D default also allows 1e-12 relative to |log Z|.
     let rel = if opts.abs_tol.is_none() { 1e-12 } else { 0.0 };
-    let r = integrate_line(&mut line, lo, hi, beta, tol, rel, budget, &hints, ls)?;
+    let r = integrate_line(&mut line, lo, hi, beta, tol, rel, budget, &hints, ls, None)?;
     Ok(PartResult {
         log_z: r.log_z,
         abs_error: r.rule_error + r.rounding_floor,
