@@ -45,74 +45,57 @@ pub(crate) const WG21: [f64; 5] = [
     0.295_524_224_714_752_870_173_892_994_651_338,
 ];
 
-/// A Gauss–Kronrod pair: `N = 2M + 1` Kronrod nodes, the Gauss rule on every other one.
-pub(crate) struct Pair<const N: usize> {
-    /// Non-negative Kronrod abscissae, descending, the last being the centre (`M + 1` values).
-    xk: &'static [f64],
-    /// Kronrod weights matching `xk`.
-    wk: &'static [f64],
-    /// Gauss weights of `xk[1], xk[3], …`.
-    wg: &'static [f64],
-    /// Gauss weight of the centre (0 when the Gauss rule has an even number of nodes).
-    wg_centre: f64,
+/// Number of Kronrod nodes.
+pub(crate) const NK: usize = 21;
+
+/// The [`NK`] Kronrod nodes mapped to `[a, b]`, in a fixed order: centre, then ± pairs.
+pub(crate) fn nodes(a: f64, b: f64) -> [f64; NK] {
+    let c = 0.5 * (a + b);
+    let h = 0.5 * (b - a);
+    let mut out = [c; NK];
+    for j in 0..NK / 2 {
+        out[1 + 2 * j] = c - h * XGK21[j];
+        out[2 + 2 * j] = c + h * XGK21[j];
+    }
+    out
 }
 
-/// G10–K21 (QUADPACK's default on finite intervals).
-pub(crate) const K21: Pair<21> = Pair {
-    xk: &XGK21,
-    wk: &WGK21,
-    wg: &WG21,
-    wg_centre: 0.0,
-};
-
-impl<const N: usize> Pair<N> {
-    /// The Kronrod nodes mapped to `[a, b]`, in a fixed order: centre, then ± pairs.
-    pub(crate) fn nodes(&self, a: f64, b: f64) -> [f64; N] {
-        let c = 0.5 * (a + b);
-        let h = 0.5 * (b - a);
-        let mut out = [c; N];
-        for j in 0..N / 2 {
-            out[1 + 2 * j] = c - h * self.xk[j];
-            out[2 + 2 * j] = c + h * self.xk[j];
+/// Kronrod estimate, QUADPACK error estimate and `∫|f|` from values at [`nodes`] (one
+/// component). Written for the fixed-size arrays so that the loops unroll: this is the inner
+/// loop of every 1D integral.
+pub(crate) fn rule(f: &[f64; NK], half: f64) -> (f64, f64, f64) {
+    const M: usize = NK / 2;
+    let fc = f[0];
+    let mut resk = WGK21[M] * fc;
+    let mut resg = 0.0;
+    let mut resabs = WGK21[M] * fc.abs();
+    for j in 0..M {
+        let (f1, f2) = (f[1 + 2 * j], f[2 + 2 * j]);
+        resk += WGK21[j] * (f1 + f2);
+        resabs += WGK21[j] * (f1.abs() + f2.abs());
+        if j % 2 == 1 {
+            resg += WG21[j / 2] * (f1 + f2);
         }
-        out
     }
-
-    /// Kronrod estimate, QUADPACK error estimate and `∫|f|` from values at [`Pair::nodes`].
-    pub(crate) fn rule(&self, f: &[f64; N], half: f64) -> (f64, f64, f64) {
-        let m = N / 2;
-        let fc = f[0];
-        let mut resk = self.wk[m] * fc;
-        let mut resg = self.wg_centre * fc;
-        let mut resabs = self.wk[m] * fc.abs();
-        for j in 0..m {
-            let s = f[1 + 2 * j] + f[2 + 2 * j];
-            resk += self.wk[j] * s;
-            resabs += self.wk[j] * (f[1 + 2 * j].abs() + f[2 + 2 * j].abs());
-            if j % 2 == 1 {
-                resg += self.wg[j / 2] * s;
-            }
-        }
-        let mean = 0.5 * resk;
-        let mut resasc = self.wk[m] * (fc - mean).abs();
-        for j in 0..m {
-            resasc += self.wk[j] * ((f[1 + 2 * j] - mean).abs() + (f[2 + 2 * j] - mean).abs());
-        }
-        let h = half.abs();
-        let result = resk * half;
-        resabs *= h;
-        resasc *= h;
-        let mut err = ((resk - resg) * half).abs();
-        if resasc != 0.0 && err != 0.0 {
-            // t^1.5 as t·√t: `powf` is a visible share of a 1D call.
-            let t = 200.0 * err / resasc;
-            err = resasc * (t * t.sqrt()).min(1.0);
-        }
-        if resabs > f64::MIN_POSITIVE / (50.0 * f64::EPSILON) {
-            err = err.max(50.0 * f64::EPSILON * resabs);
-        }
-        (result, err, resabs)
+    let mean = 0.5 * resk;
+    let mut resasc = WGK21[M] * (fc - mean).abs();
+    for j in 0..M {
+        resasc += WGK21[j] * ((f[1 + 2 * j] - mean).abs() + (f[2 + 2 * j] - mean).abs());
     }
+    let h = half.abs();
+    let result = resk * half;
+    resabs *= h;
+    resasc *= h;
+    let mut err = ((resk - resg) * half).abs();
+    if resasc != 0.0 && err != 0.0 {
+        // t^1.5 as t·√t: `powf` is a visible share of a 1D call.
+        let t = 200.0 * err / resasc;
+        err = resasc * (t * t.sqrt()).min(1.0);
+    }
+    if resabs > f64::MIN_POSITIVE / (50.0 * f64::EPSILON) {
+        err = err.max(50.0 * f64::EPSILON * resabs);
+    }
+    (result, err, resabs)
 }
 
 /// How a parameter `u` of one axis maps to the coordinate.
@@ -150,10 +133,10 @@ mod tests {
     #[test]
     fn gk21_integrates_degree_31_polynomial_exactly_and_g10_degree_19() {
         // K21 with n = 10 Gauss nodes is exact to degree 3n + 1 = 31; G10 to 2n - 1 = 19.
-        let xs = K21.nodes(-1.0, 2.0);
+        let xs = nodes(-1.0, 2.0);
         let exact = |p: i32| (2f64.powi(p + 1) - (-1f64).powi(p + 1)) / f64::from(p + 1);
         let f: [f64; 21] = std::array::from_fn(|i| xs[i].powi(30));
-        let (r, _, _) = K21.rule(&f, 1.5);
+        let (r, _, _) = rule(&f, 1.5);
         assert!(
             (r - exact(30)).abs() < 1e-12 * exact(30),
             "{r} vs {}",
@@ -161,7 +144,7 @@ mod tests {
         );
         // A degree-19 integrand: K21 and G10 agree, so the error estimate is at rounding level.
         let f: [f64; 21] = std::array::from_fn(|i| xs[i].powi(18) + xs[i].powi(19));
-        let (r, e, _) = K21.rule(&f, 1.5);
+        let (r, e, _) = rule(&f, 1.5);
         let want = exact(18) + exact(19);
         assert!((r - want).abs() < 1e-12 * want, "{r} vs {want}");
         assert!(e < 1e-10 * want, "error estimate {e}");

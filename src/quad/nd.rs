@@ -140,9 +140,8 @@ impl Field for NdField<'_, '_> {
         self.p.eval_batch(&zs, &mut es)?;
         for k in 0..n {
             if es[k] < self.e_star {
-                if self.beta * (self.e_star - es[k]) > 1e-3 {
-                    self.rescale *= (-self.beta * (self.e_star - es[k])).exp();
-                }
+                // Applied however small (see the 1D rule): βΔ is not negligible at large β.
+                self.rescale *= (-self.beta * (self.e_star - es[k])).exp();
                 self.e_star = es[k];
                 self.argmin = zs[k * d..(k + 1) * d].to_vec();
             }
