@@ -284,8 +284,8 @@ struct NestedLine<'p, 'a> {
     hints: Vec<f64>,
     best: (f64, f64, f64),
     inner_failure: Option<String>,
-    /// The modes of every slice integrated so far, by outer coordinate: the nearest one warm
-    /// starts the next slice (the full minimum search per slice was most of its cost).
+    /// The modes of every slice integrated so far, sorted by outer coordinate: the nearest one
+    /// warm starts the next slice (the full minimum search per slice was most of its cost).
     shapes: Vec<(f64, Vec<line::Mode>)>,
     warm_enabled: bool,
 }
@@ -299,9 +299,13 @@ impl NestedLine<'_, '_> {
             obs: if with_obs { self.obs } else { None },
             n_obs: if with_obs { self.n_user } else { 0 },
         };
-        let warm = self
-            .shapes
-            .iter()
+        // `shapes` is sorted by outer coordinate: the nearest is one of the two around `z1`
+        // (a linear scan would make a long nested integral quadratic in its slices).
+        let at = self.shapes.partition_point(|s| s.0 < z1);
+        let warm = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.shapes.get(i))
             .filter(|_| self.warm_enabled)
             .min_by(|a, b| (a.0 - z1).abs().total_cmp(&(b.0 - z1).abs()))
             .map(|s| s.1.clone());
@@ -318,7 +322,7 @@ impl NestedLine<'_, '_> {
             warm.as_deref(),
         )?;
         if !r.modes.is_empty() {
-            self.shapes.push((z1, r.modes.clone()));
+            self.shapes.insert(at, (z1, r.modes.clone()));
         }
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
