@@ -32,6 +32,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| log_partition(&gauss, &line, black_box(1.0), &opts))
     });
     let dwell = FnEnergy::new(1, |z: &[f64]| (z[0] * z[0] - 1.0).powi(2));
+    c.bench_function("dwell1d_b1", |b| {
+        b.iter(|| log_partition(&dwell, &line, black_box(1.0), &opts))
+    });
+    let kink = FnEnergy::new(1, |z: &[f64]| z[0].abs() + 0.1 * z[0] * z[0]);
+    c.bench_function("kink1d_b1", |b| {
+        b.iter(|| log_partition(&kink, &line, black_box(1.0), &opts))
+    });
     c.bench_function("dwell1d_b1e4", |b| {
         b.iter(|| log_partition(&dwell, &line, black_box(1e4), &opts))
     });

@@ -2,6 +2,8 @@
 # Runs the quadrature peer battery side by side: ebmcheck's `quad_battery` example against the
 # SciPy/mpmath results stored in /work/shared/peers/quad/results.jsonl (re-run SciPy with
 # `RERUN_SCIPY=1`, which needs scipy, numpy and mpmath, e.g. in a venv at /tmp/venv).
+# `ONLY=SUBSTR` restricts both sides to the cases whose id contains SUBSTR (e.g. `ONLY=1d`).
+# Wall-time ratios are only meaningful with `RERUN_SCIPY=1` (both sides in the same run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS=${PEERS:-/work/shared/peers/quad}
@@ -10,8 +12,10 @@ mkdir -p "$OUT"
 REF="$PEERS/results.jsonl"
 if [[ "${RERUN_SCIPY:-0}" == 1 ]]; then
     PY=${PYTHON:-/tmp/venv/bin/python}
-    "$PY" "$PEERS/quad_ref.py" > "$OUT/scipy.jsonl"
+    "$PY" "$PEERS/quad_ref.py" ${ONLY:+--only "$ONLY"} > "$OUT/scipy.jsonl"
     REF="$OUT/scipy.jsonl"
 fi
-cargo run --release --quiet --example quad_battery > "$OUT/ebmcheck.jsonl"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+cargo run --release --quiet --example quad_battery -- "${ONLY:-}" > "$OUT/ebmcheck.jsonl"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 python3 "$PEERS/compare.py" "$REF" "$OUT/ebmcheck.jsonl"

@@ -9,6 +9,8 @@ use nalgebra::DMatrix;
 
 /// A minimum more than this many `1/β` above the global one is not a separate mode.
 const SIGNIFICANT: f64 = 50.0;
+/// Points of the outer minimum search's grid in the nested 2D rule (the 1D default is 48).
+const OUTER_GRID: usize = 24;
 /// Evaluations allowed for one slice of the nested 2D rule.
 const SLICE_BUDGET: u64 = 100_000;
 
@@ -138,9 +140,8 @@ impl Field for NdField<'_, '_> {
         self.p.eval_batch(&zs, &mut es)?;
         for k in 0..n {
             if es[k] < self.e_star {
-                if self.beta * (self.e_star - es[k]) > 1e-3 {
-                    self.rescale *= (-self.beta * (self.e_star - es[k])).exp();
-                }
+                // Applied however small (see the 1D rule): βΔ is not negligible at large β.
+                self.rescale *= (-self.beta * (self.e_star - es[k])).exp();
                 self.e_star = es[k];
                 self.argmin = zs[k * d..(k + 1) * d].to_vec();
             }
@@ -237,8 +238,18 @@ impl Line for SliceLine<'_, '_> {
         self.p.eval(&[self.z1, z])
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
-        let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
-        self.p.eval_batch(&pts, e)?;
+        // The rules call with at most 21 points: build them on the stack.
+        let mut buf = [0.0; 64];
+        if zs.len() * 2 <= buf.len() {
+            for (i, &z) in zs.iter().enumerate() {
+                buf[2 * i] = self.z1;
+                buf[2 * i + 1] = z;
+            }
+            self.p.eval_batch(&buf[..2 * zs.len()], e)?;
+        } else {
+            let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
+            self.p.eval_batch(&pts, e)?;
+        }
         if let Some(g) = self.obs {
             for (i, &z) in zs.iter().enumerate() {
                 if e[i] < f64::INFINITY {
@@ -273,6 +284,10 @@ struct NestedLine<'p, 'a> {
     hints: Vec<f64>,
     best: (f64, f64, f64),
     inner_failure: Option<String>,
+    /// The modes of every slice integrated so far, sorted by outer coordinate: the nearest one
+    /// warm starts the next slice (the full minimum search per slice was most of its cost).
+    shapes: Vec<(f64, Vec<line::Mode>)>,
+    warm_enabled: bool,
 }
 
 impl NestedLine<'_, '_> {
@@ -284,6 +299,16 @@ impl NestedLine<'_, '_> {
             obs: if with_obs { self.obs } else { None },
             n_obs: if with_obs { self.n_user } else { 0 },
         };
+        // `shapes` is sorted by outer coordinate: the nearest is one of the two around `z1`
+        // (a linear scan would make a long nested integral quadratic in its slices).
+        let at = self.shapes.partition_point(|s| s.0 < z1);
+        let warm = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.shapes.get(i))
+            .filter(|_| self.warm_enabled)
+            .min_by(|a, b| (a.0 - z1).abs().total_cmp(&(b.0 - z1).abs()))
+            .map(|s| s.1.clone());
         let r = line::integrate_line(
             &mut sl,
             lo,
@@ -294,7 +319,11 @@ impl NestedLine<'_, '_> {
             SLICE_BUDGET,
             &self.hints,
             self.ls,
+            warm.as_deref(),
         )?;
+        if !r.modes.is_empty() {
+            self.shapes.insert(at, (z1, r.modes.clone()));
+        }
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
         }
@@ -388,6 +417,16 @@ impl Line for NestedLine<'_, '_> {
     fn axis(&self) -> usize {
         self.p.cont[0]
     }
+    fn search_done(&mut self) {
+        // Slices warm-started from a neighbour differ from cold ones in the last digits; the
+        // outer Brent search, which compares F at points 1e-8 apart, needs them deterministic.
+        self.warm_enabled = true;
+    }
+    fn grid_points(&self) -> usize {
+        // Every slice of the outer search is a full 1D integral; the 2D minima are passed as
+        // hints, so the outer grid only has to catch broad modes of the slice free energy.
+        OUTER_GRID
+    }
     fn drives(&self, k: usize) -> bool {
         // Only the slice means of the user's observables; errors are diagnostics.
         k >= 1 && k <= self.n_user
@@ -416,6 +455,8 @@ fn nested(
         hints: Vec::new(),
         best: (f64::INFINITY, f64::NAN, f64::NAN),
         inner_failure: None,
+        shapes: Vec::new(),
+        warm_enabled: false,
     };
     let (lo, hi) = p.bounds[0];
     let r = line::integrate_line(
@@ -428,6 +469,7 @@ fn nested(
         budget,
         &outer_hints,
         ls,
+        None,
     )?;
     let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
     let nu = n_obs;
@@ -638,4 +680,81 @@ pub(crate) fn integrate_problem(
         obs_err: errors,
         obs_abs: abs_means,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quad::{Domain, FnEnergy, problems};
+
+    /// Slices warm-started from a neighbour agree with cold ones within their error estimates,
+    /// also across the ring's |z1| = 1, where the two minima of a slice merge into one (the
+    /// warm start no longer fits and the full search takes over).
+    #[test]
+    fn warm_started_slices_match_cold_ones() {
+        type Slice2 = FnEnergy<fn(&[f64]) -> f64>;
+        let cases: Vec<(&str, Slice2)> = vec![
+            (
+                "ring",
+                FnEnergy::new(2, |z: &[f64]| (z[0] * z[0] + z[1] * z[1] - 1.0).powi(2)),
+            ),
+            (
+                "tilted wells",
+                FnEnergy::new(2, |z: &[f64]| {
+                    (z[1] * z[1] - 1.0).powi(2) + 0.3 * z[0] * z[1] + 0.5 * z[0] * z[0]
+                }),
+            ),
+            (
+                "kink",
+                FnEnergy::new(2, |z: &[f64]| (z[1] - 0.4 * z[0]).abs() + 0.5 * z[0] * z[0]),
+            ),
+        ];
+        let dom = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY); 2]).expect("domain");
+        for (name, e) in &cases {
+            let probs = problems(e, &dom);
+            for beta in [1.0, 100.0, 1e4] {
+                let mut nl = NestedLine {
+                    p: &probs[0],
+                    beta,
+                    tol_inner: 5e-9,
+                    obs: None,
+                    n_user: 0,
+                    ls: 1.0,
+                    hints: Vec::new(),
+                    best: (f64::INFINITY, f64::NAN, f64::NAN),
+                    inner_failure: None,
+                    shapes: Vec::new(),
+                    warm_enabled: false,
+                };
+                let zs: Vec<f64> = (0..30).map(|i| -1.4 + 0.0973 * f64::from(i)).collect();
+                let cold: Vec<line::LineResult> = zs
+                    .iter()
+                    .map(|&z| nl.slice(z, false).expect("cold slice"))
+                    .collect();
+                nl.shapes.clear();
+                nl.warm_enabled = true;
+                let before = nl.p.count();
+                for (k, &z) in zs.iter().enumerate() {
+                    let w = nl.slice(z, false).expect("warm slice");
+                    let c = &cold[k];
+                    let d = (w.log_z - c.log_z).abs();
+                    let bound = w.rule_error + w.rounding_floor + c.rule_error + c.rounding_floor;
+                    assert!(
+                        d <= bound,
+                        "{name} β={beta} z1={z}: warm {} vs cold {} differ by {d:e} > {bound:e}",
+                        w.log_z,
+                        c.log_z
+                    );
+                    assert!(w.converged, "{name} β={beta} z1={z}: {:?}", w.reason);
+                }
+                // Warm slices are cheaper than cold ones on the whole.
+                let cold_evals = before;
+                let warm_evals = nl.p.count() - before;
+                assert!(
+                    warm_evals < cold_evals,
+                    "{name} β={beta}: warm {warm_evals} evaluations, cold {cold_evals}"
+                );
+            }
+        }
+    }
 }

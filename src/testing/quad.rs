@@ -392,3 +392,29 @@ pub fn default_tol(d: usize) -> f64 {
         _ => tol::LOGZ_4D,
     }
 }
+
+/// `ln Γ(x) − x ln β` accurate to about one ulp of the result: for `x ≥ 10` Stirling's series
+/// written as `x (ln(x/β) − 1) − ½ ln x + ½ ln 2π + …`, so that no term of size `x ln x`
+/// cancels (the plain difference loses ~3e-11 at `x = 2e4`, more than the integrator's error).
+pub fn ln_gamma_minus_x_ln_beta(x: f64, beta: f64) -> f64 {
+    if x < 10.0 {
+        return statrs::function::gamma::ln_gamma(x) - x * beta.ln();
+    }
+    const C: [f64; 7] = [
+        1.0 / 12.0,
+        -1.0 / 360.0,
+        1.0 / 1260.0,
+        -1.0 / 1680.0,
+        1.0 / 1188.0,
+        -691.0 / 360_360.0,
+        1.0 / 156.0,
+    ];
+    let ix = 1.0 / x;
+    let mut p = ix;
+    let mut series = 0.0;
+    for c in C {
+        series += c * p;
+        p *= ix * ix;
+    }
+    x * ((x / beta).ln() - 1.0) - 0.5 * x.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln() + series
+}
