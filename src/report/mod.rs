@@ -6,6 +6,7 @@
 pub mod figures;
 pub mod html;
 pub mod markdown;
+pub mod sampler;
 pub mod text;
 
 use serde::Serialize;

@@ -31,7 +31,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::quad::{self, Cdf1d, Domain, Energy, QuadError, QuadOptions, Status, VarDomain};
-use crate::stats::Reference;
+use crate::stats::{BatteryOptions, BatteryReport, Draws, Reference, StatsError, run_battery};
 use std::sync::Arc;
 
 /// Minima whose Boltzmann factor relative to the global minimum is below e^−BASIN_CUT are not basins.
@@ -93,6 +93,9 @@ pub enum ReferenceError {
     /// Integer variables are not supported by the sampler test.
     #[error("variable {0} is an integer variable; the sampler test takes continuous variables")]
     Integer(usize),
+    /// The battery refused the draws or the options (e.g. α outside (0, 1)).
+    #[error(transparent)]
+    Stats(#[from] StatsError),
     /// The number of names differs from the dimension.
     #[error("{names} names for {dim} variables")]
     Names {
@@ -327,6 +330,90 @@ pub fn quadrature_reference(
         status,
         notes,
     })
+}
+
+/// The outcome of `ebmcheck sampler-test`: the exact reference, the battery's report on the
+/// draws, and the family-wise α of the verdict. The command is [`sampler_test`]; its JSON is
+/// [`SamplerTestOutcome::to_json`].
+#[derive(Debug, Clone)]
+pub struct SamplerTestOutcome {
+    /// Family-wise false-alarm rate of the verdict (Holm across all tests).
+    pub alpha: f64,
+    /// The exact reference the draws were judged against, with its errors and notes.
+    pub exact: QuadReference,
+    /// The battery's tests and verdict.
+    pub report: BatteryReport,
+}
+
+impl SamplerTestOutcome {
+    /// The documented JSON of `ebmcheck sampler-test --format json` (`"schema": 1`): the battery's
+    /// fields (`verdict`, `n`, `ess`, `rhat`, `tests`, `reasons`, `summary`), then `alpha` and
+    /// `reference` (the errors of the exact values, the quadrature status and the notes). It holds
+    /// no timings, so the same input gives the same bytes.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = self.report.to_json();
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("alpha".into(), serde_json::json!(self.alpha));
+            obj.insert(
+                "reference".into(),
+                serde_json::json!({
+                    "moment_error": self.exact.moment_error,
+                    "region_error": self.exact.region_error,
+                    "e_cdf_error": self.exact.e_cdf_error,
+                    "cdf_error": self.exact.cdf_error,
+                    "status": self.exact.status,
+                    "notes": self.exact.notes,
+                }),
+            );
+        }
+        json
+    }
+}
+
+/// Judges `draws` against an exact reference already computed by [`quadrature_reference`], at
+/// family-wise `alpha`: the second half of [`sampler_test`], for callers that judge many draw
+/// sets against one target (the reference does not depend on the draws).
+///
+/// # Errors
+/// [`StatsError`] when the draws are malformed or `alpha` is not in (0, 1).
+pub fn judge_draws(
+    exact: &QuadReference,
+    draws: &Draws,
+    alpha: f64,
+) -> Result<SamplerTestOutcome, StatsError> {
+    let report = run_battery(
+        draws,
+        &exact.reference,
+        &BatteryOptions {
+            alpha,
+            ..BatteryOptions::default()
+        },
+    )?;
+    Ok(SamplerTestOutcome {
+        alpha,
+        exact: exact.clone(),
+        report,
+    })
+}
+
+/// `ebmcheck sampler-test` as a library call: are `draws` distributed as exp(−βE)/Z on `domain`?
+/// Computes the exact reference by quadrature ([`quadrature_reference`]) and runs the battery
+/// at family-wise `alpha` ([`judge_draws`]). The draws' coordinates follow `names`.
+///
+/// # Errors
+/// [`ReferenceError`] when the reference cannot be computed (see [`quadrature_reference`]) and
+/// [`ReferenceError::Stats`] when the draws or `alpha` are invalid.
+pub fn sampler_test(
+    energy: SharedEnergy,
+    domain: &Domain,
+    beta: f64,
+    names: &[String],
+    draws: &Draws,
+    alpha: f64,
+    opts: &ReferenceOptions,
+) -> Result<SamplerTestOutcome, ReferenceError> {
+    let exact = quadrature_reference(energy, domain, beta, names, opts)?;
+    Ok(judge_draws(&exact, draws, alpha)?)
 }
 
 /// Basins (or quartile bins) of a 1D density, exact through the tabulated CDF.
