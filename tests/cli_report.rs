@@ -33,8 +33,11 @@ fn report_files_figures_and_self_containment() {
     .expect("json");
     assert_eq!(json["schema"], 1);
 
-    // One figure per limit, gradient, Monte-Carlo and chain check.
+    // One figure per limit, gradient, Monte-Carlo and chain check; a Monte-Carlo comparison
+    // (kind `equal`) also gets its running estimate and the histogram of its single-sample
+    // estimates.
     let mut with_figure = 0;
+    let mut traced = 0;
     for f in json["files"].as_array().expect("files") {
         for c in f["checks"].as_array().expect("checks") {
             let kind = c["kind"].as_str().expect("kind");
@@ -46,14 +49,32 @@ fn report_files_figures_and_self_containment() {
             if matches!(kind, "limit" | "gradient" | "chain") || mc {
                 with_figure += 1;
             }
+            if mc && kind == "equal" {
+                traced += 1;
+            }
         }
     }
     assert!(with_figure >= 10);
+    assert!(
+        traced >= 2,
+        "the Monte-Carlo comparisons of monte_carlo.toml"
+    );
+    let with_figure = with_figure + 2 * traced;
     assert_eq!(
         html.matches("<svg").count(),
         with_figure,
-        "one inline figure per check that has one"
+        "one inline figure per check that has one, three per Monte-Carlo comparison"
     );
+    assert_eq!(
+        html.matches("<figcaption>`").count(),
+        2 * traced,
+        "running-estimate and histogram captions name the expression"
+    );
+    assert_eq!(
+        html.matches("running Monte-Carlo estimate at").count(),
+        traced
+    );
+    assert_eq!(html.matches("single-sample estimates at").count(), traced);
     let svg_files: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
         .filter_map(Result::ok)

@@ -12,7 +12,9 @@ pub mod spec;
 
 use std::path::{Path, PathBuf};
 
-pub use result::{CheckResult, FileResult, LoadError, PointResult, RunResult, Status, Summary};
+pub use result::{
+    CheckResult, FileResult, LoadError, McTrace, PointResult, RunResult, Status, Summary,
+};
 pub use run::{RunOptions, run_check, run_file};
 pub use spec::{DerivationFile, SpecError, load_str};
 

@@ -188,6 +188,27 @@ pub struct CheckResult {
     /// Wall time in seconds (text and HTML only; never in JSON).
     #[serde(skip)]
     pub seconds: f64,
+    /// The draws behind a Monte-Carlo comparison, kept for report figures (never in JSON).
+    #[serde(skip)]
+    pub trace: Option<McTrace>,
+}
+
+/// The draws behind the Monte-Carlo side of a comparison at one test point: the value of the
+/// averaged body at each draw (one single-sample estimate each), per chain in draw order.
+#[derive(Debug, Clone)]
+pub struct McTrace {
+    /// The test point.
+    pub inputs: BTreeMap<String, f64>,
+    /// The side's expression as written.
+    pub expression: String,
+    /// What the side adds to the average (the side's value minus the mean of the draws).
+    pub offset: f64,
+    /// The other side's value (the exact reference), and its error bound.
+    pub reference: f64,
+    /// The error bound of the reference.
+    pub reference_error: f64,
+    /// Per-chain values of the averaged body.
+    pub chains: Vec<Vec<f64>>,
 }
 
 /// A load error of a file, for JSON.

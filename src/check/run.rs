@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::result::{CheckResult, PointResult, Status, StepResult};
+use super::result::{CheckResult, McTrace, PointResult, Status, StepResult};
 use super::spec::{
     ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, LimitPoint, PointRange, Relation,
     SourceExpr,
@@ -19,11 +19,17 @@ use crate::expr::Expr;
 pub struct RunOptions {
     /// Seed mixed into every check's test points.
     pub seed: u64,
+    /// Keep the draws behind each Monte-Carlo comparison's worst point (for report figures);
+    /// costs one more Monte-Carlo run per such check.
+    pub traces: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { seed: 1 }
+        RunOptions {
+            seed: 1,
+            traces: false,
+        }
     }
 }
 
@@ -68,7 +74,11 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
         .map(|(i, c)| {
             let started = std::time::Instant::now();
             let seed = mix_seed(opts.seed, &file.path, file.seed.unwrap_or(0), i);
-            let mut r = run_check(&engine.with_seed(seed), c, seed);
+            let seeded = engine.with_seed(seed);
+            let mut r = run_check(&seeded, c, seed);
+            if opts.traces {
+                r.trace = monte_carlo_trace(&seeded, c, &r);
+            }
             r.seconds = started.elapsed().as_secs_f64();
             r
         })
@@ -107,7 +117,42 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         limit_var: None,
         line: c.location.line,
         seconds: 0.0,
+        trace: None,
     }
+}
+
+/// The draws behind the Monte-Carlo side of an `equal` check at its point of largest |z|, with
+/// the other side's value as the reference. `None` for other checks, or when the draws cannot be
+/// recomputed.
+fn monte_carlo_trace(engine: &Engine, c: &CheckSpec, r: &CheckResult) -> Option<McTrace> {
+    let CheckKind::Equal { lhs, rhs, .. } = &c.kind else {
+        return None;
+    };
+    let worst = r
+        .points
+        .iter()
+        .filter(|p| p.extra.get("z").is_some_and(|z| z.is_finite()))
+        .max_by(|a, b| a.extra["z"].abs().total_cmp(&b.extra["z"].abs()))?;
+    for (side, value, reference, reference_error) in [
+        (rhs, worst.rhs, worst.lhs, worst.lhs_error),
+        (lhs, worst.lhs, worst.rhs, worst.rhs_error),
+    ] {
+        let prepared = prepare(engine, side).ok()?;
+        if let Ok(Some(chains)) = engine.monte_carlo_trace(&prepared, &worst.inputs) {
+            let n: usize = chains.iter().map(Vec::len).sum();
+            #[allow(clippy::cast_precision_loss)]
+            let mean = chains.iter().flatten().sum::<f64>() / n.max(1) as f64;
+            return Some(McTrace {
+                inputs: worst.inputs.clone(),
+                expression: side.text.clone(),
+                offset: value - mean,
+                reference,
+                reference_error,
+                chains,
+            });
+        }
+    }
+    None
 }
 
 /// Runs one check.
@@ -438,6 +483,7 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         limit_var: None,
         line: c.location.line,
         seconds: 0.0,
+        trace: None,
     }
 }
 

@@ -232,6 +232,49 @@ impl Engine {
         self.eval_bindings(e, &b)
     }
 
+    /// The draws behind the first Monte-Carlo average of a prepared expression that is not
+    /// nested in another bound operator: the value of its body at each draw, per chain, in draw
+    /// order (each is one single-sample estimate). The draws are the ones [`Engine::eval`] averages
+    /// at the same point (same seed), so a report can show the running estimate and the spread of
+    /// single-sample estimates behind a verdict. `None` when there is no such average.
+    ///
+    /// # Errors
+    /// As [`Engine::eval`].
+    pub fn monte_carlo_trace(
+        &self,
+        e: &Expr,
+        point: &Point,
+    ) -> Result<Option<Vec<Vec<f64>>>, EngineError> {
+        fn first_mc(e: &Expr) -> Option<&Expr> {
+            if matches!(e.kind, ExprKind::MonteCarlo { .. }) {
+                return Some(e);
+            }
+            if e.is_bound_operator() {
+                return None;
+            }
+            e.children().into_iter().find_map(first_mc)
+        }
+        let marked = mark_log_integrals(e);
+        let Some(node) = first_mc(&marked) else {
+            return Ok(None);
+        };
+        let ExprKind::MonteCarlo {
+            bindings,
+            density,
+            n,
+            body,
+        } = &node.kind
+        else {
+            return Ok(None);
+        };
+        let mut b = self.params.clone();
+        for (k, v) in point {
+            b.set(k, *v);
+        }
+        self.monte_carlo_values(bindings, density, n.as_deref(), body, &b, node.span)
+            .map(Some)
+    }
+
     fn eval_bindings(&self, e: &Expr, b: &Bindings) -> Result<Value, EngineError> {
         let marked = mark_log_integrals(e);
         let e = &marked;
@@ -778,7 +821,38 @@ impl Engine {
         b: &Bindings,
         span: Span,
     ) -> Result<Value, EngineError> {
-        use crate::sample::{FiniteDiffTarget, RandomWalkMetropolis, mc_estimate, run_chains};
+        let values = self.monte_carlo_values(binds, density, n, body, b, span)?;
+        let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+        let est = crate::sample::mc_estimate(&refs);
+        if !est.estimate.is_finite() {
+            return Err(EngineError::NoRealValue(
+                "the Monte-Carlo average is not a real number".into(),
+            ));
+        }
+        Ok(Value {
+            value: est.estimate,
+            error: 0.0,
+            converged: true,
+            std_error: if est.mcse.is_finite() {
+                est.mcse
+            } else {
+                f64::INFINITY
+            },
+            ess: if est.ess.is_finite() { est.ess } else { 0.0 },
+        })
+    }
+
+    /// The per-chain values of the body at the draws of an `mc[..]` average, in draw order.
+    fn monte_carlo_values(
+        &self,
+        binds: &[Binding],
+        density: &Expr,
+        n: Option<&Expr>,
+        body: &Expr,
+        b: &Bindings,
+        span: Span,
+    ) -> Result<Vec<Vec<f64>>, EngineError> {
+        use crate::sample::{FiniteDiffTarget, RandomWalkMetropolis, run_chains};
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let mut bounds = Vec::new();
         for bind in binds {
@@ -859,24 +933,7 @@ impl Engine {
                     .collect()
             })
             .collect();
-        let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
-        let est = mc_estimate(&refs);
-        if !est.estimate.is_finite() {
-            return Err(EngineError::NoRealValue(
-                "the Monte-Carlo average is not a real number".into(),
-            ));
-        }
-        Ok(Value {
-            value: est.estimate,
-            error: 0.0,
-            converged: true,
-            std_error: if est.mcse.is_finite() {
-                est.mcse
-            } else {
-                f64::INFINITY
-            },
-            ess: if est.ess.is_finite() { est.ess } else { 0.0 },
-        })
+        Ok(values)
     }
 
     /// `∫ body d(bindings)`, or with `log_of` its logarithm (computed as `log Z` directly, so it
@@ -1517,6 +1574,41 @@ mod tests {
         let p: Point = point.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
         e.eval(&prepared, &p)
             .unwrap_or_else(|err| panic!("{src}: {err}"))
+    }
+
+    /// The trace of a Monte-Carlo average is the draws `eval` averaged: same seed, same mean,
+    /// `n` values over the chains; an expression without a top-level `mc` has none.
+    #[test]
+    fn monte_carlo_trace_reproduces_the_estimate() {
+        let e = engine("\"E(z)\" = \"0.5*(z - 1)^2\"");
+        let src = "2 + mc[z ~ exp(-beta*E(z)); n = 4000](z^2)";
+        let prepared = e
+            .prepare(&expr::parse(src).expect("parses"))
+            .expect("prepares");
+        let p: Point = [("beta".to_string(), 2.0)].into_iter().collect();
+        let v = e.eval(&prepared, &p).expect("evaluates");
+        let trace = e
+            .monte_carlo_trace(&prepared, &p)
+            .expect("evaluates")
+            .expect("has an mc average");
+        let n: usize = trace.iter().map(Vec::len).sum();
+        assert_eq!(n, 4000);
+        let mean = trace.iter().flatten().sum::<f64>() / 4000.0;
+        assert!(
+            (2.0 + mean - v.value).abs() < 1e-12,
+            "{mean} vs {}",
+            v.value
+        );
+        // ⟨z²⟩ = 1 + 1/β under the Gaussian at β = 2.
+        assert!(
+            (mean - 1.5).abs() < 5.0 * v.std_error,
+            "{mean} ± {}",
+            v.std_error
+        );
+        let none = e
+            .prepare(&expr::parse("int[z](exp(-E(z)))").expect("parses"))
+            .expect("prepares");
+        assert!(e.monte_carlo_trace(&none, &p).expect("evaluates").is_none());
     }
 
     /// An engine from a context: parameters come from the context, a primed variable takes its

@@ -4,64 +4,102 @@
 
 use plotters::prelude::*;
 
-use crate::check::{CheckResult, PointResult};
+use crate::check::{CheckResult, McTrace, PointResult};
 
-const SIZE: (u32, u32) = (720, 400);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-const LIGHT: RGBColor = RGBColor(170, 170, 170);
+use super::plot::{
+    GREY, LIGHT, SIZE, err, finite_range, grouped_figure, histogram, running_estimate,
+    running_points, tick_formatter,
+};
 
-fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
-    if lo.is_finite() && hi.is_finite() {
-        let pad = ((hi - lo).abs() * 0.08).max(1e-12 * lo.abs().max(hi.abs()).max(1.0));
-        Some((lo - pad, hi + pad))
-    } else {
-        None
-    }
-}
-
-/// Tick labels with enough significant digits to tell ticks apart on a range `lo..hi`.
-fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
-    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
-    let scale = lo.abs().max(hi.abs()).max(f64::MIN_POSITIVE);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
-    move |v: &f64| {
-        if !(1e-3..1e4).contains(&scale) {
-            format!("{v:.digits$e}")
-        } else {
-            let decimals = (digits as f64 - scale.log10().floor() - 1.0).max(0.0);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let d = decimals as usize;
-            format!("{v:.d$}")
-        }
-    }
-}
-
-/// The figure of a check, when its kind has one: limits (the expression against the moving
+/// The figures of a check, as `(caption, SVG)`: limits (the expression against the moving
 /// variable with the target and the claimed rate), gradients (exact, finite difference and
 /// symbolic with error bars), Monte-Carlo comparisons (estimate ± 2 standard errors against the
-/// exact value), chains (each step's discrepancy relative to its tolerance).
-pub fn figure(c: &CheckResult) -> Option<String> {
-    let r = match c.kind.as_str() {
+/// exact value at every point; with a kept trace also the running estimate with its ±2 SE band
+/// and the histogram of the single-sample estimates), chains (each step's discrepancy relative
+/// to its tolerance).
+pub fn figures(c: &CheckResult) -> Vec<(String, String)> {
+    let caption = format!("{} — {}", c.claim, c.name);
+    let main = match c.kind.as_str() {
         "limit" => limit_figure(c),
         "gradient" => gradient_figure(c),
         "chain" => chain_figure(c),
         _ if c.points.iter().any(|p| p.extra.contains_key("p_value")) => monte_carlo_figure(c),
-        _ => return None,
+        _ => return Vec::new(),
     };
-    r.ok()
+    let mut out: Vec<(String, String)> = main.ok().map(|svg| (caption, svg)).into_iter().collect();
+    if let Some(t) = &c.trace {
+        out.extend(trace_figures(t));
+    }
+    out
+}
+
+fn point_text(inputs: &std::collections::BTreeMap<String, f64>) -> String {
+    let v: Vec<String> = inputs
+        .iter()
+        .map(|(k, v)| format!("{k} = {v:.4}"))
+        .collect();
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", v.join(", "))
+    }
+}
+
+/// The running estimate with its ±2 SE band against the exact value, and the histogram of the
+/// single-sample estimates (each draw's value of the averaged body) with their mean and the
+/// exact value marked.
+fn trace_figures(t: &McTrace) -> Vec<(String, String)> {
+    let chains: Vec<&[f64]> = t.chains.iter().map(Vec::as_slice).collect();
+    let at = point_text(&t.inputs);
+    let running: Vec<(f64, f64, f64)> = running_points(&chains, 40)
+        .into_iter()
+        .map(|(n, m, se)| (n, m + t.offset, se))
+        .collect();
+    let mut out = Vec::new();
+    if let Ok(svg) = running_estimate(
+        &format!("running Monte-Carlo estimate{at}"),
+        "estimate",
+        &running,
+        Some(t.reference),
+    ) {
+        out.push((
+            format!(
+                "`{}`{at}: the running estimate over {} chains with ±2 standard errors (from the effective sample size of each prefix), and the exact value {:.6}",
+                t.expression,
+                t.chains.len(),
+                t.reference
+            ),
+            svg,
+        ));
+    }
+    let all: Vec<f64> = t.chains.iter().flatten().map(|v| v + t.offset).collect();
+    #[allow(clippy::cast_precision_loss)]
+    let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+    if let Ok(svg) = histogram(
+        &format!("single-sample estimates{at}"),
+        "value of one single-sample estimate",
+        &all,
+        60,
+        None,
+        &[
+            ("exact value".to_string(), t.reference),
+            ("mean of the draws".to_string(), mean),
+        ],
+    ) {
+        out.push((
+            format!(
+                "`{}`{at}: the {} single-sample estimates (one per draw); their mean is the Monte-Carlo estimate, the exact value is {:.6}",
+                t.expression,
+                all.len(),
+                t.reference
+            ),
+            svg,
+        ));
+    }
+    out
 }
 
 type Res<T> = Result<T, String>;
-
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("{e:?}")
-}
 
 fn limit_figure(c: &CheckResult) -> Res<String> {
     // The first test point's ladder: rungs share every input except the moving variable.
@@ -190,88 +228,6 @@ fn draw_limit_series<'a, 'b: 'a, X: plotters::coord::ranged1d::Ranged<ValueType 
         .draw()
         .map_err(err)?;
     Ok(())
-}
-
-/// Three estimates per test point, side by side, with error bars.
-fn grouped_figure(
-    title: &str,
-    ylabel: &str,
-    groups: &[(String, Vec<(f64, f64)>)],
-    n: usize,
-) -> Res<String> {
-    let (ylo, yhi) = finite_range(
-        groups
-            .iter()
-            .flat_map(|(_, v)| v.iter().flat_map(|(m, e)| [m - e, m + e])),
-    )
-    .ok_or("no finite values")?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        #[allow(clippy::cast_precision_loss)]
-        let xmax = n as f64 + 0.5;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0.5..xmax, ylo..yhi)
-            .map_err(err)?;
-        let fmt = tick_formatter(ylo, yhi);
-        chart
-            .configure_mesh()
-            .x_desc("test point")
-            .y_desc(ylabel)
-            .y_label_formatter(&fmt)
-            .x_labels(n.min(10))
-            .draw()
-            .map_err(err)?;
-        let styles = [BLACK, GREY, LIGHT];
-        for (g, (name, values)) in groups.iter().enumerate() {
-            let color = styles[g % styles.len()];
-            #[allow(clippy::cast_precision_loss)]
-            let offset = (g as f64 - 1.0) * 0.18;
-            #[allow(clippy::cast_precision_loss)]
-            let pts: Vec<(f64, f64, f64)> = values
-                .iter()
-                .enumerate()
-                .map(|(i, (m, e))| (i as f64 + 1.0 + offset, *m, *e))
-                .collect();
-            chart
-                .draw_series(pts.iter().map(|(x, m, e)| {
-                    ErrorBar::new_vertical(*x, m - e, *m, m + e, color.stroke_width(2), 8)
-                }))
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            match g {
-                0 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.filled())),
-                ),
-                1 => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 4, color.stroke_width(2))),
-                ),
-                _ => chart.draw_series(
-                    pts.iter()
-                        .map(|(x, m, _)| Circle::new((*x, *m), 3, color.filled())),
-                ),
-            }
-            .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
 }
 
 fn gradient_figure(c: &CheckResult) -> Res<String> {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::check::{RunResult, Status};
 
-use super::figures::figure;
+use super::figures::figures;
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -15,13 +15,14 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45}
+/// The page's inline stylesheet, shared with [`super::page`].
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.05em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#eee}td.num{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}
 .pass{color:#135e13}.fail{color:#a00;font-weight:bold}.inconclusive{color:#8a5a00}.error{color:#7a007a;font-weight:bold}
 tr.failing{background:#fde8e8}code{background:#f4f4f4;padding:0 .2em}figure{margin:.8em 0}figcaption{font-size:.85em;color:#444}
-.summary{font-size:1.1em;margin:1em 0}";
+.summary{font-size:1.1em;margin:1em 0}nav ul{columns:2;font-size:.9em}pre{background:#f6f6f6;padding:.5em;overflow-x:auto}";
 
 fn status_cell(s: Status) -> String {
     let (mark, class) = match s {
@@ -124,11 +125,11 @@ pub fn render(run: &RunResult, title: &str) -> String {
                 }
                 h.push_str("</table>\n");
             }
-            if let Some(svg) = figure(c) {
+            for (caption, svg) in figures(c) {
                 let _ = writeln!(
                     h,
                     "<figure class=\"figure\">{svg}<figcaption>{}</figcaption></figure>",
-                    escape(&format!("{} — {}", c.claim, c.name))
+                    escape(&caption)
                 );
             }
             if let Some(w) = &c.worst {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::check::{RunResult, Status};
 
-use super::figures::figure;
+use super::figures::figures as check_figures;
 
 fn mark(s: Status) -> &'static str {
     match s {
@@ -95,9 +95,13 @@ pub fn render(run: &RunResult, title: &str) -> (String, Vec<(String, String)>) {
                 }
                 m.push('\n');
             }
-            if let Some(svg) = figure(c) {
-                let name = format!("figure-{n}.svg");
-                let _ = writeln!(m, "![{}]({name})\n", cell(&c.name));
+            for (k, (caption, svg)) in check_figures(c).into_iter().enumerate() {
+                let name = if k == 0 {
+                    format!("figure-{n}.svg")
+                } else {
+                    format!("figure-{n}-{}.svg", k + 1)
+                };
+                let _ = writeln!(m, "![{}]({name})\n", cell(&caption));
                 figures.push((name, svg));
             }
         }

@@ -6,6 +6,8 @@
 pub mod figures;
 pub mod html;
 pub mod markdown;
+pub mod page;
+pub mod plot;
 pub mod sampler;
 pub mod text;
 

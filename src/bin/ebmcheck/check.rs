@@ -9,7 +9,7 @@ use std::time::Duration;
 use ebmcheck::check::{RunOptions, RunResult, collect_files, run_paths_with_progress};
 use ebmcheck::report::{self, text::TextOptions};
 
-use crate::common::{Failure, Format};
+use crate::common::{Failure, Format, ReportFiles, write_report_files};
 
 /// Arguments of `ebmcheck check`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
             shown.join(", ")
         )));
     }
-    let opts = RunOptions { seed: args.seed };
+    let opts = RunOptions {
+        seed: args.seed,
+        traces: args.report.is_some(),
+    };
     let show_progress =
         !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let result = with_progress(show_progress, files.len(), |progress| {
@@ -118,21 +121,15 @@ fn with_progress<T: Send>(
 }
 
 fn write_report(dir: &Path, result: &RunResult) -> Result<(), Failure> {
-    let fail = |what: &str, e: std::io::Error| {
-        Failure::invalid(format!(
-            "error: cannot write {what} in {}: {e}",
-            dir.display()
-        ))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail("the report folder", e))?;
     let title = "ebmcheck: derivation checks";
-    std::fs::write(dir.join("index.html"), report::html::render(result, title))
-        .map_err(|e| fail("index.html", e))?;
     let (md, figures) = report::markdown::render(result, title);
-    std::fs::write(dir.join("report.md"), md).map_err(|e| fail("report.md", e))?;
-    for (name, svg) in figures {
-        std::fs::write(dir.join(&name), svg).map_err(|e| fail(&name, e))?;
-    }
-    std::fs::write(dir.join("report.json"), json(result)?).map_err(|e| fail("report.json", e))?;
-    Ok(())
+    write_report_files(
+        dir,
+        &ReportFiles {
+            html: report::html::render(result, title),
+            markdown: md,
+            figures,
+            json: json(result)?,
+        },
+    )
 }

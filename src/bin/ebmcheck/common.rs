@@ -215,3 +215,52 @@ pub fn unknown_names_failure(unknown: &[String], how: &str) -> Failure {
         unknown[0]
     ))
 }
+
+/// The files of a `--report DIR`: `index.html`, `report.md` with its SVG figures beside it, and
+/// `report.json`.
+pub struct ReportFiles {
+    /// The self-contained HTML page.
+    pub html: String,
+    /// The Markdown report.
+    pub markdown: String,
+    /// `(file name, SVG)` of the figures the Markdown links.
+    pub figures: Vec<(String, String)>,
+    /// The same JSON as `--format json` (without timings).
+    pub json: String,
+}
+
+impl ReportFiles {
+    /// The files of a report page and the command's JSON output.
+    // The grad and sampler-test reports call this; remove the allow once they do.
+    #[allow(dead_code)]
+    pub fn from_page(page: &ebmcheck::report::page::Page, json: String) -> Self {
+        let (markdown, figures) = page.to_markdown();
+        ReportFiles {
+            html: page.to_html(),
+            markdown,
+            figures,
+            json,
+        }
+    }
+}
+
+/// Writes a report folder (created if missing).
+///
+/// # Errors
+/// A [`Failure`] (exit 2) naming the file that could not be written.
+pub fn write_report_files(dir: &std::path::Path, files: &ReportFiles) -> Result<(), Failure> {
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::invalid(format!(
+            "error: cannot write {what} in {}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail("the report folder", e))?;
+    std::fs::write(dir.join("index.html"), &files.html).map_err(|e| fail("index.html", e))?;
+    std::fs::write(dir.join("report.md"), &files.markdown).map_err(|e| fail("report.md", e))?;
+    for (name, svg) in &files.figures {
+        std::fs::write(dir.join(name), svg).map_err(|e| fail(name, e))?;
+    }
+    std::fs::write(dir.join("report.json"), &files.json).map_err(|e| fail("report.json", e))?;
+    Ok(())
+}
