@@ -414,3 +414,145 @@ fn false_alarm_rate_on_correct_chains_is_at_most_alpha() {
     );
     assert!((fails as f64) <= bound, "{fails} false alarms > {bound:.1}");
 }
+
+/// Runs `sampler-test --report DIR --format json` on draws and returns (run, DIR).
+fn judge_with_report(
+    energy: &str,
+    over: &[&str],
+    beta: &str,
+    names: &[&str],
+    chains: &[Vec<f64>],
+    tag: &str,
+) -> (Run, PathBuf) {
+    let path = temp_file(&format!("{tag}.csv"), &csv(names, chains));
+    let p = path.to_string_lossy().into_owned();
+    let _cleanup = Cleanup(path.clone());
+    let dir = std::env::temp_dir().join(format!(
+        "ebmcheck-sampler-report-{tag}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_string_lossy().into_owned();
+    let mut args = vec!["sampler-test", energy];
+    for o in over {
+        args.extend(["--over", o]);
+    }
+    args.extend([
+        "--beta",
+        beta,
+        "--samples",
+        &p,
+        "--format",
+        "json",
+        "--report",
+        &d,
+    ]);
+    (ebmcheck(&args), dir)
+}
+
+/// Checks a report folder: the three files, SVGs that parse, nothing fetched from outside, and
+/// the figure captions `kinds` (each `(caption fragment, count)`); returns the HTML.
+fn check_report(dir: &std::path::Path, stdout: &str, kinds: &[(&str, usize)]) -> String {
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let json = std::fs::read_to_string(dir.join("report.json")).expect("report.json");
+    let a: serde_json::Value = serde_json::from_str(&json).expect("report.json parses");
+    let b: serde_json::Value = serde_json::from_str(stdout).expect("stdout is JSON");
+    assert_eq!(a, b, "report.json is the --format json output");
+    let figures: usize = kinds.iter().map(|k| k.1).sum();
+    assert_eq!(html.matches("<svg").count(), figures, "inline figures");
+    for (kind, n) in kinds {
+        assert_eq!(
+            html.matches(kind).count(),
+            *n,
+            "figures whose caption holds `{kind}`"
+        );
+    }
+    let svgs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("report dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+        .collect();
+    assert_eq!(svgs.len(), figures, "one SVG file per figure");
+    for p in &svgs {
+        let text = std::fs::read_to_string(p).expect("svg");
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        assert!(md.contains(&format!("({name})")), "report.md links {name}");
+    }
+    for part in html.split("<svg").skip(1) {
+        let end = part.find("</svg>").expect("closed svg");
+        roxmltree::Document::parse(&format!("<svg{}</svg>", &part[..end]))
+            .expect("inline svg parses");
+    }
+    let lower = html.to_lowercase();
+    for bad in [
+        "src=\"http",
+        "src='http",
+        "<link",
+        "@import",
+        "<script",
+        "url(http",
+        "href=\"http",
+    ] {
+        assert!(!lower.contains(bad), "the page must not load `{bad}`");
+    }
+    html
+}
+
+#[test]
+fn report_folders_hold_the_page_the_markdown_the_json_and_each_figure() {
+    // 1D: histogram over the exact density, QQ plots of y and of E(y), the trace.
+    let mh = RandomWalkMetropolis::new(1.0).expect("valid");
+    let chains = draws(&double_well(), &mh, &dw_inits(), 600);
+    let (r, dir) = judge_with_report(DW, &["y=-inf..inf"], "2", &["y"], &chains, "dw");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let html = check_report(
+        &dir,
+        &r.stdout,
+        &[
+            ("over the exact density exp(−βE)/Z", 1),
+            ("Quantiles of the draws", 2),
+            ("Trace of y in each chain", 1),
+        ],
+    );
+    assert!(html.contains("✓ pass"), "the verdict is on the page");
+    assert!(html.contains("smallest detectable effect"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // 2D: the marginals, the contours with the draws, QQ of E(y), a trace per coordinate.
+    let chains = draws(&gauss(), &mh, &gauss_inits(), 601);
+    let (r, dir) = judge_with_report(
+        &GAUSS.replace("rho", &RHO.to_string()),
+        &["x=-inf..inf", "y=-inf..inf"],
+        "1",
+        &["x", "y"],
+        &chains,
+        "gauss",
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    check_report(
+        &dir,
+        &r.stdout,
+        &[
+            ("over its exact marginal density", 2),
+            ("over the contours of the exact density", 1),
+            ("Quantiles of the draws", 1),
+            ("in each chain", 2),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A failing sampler: the verdict and the failing rows are marked.
+    let stuck = ModeLocked {
+        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
+    };
+    let chains = draws(&double_well(), &stuck, &vec![vec![1.0]; 4], 602);
+    let (r, dir) = judge_with_report(DW, &["y=-inf..inf"], "2", &["y"], &chains, "stuck");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    assert!(html.contains("✗ fail"), "the failure is marked");
+    let _ = std::fs::remove_dir_all(&dir);
+}

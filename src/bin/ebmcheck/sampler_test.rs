@@ -12,8 +12,8 @@ use ebmcheck::sample::{ReferenceError, ReferenceOptions, sampler_test};
 use ebmcheck::stats::{Verdict, parse_draws_csv};
 
 use crate::common::{
-    ExprOptions, Failure, Format, context, expression, number, range, unknown_names,
-    unknown_names_failure,
+    ExprOptions, Failure, Format, ReportFiles, context, expression, number, range, unknown_names,
+    unknown_names_failure, write_report_files,
 };
 
 /// Arguments of `ebmcheck sampler-test`.
@@ -34,6 +34,9 @@ pub struct SamplerTestArgs {
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub opts: ExprOptions,
 }
@@ -97,8 +100,9 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::invalid(format!("error: cannot read {path}: {e}")))?;
     let draws = parse_draws_csv(&text, &names)
         .map_err(|e| Failure::invalid(format!("error: {path}: {e}")))?;
+    let energy = Arc::new(energy);
     let outcome = sampler_test(
-        Arc::new(energy),
+        energy.clone(),
         &domain,
         beta,
         &names,
@@ -112,8 +116,14 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             "error: the exact reference cannot be computed: {e}\n  = help: exp(-beta*E) must be integrable over the --over ranges"
         )),
     })?;
+    let json = outcome.to_json().to_string();
+    if let Some(dir) = &args.report {
+        let title = format!("sampler-test: {} at β = {beta}", args.energy);
+        let page = report::sampler::page(&title, &outcome, &draws, &*energy, beta);
+        write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
+    }
     match args.opts.format {
-        Format::Json => println!("{}", outcome.to_json()),
+        Format::Json => println!("{json}"),
         Format::Text => print!("{}", report::sampler::text(&outcome)),
     }
     Ok(if outcome.report.verdict == Verdict::Pass {
