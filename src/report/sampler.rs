@@ -10,18 +10,29 @@ use crate::stats::{Draws, Verdict};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 
+/// Why the verdict is what it is: empty for `pass`, the failing tests' evidence for `fail`, the
+/// reasons (with a hint) for `inconclusive`.
+pub fn verdict_reason(outcome: &SamplerTestOutcome) -> String {
+    let report = &outcome.report;
+    match report.verdict {
+        Verdict::Pass => String::new(),
+        Verdict::Fail => {
+            let failing: Vec<String> = report.failures().iter().map(|t| t.detail.clone()).collect();
+            failing.join("; ")
+        }
+        Verdict::Inconclusive => report.reasons.join("; "),
+    }
+}
+
 /// The verdict in words: `pass`, `fail: <the failing tests' evidence>` or
 /// `inconclusive: <why, with a hint>`.
 pub fn verdict_line(outcome: &SamplerTestOutcome) -> String {
-    let report = &outcome.report;
-    match report.verdict {
-        Verdict::Pass => "pass".to_string(),
-        Verdict::Fail => {
-            let failing: Vec<String> = report.failures().iter().map(|t| t.detail.clone()).collect();
-            format!("fail: {}", failing.join("; "))
-        }
-        Verdict::Inconclusive => format!("inconclusive: {}", report.summary),
-    }
+    let word = match outcome.report.verdict {
+        Verdict::Pass => return "pass".to_string(),
+        Verdict::Fail => "fail",
+        Verdict::Inconclusive => "inconclusive",
+    };
+    format!("{word}: {}", verdict_reason(outcome))
 }
 
 /// The text output of `ebmcheck sampler-test`: one row per test (statistic, p-value, Holm p,
@@ -522,13 +533,15 @@ pub fn page(
 ) -> Page {
     let report = &outcome.report;
     let mut page = Page::new(title);
+    // The mark already says pass, fail or inconclusive; the sentence says why.
+    let reason = verdict_reason(outcome);
     page.push(Block::Verdict(
         mark(report.verdict),
-        format!(
-            "at family-wise α = {}: {}",
-            outcome.alpha,
-            verdict_line(outcome)
-        ),
+        if reason.is_empty() {
+            format!("at family-wise α = {}", outcome.alpha)
+        } else {
+            format!("at family-wise α = {}: {reason}", outcome.alpha)
+        },
     ));
     let ess: Vec<String> = report
         .ess
@@ -560,7 +573,7 @@ pub fn page(
         "statistic",
         "p-value",
         "Holm p",
-        "reject",
+        "result",
         "smallest detectable effect",
         "detail",
     ]);
