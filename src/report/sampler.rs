@@ -730,9 +730,9 @@ pub fn page(
         qq += 1;
     }
     if qq == 0 {
-        page.push(Block::Paragraph(format!(
-            "No QQ plot: no exact CDF is known in {d}D (see the notes)."
-        )));
+        page.push(Block::Paragraph(
+            "No QQ plot: no exact CDF is accurate enough for this target (see the notes).".into(),
+        ));
     }
 
     page.push(Block::Heading("Traces".into()));
