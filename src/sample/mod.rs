@@ -55,8 +55,8 @@ pub use estimate::{
 pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
 pub use reference::{
-    QuadReference, ReferenceError, ReferenceOptions, SharedEnergy, moment_tolerance,
-    quadrature_reference,
+    QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, SharedEnergy, judge_draws,
+    moment_tolerance, quadrature_reference, sampler_test,
 };
 pub use target::{FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
 

@@ -80,82 +80,241 @@ fn assert_pass(what: &str, r: &BatteryReport) {
     assert_eq!(r.verdict, Verdict::Pass, "{what}\n{}", r.evidence());
 }
 
-// ---- correct samplers pass ----
+/// A reference target of the self-test: the sampler's view, the exact reference, exact draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    Gauss2d,
+    Ring,
+    DoubleWell,
+    Mixture,
+    Gamma3,
+}
 
-#[test]
-fn correct_kernels_pass_invariance_tests() {
-    let g = targets::gauss_2d();
-    let gref = targets::gauss_2d_reference();
-    let rwm = RandomWalkMetropolis::new(0.8).expect("valid");
-    let mala = Mala::new(0.1).expect("valid");
-    let hmc = Hmc::new(0.2, 8).expect("valid");
-    assert_pass(
-        "RWM on 2D Gaussian",
-        &inv(&g, &rwm, &targets::gauss_2d_draw, &gref, 101),
-    );
-    assert_pass(
-        "MALA on 2D Gaussian",
-        &inv(&g, &mala, &targets::gauss_2d_draw, &gref, 102),
-    );
-    assert_pass(
-        "HMC on 2D Gaussian",
-        &inv(&g, &hmc, &targets::gauss_2d_draw, &gref, 103),
-    );
-    let gibbs = Gibbs2dGaussian { rho: targets::RHO };
-    assert_pass(
-        "Gibbs on 2D Gaussian",
-        &inv(&g, &gibbs, &targets::gauss_2d_draw, &gref, 104),
-    );
+/// An exact sampler of a target.
+type ExactDraw = Box<dyn Fn(&mut Rng) -> Vec<f64> + Sync>;
 
-    let ring = targets::ring();
-    let table = targets::ring_radial_table();
-    let draw = |rng: &mut Rng| targets::ring_draw(&table, rng);
-    let rref = targets::ring_reference();
-    assert_pass("HMC on ring", &inv(&ring, &hmc, &draw, &rref, 105));
-    assert_pass(
-        "MALA on ring",
-        &inv(&ring, &Mala::new(0.05).expect("valid"), &draw, &rref, 106),
-    );
+struct Setup {
+    toy: targets::Toy,
+    reference: Reference,
+    draw: ExactDraw,
+}
 
-    let mix = targets::mixture_1d();
-    let mref = targets::mixture_1d_reference();
-    assert_pass(
-        "RWM on mixture",
-        &inv(&mix, &rwm, &targets::mixture_1d_draw, &mref, 107),
-    );
+fn setup(t: T) -> Setup {
+    match t {
+        T::Gauss2d => Setup {
+            toy: targets::gauss_2d(),
+            reference: targets::gauss_2d_reference(),
+            draw: Box::new(targets::gauss_2d_draw),
+        },
+        T::Ring => {
+            let table = targets::ring_radial_table();
+            Setup {
+                toy: targets::ring(),
+                reference: targets::ring_reference(),
+                draw: Box::new(move |rng: &mut Rng| targets::ring_draw(&table, rng)),
+            }
+        }
+        T::DoubleWell => Setup {
+            toy: targets::double_well_1d(),
+            reference: targets::double_well_reference(),
+            draw: Box::new(targets_dw_draw()),
+        },
+        T::Mixture => Setup {
+            toy: targets::mixture_1d(),
+            reference: targets::mixture_1d_reference(),
+            draw: Box::new(targets::mixture_1d_draw),
+        },
+        T::Gamma3 => Setup {
+            toy: targets::gamma3(),
+            reference: targets::gamma3_reference(),
+            draw: Box::new(targets::gamma3_draw),
+        },
+    }
+}
 
-    let gam = targets::gamma3();
-    let gamref = targets::gamma3_reference();
-    assert_pass(
-        "RWM on Gamma(3,1)",
-        &inv(
-            &gam,
-            &RandomWalkMetropolis::new(1.5).expect("valid"),
-            &targets::gamma3_draw,
-            &gamref,
-            108,
-        ),
-    );
+fn targets_dw_draw() -> impl Fn(&mut Rng) -> Vec<f64> + Sync {
+    let t = targets::double_well_table();
+    move |rng: &mut Rng| vec![InverseCdf::new(|u| t.quantile(u)).sample(rng)]
+}
+
+/// How a kernel is tested: the invariance test (exact starts, [`INV_STEPS`] steps) or
+/// [`CHAINS`] chains started near `init`.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Invariance,
+    Chains(f64),
+}
+
+/// A kernel on a target, tested in a mode: correct ones must pass, bugs must fail.
+struct Case {
+    name: &'static str,
+    target: T,
+    mode: Mode,
+    kernel: fn() -> Box<dyn Kernel>,
+    /// A subtle variant: its power is measured, not required.
+    subtle: bool,
+}
+
+const fn case(name: &'static str, target: T, mode: Mode, kernel: fn() -> Box<dyn Kernel>) -> Case {
+    Case {
+        name,
+        target,
+        mode,
+        kernel,
+        subtle: false,
+    }
+}
+
+fn rwm(step: f64) -> RandomWalkMetropolis {
+    RandomWalkMetropolis::new(step).expect("valid")
+}
+fn hmc(step: f64, n: usize) -> Hmc {
+    Hmc::new(step, n).expect("valid")
+}
+fn mala(step: f64) -> Mala {
+    Mala::new(step).expect("valid")
+}
+
+/// Correct samplers: each must pass.
+const CORRECT: &[Case] = &[
+    case("RWM", T::Gauss2d, Mode::Invariance, || Box::new(rwm(0.8))),
+    case("MALA", T::Gauss2d, Mode::Invariance, || Box::new(mala(0.1))),
+    case("HMC", T::Gauss2d, Mode::Invariance, || {
+        Box::new(hmc(0.2, 8))
+    }),
+    case("Gibbs", T::Gauss2d, Mode::Invariance, || {
+        Box::new(Gibbs2dGaussian { rho: targets::RHO })
+    }),
+    case("HMC", T::Ring, Mode::Invariance, || Box::new(hmc(0.2, 8))),
+    case("MALA", T::Ring, Mode::Invariance, || Box::new(mala(0.05))),
+    case("RWM", T::Mixture, Mode::Invariance, || Box::new(rwm(0.8))),
+    case("RWM", T::Gamma3, Mode::Invariance, || Box::new(rwm(1.5))),
+    case("HMC chains", T::DoubleWell, Mode::Chains(0.5), || {
+        Box::new(hmc(0.2, 10))
+    }),
+    case("MALA chains", T::DoubleWell, Mode::Chains(-0.5), || {
+        Box::new(mala(0.1))
+    }),
+    case("RWM chains", T::Gauss2d, Mode::Chains(0.0), || {
+        Box::new(rwm(0.5))
+    }),
+];
+
+/// The bug zoo: each must fail (power ≥ 99 % unless `subtle`).
+const BUGS: &[Case] = &[
+    case(
+        "asymmetric proposal, no Hastings factor",
+        T::Gamma3,
+        Mode::Invariance,
+        || Box::new(AsymmetricNoHastings { sigma: 0.8 }),
+    ),
+    case("ULA h=0.05", T::DoubleWell, Mode::Invariance, || {
+        Box::new(Ula { step: 0.05 })
+    }),
+    case(
+        "ULA h=0.05 (chains)",
+        T::DoubleWell,
+        Mode::Chains(0.5),
+        || Box::new(Ula { step: 0.05 }),
+    ),
+    Case {
+        subtle: true,
+        ..case("ULA h=0.01", T::DoubleWell, Mode::Invariance, || {
+            Box::new(Ula { step: 0.01 })
+        })
+    },
+    case(
+        "record only accepted moves",
+        T::DoubleWell,
+        Mode::Invariance,
+        || {
+            Box::new(RecordAcceptedOnly {
+                inner: rwm(2.4),
+                max_tries: 10_000,
+            })
+        },
+    ),
+    case(
+        "wrong temperature β=0.8",
+        T::DoubleWell,
+        Mode::Invariance,
+        || {
+            Box::new(WrongTemperature {
+                inner: hmc(0.2, 10),
+                beta: 0.8,
+            })
+        },
+    ),
+    Case {
+        subtle: true,
+        ..case(
+            "wrong temperature β=0.95",
+            T::DoubleWell,
+            Mode::Invariance,
+            || {
+                Box::new(WrongTemperature {
+                    inner: hmc(0.2, 10),
+                    beta: 0.95,
+                })
+            },
+        )
+    },
+    case(
+        "HMC accept without kinetic energy",
+        T::Gauss2d,
+        Mode::Invariance,
+        || {
+            Box::new(HmcNoKinetic {
+                step_size: 0.2,
+                n_leapfrog: 5,
+            })
+        },
+    ),
+    case("HMC full first kick", T::Gauss2d, Mode::Invariance, || {
+        Box::new(HmcFullFirstKick {
+            step_size: 0.2,
+            n_leapfrog: 5,
+        })
+    }),
+    case("synchronous Gibbs", T::Gauss2d, Mode::Invariance, || {
+        Box::new(SynchronousGibbs { rho: targets::RHO })
+    }),
+    case(
+        "wrong energy (shifted by 0.1)",
+        T::Ring,
+        Mode::Invariance,
+        || {
+            Box::new(WrongEnergy {
+                inner: hmc(0.1, 10),
+                shift: vec![0.1, 0.0],
+            })
+        },
+    ),
+    case(
+        "chain stuck in one mode",
+        T::DoubleWell,
+        Mode::Chains(1.0),
+        || Box::new(ModeLocked { inner: rwm(1.0) }),
+    ),
+];
+
+fn run_case(c: &Case, s: &Setup, seed: u64) -> BatteryReport {
+    let kernel = (c.kernel)();
+    match c.mode {
+        Mode::Invariance => inv(&s.toy, &*kernel, &*s.draw, &s.reference, seed),
+        Mode::Chains(init) => {
+            let init = vec![init; s.toy.dim];
+            chains(&s.toy, &*kernel, &init, &s.reference, seed)
+        }
+    }
 }
 
 #[test]
-fn correct_chains_pass_draw_set_tests() {
-    let dw = targets::double_well_1d();
-    let dref = targets::double_well_reference();
-    let hmc = Hmc::new(0.2, 10).expect("valid");
-    assert_pass(
-        "HMC chains on double well",
-        &chains(&dw, &hmc, &[0.5], &dref, 201),
-    );
-    let mala = Mala::new(0.1).expect("valid");
-    assert_pass(
-        "MALA chains on double well",
-        &chains(&dw, &mala, &[-0.5], &dref, 202),
-    );
-    let g = targets::gauss_2d();
-    let rwm = RandomWalkMetropolis::new(0.5).expect("valid");
-    let r = chains(&g, &rwm, &[0.0, 0.0], &targets::gauss_2d_reference(), 203);
-    assert_pass("RWM chains on 2D Gaussian", &r);
+fn correct_samplers_pass() {
+    for (i, c) in CORRECT.iter().enumerate() {
+        let r = run_case(c, &setup(c.target), 101 + i as u64);
+        assert_pass(&format!("{} on {:?}", c.name, c.target), &r);
+    }
     // Exact i.i.d. draws treated as a draw set (ESS estimated, not assumed).
     let table = targets::ring_radial_table();
     let mut rng = rng_for(204, 0);
@@ -172,153 +331,12 @@ fn correct_chains_pass_draw_set_tests() {
     assert_pass("exact draws on ring", &rep);
 }
 
-// ---- the bug zoo is caught ----
-
 #[test]
-fn asymmetric_proposal_without_hastings_is_caught() {
-    let k = AsymmetricNoHastings { sigma: 0.8 };
-    let r = inv(
-        &targets::gamma3(),
-        &k,
-        &targets::gamma3_draw,
-        &targets::gamma3_reference(),
-        301,
-    );
-    assert_caught(
-        "asymmetric proposal without Hastings factor",
-        "Gamma(3,1)",
-        &r,
-    );
-}
-
-#[test]
-fn unadjusted_langevin_is_caught() {
-    let k = Ula { step: 0.05 };
-    let r = inv(
-        &targets::double_well_1d(),
-        &k,
-        &targets_dw_draw(),
-        &targets::double_well_reference(),
-        302,
-    );
-    assert_caught("ULA h=0.05", "double well", &r);
-    let r = chains(
-        &targets::double_well_1d(),
-        &k,
-        &[0.5],
-        &targets::double_well_reference(),
-        303,
-    );
-    assert_caught("ULA h=0.05 (chains)", "double well", &r);
-}
-
-fn targets_dw_draw() -> impl Fn(&mut Rng) -> Vec<f64> + Sync {
-    let t = targets::double_well_table();
-    move |rng: &mut Rng| vec![InverseCdf::new(|u| t.quantile(u)).sample(rng)]
-}
-
-#[test]
-fn recording_only_accepted_moves_is_caught() {
-    let k = RecordAcceptedOnly {
-        inner: RandomWalkMetropolis::new(2.4).expect("valid"),
-        max_tries: 10_000,
-    };
-    let r = inv(
-        &targets::double_well_1d(),
-        &k,
-        &targets_dw_draw(),
-        &targets::double_well_reference(),
-        304,
-    );
-    assert_caught("record only accepted moves", "double well", &r);
-}
-
-#[test]
-fn wrong_temperature_is_caught() {
-    let k = WrongTemperature {
-        inner: Hmc::new(0.2, 10).expect("valid"),
-        beta: 0.8,
-    };
-    let r = inv(
-        &targets::double_well_1d(),
-        &k,
-        &targets_dw_draw(),
-        &targets::double_well_reference(),
-        305,
-    );
-    assert_caught("wrong temperature β=0.8", "double well", &r);
-}
-
-#[test]
-fn hmc_without_kinetic_energy_is_caught() {
-    let k = HmcNoKinetic {
-        step_size: 0.2,
-        n_leapfrog: 5,
-    };
-    let r = inv(
-        &targets::gauss_2d(),
-        &k,
-        &targets::gauss_2d_draw,
-        &targets::gauss_2d_reference(),
-        306,
-    );
-    assert_caught("HMC accept without kinetic energy", "2D Gaussian ρ=0.9", &r);
-}
-
-#[test]
-fn hmc_with_full_first_kick_is_caught() {
-    let k = HmcFullFirstKick {
-        step_size: 0.2,
-        n_leapfrog: 5,
-    };
-    let r = inv(
-        &targets::gauss_2d(),
-        &k,
-        &targets::gauss_2d_draw,
-        &targets::gauss_2d_reference(),
-        307,
-    );
-    assert_caught("HMC full first kick", "2D Gaussian ρ=0.9", &r);
-}
-
-#[test]
-fn synchronous_gibbs_is_caught() {
-    let k = SynchronousGibbs { rho: targets::RHO };
-    let r = inv(
-        &targets::gauss_2d(),
-        &k,
-        &targets::gauss_2d_draw,
-        &targets::gauss_2d_reference(),
-        308,
-    );
-    assert_caught("synchronous Gibbs", "2D Gaussian ρ=0.9", &r);
-}
-
-#[test]
-fn wrong_energy_is_caught() {
-    let k = WrongEnergy {
-        inner: Hmc::new(0.1, 10).expect("valid"),
-        shift: vec![0.1, 0.0],
-    };
-    let table = targets::ring_radial_table();
-    let draw = |rng: &mut Rng| targets::ring_draw(&table, rng);
-    let r = inv(&targets::ring(), &k, &draw, &targets::ring_reference(), 309);
-    assert_caught("wrong energy (ring shifted by 0.1)", "2D ring", &r);
-}
-
-#[test]
-fn chain_stuck_in_one_mode_is_caught() {
-    let k = ModeLocked {
-        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
-    };
-    let r = chains(
-        &targets::double_well_1d(),
-        &k,
-        &[1.0],
-        &targets::double_well_reference(),
-        310,
-    );
-    assert_caught("chain stuck in one mode", "double well", &r);
+fn every_bug_in_the_zoo_is_caught() {
+    for (i, c) in BUGS.iter().filter(|c| !c.subtle).enumerate() {
+        let r = run_case(c, &setup(c.target), 301 + i as u64);
+        assert_caught(c.name, &format!("{:?}", c.target), &r);
+    }
 }
 
 #[test]
@@ -469,166 +487,22 @@ fn calibration_autocorrelated_chains_false_alarms() {
 #[ignore = "power study, ~1 min in release mode"]
 fn power_against_the_bug_zoo() {
     use rayon::prelude::*;
-    let g = targets::gauss_2d();
-    let gref = targets::gauss_2d_reference();
-    let dw = targets::double_well_1d();
-    let dref = targets::double_well_reference();
-    let dwdraw = targets_dw_draw();
-    let ring = targets::ring();
-    let rref = targets::ring_reference();
-    let table = targets::ring_radial_table();
-    let rdraw = |rng: &mut Rng| targets::ring_draw(&table, rng);
-    let gam = targets::gamma3();
-    let gamref = targets::gamma3_reference();
-    type Case<'a> = (&'a str, Box<dyn Fn(u64) -> BatteryReport + Sync + 'a>);
-    let cases: Vec<Case> = vec![
-        (
-            "asymmetric proposal, no Hastings (Gamma(3,1))",
-            Box::new(|s| {
-                inv(
-                    &gam,
-                    &AsymmetricNoHastings { sigma: 0.8 },
-                    &targets::gamma3_draw,
-                    &gamref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "ULA h=0.05 (double well, invariance)",
-            Box::new(|s| inv(&dw, &Ula { step: 0.05 }, &dwdraw, &dref, s)),
-        ),
-        (
-            "ULA h=0.05 (double well, 4 chains)",
-            Box::new(|s| chains(&dw, &Ula { step: 0.05 }, &[0.5], &dref, s)),
-        ),
-        (
-            "ULA h=0.01 (double well, invariance)",
-            Box::new(|s| inv(&dw, &Ula { step: 0.01 }, &dwdraw, &dref, s)),
-        ),
-        (
-            "record only accepted (double well)",
-            Box::new(|s| {
-                let k = RecordAcceptedOnly {
-                    inner: RandomWalkMetropolis::new(2.4).expect("valid"),
-                    max_tries: 10_000,
-                };
-                inv(&dw, &k, &dwdraw, &dref, s)
-            }),
-        ),
-        (
-            "wrong temperature β=0.8 (double well)",
-            Box::new(|s| {
-                inv(
-                    &dw,
-                    &WrongTemperature {
-                        inner: Hmc::new(0.2, 10).expect("valid"),
-                        beta: 0.8,
-                    },
-                    &dwdraw,
-                    &dref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "wrong temperature β=0.95 (double well)",
-            Box::new(|s| {
-                inv(
-                    &dw,
-                    &WrongTemperature {
-                        inner: Hmc::new(0.2, 10).expect("valid"),
-                        beta: 0.95,
-                    },
-                    &dwdraw,
-                    &dref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "HMC without kinetic energy (2D Gaussian)",
-            Box::new(|s| {
-                inv(
-                    &g,
-                    &HmcNoKinetic {
-                        step_size: 0.2,
-                        n_leapfrog: 5,
-                    },
-                    &targets::gauss_2d_draw,
-                    &gref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "HMC full first kick (2D Gaussian)",
-            Box::new(|s| {
-                inv(
-                    &g,
-                    &HmcFullFirstKick {
-                        step_size: 0.2,
-                        n_leapfrog: 5,
-                    },
-                    &targets::gauss_2d_draw,
-                    &gref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "synchronous Gibbs (2D Gaussian)",
-            Box::new(|s| {
-                inv(
-                    &g,
-                    &SynchronousGibbs { rho: targets::RHO },
-                    &targets::gauss_2d_draw,
-                    &gref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "wrong energy, shift 0.1 (ring)",
-            Box::new(|s| {
-                inv(
-                    &ring,
-                    &WrongEnergy {
-                        inner: Hmc::new(0.1, 10).expect("valid"),
-                        shift: vec![0.1, 0.0],
-                    },
-                    &rdraw,
-                    &rref,
-                    s,
-                )
-            }),
-        ),
-        (
-            "stuck in one mode (double well, 4 chains)",
-            Box::new(|s| {
-                chains(
-                    &dw,
-                    &ModeLocked {
-                        inner: RandomWalkMetropolis::new(1.0).expect("valid"),
-                    },
-                    &[1.0],
-                    &dref,
-                    s,
-                )
-            }),
-        ),
-    ];
-    for (name, run) in &cases {
+    for c in BUGS {
+        let s = setup(c.target);
         let fails = (0..POWER_SEEDS)
             .into_par_iter()
-            .filter(|&s| run(50_000 + s).verdict == Verdict::Fail)
+            .filter(|&seed| run_case(c, &s, 50_000 + seed).verdict == Verdict::Fail)
             .count();
         let (lo, _) = crate::stats::test::clopper_pearson(fails as u64, POWER_SEEDS, 0.95);
-        println!("power against {name}: {fails}/{POWER_SEEDS} (95 % lower bound {lo:.3})");
-        if !name.contains("h=0.01") && !name.contains("β=0.95") {
+        println!(
+            "power against {} on {:?}: {fails}/{POWER_SEEDS} (95 % lower bound {lo:.3})",
+            c.name, c.target
+        );
+        if !c.subtle {
             assert!(
                 fails as u64 >= POWER_SEEDS * 99 / 100,
-                "power against {name} below 99 %"
+                "power against {} below 99 %",
+                c.name
             );
         }
     }

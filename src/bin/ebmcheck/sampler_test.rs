@@ -7,12 +7,13 @@ use std::sync::Arc;
 use ebmcheck::engine::ProgramEnergy;
 use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{Domain, VarDomain};
-use ebmcheck::sample::{ReferenceOptions, quadrature_reference};
-use ebmcheck::stats::{BatteryOptions, Verdict, parse_draws_csv, run_battery};
+use ebmcheck::report;
+use ebmcheck::sample::{ReferenceError, ReferenceOptions, sampler_test};
+use ebmcheck::stats::{Verdict, parse_draws_csv};
 
 use crate::common::{
-    ExprOptions, Failure, Format, context, expression, number, range, unknown_names,
-    unknown_names_failure,
+    ExprOptions, Failure, Format, ReportFiles, context, expression, number, range, unknown_names,
+    unknown_names_failure, write_report_files,
 };
 
 /// Arguments of `ebmcheck sampler-test`.
@@ -33,6 +34,9 @@ pub struct SamplerTestArgs {
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub opts: ExprOptions,
 }
@@ -96,91 +100,33 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::invalid(format!("error: cannot read {path}: {e}")))?;
     let draws = parse_draws_csv(&text, &names)
         .map_err(|e| Failure::invalid(format!("error: {path}: {e}")))?;
-    let exact = quadrature_reference(
-        Arc::new(energy),
+    let energy = Arc::new(energy);
+    let outcome = sampler_test(
+        energy.clone(),
         &domain,
         beta,
         &names,
+        &draws,
+        args.alpha,
         &ReferenceOptions::default(),
     )
-    .map_err(|e| {
-        Failure::invalid(format!(
+    .map_err(|e| match e {
+        ReferenceError::Stats(e) => Failure::invalid(format!("error: {e}")),
+        e => Failure::invalid(format!(
             "error: the exact reference cannot be computed: {e}\n  = help: exp(-beta*E) must be integrable over the --over ranges"
-        ))
+        )),
     })?;
-    let report = run_battery(
-        &draws,
-        &exact.reference,
-        &BatteryOptions {
-            alpha: args.alpha,
-            ..BatteryOptions::default()
-        },
-    )
-    .map_err(|e| Failure::invalid(format!("error: {e}")))?;
-    match args.opts.format {
-        Format::Json => {
-            let mut json = report.to_json();
-            if let Some(obj) = json.as_object_mut() {
-                obj.insert("alpha".into(), serde_json::json!(args.alpha));
-                obj.insert(
-                    "reference".into(),
-                    serde_json::json!({
-                        "moment_error": exact.moment_error,
-                        "region_error": exact.region_error,
-                        "e_cdf_error": exact.e_cdf_error,
-                        "cdf_error": exact.cdf_error,
-                        "status": exact.status,
-                        "notes": exact.notes,
-                    }),
-                );
-            }
-            println!("{json}");
-        }
-        Format::Text => {
-            println!(
-                "{:<52} {:>11} {:>10} {:>10}  {:<6}  detail",
-                "test", "statistic", "p", "Holm p", "reject"
-            );
-            for t in &report.tests {
-                println!(
-                    "{:<52} {:>11.4} {:>10.2e} {:>10.2e}  {:<6}  {}",
-                    t.name,
-                    t.statistic,
-                    t.p_value,
-                    t.adjusted_p,
-                    if t.reject { "yes" } else { "no" },
-                    t.detail
-                );
-            }
-            let ess: Vec<String> = report
-                .ess
-                .iter()
-                .map(|(k, v)| format!("{k} = {v:.0}"))
-                .collect();
-            println!(
-                "draws: {}, effective sample size: {}",
-                report.n,
-                ess.join(", ")
-            );
-            for (k, v) in &report.rhat {
-                println!("R-hat of {k}: {v:.4}");
-            }
-            for n in &exact.notes {
-                println!("note: {n}");
-            }
-            let verdict = match report.verdict {
-                Verdict::Pass => "pass".to_string(),
-                Verdict::Fail => {
-                    let failing: Vec<String> =
-                        report.failures().iter().map(|t| t.detail.clone()).collect();
-                    format!("fail: {}", failing.join("; "))
-                }
-                Verdict::Inconclusive => format!("inconclusive: {}", report.summary),
-            };
-            println!("verdict at alpha = {}: {verdict}", args.alpha);
-        }
+    let json = outcome.to_json().to_string();
+    if let Some(dir) = &args.report {
+        let title = format!("sampler-test: {} at β = {beta}", args.energy);
+        let page = report::sampler::page(&title, &outcome, &draws, &*energy, beta);
+        write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
     }
-    Ok(if report.verdict == Verdict::Pass {
+    match args.opts.format {
+        Format::Json => println!("{json}"),
+        Format::Text => print!("{}", report::sampler::text(&outcome)),
+    }
+    Ok(if outcome.report.verdict == Verdict::Pass {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
