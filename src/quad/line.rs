@@ -25,6 +25,18 @@ pub(crate) trait Line {
     fn drives(&self, _k: usize) -> bool {
         true
     }
+    /// The observable whose integral is the scale of observable `k`'s tolerance, when it is not
+    /// `∫|g_k| w` itself: an outer line integrating slice means needs the slice means of `|g|`,
+    /// because a slice mean can vanish by symmetry while `g` does not (`⟨x·y⟩` on the ring).
+    fn scale_of(&self, _k: usize) -> Option<usize> {
+        None
+    }
+    /// The observable holding the noise floor of observable `k` (the mean error of the slice
+    /// values an outer line integrates): the rule's error estimate cannot fall below that noise,
+    /// so refinement does not chase it (the caller adds it to the reported error).
+    fn noise_of(&self, _k: usize) -> Option<usize> {
+        None
+    }
 }
 
 /// Outcome of [`integrate_line`] before the caller adds its own error terms.
@@ -598,11 +610,22 @@ impl<'l> Adaptive<'l> {
         let err = &self.data[3 * nc * j + nc..3 * nc * j + 2 * nc];
         let mut p = err[0] / i_tot.max(f64::MIN_POSITIVE);
         for k in 1..nc {
-            if abs[k] > 0.0 && self.line.drives(k - 1) {
-                p = p.max(err[k] / abs[k]);
+            let scale = obs_scale(&*self.line, k, abs);
+            if scale > 0.0 && self.line.drives(k - 1) {
+                p = p.max(err[k] / scale);
             }
         }
         p
+    }
+}
+
+/// The scale of component `k` (observable `k - 1`) against which its error is judged, in
+/// refinement priorities and in the stopping rule alike: `∫|g| w`, or the integral of the
+/// observable the line names with [`Line::scale_of`].
+fn obs_scale(line: &dyn Line, k: usize, abs: &[f64]) -> f64 {
+    match line.scale_of(k - 1) {
+        Some(j) => abs[k].max(abs.get(j + 1).copied().unwrap_or(0.0)),
+        None => abs[k],
     }
 }
 
@@ -846,9 +869,14 @@ pub(crate) fn integrate_line(
                 let target = (tol - floor).max(floor).max(0.1 * tol);
                 let mut ok = est[0] > 0.0 && err[0] <= target * est[0];
                 for k in 1..est.len() {
+                    let scale = obs_scale(line, k, abs);
+                    let noise = line
+                        .noise_of(k - 1)
+                        .and_then(|j| est.get(j + 1))
+                        .map_or(0.0, |v| 2.0 * v.abs());
                     ok &= !line.drives(k - 1)
-                        || err[k] <= target * abs[k].max(f64::MIN_POSITIVE)
-                        || abs[k] == 0.0;
+                        || err[k] <= (target * scale.max(f64::MIN_POSITIVE)).max(noise)
+                        || scale == 0.0;
                 }
                 ok
             };

@@ -431,6 +431,13 @@ impl Line for NestedLine<'_, '_> {
         // Only the slice means of the user's observables; errors are diagnostics.
         k >= 1 && k <= self.n_user
     }
+    fn scale_of(&self, k: usize) -> Option<usize> {
+        // The slice means of |g| follow the means and the slice errors.
+        (k >= 1 && k <= self.n_user).then_some(k + 2 * self.n_user)
+    }
+    fn noise_of(&self, k: usize) -> Option<usize> {
+        (k >= 1 && k <= self.n_user).then_some(k + self.n_user)
+    }
 }
 
 fn nested(
@@ -448,7 +455,10 @@ fn nested(
     let mut nl = NestedLine {
         p,
         beta,
-        tol_inner: 0.5 * tol,
+        // With observables the slice means are integrated again by the outer rule, whose error
+        // estimate cannot fall below their noise: slices are integrated ten times tighter so
+        // that noise stays well under the outer target.
+        tol_inner: if n_obs > 0 { 0.05 * tol } else { 0.5 * tol },
         obs: obs.map(|o| o.0),
         n_user: n_obs,
         ls,

@@ -1089,6 +1089,29 @@ fn regions_nd(
             let split_err = split_mass / total * d as f64 / split as f64;
             Ok((acc.iter().map(|a| a / total).collect(), split_err))
         };
+        // A coarse pass without splitting first: the mass of cells the Voronoi boundary may
+        // cross shrinks like the cell size, so it predicts the fine grid's splitting error. When
+        // that is far above what the region tests allow (a continuum of minima, as on the ring,
+        // makes nearly every cell a boundary cell), the expensive fine pass is skipped and the
+        // caller uses its fallback.
+        let n_coarse = (n / 16).max(8);
+        let h_coarse: Vec<f64> = (0..d)
+            .map(|i| (grid.hi[i] - grid.lo[i]) / n_coarse as f64)
+            .collect();
+        let mut acc_coarse = vec![0.0; minima.len()];
+        let mut boundary = 0.0;
+        let total_coarse = grid.visit(energy, n_coarse, beta, e_star, &mut |p, _, w| {
+            for (y, wk) in p.chunks_exact(d).zip(w) {
+                if split_cell(y, &h_coarse, *wk, minima, inv, 1, &mut acc_coarse) {
+                    boundary += wk;
+                }
+            }
+        })?;
+        let predicted = boundary / total_coarse * (n_coarse as f64 / n as f64) * d as f64
+            / split_for(d) as f64;
+        if predicted > 10.0 * REGION_MAX_ERROR {
+            return Ok((reference, predicted));
+        }
         let ((fine, split_err), (coarse, _)) = (masses(n)?, masses(n / 2)?);
         let err = split_err
             + fine
