@@ -536,3 +536,57 @@ fn separable_double_well_on_the_plane_is_not_refused() {
         Err(QuadError::Diverges { .. })
     ));
 }
+
+/// The ring `(x²+y²-1)²` at β = 1 with observables that vanish slice by slice (`y`, `x·y`):
+/// the nested rule must judge them against the slice means of `|g|`, not chase rounding noise
+/// (it used to spend the whole 2M-evaluation budget and end `not_converged`). With `s = r²`,
+/// `s ~ N(1, 1/2)` truncated to `s > 0` and the angle uniform, so `⟨x²⟩ = ⟨s⟩/2` in closed form.
+#[test]
+fn ring_expectations_with_vanishing_slice_means_converge() {
+    let e = FnEnergy::new(2, |z: &[f64]| (z[0] * z[0] + z[1] * z[1] - 1.0).powi(2));
+    let dom = Domain::new(vec![
+        VarDomain::Continuous {
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY
+        };
+        2
+    ])
+    .expect("domain");
+    let obs = |z: &[f64], out: &mut [f64]| {
+        out[0] = z[0];
+        out[1] = z[1];
+        out[2] = z[0] * z[1];
+        out[3] = z[0] * z[0];
+    };
+    let opts = QuadOptions {
+        abs_tol: Some(1e-7),
+        max_evals: 2_000_000,
+        ..QuadOptions::default()
+    };
+    let ex = expectations(&e, &dom, 1.0, &obs, 4, &opts).expect("integrates");
+    assert_eq!(ex.log_z.status, Status::Converged, "{:?}", ex.log_z.reason);
+    assert!(
+        ex.log_z.evaluations < 300_000,
+        "{} evaluations",
+        ex.log_z.evaluations
+    );
+    let sigma = std::f64::consts::FRAC_1_SQRT_2;
+    let alpha = -1.0 / sigma;
+    let mean_s = 1.0 + sigma * crate::stats::special::pdf(alpha) / crate::stats::special::sf(alpha);
+    let truth = [0.0, 0.0, 0.0, 0.5 * mean_s];
+    for k in 0..4 {
+        let err = (ex.values[k] - truth[k]).abs();
+        assert!(
+            err <= ex.errors[k].max(1e-15),
+            "observable {k}: {} vs {}, error {err:.2e} > reported {:.2e}",
+            ex.values[k],
+            truth[k],
+            ex.errors[k]
+        );
+        assert!(
+            ex.errors[k] <= 1e-7 * ex.abs_means[k].max(0.1),
+            "observable {k}: {:.2e}",
+            ex.errors[k]
+        );
+    }
+}

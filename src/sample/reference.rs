@@ -1107,8 +1107,8 @@ fn regions_nd(
                 }
             }
         })?;
-        let predicted = boundary / total_coarse * (n_coarse as f64 / n as f64) * d as f64
-            / split_for(d) as f64;
+        let predicted =
+            boundary / total_coarse * (n_coarse as f64 / n as f64) * d as f64 / split_for(d) as f64;
         if predicted > 10.0 * REGION_MAX_ERROR {
             return Ok((reference, predicted));
         }
