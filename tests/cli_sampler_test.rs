@@ -12,8 +12,6 @@ use std::time::Instant;
 
 /// The command's default family-wise false-alarm rate, used for every verdict here.
 const ALPHA: &str = "1e-3";
-/// The budget for judging 60 000 draws in 2D, quadrature included.
-const SPEED_BUDGET_S: f64 = 1.0;
 const DW: &str = "(y^2-1)^2";
 const DW_BETA: f64 = 2.0;
 const RHO: f64 = 0.8;
@@ -228,7 +226,7 @@ fn correct_samplers_pass_on_the_double_well_and_the_correlated_gaussian() {
 }
 
 #[test]
-fn contract_json_and_a_verdict_at_60000_draws_in_under_a_second() {
+fn contract_json_and_a_verdict_at_60000_draws() {
     let mh = RandomWalkMetropolis::new(0.5).expect("valid");
     let chains = draws(&gauss(), &mh, &gauss_inits(), 300);
     let r = judge_gauss(&chains, "gauss-contract.csv", "json");
@@ -262,15 +260,8 @@ fn contract_json_and_a_verdict_at_60000_draws_in_under_a_second() {
         }
         assert!(t["reject"].is_boolean());
     }
-    // The speed budget holds for the release build (the debug build is several times slower).
-    // The machine is shared with the other tests: the best of three runs measures the cost.
-    let best = (0..2)
-        .map(|_| judge_gauss(&chains, "gauss-contract.csv", "json").seconds)
-        .fold(r.seconds, f64::min);
-    println!("60 000 draws in 2D judged in {best:.3} s (best of 3)");
-    if !cfg!(debug_assertions) {
-        assert!(best < SPEED_BUDGET_S, "took {best:.3} s");
-    }
+    // The speed budget is checked on CPU time in tests/sampler_test_speed.rs.
+    println!("60 000 draws in 2D judged in {:.3} s wall", r.seconds);
 }
 
 #[test]
