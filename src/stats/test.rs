@@ -87,6 +87,9 @@ pub enum Mde {
     Z(f64),
     /// A KS test on this many i.i.d. draws: the DKWM bound on sup |F̂ − F|.
     Ks(usize),
+    /// A KS test on this many i.i.d. draws against a reference CDF known only to within this
+    /// sup-norm error: the DKWM bound plus the error (the test is made conservative by it).
+    KsWithMargin(usize, f64),
     /// Not available for this test.
     None,
 }
@@ -232,6 +235,9 @@ impl StatisticalDecision {
             t.min_detectable_effect = match t.mde {
                 Mde::Z(se) => Some(min_detectable_z(se, per_test, POWER)),
                 Mde::Ks(n) => Some(gof::dkwm_min_detectable(n, per_test, 1.0 - POWER)),
+                Mde::KsWithMargin(n, margin) => {
+                    Some(gof::dkwm_min_detectable(n, per_test, 1.0 - POWER) + 2.0 * margin)
+                }
                 Mde::None => None,
             };
         }
