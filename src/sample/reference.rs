@@ -53,7 +53,7 @@ pub const E_CDF_MAX_ERROR: f64 = 1e-3;
 
 /// Largest tabulation error of the CDF of E(y) for a conservative KS test (the error is
 /// subtracted from the KS distance): beyond it the test could only see gross departures.
-pub const E_CDF_MARGIN_MAX: f64 = 0.05;
+pub const E_CDF_MARGIN_MAX: f64 = 0.1;
 
 /// Default target error of the moment quadrature in `d` dimensions: 1e-8 in 1D, 1e-7 in 2D,
 /// 1e-5 in 3D, 1e-4 in 4D (relative to the scale of each moment). Even the last is 40 times
@@ -1402,16 +1402,27 @@ mod tests {
         }))
     }
 
-    /// In 3D the CDF of E(y) is tabulated on a grid only to ~1e-2, and its KS test is made
-    /// conservative by that error: the stated error must cover the true one. For a Gaussian,
-    /// 2E ~ χ²₃, whose CDF at x is erf(√(x/2)) − √(2x/π) e^{−x/2}.
+    /// In 3–4D the CDF of E(y) is tabulated on a grid only to ~1e-2–5e-2, and its KS test is
+    /// made conservative by that error: the stated error must cover the true one. For a Gaussian
+    /// in d dimensions 2E ~ χ²_d.
     #[test]
-    fn three_dimensional_energy_cdf_error_covers_the_chi_square_truth() {
+    fn three_and_four_dimensional_energy_cdf_errors_cover_the_chi_square_truth() {
+        // χ²₃ and χ²₄ CDFs.
+        let chi3 = |x: f64| {
+            statrs::function::erf::erf((x / 2.0).sqrt())
+                - (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp()
+        };
+        let chi4 = |x: f64| 1.0 - (-x / 2.0).exp() * (1.0 + x / 2.0);
+        energy_cdf_covers(3, &chi3);
+        energy_cdf_covers(4, &chi4);
+    }
+
+    fn energy_cdf_covers(d: usize, chi: &dyn Fn(f64) -> f64) {
         let inf = f64::INFINITY;
-        let domain = Domain::continuous(&[(-inf, inf); 3]).expect("domain");
-        let names: Vec<String> = (1..=3).map(|i| format!("y{i}")).collect();
+        let domain = Domain::continuous(&vec![(-inf, inf); d]).expect("domain");
+        let names: Vec<String> = (1..=d).map(|i| format!("y{i}")).collect();
         let r = quadrature_reference(
-            ar1_gaussian(3, 0.6),
+            ar1_gaussian(d, 0.6),
             &domain,
             1.0,
             &names,
@@ -1430,17 +1441,17 @@ mod tests {
             .find(|c| c.name == "E(y)")
             .expect("a conservative KS reference for E(y)");
         assert!((c.error - r.e_cdf_error).abs() < 1e-15);
-        let chi3 = |x: f64| {
-            statrs::function::erf::erf((x / 2.0).sqrt())
-                - (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp()
-        };
-        let worst = (1..200)
+        let worst = (1..400)
             .map(|i| 0.05 * f64::from(i))
-            .map(|e| ((c.cdf)(e) - chi3(2.0 * e)).abs())
+            .map(|e| ((c.cdf)(e) - chi(2.0 * e)).abs())
             .fold(0.0, f64::max);
+        println!(
+            "{d}D: E-CDF true error {worst:.2e}, stated {:.2e}",
+            r.e_cdf_error
+        );
         assert!(
             worst <= r.e_cdf_error,
-            "true error {worst:.2e} > stated {:.2e}",
+            "{d}D: true error {worst:.2e} > stated {:.2e}",
             r.e_cdf_error
         );
     }
