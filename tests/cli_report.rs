@@ -1,6 +1,8 @@
 //! CLI tests of `ebmcheck check --report DIR`: the three files, one figure per check that has
 //! one, well-formed SVG, and a page that loads nothing from outside itself.
 
+mod common;
+
 use std::process::Command;
 
 fn run_report(args: &[&str], dir: &std::path::Path) -> i32 {
@@ -75,37 +77,11 @@ fn report_files_figures_and_self_containment() {
         traced
     );
     assert_eq!(html.matches("single-sample estimates at").count(), traced);
-    let svg_files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("dir")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
-        .collect();
-    assert_eq!(svg_files.len(), with_figure);
-    for e in &svg_files {
-        let text = std::fs::read_to_string(e.path()).expect("svg");
-        roxmltree::Document::parse(&text)
-            .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
-        let name = e.file_name().to_string_lossy().into_owned();
-        assert!(md.contains(&format!("({name})")), "report.md links {name}");
-    }
-    // Every inline SVG is well-formed too.
-    for part in html.split("<svg").skip(1) {
-        let end = part.find("</svg>").expect("closed svg");
-        let svg = format!("<svg{}</svg>", &part[..end]);
-        roxmltree::Document::parse(&svg).expect("inline svg parses");
-    }
-    // Nothing is fetched: no external src, stylesheet or import.
-    let lower = html.to_lowercase();
-    for bad in [
-        "src=\"http",
-        "src='http",
-        "<link",
-        "@import",
-        "<script",
-        "url(http",
-    ] {
-        assert!(!lower.contains(bad), "the page must not load `{bad}`");
-    }
+    assert_eq!(
+        common::check_report_folder(&dir, &html, &md),
+        with_figure,
+        "one SVG file per figure"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

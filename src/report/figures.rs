@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use crate::check::{CheckResult, McTrace, PointResult};
 
 use super::plot::{
-    GREY, LIGHT, SIZE, err, finite_range, grouped_figure, histogram, running_estimate,
+    GREY, LIGHT, SIZE, err, finite_range, grouped_figure, histogram, line_key, running_estimate,
     running_points, tick_formatter,
 };
 
@@ -194,7 +194,7 @@ fn draw_limit_series<'a, 'b: 'a, X: plotters::coord::ranged1d::Ranged<ValueType 
         .draw_series(LineSeries::new(expr.clone(), BLACK.stroke_width(2)))
         .map_err(err)?
         .label("expression")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        .legend(line_key(BLACK, 2));
     chart
         .draw_series(
             expr.iter()
@@ -206,14 +206,14 @@ fn draw_limit_series<'a, 'b: 'a, X: plotters::coord::ranged1d::Ranged<ValueType 
         .draw_series(DashedLineSeries::new(t, 6, 4, GREY.stroke_width(2)))
         .map_err(err)?
         .label("target (limit)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
+        .legend(line_key(GREY, 2));
     if has_rate {
         let asym: Vec<(f64, f64)> = xs.iter().zip(ladder).map(|(x, p)| (*x, p.rhs)).collect();
         chart
             .draw_series(LineSeries::new(asym.clone(), LIGHT.stroke_width(2)))
             .map_err(err)?
             .label("target + claimed rate")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], LIGHT.stroke_width(2)));
+            .legend(line_key(LIGHT, 2));
         chart
             .draw_series(
                 asym.iter()

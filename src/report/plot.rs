@@ -32,6 +32,28 @@ pub(crate) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
+/// The legend key of a line series: a 20-pixel stroke.
+pub(crate) fn line_key(
+    color: RGBColor,
+    width: u32,
+) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
+}
+
+/// Draws the series labels in the upper right on a translucent white box with a black border
+/// (every figure leaves headroom there).
+pub(crate) fn draw_legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 /// The range of the finite values, padded by 8 %.
 pub(crate) fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = values
@@ -209,13 +231,7 @@ fn grouped(
             };
             let _ = drawn;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -302,7 +318,7 @@ pub fn running_estimate(
             ))
             .map_err(err)?
             .label("running estimate")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+            .legend(line_key(BLACK, 2));
         if let Some(e) = exact {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -313,15 +329,9 @@ pub fn running_estimate(
                 ))
                 .map_err(err)?
                 .label("exact (quadrature)")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
+                .legend(line_key(GREY, 2));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -463,17 +473,9 @@ pub fn histogram(
                 ))
                 .map_err(err)?
                 .label(label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2))
-                });
+                .legend(line_key(GREY, 2));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

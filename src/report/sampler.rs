@@ -3,7 +3,10 @@
 //! draws, QQ plot, traces).
 
 use super::page::{Block, Cell, Mark, Page, Table};
-use super::plot::{GREY, LIGHT, PlotError, SIZE, err, finite_range, histogram, tick_formatter};
+use super::plot::{
+    GREY, LIGHT, PlotError, SIZE, draw_legend, err, finite_range, histogram, line_key,
+    tick_formatter,
+};
 use crate::quad::Energy;
 use crate::sample::SamplerTestOutcome;
 use crate::stats::{Draws, Verdict};
@@ -306,13 +309,7 @@ fn scatter_contour_svg(
                 .label(format!("exact {:.0} % region", 100.0 * mass))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -377,7 +374,7 @@ fn qq_svg(title: &str, what: &str, pairs: &[(f64, f64)]) -> Result<String, PlotE
             ))
             .map_err(err)?
             .label("y = x (exact agreement)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
+            .legend(line_key(GREY, 2));
         chart
             .draw_series(
                 pairs

@@ -1,0 +1,42 @@
+//! Checks shared by the CLI tests of `--report DIR` folders.
+
+use std::path::Path;
+
+/// Checks a report folder: every SVG file beside the page is well-formed XML and linked from
+/// `report.md`, every SVG inlined in the page is well-formed, and the page loads nothing from
+/// outside itself (no external `src`, stylesheet, import, script or `url(...)`). Returns the
+/// number of SVG files.
+pub fn check_report_folder(dir: &Path, html: &str, md: &str) -> usize {
+    let svgs: Vec<_> = std::fs::read_dir(dir)
+        .expect("report folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+        .collect();
+    for p in &svgs {
+        let text = std::fs::read_to_string(p).expect("svg");
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(md.contains(&format!("({name})")), "report.md links {name}");
+    }
+    for part in html.split("<svg").skip(1) {
+        let end = part.find("</svg>").expect("closed svg");
+        roxmltree::Document::parse(&format!("<svg{}</svg>", &part[..end]))
+            .expect("inline svg parses");
+    }
+    let lower = html.to_lowercase();
+    for bad in [
+        "src=\"http",
+        "src='http",
+        "<link",
+        "@import",
+        "<script",
+        "url(http",
+    ] {
+        assert!(!lower.contains(bad), "the page must not load `{bad}`");
+    }
+    svgs.len()
+}
