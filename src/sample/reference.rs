@@ -1549,6 +1549,18 @@ mod tests {
             &ReferenceOptions::default(),
         )
         .expect("reference");
+        // The moments converge too: ⟨y⟩ vanishes slice by slice, which once stalled the nested
+        // quadrature for its whole budget.
+        assert_eq!(r.status, Status::Converged, "{:?}", r.notes);
+        // The CDF of E is tabulated only to ~1e-2 here: a conservative KS reference.
+        assert!(
+            r.reference
+                .cdfs
+                .iter()
+                .any(|c| c.name == "E(y)" && (c.error - r.e_cdf_error).abs() < 1e-15),
+            "{:?}",
+            r.notes
+        );
         assert!(!r.reference.regions.is_empty(), "{:?}", r.notes);
         assert!(r.region_error <= REGION_MAX_ERROR, "{:?}", r.notes);
         let total: f64 = r.reference.regions.iter().map(|g| g.prob).sum();
