@@ -31,12 +31,6 @@ pub(crate) trait Line {
     fn scale_of(&self, _k: usize) -> Option<usize> {
         None
     }
-    /// The observable holding the noise floor of observable `k` (the mean error of the slice
-    /// values an outer line integrates): the rule's error estimate cannot fall below that noise,
-    /// so refinement does not chase it (the caller adds it to the reported error).
-    fn noise_of(&self, _k: usize) -> Option<usize> {
-        None
-    }
 }
 
 /// Outcome of [`integrate_line`] before the caller adds its own error terms.
@@ -870,12 +864,8 @@ pub(crate) fn integrate_line(
                 let mut ok = est[0] > 0.0 && err[0] <= target * est[0];
                 for k in 1..est.len() {
                     let scale = obs_scale(line, k, abs);
-                    let noise = line
-                        .noise_of(k - 1)
-                        .and_then(|j| est.get(j + 1))
-                        .map_or(0.0, |v| 2.0 * v.abs());
                     ok &= !line.drives(k - 1)
-                        || err[k] <= (target * scale.max(f64::MIN_POSITIVE)).max(noise)
+                        || err[k] <= target * scale.max(f64::MIN_POSITIVE)
                         || scale == 0.0;
                 }
                 ok

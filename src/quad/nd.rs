@@ -435,9 +435,6 @@ impl Line for NestedLine<'_, '_> {
         // The slice means of |g| follow the means and the slice errors.
         (k >= 1 && k <= self.n_user).then_some(k + 2 * self.n_user)
     }
-    fn noise_of(&self, k: usize) -> Option<usize> {
-        (k >= 1 && k <= self.n_user).then_some(k + self.n_user)
-    }
 }
 
 fn nested(
