@@ -63,11 +63,10 @@ fn data_arg() -> String {
     format!("y={}", v.join(","))
 }
 
-/// `grad` on the latent model with extra arguments, in JSON.
-fn latent(extra: &[&str]) -> (i32, serde_json::Value, String) {
-    let data = data_arg();
-    let (w, a, b) = (format!("w={W}"), format!("a={A}"), BETA.to_string());
-    let mut args = vec![
+/// The arguments of `grad` on the latent model at (W, A, BETA) with the data, differentiating
+/// with respect to `wrt`, followed by `extra`.
+fn latent_args(wrt: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "grad",
         MODEL,
         "--over",
@@ -75,20 +74,32 @@ fn latent(extra: &[&str]) -> (i32, serde_json::Value, String) {
         "--latent",
         "z=-inf..inf",
         "--data",
-        &data,
+        &data_arg(),
         "--wrt",
-        "w,a",
+        wrt,
         "--beta",
-        &b,
+        &BETA.to_string(),
         "--set",
-        &w,
+        &format!("w={W}"),
         "--set",
-        &a,
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let (code, out, err) = ebmcheck(&args);
+        &format!("a={A}"),
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| (*s).to_string()));
+    args
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// `grad` on the latent model with extra arguments, in JSON.
+fn latent(extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = latent_args("w,a", &["--format", "json"]);
+    args.extend(extra.iter().map(|s| (*s).to_string()));
+    let (code, out, err) = ebmcheck(&refs(&args));
     assert!(out.starts_with("{\"schema\": 1,"), "{out}{err}");
     let v = serde_json::from_str(&out).expect("json");
     (code, v, err)
@@ -270,29 +281,8 @@ fn discrete_predictions_match_enumeration() {
 
 #[test]
 fn text_output_has_the_table_and_acceptance_rates() {
-    let data = data_arg();
-    let (code, out, err) = ebmcheck(&[
-        "grad",
-        MODEL,
-        "--over",
-        "y=-inf..inf",
-        "--latent",
-        "z=-inf..inf",
-        "--data",
-        &data,
-        "--wrt",
-        "w",
-        "--beta",
-        "2",
-        "--set",
-        "w=0.7",
-        "--set",
-        "a=1.3",
-        "--mc",
-        "20000",
-        "--sampler",
-        "hmc",
-    ]);
+    let args = latent_args("w", &["--mc", "20000", "--sampler", "hmc"]);
+    let (code, out, err) = ebmcheck(&refs(&args));
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("exact gradient") && out.contains("finite difference"),
@@ -492,33 +482,8 @@ fn exact_sampler_is_calibrated() {
 #[test]
 #[ignore = "calibration over 1000 seeds (a few minutes)"]
 fn mh_sampler_is_calibrated() {
-    let data = data_arg();
-    calibrate(
-        &[
-            "grad",
-            MODEL,
-            "--over",
-            "y=-inf..inf",
-            "--latent",
-            "z=-inf..inf",
-            "--data",
-            &data,
-            "--wrt",
-            "w",
-            "--beta",
-            "2",
-            "--set",
-            "w=0.7",
-            "--set",
-            "a=1.3",
-            "--mc",
-            "10000",
-            "--sampler",
-            "mh",
-        ],
-        "w",
-        1000,
-    );
+    let args = latent_args("w", &["--mc", "10000", "--sampler", "mh"]);
+    calibrate(&refs(&args), "w", 1000);
 }
 
 #[test]
@@ -644,29 +609,8 @@ fn a_constant_observable_is_exact_without_a_test() {
 
 #[test]
 fn json_keys_follow_the_contract_order() {
-    let data = data_arg();
-    let (code, out, err) = ebmcheck(&[
-        "grad",
-        MODEL,
-        "--over",
-        "y=-inf..inf",
-        "--latent",
-        "z=-inf..inf",
-        "--data",
-        &data,
-        "--wrt",
-        "w,a",
-        "--beta",
-        "2",
-        "--set",
-        "w=0.7",
-        "--set",
-        "a=1.3",
-        "--mc",
-        "20000",
-        "--format",
-        "json",
-    ]);
+    let args = latent_args("w,a", &["--mc", "20000", "--format", "json"]);
+    let (code, out, err) = ebmcheck(&refs(&args));
     assert_eq!(code, 0, "{out}{err}");
     let keys = [
         "\"schema\": 1",
