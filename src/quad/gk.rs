@@ -45,6 +45,83 @@ pub(crate) const WG21: [f64; 5] = [
     0.295_524_224_714_752_870_173_892_994_651_338,
 ];
 
+/// Kronrod abscissae of the 7-point rule extending Gauss–Legendre G3, non-negative half,
+/// descending, the last being the centre.
+// Published Gauss–Kronrod constants (Laurie 1997 tables), checked by exactness tests below.
+#[allow(clippy::excessive_precision)]
+pub(crate) const XGK7: [f64; 4] = [
+    0.960_491_268_708_020_283_423_507_092_629_080,
+    0.774_596_669_241_483_377_035_853_079_956_480,
+    0.434_243_749_346_802_558_002_071_502_844_628,
+    0.0,
+];
+/// Kronrod weights matching [`XGK7`].
+#[allow(clippy::excessive_precision)]
+pub(crate) const WGK7: [f64; 4] = [
+    0.104_656_226_026_467_265_193_823_857_192_073,
+    0.268_488_089_868_333_440_728_569_280_666_710,
+    0.401_397_414_775_962_222_905_051_818_618_432,
+    0.450_916_538_658_474_142_345_110_087_045_571,
+];
+/// Gauss weights of G3 at `XGK7[1]` (5/9) and the centre (8/9).
+pub(crate) const WG7: [f64; 2] = [5.0 / 9.0, 8.0 / 9.0];
+
+/// Number of nodes of the short rule [`rule7`].
+pub(crate) const NK7: usize = 7;
+
+/// The [`NK7`] nodes of the G3–K7 rule mapped to `[a, b]`: centre, then ± pairs.
+pub(crate) fn nodes7(a: f64, b: f64) -> [f64; NK7] {
+    let c = 0.5 * (a + b);
+    let h = 0.5 * (b - a);
+    let mut out = [c; NK7];
+    for j in 0..3 {
+        out[1 + 2 * j] = c - h * XGK7[j];
+        out[2 + 2 * j] = c + h * XGK7[j];
+    }
+    out
+}
+
+/// Kronrod estimate, QUADPACK-style error estimate and `∫|f|` of the G3–K7 rule from values
+/// at [`nodes7`] (the first [`NK7`] entries of `f`).
+pub(crate) fn rule7(f: &[f64], half: f64) -> (f64, f64, f64) {
+    let fc = f[0];
+    let mut resk = WGK7[3] * fc;
+    let mut resabs = WGK7[3] * fc.abs();
+    let mut resg = WG7[1] * fc;
+    for j in 0..3 {
+        let (f1, f2) = (f[1 + 2 * j], f[2 + 2 * j]);
+        resk += WGK7[j] * (f1 + f2);
+        resabs += WGK7[j] * (f1.abs() + f2.abs());
+        if j == 1 {
+            resg += WG7[0] * (f1 + f2);
+        }
+    }
+    let mean = 0.5 * resk;
+    let mut resasc = WGK7[3] * (fc - mean).abs();
+    for j in 0..3 {
+        resasc += WGK7[j] * ((f[1 + 2 * j] - mean).abs() + (f[2 + 2 * j] - mean).abs());
+    }
+    finish(resk, resg, resabs, resasc, half)
+}
+
+/// QUADPACK's error heuristic on a rule's Kronrod and Gauss sums (on [-1, 1]).
+fn finish(resk: f64, resg: f64, resabs: f64, resasc: f64, half: f64) -> (f64, f64, f64) {
+    let h = half.abs();
+    let result = resk * half;
+    let resabs = resabs * h;
+    let resasc = resasc * h;
+    let mut err = ((resk - resg) * half).abs();
+    if resasc != 0.0 && err != 0.0 {
+        // t^1.5 as t·√t: `powf` is a visible share of a 1D call.
+        let t = 200.0 * err / resasc;
+        err = resasc * (t * t.sqrt()).min(1.0);
+    }
+    if resabs > f64::MIN_POSITIVE / (50.0 * f64::EPSILON) {
+        err = err.max(50.0 * f64::EPSILON * resabs);
+    }
+    (result, err, resabs)
+}
+
 /// Number of Kronrod nodes.
 pub(crate) const NK: usize = 21;
 
@@ -82,20 +159,7 @@ pub(crate) fn rule(f: &[f64; NK], half: f64) -> (f64, f64, f64) {
     for j in 0..M {
         resasc += WGK21[j] * ((f[1 + 2 * j] - mean).abs() + (f[2 + 2 * j] - mean).abs());
     }
-    let h = half.abs();
-    let result = resk * half;
-    resabs *= h;
-    resasc *= h;
-    let mut err = ((resk - resg) * half).abs();
-    if resasc != 0.0 && err != 0.0 {
-        // t^1.5 as t·√t: `powf` is a visible share of a 1D call.
-        let t = 200.0 * err / resasc;
-        err = resasc * (t * t.sqrt()).min(1.0);
-    }
-    if resabs > f64::MIN_POSITIVE / (50.0 * f64::EPSILON) {
-        err = err.max(50.0 * f64::EPSILON * resabs);
-    }
-    (result, err, resabs)
+    finish(resk, resg, resabs, resasc, half)
 }
 
 /// How a parameter `u` of one axis maps to the coordinate.
@@ -148,5 +212,36 @@ mod tests {
         let want = exact(18) + exact(19);
         assert!((r - want).abs() < 1e-12 * want, "{r} vs {want}");
         assert!(e < 1e-10 * want, "error estimate {e}");
+    }
+
+    #[test]
+    fn gk7_is_exact_to_degree_11_and_g3_to_degree_5() {
+        let xs = nodes7(-1.0, 2.0);
+        let exact = |p: i32| (2f64.powi(p + 1) - (-1f64).powi(p + 1)) / f64::from(p + 1);
+        for p in 0..=11 {
+            let f: [f64; NK7] = std::array::from_fn(|i| xs[i].powi(p));
+            let (r, _, _) = rule7(&f, 1.5);
+            assert!(
+                (r - exact(p)).abs() < 1e-13 * exact(p).abs().max(1.0),
+                "x^{p}: {r} vs {}",
+                exact(p)
+            );
+        }
+        // Degree 12 is not integrated exactly by K7.
+        let f: [f64; NK7] = std::array::from_fn(|i| xs[i].powi(12));
+        assert!((rule7(&f, 1.5).0 - exact(12)).abs() > 1e-6 * exact(12));
+        // G3 is exact to degree 5: K7 and G3 agree there, so the error estimate is at rounding.
+        let f: [f64; NK7] = std::array::from_fn(|i| xs[i].powi(4) + xs[i].powi(5));
+        let (r, e, _) = rule7(&f, 1.5);
+        let want = exact(4) + exact(5);
+        assert!(
+            (r - want).abs() < 1e-13 * want && e < 1e-12 * want,
+            "{r} {e}"
+        );
+        let f: [f64; NK7] = std::array::from_fn(|i| xs[i].powi(6));
+        assert!(
+            rule7(&f, 1.5).1 > 1e-6,
+            "G3 is not exact for x^6: the estimate must see it"
+        );
     }
 }

@@ -68,6 +68,18 @@ const MAX_REFINED: usize = 16;
 /// With G10–K21 pieces, ±2 and ±5 widths cost 191 evaluations on a Gaussian to 1e-9 where
 /// ±2 and ±8 with G7–K15 cost 335 (the peer battery's 1D total went from 9401 to 6419).
 const SOFT_BREAKS: [f64; 2] = [2.0, 5.0];
+/// Where `β(E - E_m)` already exceeds this at the far soft breakpoint (an energy rising faster
+/// than a parabola), the breakpoint is pulled in to where a power law through the local width
+/// and that point reaches it: beyond, the weight is below e^-40 of the peak and the tail map
+/// takes over (a quartic well saved two pieces a side, 42 evaluations).
+const FAR_Q: f64 = 40.0;
+/// A piece whose ends both carry `β(E - E_m) ≥ ln(1/tol) + NEGLIGIBLE_MARGIN` (measured at a far
+/// breakpoint, or an infinite end) is first integrated with the 7-point rule: its weight is
+/// below e^-7 of the target relative to the peak, so even a piece the short rule misread
+/// could not move `log Z` by more than that; if it does hold mass, its error estimate sends
+/// it to the 21-point rule by bisection. (A margin of 0, i.e. weight e^-20 at 1e-9, let a
+/// steep edge that K7's nodes straddle through with 1e-10 error in a tilted double well.)
+const NEGLIGIBLE_MARGIN: f64 = 7.0;
 /// A minimum whose `β(E - E*)` exceeds this carries a weight below e^-50: not a breakpoint.
 const SIGNIFICANT: f64 = 50.0;
 
@@ -485,18 +497,26 @@ impl<'l> Adaptive<'l> {
         b: f64,
         map: AxisMap,
         slot: Option<usize>,
+        short: bool,
     ) -> Result<usize, QuadError> {
-        let us = gk::nodes(a, b);
+        let n = if short { gk::NK7 } else { NK };
+        let mut us = [0.0; NK];
+        if short {
+            us[..gk::NK7].copy_from_slice(&gk::nodes7(a, b));
+        } else {
+            us = gk::nodes(a, b);
+        }
         let mut zs = [0.0; NK];
         let mut jac = [0.0; NK];
-        for i in 0..NK {
+        for i in 0..n {
             let (z, j) = map.apply(us[i]);
             zs[i] = z;
             jac[i] = j;
         }
         let no = self.n_obs;
-        let mut es = [0.0; NK];
-        self.line.eval_many(&zs, &mut es, &mut self.obs_buf)?;
+        let mut es = [f64::INFINITY; NK];
+        self.line
+            .eval_many(&zs[..n], &mut es[..n], &mut self.obs_buf)?;
         // Streaming re-shift: a node below E* lowers the shift and rescales what is stored.
         let lowest =
             es.iter().enumerate().fold(
@@ -520,7 +540,7 @@ impl<'l> Adaptive<'l> {
             self.argmin = zs[lowest.0];
         }
         let nc = self.n_comp();
-        for i in 0..NK {
+        for i in 0..n {
             let q = self.beta * (es[i] - self.e_star);
             let w = if es[i] == f64::INFINITY || jac[i] == 0.0 || q > EXP_UNDERFLOW {
                 0.0
@@ -561,7 +581,11 @@ impl<'l> Adaptive<'l> {
         let half = 0.5 * (b - a);
         let base = 3 * nc * j;
         for k in 0..nc {
-            let (r, e, ab) = gk::rule(&self.f_buf[k], half);
+            let (r, e, ab) = if short {
+                gk::rule7(&self.f_buf[k], half)
+            } else {
+                gk::rule(&self.f_buf[k], half)
+            };
             self.data[base + k] = r;
             self.data[base + nc + k] = if e.is_finite() { e } else { f64::INFINITY };
             self.data[base + 2 * nc + k] = ab;
@@ -655,6 +679,8 @@ fn polish(
         if !(fm.is_finite() && fm < fa && fm < fb) {
             return Ok(None);
         }
+        // Tight, as in the search: a breakpoint a thousandth of a width off a kink (|z2 - 0.4 z1|)
+        // left the kink inside a piece, whose estimate then missed half the error.
         let (x, fx) = brent(line, a, b, md.m, fm, 1e-14 * ls)?;
         if out.iter().any(|q| (q.m - x).abs() <= 0.5 * d) {
             return Ok(None);
@@ -729,7 +755,8 @@ pub(crate) fn integrate_line(
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
     // `SOFT_BREAKS` local widths on each side of each minimiser.
     let mut bps: Vec<f64> = Vec::new();
-    let mut soft: Vec<(f64, f64, f64)> = Vec::new();
+    // (position, local width, minimiser, β(E - E_m) there when known to be negligible).
+    let mut soft: Vec<(f64, f64, f64, f64)> = Vec::new();
     let mut tail_left = ls;
     let mut tail_right = ls;
     let (mut leftmost, mut rightmost) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -764,19 +791,33 @@ pub(crate) fn integrate_line(
                 md.w_left = w;
             }
             abscissa_floor = abscissa_floor.max(2.0 * f64::EPSILON * m.abs() / w);
-            for k in SOFT_BREAKS {
+            let mut sb = SOFT_BREAKS;
+            // β(E - E_m) at the far break, when it is known there.
+            let mut q_far = f64::NAN;
+            if sb[1] * w < limit {
+                let q5 = beta * (line.energy(m + dir * sb[1] * w)? - em);
+                q_far = q5;
+                if q5 > FAR_Q && q5.is_finite() {
+                    // β(E - E_m) ≈ (s/w)^p through (w, 1) and (5w, q5); measured again where
+                    // it lands, since only a measured value may make a piece faint.
+                    let p = q5.ln() / sb[1].ln();
+                    sb[1] = FAR_Q.powf(1.0 / p).max(sb[0]);
+                    q_far = beta * (line.energy(m + dir * sb[1] * w)? - em);
+                }
+            }
+            for (i, k) in sb.into_iter().enumerate() {
                 let b = m + dir * k * w;
                 if b > lo && b < hi {
-                    soft.push((b, w, m));
+                    soft.push((b, w, m, if i == 1 { q_far } else { f64::NAN }));
                 }
             }
             if dir < 0.0 && m < leftmost {
                 leftmost = m;
-                tail_left = SOFT_BREAKS[1] * w;
+                tail_left = sb[1] * w;
             }
             if dir > 0.0 && m > rightmost {
                 rightmost = m;
-                tail_right = SOFT_BREAKS[1] * w;
+                tail_right = sb[1] * w;
             }
         }
         used.push(md);
@@ -792,19 +833,29 @@ pub(crate) fn integrate_line(
     // one often lands ±2 widths right on it.
     // Nor does one beyond another minimiser: that side is the other minimum's to cut.
     let n_hard = bps.len();
-    for (b, w, m) in soft {
+    // Far breakpoints where the weight is negligible: even a piece beyond them missed
+    // entirely would cost below e^-7 of the target.
+    // (The absolute target alone: a relative one would only loosen this.)
+    let faint_q = (1.0 / tol.max(1e-300)).ln() + NEGLIGIBLE_MARGIN;
+    let mut faint: Vec<f64> = Vec::new();
+    for (b, w, m, q) in soft {
         let beyond = bps[..n_hard]
             .iter()
             .any(|&c| c > m.min(b) && c < m.max(b) && (c - m).abs() > 0.0);
         if !beyond && bps.iter().all(|&c| (c - b).abs() >= 0.5 * w) {
             bps.push(b);
+            if q >= faint_q {
+                faint.push(b);
+            }
         }
     }
     bps.sort_by(f64::total_cmp);
     bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
+    let negligible_at = |x: f64| x.is_infinite() || faint.contains(&x);
 
     let mut ad = Adaptive::new(line, beta, e0, z0);
-    let mut pieces: Vec<(f64, f64, AxisMap)> = Vec::new();
+    // (a, b, map, short rule).
+    let mut pieces: Vec<(f64, f64, AxisMap, bool)> = Vec::new();
     if lo == f64::NEG_INFINITY {
         pieces.push((
             0.0,
@@ -813,23 +864,28 @@ pub(crate) fn integrate_line(
                 origin: bps[0],
                 scale: tail_left.max(f64::MIN_POSITIVE),
             },
+            negligible_at(bps[0]),
         ));
     }
     for w in bps.windows(2) {
-        pieces.push((w[0], w[1], AxisMap::Linear));
+        let short = negligible_at(w[0]) && negligible_at(w[1]);
+        pieces.push((w[0], w[1], AxisMap::Linear, short));
     }
     if hi == f64::INFINITY {
+        let o = bps[bps.len() - 1];
         pieces.push((
             0.0,
             1.0,
             AxisMap::Right {
-                origin: bps[bps.len() - 1],
+                origin: o,
                 scale: tail_right.max(f64::MIN_POSITIVE),
             },
+            negligible_at(o),
         ));
     }
-    for (a, b, map) in pieces {
-        ad.add_seg(a, b, map, None)?;
+    let pieces_dbg = pieces.clone();
+    for (a, b, map, short) in pieces {
+        ad.add_seg(a, b, map, None, short)?;
     }
 
     let round_floor = |ad: &Adaptive<'_>, log_z: f64| {
@@ -902,8 +958,8 @@ pub(crate) fn integrate_line(
         let mid = 0.5 * (a + b);
         // Each child is stored as soon as it is evaluated, so a re-shift triggered by the
         // second one also rescales the first.
-        let l = ad.add_seg(a, mid, map, Some(idx))?;
-        let r = ad.add_seg(mid, b, map, None)?;
+        let l = ad.add_seg(a, mid, map, Some(idx), false)?;
+        let r = ad.add_seg(mid, b, map, None, false)?;
         if ad.rescaled {
             ad.totals_into(&mut est, &mut err, &mut abs);
             ad.rescaled = false;
@@ -919,6 +975,24 @@ pub(crate) fn integrate_line(
         since += 1;
     }
     ad.totals_into(&mut est, &mut err, &mut abs);
+    if std::env::var("EBM_DBG3").is_ok() {
+        eprintln!(
+            "modes {:?}",
+            used.iter()
+                .map(|m| (m.m, m.em, m.w_left, m.w_right))
+                .collect::<Vec<_>>()
+        );
+        eprintln!("pieces {:?}", pieces_dbg);
+        for (j, sg) in ad.segs.iter().enumerate() {
+            eprintln!(
+                "  seg {:?} {:?} est {:.3e} err {:.3e}",
+                (sg.a, sg.b),
+                sg.map,
+                ad.data[3 * ad.n_comp() * j],
+                ad.data[3 * ad.n_comp() * j + ad.n_comp()]
+            );
+        }
+    }
     let i_tot = est[0];
     let log_z = -beta * ad.e_star + i_tot.ln();
     let rel = err[0] / i_tot;
@@ -1116,7 +1190,7 @@ mod tests {
         let mut order: Vec<usize> = (0..9).collect();
         order.sort_by_key(|&k| usize::from(k == 4));
         for k in order {
-            ad.add_seg(edges[k], edges[k + 1], AxisMap::Linear, None)
+            ad.add_seg(edges[k], edges[k + 1], AxisMap::Linear, None, false)
                 .expect("finite energy");
         }
         let (est, err, _) = ad.totals();
