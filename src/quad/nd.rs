@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 
 /// A minimum more than this many `1/β` above the global one is not a separate mode.
 const SIGNIFICANT: f64 = 50.0;
-/// Points of the outer minimum search's grid in the nested 2D rule (the 1D default is 48).
+/// Points of the outer minimum search's grid in the nested 2D rule (the 1D default is 32).
 const OUTER_GRID: usize = 24;
 /// Evaluations allowed for one slice of the nested 2D rule.
 const SLICE_BUDGET: u64 = 100_000;
