@@ -368,6 +368,67 @@ fn local_width(
     Ok(above)
 }
 
+/// The end, on side `dir`, of a minimum that is flat to f64 resolution, with its energy.
+///
+/// Brent stops anywhere on such a plateau: `|u|^7` is flat to an ulp for 5e-3 around its
+/// minimum. If the plateau ends in a kink (a steep power on the other side), the kink would
+/// sit inside a piece measured from the wrong point, where the Gauss–Kronrod estimate does not
+/// see the error (`|u|^2.8` left of 0 and `5u` right of it at β = 50: error 1.7e-9, estimate
+/// 1e-10; `|u|^7` and `u` at β = 5e5: error 1.4e-5). A probe at a millionth of the side's
+/// width decides whether there is a plateau at all; only then is its end found by doubling
+/// and bisection, and the side is measured from there.
+fn plateau_edge(
+    line: &mut dyn Line,
+    m: f64,
+    em: f64,
+    dir: f64,
+    w: f64,
+    limit: f64,
+) -> Result<Option<(f64, f64)>, QuadError> {
+    if !(w.is_finite() && w > 0.0) {
+        return Ok(None);
+    }
+    // Risen by at most a few ulps above E_m counts as flat; Brent may have stopped off the true
+    // minimiser, so the energy may still fall by a few ulps on the way to it (to the kink).
+    let flat_tol = 4.0 * f64::EPSILON * em.abs().max(f64::MIN_POSITIVE);
+    let t = 1e-6 * w;
+    // The width was measured from `m`, plateau included: look as far as the far break.
+    let reach = (SOFT_BREAKS[1] * w).min(limit);
+    if t >= reach {
+        return Ok(None);
+    }
+    let energy_at = |s: f64, line: &mut dyn Line| line.energy(m + dir * s);
+    if energy_at(t, line)? - em > flat_tol {
+        return Ok(None);
+    }
+    // Double out to the first point that rises, then bisect to a hundredth of the probe.
+    let (mut inside, mut outside) = (t, 2.0 * t);
+    let mut e_inside = em;
+    loop {
+        if outside >= reach {
+            return Ok(None);
+        }
+        let e = energy_at(outside, line)?;
+        if e - em > flat_tol {
+            break;
+        }
+        inside = outside;
+        e_inside = e;
+        outside *= 2.0;
+    }
+    while outside - inside > 1e-2 * t {
+        let mid = 0.5 * (inside + outside);
+        let e = energy_at(mid, line)?;
+        if e - em <= flat_tol {
+            inside = mid;
+            e_inside = e;
+        } else {
+            outside = mid;
+        }
+    }
+    Ok(Some((m + dir * inside, e_inside)))
+}
+
 /// Refuses tails along which `exp(-βE)` does not decay fast enough to be integrable.
 ///
 /// Returns `Some(reason)` for a borderline tail that may not converge.
@@ -429,6 +490,8 @@ struct Seg {
     b: f64,
     map: AxisMap,
     frozen: bool,
+    /// Ends at which the integrand may not be analytic (bit 1: `a`, bit 2: `b`).
+    rough: u8,
 }
 
 /// Max-heap key: priority, then index.
@@ -501,6 +564,7 @@ impl<'l> Adaptive<'l> {
         map: AxisMap,
         slot: Option<usize>,
         short: bool,
+        rough: u8,
     ) -> Result<usize, QuadError> {
         let n = if short { gk::NK7 } else { NK };
         let mut us = [0.0; NK];
@@ -569,7 +633,13 @@ impl<'l> Adaptive<'l> {
         let frozen = (zw.is_finite() && zw <= 64.0 * f64::EPSILON * za.abs().max(zb.abs()))
             || (b - a) <= 64.0 * f64::EPSILON * a.abs().max(b.abs())
             || zw < 1e-300;
-        let seg = Seg { a, b, map, frozen };
+        let seg = Seg {
+            a,
+            b,
+            map,
+            frozen,
+            rough,
+        };
         let j = match slot {
             Some(j) => {
                 self.segs[j] = seg;
@@ -585,9 +655,9 @@ impl<'l> Adaptive<'l> {
         let base = 3 * nc * j;
         for k in 0..nc {
             let (r, e, ab) = if short {
-                gk::rule7(&self.f_buf[k], half)
+                gk::rule7(&self.f_buf[k], half, rough == 0)
             } else {
-                gk::rule(&self.f_buf[k], half)
+                gk::rule(&self.f_buf[k], half, rough == 0)
             };
             self.data[base + k] = r;
             self.data[base + nc + k] = if e.is_finite() { e } else { f64::INFINITY };
@@ -758,6 +828,9 @@ pub(crate) fn integrate_line(
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
     // `SOFT_BREAKS` local widths on each side of each minimiser.
     let mut bps: Vec<f64> = Vec::new();
+    // Ends of minima flat to f64 resolution (`plateau_edges`), added after the soft breakpoints
+    // so that they do not count as minimisers there.
+    let mut edges: Vec<f64> = Vec::new();
     // (position, local width, minimiser, β(E - E_m) there when known to be negligible).
     let mut soft: Vec<(f64, f64, f64, f64)> = Vec::new();
     let mut tail_left = ls;
@@ -794,6 +867,18 @@ pub(crate) fn integrate_line(
                 md.w_left = w;
             }
             abscissa_floor = abscissa_floor.max(2.0 * f64::EPSILON * m.abs() / w);
+            // This side is measured from the end of a flat minimum, if it has one.
+            let (m, w) = match plateau_edge(line, m, em, dir, w, limit)? {
+                Some((edge, e_edge)) => {
+                    edges.push(edge);
+                    let lim = if dir > 0.0 { hi - edge } else { edge - lo };
+                    let w = local_width(line, beta, edge, e_edge.min(em), dir, lim, ls)?;
+                    abscissa_floor = abscissa_floor.max(2.0 * f64::EPSILON * edge.abs() / w);
+                    (edge, w)
+                }
+                None => (m, w),
+            };
+            let limit = if dir > 0.0 { hi - m } else { m - lo };
             let mut sb = SOFT_BREAKS;
             // β(E - E_m) at the far break, when it is known there.
             let mut q_far = f64::NAN;
@@ -852,10 +937,15 @@ pub(crate) fn integrate_line(
             }
         }
     }
+    bps.extend_from_slice(&edges);
     bps.sort_by(f64::total_cmp);
     bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
     let negligible_at = |x: f64| x.is_infinite() || faint.contains(&x);
 
+    // Minimisers and plateau ends: the energy may have a kink or a power |u|^p there, so the
+    // pieces ending on them do not trust the analytic error heuristic (`gk::rule`'s `smooth`).
+    let rough_at = |x: f64| edges.contains(&x) || used.iter().any(|md| md.m.total_cmp(&x).is_eq());
+    let rough_of = |a: f64, b: f64| u8::from(rough_at(a)) | (u8::from(rough_at(b)) << 1);
     let mut ad = Adaptive::new(line, beta, e0, z0);
     // (a, b, map, short rule).
     let mut pieces: Vec<(f64, f64, AxisMap, bool)> = Vec::new();
@@ -887,7 +977,14 @@ pub(crate) fn integrate_line(
         ));
     }
     for (a, b, map, short) in pieces {
-        ad.add_seg(a, b, map, None, short)?;
+        // A tail's `u = 0` end is its origin.
+        let rough = match map {
+            AxisMap::Linear => rough_of(a, b),
+            AxisMap::Left { origin, .. } | AxisMap::Right { origin, .. } => {
+                u8::from(rough_at(origin))
+            }
+        };
+        ad.add_seg(a, b, map, None, short, rough)?;
     }
 
     let round_floor = |ad: &Adaptive<'_>, log_z: f64| {
@@ -953,15 +1050,17 @@ pub(crate) fn integrate_line(
             ));
             break;
         }
-        let Seg { a, b, map, .. } = ad.segs[idx];
+        let Seg {
+            a, b, map, rough, ..
+        } = ad.segs[idx];
         ad.accumulate(idx, -1.0, &mut est, &mut err, &mut abs);
         let nc = ad.n_comp();
         ad.data[3 * nc * idx..3 * nc * (idx + 1)].fill(0.0);
         let mid = 0.5 * (a + b);
         // Each child is stored as soon as it is evaluated, so a re-shift triggered by the
         // second one also rescales the first.
-        let l = ad.add_seg(a, mid, map, Some(idx), false)?;
-        let r = ad.add_seg(mid, b, map, None, false)?;
+        let l = ad.add_seg(a, mid, map, Some(idx), false, rough & 1)?;
+        let r = ad.add_seg(mid, b, map, None, false, rough & 2)?;
         if ad.rescaled {
             ad.totals_into(&mut est, &mut err, &mut abs);
             ad.rescaled = false;
@@ -977,6 +1076,24 @@ pub(crate) fn integrate_line(
         since += 1;
     }
     ad.totals_into(&mut est, &mut err, &mut abs);
+    if std::env::var("EBM_DBG3").is_ok() {
+        eprintln!(
+            "modes {:?} e_star {}",
+            used.iter()
+                .map(|m| (m.m, m.em, m.w_left, m.w_right))
+                .collect::<Vec<_>>(),
+            ad.e_star
+        );
+        for (j, sg) in ad.segs.iter().enumerate() {
+            eprintln!(
+                "  seg {:?} {:?} est {:.6e} err {:.3e}",
+                (sg.a, sg.b),
+                sg.map,
+                ad.data[3 * ad.n_comp() * j],
+                ad.data[3 * ad.n_comp() * j + ad.n_comp()]
+            );
+        }
+    }
     let i_tot = est[0];
     let log_z = -beta * ad.e_star + i_tot.ln();
     let rel = err[0] / i_tot;
@@ -1174,7 +1291,7 @@ mod tests {
         let mut order: Vec<usize> = (0..9).collect();
         order.sort_by_key(|&k| usize::from(k == 4));
         for k in order {
-            ad.add_seg(edges[k], edges[k + 1], AxisMap::Linear, None, false)
+            ad.add_seg(edges[k], edges[k + 1], AxisMap::Linear, None, false, 0)
                 .expect("finite energy");
         }
         let (est, err, _) = ad.totals();

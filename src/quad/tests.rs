@@ -131,6 +131,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    /// Wells of different powers and stiffness on each side of a kinked minimum, anywhere on the
+    /// line, at any β: the far breakpoint is pulled in on the steep side and the faint pieces
+    /// take the short rule, while the flat side (power 1) keeps the full rule.
+    /// `∫ exp(-β E) = e^{-β c0} Σ_sides Γ(1 + 1/p) (β s)^{-1/p}`.
+    #[test]
+    fn asymmetric_power_wells_match_closed_form(
+        p_left in 1.0f64..8.0,
+        p_right in 1.0f64..8.0,
+        log_s_left in -1.0f64..1.0,
+        log_s_right in -1.0f64..1.0,
+        centre in -5.0f64..5.0,
+        c0 in -3.0f64..3.0,
+        log_beta in -3.0f64..6.0,
+    ) {
+        let beta = 10f64.powf(log_beta);
+        let (sl, sr) = (10f64.powf(log_s_left), 10f64.powf(log_s_right));
+        let e = FnEnergy::new(1, move |z: &[f64]| {
+            let u = z[0] - centre;
+            c0 + if u < 0.0 { sl * (-u).powf(p_left) } else { sr * u.powf(p_right) }
+        });
+        let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
+        let side = |p: f64, s: f64| (ln_gamma(1.0 + 1.0 / p) - (beta * s).ln() / p).exp();
+        let truth = -beta * c0 + (side(p_left, sl) + side(p_right, sr)).ln();
+        let t = tol::LOGZ_1D.max(1e-12 * truth.abs());
+        check(&format!("powers {p_left}/{p_right} β={beta}"), &r, truth, t);
+    }
+}
+
 #[test]
 fn quartic_at_huge_beta_is_exact() {
     let e = FnEnergy::new(1, |z: &[f64]| z[0].powi(4));
@@ -635,4 +666,61 @@ fn nested_outer_breakpoint_sits_on_a_kink_of_the_slice_free_energy() {
             tol::LOGZ_2D,
         );
     }
+}
+
+/// The asymmetric power wells of `asymmetric_power_wells_match_closed_form`, 20 000 of them
+/// from a fixed seed: every value within tolerance and every error covered. Before plateau
+/// ends and the non-analytic pieces' estimates, 171 of these were not covered and 45 were
+/// beyond tolerance (worst true/reported ratio 400); since, the worst ratio is 0.36.
+#[test]
+fn power_well_sweep_errors_are_covered() {
+    let mut state: u64 = 12_345;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        // The top 53 bits as a fraction in [0, 1).
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    let (mut uncovered, mut beyond) = (Vec::new(), Vec::new());
+    for _ in 0..20_000 {
+        let (pl, pr) = (1.0 + 7.0 * uniform(), 1.0 + 7.0 * uniform());
+        let sl = 10f64.powf(2.0 * uniform() - 1.0);
+        let sr = 10f64.powf(2.0 * uniform() - 1.0);
+        let centre = 10.0 * uniform() - 5.0;
+        let c0 = 6.0 * uniform() - 3.0;
+        let beta = 10f64.powf(9.0 * uniform() - 3.0);
+        let e = FnEnergy::new(1, move |z: &[f64]| {
+            let u = z[0] - centre;
+            c0 + if u < 0.0 {
+                sl * (-u).powf(pl)
+            } else {
+                sr * u.powf(pr)
+            }
+        });
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
+        let side = |p: f64, s: f64| (ln_gamma(1.0 + 1.0 / p) - (beta * s).ln() / p).exp();
+        let truth = -beta * c0 + (side(pl, sl) + side(pr, sr)).ln();
+        let err = (r.log_z - truth).abs();
+        let case = format!("p {pl}/{pr} s {sl}/{sr} at {centre}, c0 {c0}, β {beta}: err {err:e}");
+        if err > r.abs_error {
+            uncovered.push(format!("{case} > reported {:e}", r.abs_error));
+        }
+        if err > tol::LOGZ_1D.max(1e-12 * truth.abs()) || r.status != Status::Converged {
+            beyond.push(case);
+        }
+    }
+    assert!(
+        uncovered.is_empty(),
+        "{} uncovered: {:?}",
+        uncovered.len(),
+        &uncovered[..uncovered.len().min(5)]
+    );
+    assert!(
+        beyond.is_empty(),
+        "{} beyond tolerance: {:?}",
+        beyond.len(),
+        &beyond[..beyond.len().min(5)]
+    );
 }
