@@ -365,7 +365,12 @@ pub fn binary<T: Float>(op: BinOp, l: T, r: T) -> T {
 }
 
 /// `x^y`, with integer exponents done by repeated multiplication (exact for negative bases).
+/// A NaN operand gives NaN: IEEE's `1^NaN = 1` and `NaN^0 = 1` would let a compiled program
+/// answer 1 where the tree evaluator reports that a sub-expression has no value.
 pub fn pow<T: Float>(x: T, y: T) -> T {
+    if x.is_nan() || y.is_nan() {
+        return T::nan();
+    }
     match y.to_f64() {
         Some(e) if e.fract().abs() <= 0.0 && e.abs() <= 64.0 => x.powi(e as i32),
         _ => x.powf(y),
