@@ -28,6 +28,12 @@ pub(crate) trait Line {
     /// The observable whose integral is the scale of observable `k`'s tolerance, when it is not
     /// `∫|g_k| w` itself: an outer line integrating slice means needs the slice means of `|g|`,
     /// because a slice mean can vanish by symmetry while `g` does not (`⟨x·y⟩` on the ring).
+    /// How far apart two values of the energy near `e` may be and still be equal: a few ulps,
+    /// or a computed energy's own error (a slice free energy is only known to its quadrature
+    /// error). Used to find where a flat minimum ends.
+    fn noise(&self, e: f64) -> f64 {
+        4.0 * f64::EPSILON * e.abs().max(f64::MIN_POSITIVE)
+    }
     fn scale_of(&self, _k: usize) -> Option<usize> {
         None
     }
@@ -388,9 +394,9 @@ fn plateau_edge(
     if !(w.is_finite() && w > 0.0) {
         return Ok(None);
     }
-    // Risen by at most a few ulps above E_m counts as flat; Brent may have stopped off the true
-    // minimiser, so the energy may still fall by a few ulps on the way to it (to the kink).
-    let flat_tol = 4.0 * f64::EPSILON * em.abs().max(f64::MIN_POSITIVE);
+    // Risen by at most the energy's own noise above E_m counts as flat; Brent may have stopped
+    // off the true minimiser, so the energy may still fall by that much on the way to it.
+    let flat_tol = line.noise(em);
     let t = 1e-6 * w;
     // The width was measured from `m`, plateau included: look as far as the far break.
     let reach = (SOFT_BREAKS[1] * w).min(limit);

@@ -417,6 +417,10 @@ impl Line for NestedLine<'_, '_> {
     fn axis(&self) -> usize {
         self.p.cont[0]
     }
+    fn noise(&self, e: f64) -> f64 {
+        // A slice's log g is converged to `tol_inner`, so F = -log g / β to `tol_inner / β`.
+        4.0 * f64::EPSILON * e.abs() + 2.0 * self.tol_inner / self.beta
+    }
     fn search_done(&mut self) {
         // Slices warm-started from a neighbour differ from cold ones in the last digits; the
         // outer Brent search, which compares F at points 1e-8 apart, needs them deterministic.

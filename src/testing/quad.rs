@@ -418,3 +418,69 @@ pub fn ln_gamma_minus_x_ln_beta(x: f64, beta: f64) -> f64 {
     }
     x * ((x / beta).ln() - 1.0) - 0.5 * x.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln() + series
 }
+
+/// `E(z) = s_l |z - c|^p_l` left of `c` and `s_r (z - c)^p_r` right of it: a minimum that is a
+/// kink (a power 1 on one side) or flat to f64 resolution over a stretch (a high power), with
+/// the closed form `∫ exp(-βE) = Γ(1 + 1/p_l)(β s_l)^(-1/p_l) + Γ(1 + 1/p_r)(β s_r)^(-1/p_r)`.
+#[derive(Debug, Clone, Copy)]
+pub struct PowerWell {
+    /// Power left of the centre.
+    pub p_left: f64,
+    /// Power right of the centre.
+    pub p_right: f64,
+    /// Stiffness left of the centre.
+    pub s_left: f64,
+    /// Stiffness right of the centre.
+    pub s_right: f64,
+    /// The minimiser.
+    pub centre: f64,
+}
+
+impl PowerWell {
+    /// A well drawn from `u`, a source of uniforms on [0, 1): powers in [1, 1 + `p_span`],
+    /// stiffness in [0.1, 10], centre in [-`c_span`, `c_span`].
+    pub fn draw(u: &mut impl FnMut() -> f64, p_span: f64, c_span: f64) -> Self {
+        Self {
+            p_left: 1.0 + p_span * u(),
+            p_right: 1.0 + p_span * u(),
+            s_left: 10f64.powf(2.0 * u() - 1.0),
+            s_right: 10f64.powf(2.0 * u() - 1.0),
+            centre: c_span * (2.0 * u() - 1.0),
+        }
+    }
+
+    /// The energy at `z`.
+    pub fn energy(&self, z: f64) -> f64 {
+        let u = z - self.centre;
+        if u < 0.0 {
+            self.s_left * (-u).powf(self.p_left)
+        } else {
+            self.s_right * u.powf(self.p_right)
+        }
+    }
+
+    /// `log ∫ exp(-β E) dz` over the line.
+    pub fn log_z(&self, beta: f64) -> f64 {
+        let side = |p: f64, s: f64| {
+            (statrs::function::gamma::ln_gamma(1.0 + 1.0 / p) - (beta * s).ln() / p).exp()
+        };
+        (side(self.p_left, self.s_left) + side(self.p_right, self.s_right)).ln()
+    }
+
+    /// Distance left of the centre beyond which `β E > 800` (the weight is zero in f64).
+    pub fn left_reach(&self, beta: f64) -> f64 {
+        (800.0 / (beta * self.s_left)).powf(1.0 / self.p_left)
+    }
+}
+
+/// A fixed-seed source of uniforms on [0, 1) (a 64-bit LCG's top 53 bits) for sweeps that
+/// must draw the same cases on every run.
+pub fn seeded_uniforms(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
