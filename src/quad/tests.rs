@@ -670,6 +670,44 @@ fn nested_outer_breakpoint_sits_on_a_kink_of_the_slice_free_energy() {
     }
 }
 
+/// The verdicts of a sweep: results whose reported error does not cover the true error, and
+/// results beyond tolerance or not converged.
+#[derive(Default)]
+struct Sweep {
+    uncovered: Vec<String>,
+    beyond: Vec<String>,
+}
+
+impl Sweep {
+    fn record(&mut self, case: String, r: &LogZ, truth: f64, tol: f64) {
+        let err = (r.log_z - truth).abs();
+        if err > r.abs_error {
+            self.uncovered
+                .push(format!("{case}: err {err:e} > reported {:e}", r.abs_error));
+        }
+        if err > tol.max(1e-12 * truth.abs()) || r.status != Status::Converged {
+            self.beyond
+                .push(format!("{case}: err {err:e}, {:?}", r.status));
+        }
+    }
+
+    fn assert_clean(&self) {
+        let (u, b) = (&self.uncovered, &self.beyond);
+        assert!(
+            u.is_empty(),
+            "{} uncovered: {:?}",
+            u.len(),
+            &u[..u.len().min(5)]
+        );
+        assert!(
+            b.is_empty(),
+            "{} beyond tolerance: {:?}",
+            b.len(),
+            &b[..b.len().min(5)]
+        );
+    }
+}
+
 /// The asymmetric power wells of `asymmetric_power_wells_match_closed_form`, 20 000 of them
 /// from a fixed seed: every value within tolerance and every error covered. Before plateau
 /// ends and the non-analytic pieces' estimates, 171 of these were not covered and 45 were
@@ -678,7 +716,7 @@ fn nested_outer_breakpoint_sits_on_a_kink_of_the_slice_free_energy() {
 fn power_well_sweep_errors_are_covered() {
     let mut u = tq::seeded_uniforms(12_345);
     let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
-    let (mut uncovered, mut beyond) = (Vec::new(), Vec::new());
+    let mut sweep = Sweep::default();
     for _ in 0..20_000 {
         let w = tq::PowerWell::draw(&mut u, 7.0, 5.0);
         let c0 = 6.0 * u() - 3.0;
@@ -686,27 +724,9 @@ fn power_well_sweep_errors_are_covered() {
         let e = FnEnergy::new(1, move |z: &[f64]| c0 + w.energy(z[0]));
         let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
         let truth = -beta * c0 + w.log_z(beta);
-        let err = (r.log_z - truth).abs();
-        let case = format!("{w:?}, c0 {c0}, β {beta}: err {err:e}");
-        if err > r.abs_error {
-            uncovered.push(format!("{case} > reported {:e}", r.abs_error));
-        }
-        if err > tol::LOGZ_1D.max(1e-12 * truth.abs()) || r.status != Status::Converged {
-            beyond.push(case);
-        }
+        sweep.record(format!("{w:?}, c0 {c0}, β {beta}"), &r, truth, tol::LOGZ_1D);
     }
-    assert!(
-        uncovered.is_empty(),
-        "{} uncovered: {:?}",
-        uncovered.len(),
-        &uncovered[..uncovered.len().min(5)]
-    );
-    assert!(
-        beyond.is_empty(),
-        "{} beyond tolerance: {:?}",
-        beyond.len(),
-        &beyond[..beyond.len().min(5)]
-    );
+    sweep.assert_clean();
 }
 
 /// Sums of two power wells in 2D on a half plane (the nested rule), from a fixed seed, plus the
@@ -744,7 +764,7 @@ fn nested_power_well_sweep_errors_are_covered() {
         ];
         cases.push((w, 4.0 * u() - 2.0, 10f64.powf(7.0 * u() - 2.0)));
     }
-    let (mut uncovered, mut beyond) = (Vec::new(), Vec::new());
+    let mut sweep = Sweep::default();
     for (w, c0, beta) in cases {
         let e = FnEnergy::new(2, move |z: &[f64]| {
             c0 + w[0].energy(z[0]) + w[1].energy(z[1])
@@ -754,27 +774,9 @@ fn nested_power_well_sweep_errors_are_covered() {
         let dom = Domain::continuous(&[(bound, INF), (-INF, INF)]).expect("domain");
         let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
         let truth = -beta * c0 + w[0].log_z(beta) + w[1].log_z(beta);
-        let err = (r.log_z - truth).abs();
-        let case = format!("{w:?}, c0 {c0}, β {beta}: err {err:e}");
-        if err > r.abs_error {
-            uncovered.push(format!("{case} > reported {:e}", r.abs_error));
-        }
-        if err > tol::LOGZ_2D.max(1e-12 * truth.abs()) || r.status != Status::Converged {
-            beyond.push(case);
-        }
+        sweep.record(format!("{w:?}, c0 {c0}, β {beta}"), &r, truth, tol::LOGZ_2D);
     }
-    assert!(
-        uncovered.is_empty(),
-        "{} uncovered: {:?}",
-        uncovered.len(),
-        &uncovered[..uncovered.len().min(5)]
-    );
-    assert!(
-        beyond.is_empty(),
-        "{} beyond tolerance: {:?}",
-        beyond.len(),
-        &beyond[..beyond.len().min(5)]
-    );
+    sweep.assert_clean();
 }
 
 /// A separable sum of three power wells in 3D whose minimum is flat along two axes and a
