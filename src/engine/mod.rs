@@ -545,8 +545,13 @@ impl Engine {
             match self.domain_of(bind, b)? {
                 VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
                 VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
-                    #[allow(clippy::cast_possible_truncation)]
-                    ranges.push((bind.var.clone(), lo.round() as i64, hi.round() as i64));
+                    let Some((l, h)) = expr::integer_limits(lo.round(), hi.round()) else {
+                        return Err(EngineError::Expr(format!(
+                            "the sum over `{}` runs from {lo:e} to {hi:e}, beyond ±2^53 where floating-point numbers skip integers",
+                            bind.var
+                        )));
+                    };
+                    ranges.push((bind.var.clone(), l, h));
                 }
                 VarDomain::Continuous { .. } => {
                     return Err(EngineError::Expr(format!(
@@ -556,15 +561,14 @@ impl Engine {
                 }
             }
         }
-        let total: i128 = ranges
+        // i128: the width of an i64 range overflows i64; the product saturates.
+        let total: u128 = ranges
             .iter()
-            .map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0))
-            .product();
-        if total > 10_000_000 {
-            return Err(EngineError::Expr(format!(
-                "a sum over {total} terms is too large to evaluate"
-            )));
-        }
+            .map(|(_, lo, hi)| (i128::from(*hi) - i128::from(*lo) + 1).max(0).unsigned_abs())
+            .fold(1u128, u128::saturating_mul);
+        let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
+        crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
+            .map_err(|e| EngineError::Expr(format!("{}; {}", e.message(), e.help())))?;
         Ok(ranges)
     }
 

@@ -50,8 +50,8 @@ pub use context::{
     substitute,
 };
 pub use diagnostic::{
-    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
-    suggest,
+    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, excerpt,
+    is_invisible, line_col, suggest, visible,
 };
 pub use diff::{derivative, derivative_of};
 pub use dual::Dual;
@@ -59,7 +59,10 @@ pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
+pub(crate) use eval::integer_limits;
 pub use lexer::{Tok, Token, greek_name, tokenize};
-pub use parser::{Definition, MAX_DEPTH, parse, parse_definition};
+pub use parser::{
+    Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
+};
 pub use print::format_number;
 pub use simplify::simplify;

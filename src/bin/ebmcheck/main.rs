@@ -20,6 +20,11 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Raise (or lower) a work limit, `NAME=N`, e.g. `sum_terms=1e9` (repeatable). The budgets
+    /// and their defaults are listed in ARCHITECTURE.md: sum_terms, unrolled_terms, definitions,
+    /// expression_bytes, inlined_nodes, derivative_nodes, replicates, draws, chains, files, points
+    #[arg(long = "budget", value_name = "NAME=N", global = true)]
+    budgets: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +45,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    for setting in &cli.budgets {
+        if let Err(message) = ebmcheck::budgets::set_from_str(setting) {
+            eprintln!("error: --budget {setting}: {message}");
+            return ExitCode::from(2);
+        }
+    }
+    ebmcheck::budgets::start_run();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Eval(args) => eval::run(&args),
