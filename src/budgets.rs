@@ -76,14 +76,14 @@ impl Budget {
     /// The default limit.
     pub fn default_limit(self) -> u64 {
         match self {
-            Budget::SumTerms => 200_000_000,
+            Budget::SumTerms => 50_000_000,
             Budget::UnrolledTerms => 4096,
             Budget::Definitions => 1_000_000,
             Budget::ExpressionBytes => 1 << 20,
             Budget::InlinedNodes => 100_000,
             Budget::DerivativeNodes => 200_000,
             Budget::Replicates => 1_000_000,
-            Budget::Draws => 100_000_000,
+            Budget::Draws => 20_000_000,
             Budget::Chains => 100_000,
             Budget::Files => 10_000,
             Budget::Points => 100_000,

@@ -72,16 +72,34 @@ impl SpecError {
     pub fn render(&self) -> String {
         let line_no = self.location.line.to_string();
         let pad = " ".repeat(line_no.len());
+        // A long line is shown as a window of 160 characters around the spot, invisible
+        // characters written as `U+200B`.
+        const WINDOW: usize = 160;
+        let col = self.location.column.saturating_sub(1);
+        let skip = col.saturating_sub(WINDOW / 2);
+        let shown: String = self.source_line.chars().skip(skip).take(WINDOW).collect();
+        let lead = if skip > 0 { "…" } else { "" };
+        let tail = if self.source_line.chars().count() > skip + WINDOW {
+            "…"
+        } else {
+            ""
+        };
+        let before: String = shown.chars().take(col - skip).collect();
+        let caret = expr::visible(&before).chars().count() + usize::from(skip > 0);
+        let width = self.width.max(1).min(WINDOW);
         let mut out = format!(
-            "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {}\n{pad} | {}{}\n",
-            self.message,
+            "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {lead}{}{tail}\n{pad} | {}{}\n",
+            expr::excerpt(&self.message, expr::MAX_MESSAGE_CHARS),
             self.location,
-            self.source_line,
-            " ".repeat(self.location.column.saturating_sub(1)),
-            "^".repeat(self.width.max(1)),
+            expr::visible(&shown),
+            " ".repeat(caret),
+            "^".repeat(width),
         );
         if let Some(help) = &self.help {
-            out.push_str(&format!("{pad} = help: {help}\n"));
+            out.push_str(&format!(
+                "{pad} = help: {}\n",
+                expr::excerpt(help, expr::MAX_MESSAGE_CHARS)
+            ));
         }
         out
     }

@@ -874,9 +874,12 @@ impl Engine {
             None => MC_DEFAULT_DRAWS,
             Some(e) => {
                 let v = self.eval_bindings(e, b)?.value;
-                if !((1.0..=1e8).contains(&v) && v.fract() == 0.0) {
+                #[allow(clippy::cast_precision_loss)]
+                let most = crate::budgets::limit(crate::budgets::Budget::Draws) as f64;
+                if !((1.0..=most).contains(&v) && v.fract() == 0.0) {
                     return Err(EngineError::Expr(format!(
-                        "the number of Monte-Carlo draws must be a whole number from 1 to 1e8, not {v}"
+                        "the number of Monte-Carlo draws must be a whole number from 1 to {most:e} (the budget `draws`), not {v:e}; {}",
+                        crate::budgets::how_to_raise(crate::budgets::Budget::Draws)
                     )));
                 }
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

@@ -70,6 +70,17 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The longest message or help a [`Diagnostic`] keeps, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+fn bounded(s: String) -> String {
+    if s.len() <= MAX_MESSAGE_CHARS {
+        s
+    } else {
+        excerpt(&s, MAX_MESSAGE_CHARS)
+    }
+}
+
 /// Errors of the parser.
 pub type ParseError = Diagnostic;
 /// Errors of the evaluators.
@@ -81,11 +92,12 @@ pub type CompileError = Diagnostic;
 
 impl Diagnostic {
     /// A diagnostic without help.
+    /// A message longer than [`MAX_MESSAGE_CHARS`] (an inlined expression quoted whole) is cut.
     pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             kind,
             span,
-            message: message.into(),
+            message: bounded(message.into()),
             help: None,
         }
     }
@@ -93,7 +105,7 @@ impl Diagnostic {
     /// Adds a suggestion.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help.into()));
         self
     }
 

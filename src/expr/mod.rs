@@ -50,8 +50,8 @@ pub use context::{
     substitute,
 };
 pub use diagnostic::{
-    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, excerpt,
-    is_invisible, line_col, suggest, visible,
+    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, MAX_MESSAGE_CHARS, ParseError,
+    edit_distance, excerpt, is_invisible, line_col, suggest, visible,
 };
 pub use diff::{derivative, derivative_of};
 pub use dual::Dual;

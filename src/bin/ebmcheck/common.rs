@@ -64,6 +64,11 @@ pub fn context(opts: &ExprOptions) -> Result<Context, Failure> {
                 "error: `--set {set}` is not of the form NAME=VALUE\n  = help: write `--set x=1.5`"
             )));
         };
+        if value.trim().eq_ignore_ascii_case("nan") || value.trim().eq_ignore_ascii_case("-nan") {
+            return Err(Failure::invalid(format!(
+                "error: `--set {set}`: NaN (not a number) is not a value a variable can take\n  = help: give a finite number, `inf` or `-inf`"
+            )));
+        }
         let text = format!("{}={value}", name.trim());
         let def = parse_definition(&text).map_err(|d| Failure::diagnostic(&d, &text, "--set"))?;
         if !def.params.is_empty() {
