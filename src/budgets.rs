@@ -76,7 +76,7 @@ impl Budget {
     /// The default limit.
     pub fn default_limit(self) -> u64 {
         match self {
-            Budget::SumTerms => 50_000_000,
+            Budget::SumTerms => 10_000_000,
             Budget::UnrolledTerms => 4096,
             Budget::Definitions => 1_000_000,
             Budget::ExpressionBytes => 1 << 20,
@@ -158,8 +158,13 @@ pub fn set_from_str(setting: &str) -> Result<(), String> {
             names.join(", ")
         )
     })?;
-    let v = parse_count(value.trim())
-        .ok_or_else(|| format!("budget `{}`: `{}` is not a positive integer", b.name(), value.trim()))?;
+    let v = parse_count(value.trim()).ok_or_else(|| {
+        format!(
+            "budget `{}`: `{}` is not a positive integer",
+            b.name(),
+            value.trim()
+        )
+    })?;
     set(b, v);
     Ok(())
 }
@@ -198,10 +203,10 @@ impl BudgetError {
         let what = if self.context.is_empty() {
             String::new()
         } else {
-            format!("{}: ", self.context)
+            format!("{}: ", self.context.trim_end_matches(','))
         };
         format!(
-            "{what}{} {} exceed the budget `{}` = {}",
+            "{what}{} {} requested, beyond the budget `{}` = {}",
             self.wanted,
             self.budget.what(),
             self.budget.name(),
@@ -269,7 +274,7 @@ pub fn charge_sum_terms(terms: u128, context: &str) -> Result<(), BudgetError> {
             context: if context.is_empty() {
                 "the sums of this run".into()
             } else {
-                format!("{context}, with the sums before it in this run,")
+                format!("the sums of this run, up to {context},")
             },
         });
     }

@@ -64,7 +64,8 @@ impl Walk {
     fn dir(&mut self, root: &Path, out: &mut Vec<PathBuf>) -> Result<(), Box<SpecError>> {
         let mut stack = vec![root.to_path_buf()];
         while let Some(dir) = stack.pop() {
-            let canonical = std::fs::canonicalize(&dir).map_err(|e| Box::new(io_error(&dir, &e)))?;
+            let canonical =
+                std::fs::canonicalize(&dir).map_err(|e| Box::new(io_error(&dir, &e)))?;
             if !self.seen.insert(canonical) {
                 continue;
             }
@@ -77,10 +78,7 @@ impl Walk {
                     u128::from(self.visited),
                     format!("the walk of {}", root.display()),
                 ) {
-                    let mut err = io_error(
-                        root,
-                        &std::io::Error::other(e.message()),
-                    );
+                    let mut err = io_error(root, &std::io::Error::other(e.message()));
                     err.kind = spec::SpecErrorKind::Invalid;
                     err.message = e.message();
                     err.help = Some(format!("name fewer folders, or {}", e.help()));

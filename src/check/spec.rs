@@ -155,7 +155,9 @@ impl<'a> SourceMap<'a> {
             return String::new();
         };
         let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
-        self.text[start..end].trim_end_matches(['\n', '\r']).to_string()
+        self.text[start..end]
+            .trim_end_matches(['\n', '\r'])
+            .to_string()
     }
 
     pub(crate) fn error(
@@ -889,9 +891,15 @@ impl Loader<'_> {
                     self.err(
                         span,
                         SpecErrorKind::Invalid,
-                        format!("definition head `{}`: {}", expr::visible(signature), e.message),
+                        format!(
+                            "definition head `{}`: {}",
+                            expr::visible(signature),
+                            e.message
+                        ),
                         e.help.or_else(|| {
-                            Some("write the key as \"F(beta, y)\": a name and its parameters".into())
+                            Some(
+                                "write the key as \"F(beta, y)\": a name and its parameters".into(),
+                            )
                         }),
                     );
                     continue;
@@ -1569,7 +1577,12 @@ impl Loader<'_> {
             per_replicate.saturating_mul(replicates as u128),
             "the estimator's replicates",
         ) {
-            self.err(span.clone(), SpecErrorKind::Invalid, e.message(), Some(e.help()));
+            self.err(
+                span.clone(),
+                SpecErrorKind::Invalid,
+                e.message(),
+                Some(e.help()),
+            );
             return None;
         }
         Some(CheckKind::Estimator {

@@ -564,7 +564,11 @@ impl Engine {
         // i128: the width of an i64 range overflows i64; the product saturates.
         let total: u128 = ranges
             .iter()
-            .map(|(_, lo, hi)| (i128::from(*hi) - i128::from(*lo) + 1).max(0).unsigned_abs())
+            .map(|(_, lo, hi)| {
+                (i128::from(*hi) - i128::from(*lo) + 1)
+                    .max(0)
+                    .unsigned_abs()
+            })
             .fold(1u128, u128::saturating_mul);
         let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
         crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
@@ -679,7 +683,7 @@ impl Engine {
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
         let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+            .map_err(|e| objective.quad_error(&e, &names, true))?;
         // The minimum moves by at most the energy's own error bound.
         let moved = objective.error();
         let converged = objective.converged();
@@ -745,6 +749,7 @@ impl Engine {
                 names: names.to_vec(),
                 bindings: bb,
                 worst: Mutex::new((0.0, true)),
+                first_error: Mutex::new(None),
             }),
             hoisted_error,
             hoisted_converged,
@@ -898,7 +903,7 @@ impl Engine {
         let obs = self.observables(std::slice::from_ref(body), &names, b)?;
         let domain = self.quad_domain(binds, b)?;
         let start = quad::minimize(energy.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?
+            .map_err(|e| energy.quad_error(&e, &names, true))?
             .argmin;
         let inside = |y: &[f64]| {
             y.iter()
@@ -965,7 +970,7 @@ impl Engine {
         match g {
             None => {
                 let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
-                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                    .map_err(|e| energy.quad_error(&e, &names, false))?;
                 let converged = lz.status == quad::Status::Converged && energy.converged();
                 // |δ log Z| ≤ max |δU| to first order.
                 let log_error = lz.abs_error + energy.error();
@@ -992,7 +997,7 @@ impl Engine {
                 let obs = self.observables(&[g], &names, b)?;
                 let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
                 let ex = quad::expectations(energy.get(), &domain, 1.0, &f, 1, &self.opts.quad)
-                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                    .map_err(|e| energy.quad_error(&e, &names, false))?;
                 let converged = ex.log_z.status == quad::Status::Converged
                     && energy.converged()
                     && obs.converged;
@@ -1051,7 +1056,7 @@ impl Engine {
         let n = obs_exprs.len();
         let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
         let ex = quad::expectations(energy.get(), &domain, 1.0, &f, n, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+            .map_err(|e| energy.quad_error(&e, &names, false))?;
         let converged =
             ex.log_z.status == quad::Status::Converged && energy.converged() && obs.converged;
         // First order: an error δU of the energy moves ⟨g⟩ by at most 2·max|δU|·⟨|g|⟩;
@@ -1164,6 +1169,23 @@ enum IntegrandKind<'a> {
 }
 
 impl IntegrandEnergy<'_> {
+    /// The first evaluation error of a tree-evaluated energy (reported to the quadrature as
+    /// NaN), so that the message says what failed, such as a budget.
+    fn failure(&self) -> Option<String> {
+        match &self.kind {
+            IntegrandKind::Tree(t) => t.first_error.lock().ok().and_then(|e| e.clone()),
+            IntegrandKind::Compiled(_) => None,
+        }
+    }
+
+    /// A quadrature error, preferring the energy's own failure.
+    fn quad_error(&self, e: &quad::QuadError, names: &[String], minimising: bool) -> EngineError {
+        match (e, self.failure()) {
+            (quad::QuadError::NotANumber { .. }, Some(f)) => EngineError::Numeric(f),
+            _ => EngineError::Numeric(named_quad_error(e, names, minimising)),
+        }
+    }
+
     fn get(&self) -> &dyn Energy {
         match &self.kind {
             IntegrandKind::Compiled(p) => p,
@@ -1276,6 +1298,8 @@ struct TreeEnergy<'a> {
     /// Largest error bound of the energy over the evaluated nodes, and whether every inner
     /// evaluation converged.
     worst: Mutex<(f64, bool)>,
+    /// The first evaluation error (the point gets NaN).
+    first_error: Mutex<Option<String>>,
 }
 
 impl Energy for TreeEnergy<'_> {
@@ -1299,7 +1323,12 @@ impl Energy for TreeEnergy<'_> {
             // resolution; there its weight exp(-energy) is zero for any energy that grows, so
             // the point contributes nothing. Nearer in, a failure is reported as NaN.
             Err(_) if z.iter().any(|x| x.abs() > FAR_OUT) => f64::INFINITY,
-            Err(_) => f64::NAN,
+            Err(e) => {
+                if let Ok(mut first) = self.first_error.lock() {
+                    first.get_or_insert_with(|| e.to_string());
+                }
+                f64::NAN
+            }
         }
     }
 }
@@ -1565,6 +1594,36 @@ fn neg_log_abs(e: &Expr) -> Expr {
 /// `sign(e)`.
 fn sign_of(e: &Expr) -> Expr {
     Expr::call(Builtin::Sign, vec![e.clone()], Span::default())
+}
+
+/// A quadrature error in the user's words: variables by name (the quadrature numbers them
+/// `z1, z2, …`), and for a minimisation no talk of a partition function.
+pub fn named_quad_error(e: &quad::QuadError, names: &[String], minimising: bool) -> String {
+    if let quad::QuadError::NotANumber { point } = e {
+        let at: Vec<String> = point
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match names.get(i) {
+                Some(n) => format!("{n} = {}", expr::format_number(*x)),
+                None => expr::format_number(*x),
+            })
+            .collect();
+        return format!("the energy is not a number (NaN) at {}", at.join(", "));
+    }
+    let mut msg = e.to_string();
+    // Highest index first, so that `z1` does not match inside `z12`.
+    for (i, n) in names.iter().enumerate().rev() {
+        for arrow in [" →", " ->"] {
+            msg = msg.replace(&format!("z{}{arrow}", i + 1), &format!("`{n}`{arrow}"));
+        }
+    }
+    if minimising {
+        msg = msg.replace(
+            "the partition function diverges",
+            "the minimum does not exist",
+        );
+    }
+    msg
 }
 
 #[cfg(test)]

@@ -14,10 +14,10 @@ use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind};
 use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
+use crate::budgets::{self, Budget};
 use num_traits::Float;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use crate::budgets::{self, Budget};
 use std::fmt;
 
 mod scalar;

@@ -1000,7 +1000,10 @@ mod tests {
         let refs: Vec<&str> = defs.iter().map(String::as_str).collect();
         let c = ctx(&refs).unwrap_or_else(|e| panic!("{e}"));
         let e = parse("F39(2)").unwrap_or_else(|e| panic!("{}", e.message));
-        assert_eq!(c.inline(&e).err().map(|e| e.kind), Some(ErrorKind::TooLarge));
+        assert_eq!(
+            c.inline(&e).err().map(|e| e.kind),
+            Some(ErrorKind::TooLarge)
+        );
     }
 
     #[test]

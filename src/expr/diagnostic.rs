@@ -174,7 +174,12 @@ impl Diagnostic {
         let shown_chars = visible(&shown).chars().count() + usize::from(cut_left);
         let width = visible(&spanned).chars().count().max(1);
         let width = width.min((shown_chars + 1).saturating_sub(caret_col).max(1));
-        let _ = writeln!(out, "{pad} | {}{}", " ".repeat(caret_col), "^".repeat(width));
+        let _ = writeln!(
+            out,
+            "{pad} | {}{}",
+            " ".repeat(caret_col),
+            "^".repeat(width)
+        );
         if let Some(help) = &self.help {
             let _ = writeln!(out, "{pad} = help: {help}");
         }

@@ -1,8 +1,8 @@
 //! The reference tree-walking evaluator, the shared numerics of the builtins, and the bound-operator hook.
 
 use super::ast::{BinOp, Builtin, Expr, ExprKind};
-use crate::budgets;
 use super::diagnostic::{Diagnostic, ErrorKind, EvalError, excerpt, suggest};
+use crate::budgets;
 use num_traits::Float;
 use std::collections::BTreeMap;
 
@@ -322,7 +322,8 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
             }
             budgets::charge_sum_terms(terms, &format!("the sum `{}`", excerpt(&e.to_string(), 60)))
                 .map_err(|err| {
-                    Diagnostic::new(ErrorKind::TooLarge, e.span, err.message()).with_help(err.help())
+                    Diagnostic::new(ErrorKind::TooLarge, e.span, err.message())
+                        .with_help(err.help())
                 })?;
             sum_terms(&ranges, body, b, hook)?
         }

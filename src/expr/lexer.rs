@@ -1,8 +1,8 @@
 //! The lexer: numbers, identifiers (with primes; Greek letters spelled out), operators and symbols.
 
-use crate::budgets::{self, Budget};
 use super::ast::Span;
 use super::diagnostic::{Diagnostic, ErrorKind, is_invisible};
+use crate::budgets::{self, Budget};
 
 /// A token kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,17 +135,10 @@ fn is_ident_continue(c: char) -> bool {
 /// A stray character, a malformed number, or a number glued to a name (`2y`).
 pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
     // The budget is checked before anything is allocated for the text.
-    if let Err(e) = budgets::check(
-        Budget::ExpressionBytes,
-        src.len() as u128,
-        "the expression",
-    ) {
-        return Err(Diagnostic::new(
-            ErrorKind::TooLarge,
-            Span::new(0, 0),
-            e.message(),
-        )
-        .with_help(e.help()));
+    if let Err(e) = budgets::check(Budget::ExpressionBytes, src.len() as u128, "the expression") {
+        return Err(
+            Diagnostic::new(ErrorKind::TooLarge, Span::new(0, 0), e.message()).with_help(e.help()),
+        );
     }
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = src.char_indices().collect();

@@ -55,11 +55,11 @@ pub use diagnostic::{
 };
 pub use diff::{derivative, derivative_of};
 pub use dual::Dual;
+pub(crate) use eval::integer_limits;
 pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
-pub(crate) use eval::integer_limits;
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,

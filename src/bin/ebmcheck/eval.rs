@@ -24,7 +24,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
     let v = eval(&inlined, &ctx.bindings()).map_err(|d| Failure::diagnostic(&d, &args.expr, ""))?;
     let v = finite(v, &parsed, &args.expr)?;
     match args.opts.format {
-        Format::Text => println!("{v}"),
+        Format::Text => println!("{}", ebmcheck::expr::format_number(v)),
         Format::Json => println!("{}", json_object(&[("value", serde_json::json!(v))])),
     }
     Ok(ExitCode::SUCCESS)

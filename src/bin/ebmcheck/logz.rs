@@ -62,6 +62,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         });
         names.push(v);
     }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(Failure::invalid(format!(
+                "error: the variable `{n}` is given twice (`--over`/`--sum`)\n  = help: give each variable once"
+            )));
+        }
+    }
     if names.is_empty() {
         return Err(Failure::invalid(
             "error: no variable to integrate over\n  = help: add `--over z=-inf..inf`",
@@ -116,7 +123,12 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     "error: at beta = {beta}, the partition function diverges: {direction}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
                 )));
             }
-            Err(e) => return Err(Failure::invalid(format!("error: at beta = {beta}: {e}"))),
+            Err(e) => {
+                return Err(Failure::invalid(format!(
+                    "error: at beta = {beta}: {}",
+                    ebmcheck::engine::named_quad_error(&e, &names, false)
+                )));
+            }
         }
     }
     let fields = |beta: f64, lz: &quad::LogZ| -> Vec<(&'static str, serde_json::Value)> {
