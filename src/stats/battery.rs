@@ -19,8 +19,18 @@
 //!   before thinning: it decides whether τ̂, hence the thinning, is reliable; the KS/AD
 //!   p-values themselves are valid at any number of (independent) thinned draws.
 //! * **R̂** (rank-normalised split, max over coordinates) is a diagnostic, not a p-value: with
-//!   ≥ 2 chains and R̂ > [`RHAT_MAX`] the verdict cannot be `pass` (it becomes `inconclusive`
-//!   with the reason), but trusted rejections still give `fail`.
+//!   ≥ 2 chains and R̂ above [`ess::rhat_threshold`] — max(1.01, √(1 + M'/min_ess)) for M' split
+//!   chains, 1.01 for four chains, 1.077 for 32 walkers — the verdict cannot be `pass` (it
+//!   becomes `inconclusive` with the reason), but trusted rejections still give `fail`.
+//! * **Real output.** Unless `iid`, every ESS is the smaller of Geyer's and batch means'
+//!   ([`ess::ess_conservative`]); a stored chain whose autocorrelation peaks at a walker stride
+//!   (emcee's flat output) is split into its walkers first; no test is trusted while the slowest
+//!   coordinate's ESS is below `min_ess`, and region masses and CDF tests in 2–4D use at most
+//!   that ESS.
+//! * **Reasons.** [`BatteryReport::reason_codes`] lists, machine-readably, every trusted
+//!   rejection (`reject`, verdict `fail`) and everything that blocks a `pass` (`low_ess`,
+//!   `reject_untrusted`, `rhat`, `undefined`, verdict `inconclusive`), with the value, the
+//!   threshold and, for low ESS, about how many more draws would reach the floor.
 //! * **Non-finite draws** are a failure on their own (test "finite draws", p = 0).
 //!
 //! # Example: test a set of draws from your sampler
@@ -56,12 +66,14 @@
 
 use super::{StatsError, ess, gof, test};
 pub use ess::Interleaving;
+use std::ops::Not as _;
 use std::sync::Arc;
 pub use test::Verdict;
 use test::{Mde, StatisticalDecision, TestOutcome};
 
-/// Largest acceptable rank-normalised split R̂ (Vehtari et al. 2021).
-pub const RHAT_MAX: f64 = 1.01;
+/// Largest acceptable rank-normalised split R̂ for four chains (Vehtari et al. 2021); more
+/// chains get [`ess::rhat_threshold`].
+pub const RHAT_MAX: f64 = ess::RHAT_MAX_FEW_CHAINS;
 
 /// Draws from one or more chains, each row-major `n_i × dim`, in draw order.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -754,7 +766,7 @@ pub fn run_battery(
     }
     if !opts.iid {
         for (name, e) in &coord_ess {
-            if !(*e >= opts.min_ess) {
+            if (*e >= opts.min_ess).not() {
                 decision.add_reason(format!(
                     "coordinate {name}: effective sample size {e:.0} is below {:.0}, so no test is trusted; run longer",
                     opts.min_ess
@@ -891,7 +903,7 @@ fn report_from(d: test::Decision, ctx: Context) -> BatteryReport {
         }
     }
     for (name, e) in &ctx.coord_ess {
-        if !ctx.iid && !(*e >= ctx.min_ess) {
+        if !ctx.iid && (*e >= ctx.min_ess).not() {
             inc(
                 "low_ess",
                 name,

@@ -18,10 +18,17 @@
 //! well-mixing chains, where Geyer's truncation comes early) and by a radix-2 FFT once more than
 //! [`DIRECT_LAGS`] lags are needed, so the cost is O(S·min(K, log S)).
 //!
+//! For output as samplers produce it: [`ess_conservative`] takes the smaller of Geyer's ESS and
+//! batch means' (Geyer's stops at the first negative pair and misses correlation that returns at
+//! longer lags); [`detect_interleaving`] finds walkers stored interleaved in one chain (a peak of
+//! the autocorrelation at the walker stride) and [`deinterleave`] splits them; [`rhat_check`]
+//! judges R̂ against a threshold that grows with the number of chains (Vats & Knudson 2021).
+//!
 //! Functions return `NaN` when the quantity is undefined: fewer than 4 draws per chain, no chains,
 //! non-finite draws, or draws that are constant across all chains.
 
 use super::special;
+use std::ops::Not as _;
 
 /// Lags computed directly before switching to the FFT. Measured on this machine (2 cores): a
 /// direct lag costs ~0.4 ns per draw, the FFT path ~400 ns per draw, so the FFT only pays for
@@ -411,7 +418,7 @@ pub fn ess_batch_means(chains: &[&[f64]]) -> f64 {
     }
     let var_bm = num / dof as f64;
     let var = ss / cnt as f64;
-    if !(var > 0.0) || !(var_bm > 0.0) {
+    if (var > 0.0 && var_bm > 0.0).not() {
         return f64::NAN;
     }
     let s: usize = chains.iter().map(|c| c.len()).sum();
@@ -463,7 +470,7 @@ pub fn detect_interleaving(x: &[f64]) -> Option<Interleaving> {
     let mean = x.iter().sum::<f64>() / n as f64;
     let centred = vec![x.iter().map(|v| v - mean).collect::<Vec<f64>>()];
     let g = mean_autocov_fft(&centred);
-    if !(g[0] > 0.0) {
+    if (g[0] > 0.0).not() {
         return None;
     }
     let lmax = (n / 20).min(4096);
