@@ -49,34 +49,9 @@ const MC_WARMUP: usize = 2_000;
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
-/// A number with an error bound and whether every numeric step behind it converged.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Value {
-    /// The value.
-    pub value: f64,
-    /// A bound on `|value - exact|` (first-order propagation of the numeric steps' bounds).
-    pub error: f64,
-    /// Whether every quadrature and minimisation behind it reached its tolerance.
-    pub converged: bool,
-    /// Standard error of the Monte-Carlo part (0 for a deterministic value): the value is a
-    /// random estimate, to be judged statistically.
-    pub std_error: f64,
-    /// Smallest effective sample size behind the Monte-Carlo part (∞ for a deterministic value).
-    pub ess: f64,
-}
-
-impl Value {
-    /// An exact number.
-    pub fn exact(value: f64) -> Value {
-        Value {
-            value,
-            error: 0.0,
-            converged: true,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        }
-    }
-}
+/// A number with an error bound, a standard error where it is random, and why the numeric
+/// steps behind it stopped: the crate's one estimate type.
+pub use crate::estimate::{Estimate as Value, Termination};
 
 /// What can go wrong while evaluating.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -321,7 +296,7 @@ impl Engine {
         };
         for key in order {
             let v = hook.cache.borrow()[&key].clone();
-            converged &= v.converged;
+            converged &= v.converged();
             ess = ess.min(v.ess);
             if v.error > 0.0 {
                 error += shifted(key, v.value + v.error)?;
@@ -331,13 +306,13 @@ impl Engine {
                 variance += shifted(key, v.value + v.std_error)?.powi(2);
             }
         }
-        Ok(Value {
-            value: v0,
+        Ok(Value::random(
+            v0,
             error,
-            converged,
-            std_error: variance.sqrt(),
+            variance.sqrt(),
             ess,
-        })
+            Termination::from_converged(converged),
+        ))
     }
 
     /// The value of an integration or summation limit, where `±inf` is allowed (unlike in
@@ -466,13 +441,11 @@ impl Engine {
                 tol
             )));
         }
-        Ok(Value {
-            value: sym.value,
-            error: sym.error,
-            converged: sym.converged && fd.converged,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+        Ok(Value::new(
+            sym.value,
+            sym.error,
+            Termination::from_converged(sym.converged() && fd.converged()),
+        ))
     }
 
     /// Richardson-extrapolated central difference of `e` in `var` at `p`, with an error estimate
@@ -504,7 +477,7 @@ impl Engine {
             let plus = self.eval_bindings(e, &q)?;
             q.set(var, w - h);
             let minus = self.eval_bindings(e, &q)?;
-            converged &= plus.converged && minus.converged;
+            converged &= plus.converged() && minus.converged();
             eval_err = eval_err.max((plus.error + minus.error) / (2.0 * h));
             let mut row = vec![(plus.value - minus.value) / (2.0 * h)];
             if let Some(prev) = table.last() {
@@ -525,13 +498,11 @@ impl Engine {
             .unwrap_or(last);
         // The extrapolation amplifies evaluation errors by about the sum of its coefficients' sizes (< 3).
         let error = (last - prev).abs() + 3.0 * eval_err + 8.0 * f64::EPSILON * last.abs();
-        Ok(Value {
-            value: last,
+        Ok(Value::new(
+            last,
             error,
-            converged,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+            Termination::from_converged(converged),
+        ))
     }
 
     /// The integer ranges of a sum's bindings.
@@ -608,7 +579,7 @@ impl Engine {
             let v = self.eval_bindings(body, bb)?;
             acc.value += v.value;
             acc.error += v.error + f64::EPSILON * acc.value.abs();
-            acc.converged &= v.converged;
+            acc.depend_on(v.termination());
             Ok(())
         })?;
         Ok(acc)
@@ -633,13 +604,11 @@ impl Engine {
                     s.value
                 )));
             }
-            return Ok(Value {
-                value: s.value.ln(),
-                error: s.error / s.value,
-                converged: s.converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            });
+            return Ok(Value::new(
+                s.value.ln(),
+                s.error / s.value,
+                Termination::from_converged(s.converged()),
+            ));
         };
         let mut terms = Vec::new();
         self.for_each_term(&ranges, b, &mut |bb| {
@@ -654,13 +623,11 @@ impl Engine {
             .map(|t| (t.value - value).exp() * t.error)
             .sum::<f64>()
             + 4.0 * f64::EPSILON * value.abs();
-        Ok(Value {
+        Ok(Value::new(
             value,
             error,
-            converged: terms.iter().all(|t| t.converged),
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+            Termination::from_converged(terms.iter().all(|t| t.converged())),
+        ))
     }
 
     fn extremum(
@@ -680,26 +647,22 @@ impl Engine {
         let moved = objective.error();
         let converged = objective.converged();
         match kind {
-            Extremum::Min | Extremum::Max => Ok(Value {
-                value: sign * m.value,
-                error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            }),
+            Extremum::Min | Extremum::Max => Ok(Value::new(
+                sign * m.value,
+                MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
+                Termination::from_converged(converged),
+            )),
             Extremum::Argmin => {
                 if names.len() != 1 {
                     return Err(EngineError::Unsupported(
                         "argmin over several variables is a vector; use one variable".into(),
                     ));
                 }
-                Ok(Value {
-                    value: m.argmin[0],
-                    error: ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
-                    converged,
-                    std_error: 0.0,
-                    ess: f64::INFINITY,
-                })
+                Ok(Value::new(
+                    m.argmin[0],
+                    ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
+                    Termination::from_converged(converged),
+                ))
             }
         }
     }
@@ -718,7 +681,7 @@ impl Engine {
             constants,
         } = self.hoist(body, names, b)?;
         let hoisted_error: f64 = constants.iter().map(|c| c.error).sum();
-        let hoisted_converged = constants.iter().all(|c| c.converged);
+        let hoisted_converged = constants.iter().all(|c| c.converged());
         let e = if sign < 0.0 {
             Expr::new(ExprKind::Neg(Box::new(e)), Span::default())
         } else {
@@ -829,17 +792,7 @@ impl Engine {
                 "the Monte-Carlo average is not a real number".into(),
             ));
         }
-        Ok(Value {
-            value: est.estimate,
-            error: 0.0,
-            converged: true,
-            std_error: if est.mcse.is_finite() {
-                est.mcse
-            } else {
-                f64::INFINITY
-            },
-            ess: if est.ess.is_finite() { est.ess } else { 0.0 },
-        })
+        Ok(est.to_estimate())
     }
 
     /// The per-chain values of the body at the draws of an `mc[..]` average, in draw order.
@@ -959,26 +912,23 @@ impl Engine {
             None => {
                 let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
                     .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = lz.status == quad::Status::Converged && energy.converged();
+                let converged =
+                    lz.termination == quad::Termination::Converged && energy.converged();
                 // |δ log Z| ≤ max |δU| to first order.
                 let log_error = lz.abs_error + energy.error();
                 if log_of {
-                    Ok(Value {
-                        value: lz.log_z,
-                        error: log_error,
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    })
+                    Ok(Value::new(
+                        lz.log_z,
+                        log_error,
+                        Termination::from_converged(converged),
+                    ))
                 } else {
                     let v = lz.log_z.exp();
-                    Ok(Value {
-                        value: v,
-                        error: v * log_error.exp_m1(),
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    })
+                    Ok(Value::new(
+                        v,
+                        v * log_error.exp_m1(),
+                        Termination::from_converged(converged),
+                    ))
                 }
             }
             Some(g) => {
@@ -986,7 +936,7 @@ impl Engine {
                 let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
                 let ex = quad::expectations(energy.get(), &domain, 1.0, &f, 1, &self.opts.quad)
                     .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = ex.log_z.status == quad::Status::Converged
+                let converged = ex.log_z.termination == quad::Termination::Converged
                     && energy.converged()
                     && obs.converged;
                 let mean = ex.values[0];
@@ -1002,24 +952,20 @@ impl Engine {
                             "the logarithm of an integral that is not positive ({mean:e} · Z)"
                         )));
                     }
-                    return Ok(Value {
-                        value: ex.log_z.log_z + mean.ln(),
-                        error: log_error + mean_error / mean,
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    });
+                    return Ok(Value::new(
+                        ex.log_z.log_z + mean.ln(),
+                        log_error + mean_error / mean,
+                        Termination::from_converged(converged),
+                    ));
                 }
                 let z = ex.log_z.log_z.exp();
                 let value = z * mean;
                 let error = z * mean_error + value.abs() * log_error.exp_m1();
-                Ok(Value {
+                Ok(Value::new(
                     value,
                     error,
-                    converged,
-                    std_error: 0.0,
-                    ess: f64::INFINITY,
-                })
+                    Termination::from_converged(converged),
+                ))
             }
         }
     }
@@ -1045,8 +991,9 @@ impl Engine {
         let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
         let ex = quad::expectations(energy.get(), &domain, 1.0, &f, n, &self.opts.quad)
             .map_err(|e| EngineError::Numeric(e.to_string()))?;
-        let converged =
-            ex.log_z.status == quad::Status::Converged && energy.converged() && obs.converged;
+        let converged = ex.log_z.termination == quad::Termination::Converged
+            && energy.converged()
+            && obs.converged;
         // First order: an error δU of the energy moves ⟨g⟩ by at most 2·max|δU|·⟨|g|⟩;
         // hoisted factors of g add their relative errors.
         let du = energy.error();
@@ -1054,23 +1001,19 @@ impl Engine {
             .map(|k| ex.errors[k] + 2.0 * du * ex.abs_means[k] + obs.rel_error * ex.values[k].abs())
             .collect();
         if n == 1 {
-            Ok(Value {
-                value: ex.values[0],
-                error: errors[0],
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            })
+            Ok(Value::new(
+                ex.values[0],
+                errors[0],
+                Termination::from_converged(converged),
+            ))
         } else {
             let value = ex.values[0] / ex.values[1];
             let error = (errors[0] + value.abs() * errors[1]) / ex.values[1].abs();
-            Ok(Value {
+            Ok(Value::new(
                 value,
                 error,
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            })
+                Termination::from_converged(converged),
+            ))
         }
     }
 
@@ -1092,7 +1035,7 @@ impl Engine {
             // Hoisted constants are mostly factors (a normaliser): first order, their relative
             // errors add to the observable's.
             for c in &constants {
-                converged &= c.converged;
+                converged &= c.converged();
                 if c.value != 0.0 {
                     rel_error += c.error / c.value.abs();
                 }
@@ -1284,7 +1227,7 @@ impl Energy for TreeEnergy<'_> {
             Ok(v) => {
                 if let Ok(mut w) = self.worst.lock() {
                     w.0 = w.0.max(v.error);
-                    w.1 &= v.converged;
+                    w.1 &= v.converged();
                 }
                 v.value
             }
@@ -1662,7 +1605,7 @@ mod tests {
                 f.value,
                 f.error
             );
-            assert!(f.converged);
+            assert!(f.converged());
         }
         // Linear space agrees where Z is representable …
         let lin = value(
