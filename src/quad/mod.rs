@@ -247,15 +247,15 @@ pub fn default_tolerance(n_continuous: usize) -> f64 {
 }
 
 /// The largest error of `log Z` a result may carry and still be called converged, for a
-/// target tolerance `tol`: the tolerance itself, or 1e-6 when the rounding floor of a large
-/// `|log Z|` (≈ 2ε|log Z|) is above it. The rule's own error is measured as a relative error
+/// target tolerance `tol`: the tolerance itself, or 1e-5 (the 4D default) when the rounding
+/// floor of a large `|log Z|` or the 1D default's 1e-12 relative to `|log Z|` is above it. The rule's own error is measured as a relative error
 /// of `Z`, which does not grow with `|log Z|`, so a wrong `log Z` cannot loosen the test.
 pub fn max_converged_error(tol: f64) -> f64 {
     tol.max(MAX_ROUNDING_ERROR)
 }
 
 /// See [`max_converged_error`].
-const MAX_ROUNDING_ERROR: f64 = 1e-6;
+const MAX_ROUNDING_ERROR: f64 = 1e-5;
 
 /// Whether a numeric result reached its tolerance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
