@@ -236,9 +236,12 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// Builds a case's file-system fixture in its folder.
+type Fixture = fn(&Path);
+
 /// Cases that need a file-system fixture (symbolic links, a FIFO): Unix only.
 #[cfg(unix)]
-fn unix_cases() -> Vec<(Case, fn(&Path))> {
+fn unix_cases() -> Vec<(Case, Fixture)> {
     fn links(dir: &Path) {
         let d = dir.join("loop");
         std::fs::create_dir_all(&d).expect("dir");
@@ -275,13 +278,13 @@ fn unix_cases() -> Vec<(Case, fn(&Path))> {
 }
 
 #[cfg(not(unix))]
-fn unix_cases() -> Vec<(Case, fn(&Path))> {
+fn unix_cases() -> Vec<(Case, Fixture)> {
     Vec::new()
 }
 
 #[test]
 fn hostile_inputs_are_refused_in_bounded_time_and_memory() {
-    let mut all: Vec<(Case, Option<fn(&Path)>)> = cases().into_iter().map(|c| (c, None)).collect();
+    let mut all: Vec<(Case, Option<Fixture>)> = cases().into_iter().map(|c| (c, None)).collect();
     all.extend(unix_cases().into_iter().map(|(c, f)| (c, Some(f))));
     let mut failures = Vec::new();
     let mut measured = 0;

@@ -86,7 +86,7 @@ impl SpecError {
         };
         let before: String = shown.chars().take(col - skip).collect();
         let caret = expr::visible(&before).chars().count() + usize::from(skip > 0);
-        let width = self.width.max(1).min(WINDOW);
+        let width = self.width.clamp(1, WINDOW);
         let mut out = format!(
             "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {lead}{}{tail}\n{pad} | {}{}\n",
             expr::excerpt(&self.message, expr::MAX_MESSAGE_CHARS),
