@@ -2,7 +2,7 @@
 //!
 //! Every limit has a name, a default and a sentence saying what it bounds. A limit that is hit
 //! is a [`BudgetError`] that names the budget and how to raise it (`--budget NAME=N` on the
-//! command line, or a `[budgets]` table in a derivation file); callers check *before* they
+//! command line, before the subcommand or after it); callers check *before* they
 //! allocate or loop. The binary may raise a limit once at start-up ([`set`]); the library reads
 //! the current values with [`limit`]. The total of all sums together is metered across one run
 //! ([`charge_sum_terms`]) once the binary has called [`start_run`]; without it (library use,
@@ -56,7 +56,7 @@ impl Budget {
         Budget::Points,
     ];
 
-    /// The name used by `--budget NAME=N` and `[budgets]`.
+    /// The name used by `--budget NAME=N`.
     pub fn name(self) -> &'static str {
         match self {
             Budget::SumTerms => "sum_terms",
@@ -223,8 +223,7 @@ impl BudgetError {
 /// The sentence saying how to raise `b`.
 pub fn how_to_raise(b: Budget) -> String {
     format!(
-        "if this much work is intended, raise the limit with `--budget {}=N` (in a derivation file: `[budgets]` with `{} = N`)",
-        b.name(),
+        "if this much work is intended, raise the limit with `--budget {}=N`",
         b.name()
     )
 }

@@ -95,6 +95,45 @@ pub fn parse_definition_head(src: &str) -> Result<DefinitionHead, ParseError> {
 /// # Errors
 /// A [`ParseError`] locating the first problem, with a suggested fix where one is likely.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    with_parser_stack(src, parse_here)
+}
+
+/// Inputs longer than this many bytes are parsed on a thread with [`PARSER_STACK`] bytes of
+/// stack: the parser recurses once per nesting level (up to [`MAX_NESTING`]), which a small
+/// thread stack (2 MiB for test and worker threads) cannot hold. Shorter inputs cannot nest
+/// that deeply and are parsed in place.
+const PARSE_IN_PLACE_BYTES: usize = 512;
+
+/// Stack of the parsing thread for long inputs.
+const PARSER_STACK: usize = 256 << 20;
+
+fn with_parser_stack<T: Send>(
+    src: &str,
+    f: fn(&str) -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
+    if src.len() <= PARSE_IN_PLACE_BYTES {
+        return f(src);
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("ebmcheck-parse".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || f(src));
+        match handle {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                Err(Diagnostic::new(
+                    ErrorKind::TooDeep,
+                    Span::new(0, src.len()),
+                    "the expression could not be parsed (the parser stopped)",
+                ))
+            }),
+            // No thread: parse in place (the nesting limit still applies).
+            Err(_) => f(src),
+        }
+    })
+}
+
+fn parse_here(src: &str) -> Result<Expr, ParseError> {
     let mut p = Parser::new(src)?;
     if p.peek() == &Tok::Eof {
         return Err(Diagnostic::new(
@@ -114,6 +153,10 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 /// # Errors
 /// A [`ParseError`]: malformed syntax, a reserved or builtin name, a repeated parameter.
 pub fn parse_definition(src: &str) -> Result<Definition, ParseError> {
+    with_parser_stack(src, parse_definition_here)
+}
+
+fn parse_definition_here(src: &str) -> Result<Definition, ParseError> {
     let mut p = Parser::new(src)?;
     if p.peek() == &Tok::Eof {
         return Err(Diagnostic::new(
