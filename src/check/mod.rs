@@ -9,6 +9,8 @@ pub mod claims;
 pub mod result;
 pub mod run;
 pub mod spec;
+#[cfg(test)]
+mod mutation;
 
 use std::path::{Path, PathBuf};
 

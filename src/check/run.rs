@@ -89,7 +89,7 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
 }
 
 /// A deterministic per-check seed from the run seed, the file and the check's index.
-fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
+pub(crate) fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
     // FNV-1a over the path, then SplitMix64 finalisation; stable across platforms and runs.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in path.bytes() {
@@ -1312,7 +1312,16 @@ fn chain(
         } else {
             None
         };
+        let fitted_exponent = (rel == Relation::Limit)
+            .then(|| {
+                results
+                    .iter()
+                    .filter_map(|p| p.extra.get("fitted_exponent").copied())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .filter(|x| x.is_finite());
         steps.push(StepResult {
+            fitted_exponent,
             index: i + 1,
             relation: rel.ascii(),
             status,
@@ -1419,8 +1428,13 @@ fn line_value(
 }
 
 /// Judges a `→` step from the rungs of a ladder `(h, point, value)` (h → 0 towards the limit):
-/// the gap to the target must vanish — be within the numerical error at the last rung, or
-/// shrink along the ladder like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`].
+/// the gap to the target must vanish — be within the numerical error at the last rung, or, in
+/// the asymptotic regime, shrink like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`]. The regime is
+/// the last [`ASYMPTOTIC_RUNGS`] rungs: earlier rungs may approach from the other side (the gap
+/// changes sign before the asymptotic expansion holds) or not yet decrease; the exponent is
+/// fitted on the last rungs whose gap is above the noise, and the last gap must be below the
+/// first. The step's tolerance (its power) is the larger of the noise and the last gap: an
+/// offset of the limit smaller than that would go unseen.
 fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult {
     let (_, q, last) = &rungs[rungs.len() - 1];
     let noise = tolerance(last, target, 0.0);
@@ -1428,40 +1442,42 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
         .iter()
         .map(|(_, _, v)| (v.value - target.value).abs())
         .collect();
+    let start = rungs.len().saturating_sub(ASYMPTOTIC_RUNGS);
     let mut fit_x = Vec::new();
     let mut fit_y = Vec::new();
-    for ((h, _, v), g) in rungs.iter().zip(&gaps) {
+    for ((h, _, v), g) in rungs.iter().zip(&gaps).skip(start) {
         if *g > tolerance(v, target, 0.0) && *h > 0.0 {
             fit_x.push(h.ln());
             fit_y.push(g.ln());
         }
     }
-    let shrinking = gaps.windows(2).all(|w| w[1] <= w[0] + noise);
     let exponent = if fit_x.len() >= 2 {
         slope(&fit_x, &fit_y)
     } else {
         f64::INFINITY
     };
-    let at_noise = gaps[gaps.len() - 1] <= noise;
-    let ok = at_noise || (shrinking && exponent >= tol::RATE_EXPONENT_MIN);
-    let status = if ok {
-        Status::Pass
-    } else if last.converged() && target.converged() {
-        Status::Fail
-    } else {
+    let end = gaps[gaps.len() - 1];
+    let at_noise = end <= noise;
+    let approached = end < gaps[0];
+    let ok = at_noise || (approached && exponent >= tol::RATE_EXPONENT_MIN);
+    let converged = last.converged() && target.converged();
+    let status = if !converged {
         Status::Inconclusive
-    };
-    let t = if at_noise {
-        noise
+    } else if ok {
+        Status::Pass
     } else {
-        noise.max(gaps[gaps.len() - 1])
+        Status::Fail
     };
+    let t = if at_noise { noise } else { noise.max(end) };
     let mut pr = point_result(q, last, target, if ok { t } else { noise }, status);
     if exponent.is_finite() {
         pr.extra.insert("fitted_exponent".into(), exponent);
     }
     pr
 }
+
+/// Rungs of a `→` step's ladder that form its asymptotic regime (see [`judge_tends_to`]).
+const ASYMPTOTIC_RUNGS: usize = 3;
 
 /// A guess at how two sides differ, from their values at every test point.
 fn difference_hint(points: &[PointResult]) -> Option<String> {
