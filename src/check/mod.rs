@@ -6,11 +6,11 @@
 //! Only this module reads derivation files; it writes nothing (see `report` for output).
 
 pub mod claims;
+#[cfg(test)]
+mod mutation;
 pub mod result;
 pub mod run;
 pub mod spec;
-#[cfg(test)]
-mod mutation;
 
 use std::path::{Path, PathBuf};
 

@@ -21,7 +21,11 @@ fn bump(e: &SourceExpr, sign: f64) -> SourceExpr {
     let op = if sign > 0.0 { BinOp::Add } else { BinOp::Sub };
     SourceExpr {
         expr: Expr::binary(op, e.expr.clone(), shift, span),
-        text: format!("({}) {} {DELTA}·|…|", e.text, if sign > 0.0 { "+" } else { "−" }),
+        text: format!(
+            "({}) {} {DELTA}·|…|",
+            e.text,
+            if sign > 0.0 { "+" } else { "−" }
+        ),
         location: e.location.clone(),
     }
 }
@@ -182,9 +186,9 @@ fn excuse(orig: &CheckResult, mutated: &CheckResult, c: &CheckSpec, ex: Expect) 
     let needed = DELTA * scale;
     match ex {
         Expect::Detect => match mutated.power {
-            Some(p) if p >= needed => Some(format!(
-                "declares power {p:.1e} ≥ δ·|side| = {needed:.1e}"
-            )),
+            Some(p) if p >= needed => {
+                Some(format!("declares power {p:.1e} ≥ δ·|side| = {needed:.1e}"))
+            }
             None => Some("declares it cannot detect any error (power ∞)".into()),
             _ if scale == 0.0 => Some("the perturbed side is 0 (a relative change is none)".into()),
             _ => None,
@@ -248,7 +252,8 @@ fn shipped_checks_detect_a_relative_1e3_mutation() {
             run_one(&engines[*fi], &files[*fi], *ci, c)
         })
         .collect();
-    let mut table = String::from("file | check | kind | verdict | power | mutation | verdict | why\n");
+    let mut table =
+        String::from("file | check | kind | verdict | power | mutation | verdict | why\n");
     let mut problems = Vec::new();
     let mut orig: Option<&CheckResult> = None;
     for ((fi, ci, m), r) in jobs.iter().zip(&results) {

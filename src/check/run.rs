@@ -1228,6 +1228,8 @@ fn chain(
     let pts = test_points(c, &vars, seed)?;
     let mut steps = Vec::new();
     let mut all_points = Vec::new();
+    // Why a line has no value (no real value, or a divergent integral), by 0-based line.
+    let mut line_failures: BTreeMap<usize, String> = BTreeMap::new();
     for i in 0..lines.len() - 1 {
         let rel = lines[i].relation;
         let (lhs_src, rhs_src) = (&lines[i].expr, &lines[i + 1].expr);
@@ -1276,6 +1278,12 @@ fn chain(
                 _ => {
                     let lv = line_value(engine, &prepared[i], p, lhs_src)?;
                     let rv = line_value(engine, &prepared[i + 1], p, rhs_src)?;
+                    for (k, v) in [(i, &lv), (i + 1, &rv)] {
+                        if let Err(why) = v {
+                            line_failures.entry(k).or_insert_with(|| why.clone());
+                        }
+                    }
+                    let (lv, rv) = (lv.ok(), rv.ok());
                     match (lv, rv) {
                         (Some(lv), Some(rv)) if is_random(&lv, &rv) && rel == Relation::Equal => {
                             statistical_point(p, &lv, &rv)
@@ -1353,8 +1361,12 @@ fn chain(
                 (k, k + 1, s.rhs)
             };
             format!(
-                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}",
-                lines[bad - 1].expr.location
+                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}{}",
+                lines[bad - 1].expr.location,
+                line_failures
+                    .get(&(bad - 1))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
             )
         }
         Some(k) => {
@@ -1413,16 +1425,17 @@ fn chain(
     Ok(r)
 }
 
-/// The value of a chain line, or `None` when it has no real value at the point.
+/// The value of a chain line, or `Err(why)` when it has no real value at the point (including an
+/// integral that diverges: the docs say such a line fails its step, named with the direction).
 fn line_value(
     engine: &Engine,
     e: &Expr,
     p: &Point,
     src: &SourceExpr,
-) -> Result<Option<Value>, CheckFailure> {
+) -> Result<Result<Value, String>, CheckFailure> {
     match engine.eval(e, p) {
-        Ok(v) => Ok(Some(v)),
-        Err(EngineError::NoRealValue(_)) => Ok(None),
+        Ok(v) => Ok(Ok(v)),
+        Err(EngineError::NoRealValue(m) | EngineError::Diverges(m)) => Ok(Err(m)),
         Err(err) => Err(at_point(err, p, src)),
     }
 }
