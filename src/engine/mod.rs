@@ -68,6 +68,18 @@ pub enum EngineError {
     /// A construct the engine cannot evaluate here.
     #[error("{0}")]
     Unsupported(String),
+    /// An integral diverges (the direction is in the message).
+    #[error("{0}")]
+    Diverges(String),
+}
+
+/// A quadrature error as an engine error: a divergent integral keeps its own variant (a chain
+/// line that diverges fails its step rather than stopping the check).
+fn quad_error(e: quad::QuadError) -> EngineError {
+    match e {
+        quad::QuadError::Diverges { .. } => EngineError::Diverges(e.to_string()),
+        other => EngineError::Numeric(other.to_string()),
+    }
 }
 
 impl From<EvalError> for EngineError {
@@ -375,7 +387,7 @@ impl Engine {
                 VarDomain::Integer { lo, hi } => quad::VarDomain::Integer { lo, hi },
             });
         }
-        quad::Domain::new(vars).map_err(|e| EngineError::Numeric(e.to_string()))
+        quad::Domain::new(vars).map_err(quad_error)
     }
 
     /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
@@ -1145,6 +1157,10 @@ impl IntegrandEnergy<'_> {
         };
         match (e, self.failure()) {
             (quad::QuadError::NotANumber { .. }, Some(f)) => EngineError::Numeric(f),
+            // A divergent integral (or a minimum that does not exist) keeps its own variant.
+            (quad::QuadError::Diverges { .. }, _) => {
+                EngineError::Diverges(named_quad_error(e, names, minimising))
+            }
             _ => EngineError::Numeric(named_quad_error(e, names, minimising)),
         }
     }
@@ -1650,6 +1666,30 @@ fn collect_factors(
 
 /// `-log(abs(e))`: the energy of a general integrand.
 fn neg_log_abs(e: &Expr) -> Expr {
+    // In log space where the form allows: `-log|a·b| = -log|a| - log|b|`, and an integral's
+    // logarithm is computed as `log Z` directly (an inner integral far out in the tails
+    // underflows to 0 in linear space, which made nested 2D latents NaN).
+    let sp = Span::default();
+    match &e.kind {
+        ExprKind::Integral { .. } => {
+            let log = Expr::call(Builtin::Log, vec![e.clone()], sp);
+            return Expr::new(ExprKind::Neg(Box::new(log)), sp);
+        }
+        ExprKind::Binary {
+            op: op @ (BinOp::Mul | BinOp::Div),
+            lhs,
+            rhs,
+        } => {
+            let (a, b) = (neg_log_abs(lhs), neg_log_abs(rhs));
+            let op = if *op == BinOp::Mul {
+                BinOp::Add
+            } else {
+                BinOp::Sub
+            };
+            return Expr::binary(op, a, b, sp);
+        }
+        _ => {}
+    }
     let abs = Expr::call(Builtin::Abs, vec![e.clone()], Span::default());
     let log = Expr::call(Builtin::Log, vec![abs], Span::default());
     Expr::new(ExprKind::Neg(Box::new(log)), Span::default())
