@@ -13,7 +13,10 @@ fn honest(r: &LogZ, truth: f64, slack: f64) -> Result<(), String> {
         return Ok(());
     }
     if !(r.abs_error.is_finite() && r.log_z.is_finite()) {
-        return Err(format!("converged with log Z {} ± {}", r.log_z, r.abs_error));
+        return Err(format!(
+            "converged with log Z {} ± {}",
+            r.log_z, r.abs_error
+        ));
     }
     if (r.log_z - truth).abs() > r.abs_error + slack {
         return Err(format!(
@@ -46,6 +49,9 @@ proptest! {
     }
 }
 
+/// A named energy with its reference `(log Z, slack)` when one is known.
+type Case<'a> = (&'a str, &'a dyn Energy, Option<(f64, f64)>);
+
 /// `z²` and the double well `(z² − 1)²` at β = 1e-300 … 1e300: right within the error or refused.
 /// References: `½ log(π/β)` for `z²`; for the double well the Laplace expansion
 /// `log √(π/β) + log(1 + 3/(16β))` (β ≥ 1e8, next term O(β⁻²)) and the small-β expansion
@@ -60,8 +66,12 @@ fn extreme_beta_is_right_within_its_error_or_refused() {
     let mut tally = [0usize; 3];
     for k in (-300..=300).step_by(10) {
         let beta = 10f64.powi(k);
-        let cases: Vec<(&str, &dyn Energy, Option<(f64, f64)>)> = vec![
-            ("z^2", &quad, Some((0.5 * (std::f64::consts::PI / beta).ln(), 0.0))),
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "z^2",
+                &quad,
+                Some((0.5 * (std::f64::consts::PI / beta).ln(), 0.0)),
+            ),
             (
                 "(z^2-1)^2",
                 &well,
