@@ -1038,7 +1038,7 @@ impl Engine {
             let mut opts = self.opts.quad.clone();
             opts.max_evals = opts.max_evals.min(NESTED_MAX_EVALS);
             return quad::expectations(energy.get(), domain, 1.0, &f, total, &opts)
-                .map_err(quad_error);
+                .map_err(|e| energy.quad_error(&e, &[], false));
         }
         quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
             .map_err(|e| energy.quad_error(&e, &[], false))
