@@ -1,6 +1,6 @@
 //! Plain-text rendering of check runs: one line per check, a summary line, colour on request.
 
-use crate::check::{CheckResult, RunResult, Status};
+use crate::check::{CheckResult, FileResult, RunResult, Status};
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,46 +30,60 @@ fn mark(status: Status, color: bool) -> String {
 
 /// Renders a check run: per file a header, per check a line with its mark, claim, name and worst
 /// discrepancy against its tolerance; failing checks add their message; then a summary line.
+/// A file that could not be loaded gets one line here; its diagnostics go to standard error.
 pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
     let mut out = String::new();
     for f in &run.files {
-        if !f.load_errors.is_empty() {
-            out.push_str(&format!("{}  (not loaded)\n", f.path));
-            for d in &f.diagnostics {
-                for line in d.lines() {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            }
-            continue;
-        }
-        out.push_str(&format!("{} — {}\n", f.path, f.title));
-        for c in &f.checks {
-            let worst = worst_text(c);
-            let time = if opts.timings {
-                format!("  {:>6.2}s", c.seconds)
-            } else {
-                String::new()
-            };
-            out.push_str(&format!(
-                "  {} {:<4} {:<70} {}{}\n",
-                mark(c.status, opts.color),
-                c.claim,
-                truncate(&c.name, 70),
-                worst,
-                time
-            ));
-            if c.status != Status::Pass {
-                out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
-            }
+        out.push_str(&render_file(f, opts));
+    }
+    out.push_str(&render_summary(run));
+    out
+}
+
+/// The lines of one file: its header and a line per check (what [`render_run`] prints for it).
+pub fn render_file(f: &FileResult, opts: TextOptions) -> String {
+    let mut out = String::new();
+    if !f.load_errors.is_empty() {
+        let n = f.load_errors.len();
+        out.push_str(&format!(
+            "{}  (not loaded: {n} error{}, shown on standard error)\n",
+            f.path,
+            if n == 1 { "" } else { "s" }
+        ));
+        return out;
+    }
+    out.push_str(&format!("{} — {}\n", f.path, f.title));
+    for c in &f.checks {
+        let worst = worst_text(c);
+        let time = if opts.timings {
+            format!("  {:>6.2}s", c.seconds)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {} {:<4} {:<70} {}{}\n",
+            mark(c.status, opts.color),
+            c.claim,
+            truncate(&c.name, 70),
+            worst,
+            time
+        ));
+        if c.status != Status::Pass {
+            out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
         }
     }
+    out
+}
+
+/// The summary line (after a blank line).
+pub fn render_summary(run: &RunResult) -> String {
     let s = &run.summary;
     let loaded_badly = run
         .files
         .iter()
         .filter(|f| !f.load_errors.is_empty())
         .count();
-    out.push_str(&format!(
+    format!(
         "\n{} passed, {} failed, {} inconclusive, {} errors{}\n",
         s.pass,
         s.fail,
@@ -80,8 +94,7 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         } else {
             String::new()
         }
-    ));
-    out
+    )
 }
 
 /// The worst discrepancy of a check in a few words: `|Δ|` against the tolerance, the margin of

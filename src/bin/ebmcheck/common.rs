@@ -1,8 +1,81 @@
-//! Shared pieces of the subcommands: exit codes, `--format`, `--set`, `--def`, JSON output.
+//! Shared pieces of the subcommands: exit codes, `--format`, `--set`, `--def`, JSON output,
+//! standard output that ends quietly on a closed pipe, and `--color`.
 
 use clap::ValueEnum;
 use ebmcheck::expr::{Context, Diagnostic, Expr, Value, eval, parse, parse_definition};
 use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::sync::OnceLock;
+
+/// Writes text to standard output. Every command prints through this (the binary denies
+/// `clippy::print_stdout`): when the reader has closed the pipe (`ebmcheck check | head -2`) the
+/// program ends quietly with exit 0, as ripgrep and cargo do; any other write error is exit 2.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        // Stderr may be gone too; nothing more to do about it.
+        let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
+        std::process::exit(i32::from(EXIT_INVALID));
+    }
+}
+
+/// `print!` through [`out`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::common::out(&format!($($arg)*)) };
+}
+
+/// `println!` through [`out`].
+macro_rules! outln {
+    () => { $crate::common::out("\n") };
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::common::out(&line)
+    }};
+}
+
+
+/// When to colour the output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal and `NO_COLOR` is not set (to a non-empty
+    /// value), and `TERM` is not `dumb`.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+static COLOR: OnceLock<ColorChoice> = OnceLock::new();
+
+/// Records the `--color` choice (once, at start-up).
+pub fn set_color(choice: ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
+/// Whether to colour standard output, by `--color` and, for `auto`, `NO_COLOR`, `TERM` and
+/// whether standard output is a terminal.
+pub fn use_color() -> bool {
+    match COLOR.get().copied().unwrap_or_default() {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Whether progress may be drawn on standard error: a terminal, not CI, not `--quiet`.
+pub fn progress_allowed(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
 
 /// Exit code of invalid input or usage.
 pub const EXIT_INVALID: u8 = 2;
@@ -242,7 +315,8 @@ impl ReportFiles {
     }
 }
 
-/// Writes a report folder (created if missing).
+/// Writes a report folder (created if missing), removes `figure-*.svg` files an earlier run left
+/// there that this report does not link, and says on standard error where it wrote.
 ///
 /// # Errors
 /// A [`Failure`] (exit 2) naming the file that could not be written.
@@ -254,11 +328,39 @@ pub fn write_report_files(dir: &std::path::Path, files: &ReportFiles) -> Result<
         ))
     };
     std::fs::create_dir_all(dir).map_err(|e| fail("the report folder", e))?;
+    let mut stale = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_figure = name.starts_with("figure-") && name.ends_with(".svg");
+            if is_figure && !files.figures.iter().any(|(n, _)| *n == name) {
+                stale.push(entry.path());
+            }
+        }
+    }
+    for path in &stale {
+        std::fs::remove_file(path).map_err(|e| fail("(removing a stale figure)", e))?;
+    }
     std::fs::write(dir.join("index.html"), &files.html).map_err(|e| fail("index.html", e))?;
     std::fs::write(dir.join("report.md"), &files.markdown).map_err(|e| fail("report.md", e))?;
     for (name, svg) in &files.figures {
         std::fs::write(dir.join(name), svg).map_err(|e| fail(name, e))?;
     }
     std::fs::write(dir.join("report.json"), &files.json).map_err(|e| fail("report.json", e))?;
+    let removed = if stale.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; removed {} stale figure file{} of an earlier report",
+            stale.len(),
+            if stale.len() == 1 { "" } else { "s" }
+        )
+    };
+    eprintln!(
+        "report: {} (also report.md with {} figure{}, report.json){removed}",
+        dir.join("index.html").display(),
+        files.figures.len(),
+        if files.figures.len() == 1 { "" } else { "s" }
+    );
     Ok(())
 }

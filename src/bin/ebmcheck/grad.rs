@@ -192,12 +192,12 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
     }
     match args.opts.format {
         Format::Json => {
-            println!("{}", result.to_json());
+            outln!("{}", result.to_json());
             for r in &result.reasons {
                 eprintln!("note: {r}");
             }
         }
-        Format::Text => print!("{}", text(&result)),
+        Format::Text => out!("{}", text(&result)),
     }
     Ok(if result.status == grad::Status::Pass {
         ExitCode::SUCCESS

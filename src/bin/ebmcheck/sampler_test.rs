@@ -123,8 +123,8 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
     }
     match args.opts.format {
-        Format::Json => println!("{json}"),
-        Format::Text => print!("{}", report::sampler::text(&outcome)),
+        Format::Json => outln!("{json}"),
+        Format::Text => out!("{}", report::sampler::text(&outcome)),
     }
     Ok(if outcome.report.verdict == Verdict::Pass {
         ExitCode::SUCCESS
