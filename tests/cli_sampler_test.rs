@@ -250,8 +250,8 @@ fn contract_json_and_a_verdict_at_60000_draws() {
         "mean of x",
         "mean of y^2",
         "mean of y*x",
-        "mean of E(y)",
-        "KS of E(y)",
+        "mean of E(y, x)",
+        "KS of E(y, x)",
     ] {
         assert!(names.contains(&want), "missing {want} in {names:?}");
     }

@@ -638,7 +638,7 @@ fn limit(
     };
     let pass_msg = match (&spec.rate, fitted) {
         (Some(_), Some(x)) => format!(
-            "tends to the target as {} → {towards} at the claimed rate; the remainder relative to the rate vanishes like h^{x:.2}",
+            "tends to the target as {} → {towards} at the claimed rate; the remainder relative to the rate vanishes with fitted exponent {x:.2}",
             spec.var
         ),
         (Some(_), None) => format!(
@@ -770,7 +770,7 @@ fn judge_limit(
                 } else if let Some(p) = exponent {
                     if p < tol::RATE_EXPONENT_MIN {
                         message = Some(format!(
-                            "the claimed rate is off by a slowly decaying factor: the remainder relative to the rate vanishes only like h^{p:.2} (needs at least h^{})",
+                            "the claimed rate is off by a slowly decaying factor: the remainder relative to the rate vanishes only with fitted exponent {p:.2} (needs at least {})",
                             tol::RATE_EXPONENT_MIN
                         ));
                     }
@@ -1514,7 +1514,7 @@ pub fn apply_holm(files: &mut [super::FileResult]) {
                 _ => String::new(),
             };
             c.message = format!(
-                "{prefix}a Monte-Carlo estimate disagrees with the exact value{}: {:.6e} vs {:.6e}, z = {:.1}, Holm-adjusted p = {:.2e} at family-wise α = {}",
+                "{prefix}a Monte-Carlo estimate disagrees with the exact value{}: {:.6e} vs {:.6e}, z-score {:.1}, Holm-adjusted p = {:.2e} at family-wise α = {}",
                 describe_point(w),
                 w.lhs,
                 w.rhs,

@@ -102,7 +102,7 @@ pub fn render_summary(run: &RunResult) -> String {
 pub(crate) fn worst_text(c: &CheckResult) -> String {
     if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
         return format!(
-            "remainder/rate ~ h^{p:.2} (needs ≥ {})",
+            "remainder/rate exponent {p:.2} (needs ≥ {})",
             crate::check::run::tol::RATE_EXPONENT_MIN
         );
     }

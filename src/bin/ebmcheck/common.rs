@@ -364,3 +364,38 @@ pub fn write_report_files(dir: &std::path::Path, files: &ReportFiles) -> Result<
     );
     Ok(())
 }
+
+/// Runs `work` while a spinner on standard error says what is being done and for how long
+/// (`⠋ sampling 4000000 draws with hmc [00:00:07]`). It appears only after a second and only
+/// when [`progress_allowed`]: never in pipes, files, CI or JSON consumers' stdout.
+pub fn with_spinner<T>(enabled: bool, message: &str, work: impl FnOnce() -> T) -> T {
+    if !enabled {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_string());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let shower = {
+        let (bar, done) = (bar.clone(), done.clone());
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if start.elapsed() > std::time::Duration::from_secs(1) {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    };
+    let out = work();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = shower.join();
+    bar.finish_and_clear();
+    out
+}

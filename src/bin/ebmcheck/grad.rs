@@ -178,7 +178,23 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         keep_draws: args.report.is_some(),
         ..GradOptions::default()
     };
-    let result = grad::run(&problem, &options).map_err(|e| failure(&e))?;
+    let what = match (args.mc, args.cd) {
+        (Some(n), _) => format!(
+            "exact gradient, finite differences and {n} Monte-Carlo draws{}",
+            args.sampler
+                .and_then(|s| clap::ValueEnum::to_possible_value(&s))
+                .map(|v| format!(" ({})", v.get_name()))
+                .unwrap_or_default()
+        ),
+        (None, Some(k)) => format!("exact gradient, finite differences and CD-{k}"),
+        (None, None) => "exact gradient and finite differences".to_string(),
+    };
+    let result = crate::common::with_spinner(
+        crate::common::progress_allowed(false),
+        &format!("computing the {what}"),
+        || grad::run(&problem, &options),
+    )
+    .map_err(|e| failure(&e))?;
     if let Some(dir) = &args.report {
         let command = format!(
             "ebmcheck grad {}",
@@ -249,7 +265,7 @@ fn text(r: &GradResult) -> String {
         let _ = writeln!(
             out,
             "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}",
-            "parameter", "estimate", "mcse", "ess", "z"
+            "parameter", "estimate", "mcse", "ess", "z-score"
         );
         for p in &r.params {
             if let Some(m) = &p.monte_carlo {
@@ -279,7 +295,7 @@ fn text(r: &GradResult) -> String {
         let _ = writeln!(
             out,
             "{:<10}  {:>22}  {:>9}  {:>12}  {:>9}  {:>8}  {:>9}",
-            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z", "shrink"
+            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z-score", "shrink"
         );
         for p in &r.params {
             if let Some(c) = &p.contrastive_divergence {

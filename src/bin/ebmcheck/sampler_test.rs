@@ -101,7 +101,14 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     let draws = parse_draws_csv(&text, &names)
         .map_err(|e| Failure::invalid(format!("error: {path}: {e}")))?;
     let energy = Arc::new(energy);
-    let outcome = sampler_test(
+    let outcome = crate::common::with_spinner(
+        crate::common::progress_allowed(false),
+        &format!(
+            "computing the exact references and testing {} draws",
+            draws.n()
+        ),
+        || {
+            sampler_test(
         energy.clone(),
         &domain,
         beta,
@@ -109,6 +116,8 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         &draws,
         args.alpha,
         &ReferenceOptions::default(),
+            )
+        },
     )
     .map_err(|e| match e {
         ReferenceError::Stats(e) => Failure::invalid(format!("error: {e}")),
