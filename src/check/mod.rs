@@ -84,7 +84,9 @@ pub fn load_path(path: &Path) -> Result<DerivationFile, Vec<SpecError>> {
 /// occurs in the check's name or in its file's path.
 pub fn filter_matches(filter: &str, path: &str, claim: &str, name: &str) -> bool {
     let f = filter.to_lowercase();
-    claim.to_lowercase() == f || name.to_lowercase().contains(&f) || path.to_lowercase().contains(&f)
+    claim.to_lowercase() == f
+        || name.to_lowercase().contains(&f)
+        || path.to_lowercase().contains(&f)
 }
 
 /// Loads and runs every file; files that fail to load are reported with their errors and the

@@ -593,7 +593,10 @@ fn toml_help(message: &str) -> Option<String> {
                 let (a, b): (Vec<char>, Vec<char>) = (typo.chars().collect(), f.chars().collect());
                 a.len() == b.len() && {
                     let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-                    diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+                    diff.len() == 2
+                        && diff[1] == diff[0] + 1
+                        && a[diff[0]] == b[diff[1]]
+                        && a[diff[1]] == b[diff[0]]
                 }
             };
             let best = fields

@@ -12,12 +12,18 @@ use std::sync::OnceLock;
 /// program ends quietly with exit 0, as ripgrep and cargo do; any other write error is exit 2.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
         // Stderr may be gone too; nothing more to do about it.
-        let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: cannot write to standard output: {e}"
+        );
         std::process::exit(i32::from(EXIT_INVALID));
     }
 }
@@ -36,7 +42,6 @@ macro_rules! outln {
         $crate::common::out(&line)
     }};
 }
-
 
 /// When to colour the output (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -61,14 +66,66 @@ pub fn set_color(choice: ColorChoice) {
 /// Whether to colour standard output, by `--color` and, for `auto`, `NO_COLOR`, `TERM` and
 /// whether standard output is a terminal.
 pub fn use_color() -> bool {
-    match COLOR.get().copied().unwrap_or_default() {
+    color_decision(
+        COLOR.get().copied().unwrap_or_default(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+        std::io::stdout().is_terminal(),
+    )
+}
+
+/// The decision of [`use_color`] from its inputs (<https://no-color.org>: a non-empty
+/// `NO_COLOR` turns colour off).
+fn color_decision(
+    choice: ColorChoice,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+    terminal: bool,
+) -> bool {
+    match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-                && std::io::stdout().is_terminal()
+            no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb") && terminal
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn auto_colours_only_a_terminal_without_no_color() {
+        let xterm = Some(OsStr::new("xterm"));
+        assert!(color_decision(ColorChoice::Auto, None, xterm, true));
+        assert!(!color_decision(ColorChoice::Auto, None, xterm, false));
+        assert!(!color_decision(
+            ColorChoice::Auto,
+            Some(OsStr::new("1")),
+            xterm,
+            true
+        ));
+        assert!(color_decision(
+            ColorChoice::Auto,
+            Some(OsStr::new("")),
+            xterm,
+            true
+        ));
+        assert!(!color_decision(
+            ColorChoice::Auto,
+            None,
+            Some(OsStr::new("dumb")),
+            true
+        ));
+        assert!(color_decision(
+            ColorChoice::Always,
+            Some(OsStr::new("1")),
+            None,
+            false
+        ));
+        assert!(!color_decision(ColorChoice::Never, None, xterm, true));
     }
 }
 

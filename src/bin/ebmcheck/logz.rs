@@ -192,7 +192,12 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         Format::Text => {
             outln!(
                 "{:>10}  {:>22}  {:>9}  {:>22}  {:>22}  {:>10}  status",
-                "beta", "log Z", "± error", "free energy", "min E", "evals"
+                "beta",
+                "log Z",
+                "± error",
+                "free energy",
+                "min E",
+                "evals"
             );
             for (beta, lz) in &results {
                 outln!(

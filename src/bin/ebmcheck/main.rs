@@ -23,7 +23,13 @@ use std::process::ExitCode;
 #[command(name = "ebmcheck", version, about)]
 struct Cli {
     /// When to colour the output: `auto` colours a terminal unless `NO_COLOR` is set.
-    #[arg(long, value_enum, global = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
     color: common::ColorChoice,
     #[command(subcommand)]
     command: Command,
