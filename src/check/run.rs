@@ -118,6 +118,7 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         line: c.location.line,
         seconds: 0.0,
         trace: None,
+        formulas: formulas(c),
     }
 }
 
@@ -261,9 +262,45 @@ pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
     match outcome {
         Ok(mut r) => {
             r.line = c.location.line;
+            r.formulas = formulas(c);
             r
         }
         Err(CheckFailure::Error(msg)) => error_result(c, msg),
+    }
+}
+
+/// The expressions of a check as written, with their roles (for reports).
+fn formulas(c: &CheckSpec) -> Vec<(String, String)> {
+    let f = |role: &str, e: &super::spec::SourceExpr| (role.to_string(), e.text.clone());
+    match &c.kind {
+        CheckKind::Equal { lhs, rhs, .. } | CheckKind::Bound { lhs, rhs, .. } => {
+            vec![f("left side", lhs), f("right side", rhs)]
+        }
+        CheckKind::Limit {
+            expr, target, rate, ..
+        } => {
+            let mut v = vec![f("expression", expr), f("target", target)];
+            if let Some(r) = rate {
+                v.push(f("rate", r));
+            }
+            v
+        }
+        CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => {
+            vec![f("expression", expr)]
+        }
+        CheckKind::Gradient { loss, exact, .. } => vec![f("loss", loss), f("exact gradient", exact)],
+        CheckKind::Chain { lines } => lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| f(&format!("line {}", i + 1), &l.expr))
+            .collect(),
+        CheckKind::Estimator {
+            energy, of, exact, ..
+        } => vec![
+            f("energy", energy),
+            f("estimated quantity", of),
+            f("exact value", exact),
+        ],
     }
 }
 
@@ -389,6 +426,9 @@ fn statistical_point(inputs: &Point, l: &Value, r: &Value) -> PointResult {
     pr.extra.insert("p_value".into(), p);
     pr.extra.insert("ess".into(), ess);
     pr.extra.insert("std_error".into(), se);
+    // Which side is the Monte-Carlo estimate (for reports): each side's own standard error.
+    pr.extra.insert("lhs_std_error".into(), l.std_error);
+    pr.extra.insert("rhs_std_error".into(), r.std_error);
     pr
 }
 
@@ -504,6 +544,7 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         line: c.location.line,
         seconds: 0.0,
         trace: None,
+        formulas: formulas(c),
     }
 }
 

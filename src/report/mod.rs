@@ -7,8 +7,10 @@ pub mod figures;
 pub mod grad;
 pub mod html;
 pub mod markdown;
+pub mod mathml;
 pub mod page;
 pub mod plot;
+pub mod provenance;
 pub mod sampler;
 pub mod text;
 

@@ -97,8 +97,9 @@ pub fn render_summary(run: &RunResult) -> String {
     )
 }
 
-/// The worst discrepancy of a check in a few words: `|Δ|` against the tolerance, the margin of
-/// a bound, or for a limit with a rate the fitted exponent of its remainder.
+/// The worst discrepancy of a check in a few words, by its kind's real criterion: `|Δ|` against
+/// the tolerance, the margin of a bound, the z-score and p-value of a Monte-Carlo comparison, or
+/// for a limit with a rate the fitted exponent of its remainder.
 pub(crate) fn worst_text(c: &CheckResult) -> String {
     if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
         return format!(
@@ -107,6 +108,11 @@ pub(crate) fn worst_text(c: &CheckResult) -> String {
         );
     }
     match &c.worst {
+        Some(w) if w.extra.contains_key("p_value") && w.extra.contains_key("z") => {
+            // A statistical comparison: its criterion is the z-score and p-value (raw; the
+            // Holm-adjusted p is in the message of a rejected check and in JSON).
+            format!("z-score {:.2}, p {:.1e}", w.extra["z"], w.extra["p_value"])
+        }
         Some(w) if w.sense != 0 => {
             let margin = -f64::from(w.sense) * w.difference;
             format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)

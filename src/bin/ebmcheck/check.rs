@@ -104,7 +104,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
         }
     }
     if let Some(dir) = &args.report {
-        write_report(dir, &result)?;
+        write_report(dir, &result, args.seed)?;
     }
     Ok(if result.has_load_errors() {
         ExitCode::from(crate::common::EXIT_INVALID)
@@ -170,16 +170,17 @@ impl Progress {
     }
 }
 
-fn write_report(dir: &Path, result: &RunResult) -> Result<(), Failure> {
+fn write_report(dir: &Path, result: &RunResult, seed: u64) -> Result<(), Failure> {
     let title = "ebmcheck: derivation checks";
-    let (md, figures) = report::markdown::render(result, title);
+    let p = crate::common::provenance(Some(seed));
+    let (md, figures) = report::markdown::render_with(result, title, Some(&p));
     write_report_files(
         dir,
         &ReportFiles {
-            html: report::html::render(result, title),
+            html: report::html::render_with(result, title, Some(&p)),
             markdown: md,
             figures,
-            json: json(result)?,
+            json: crate::common::with_provenance(&json(result)?, &p),
         },
     )
 }

@@ -456,3 +456,53 @@ pub fn with_spinner<T>(enabled: bool, message: &str, work: impl FnOnce() -> T) -
     bar.finish_and_clear();
     out
 }
+
+/// The arguments as one line, quoting those a shell would split.
+pub fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_alphanumeric() || "-_=.,/:+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The provenance of a report written now by this process: version, the commit the binary was
+/// built from (when `build.rs` could ask git), the command line, the seed, the date, the cores.
+pub fn provenance(seed: Option<u64>) -> ebmcheck::report::provenance::Provenance {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    ebmcheck::report::provenance::Provenance {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        git_hash: option_env!("EBMCHECK_GIT_HASH")
+            .filter(|h| !h.is_empty())
+            .map(str::to_string),
+        command: format!("ebmcheck {}", shell_words(&args)),
+        seed,
+        date: ebmcheck::report::provenance::iso_date(now),
+        cores: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    }
+}
+
+/// A JSON object's text with a `"provenance"` field added last (the fields before it, `"schema"`
+/// first, keep their order).
+pub fn with_provenance(json: &str, p: &ebmcheck::report::provenance::Provenance) -> String {
+    let body = json.trim_end();
+    match body.strip_suffix('}') {
+        Some(head) => {
+            let head = head.trim_end();
+            let sep = if head.ends_with('{') { "" } else { "," };
+            format!("{head}{sep}\n  \"provenance\": {}\n}}\n", p.to_json())
+        }
+        None => json.to_string(),
+    }
+}

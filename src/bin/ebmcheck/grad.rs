@@ -198,12 +198,17 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
     if let Some(dir) = &args.report {
         let command = format!(
             "ebmcheck grad {}",
-            shell_words(&std::env::args().skip(2).collect::<Vec<_>>())
+            crate::common::shell_words(&std::env::args().skip(2).collect::<Vec<_>>())
         );
-        let page = ebmcheck::report::grad::page(&result, &command);
+        let mut page = ebmcheck::report::grad::page(&result, &command);
+        let p = crate::common::provenance(Some(args.seed));
+        page.provenance = Some(p.clone());
         write_report_files(
             dir,
-            &ReportFiles::from_page(&page, format!("{}\n", result.to_json())),
+            &ReportFiles::from_page(
+                &page,
+                crate::common::with_provenance(&format!("{}\n", result.to_json()), &p),
+            ),
         )?;
     }
     match args.opts.format {
@@ -321,22 +326,6 @@ fn text(r: &GradResult) -> String {
     }
     let _ = writeln!(out, "status: {}", r.status.as_str());
     out
-}
-
-/// The arguments as one line, quoting those a shell would split.
-fn shell_words(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            if a.chars()
-                .all(|c| c.is_alphanumeric() || "-_=.,/:+".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A number for the text table: 13 significant digits, decimal for moderate sizes.

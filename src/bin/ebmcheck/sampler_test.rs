@@ -128,8 +128,16 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     let json = outcome.to_json().to_string();
     if let Some(dir) = &args.report {
         let title = format!("sampler-test: {} at β = {beta}", args.energy);
-        let page = report::sampler::page(&title, &outcome, &draws, &*energy, beta);
-        write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
+        let mut page = report::sampler::page(&title, &outcome, &draws, &*energy, beta);
+        let p = crate::common::provenance(None);
+        page.provenance = Some(p.clone());
+        write_report_files(
+            dir,
+            &ReportFiles::from_page(
+                &page,
+                crate::common::with_provenance(&format!("{json}\n"), &p),
+            ),
+        )?;
     }
     match args.opts.format {
         Format::Json => outln!("{json}"),
