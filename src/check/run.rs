@@ -288,7 +288,9 @@ fn formulas(c: &CheckSpec) -> Vec<(String, String)> {
         CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => {
             vec![f("expression", expr)]
         }
-        CheckKind::Gradient { loss, exact, .. } => vec![f("loss", loss), f("exact gradient", exact)],
+        CheckKind::Gradient { loss, exact, .. } => {
+            vec![f("loss", loss), f("exact gradient", exact)]
+        }
         CheckKind::Chain { lines } => lines
             .iter()
             .enumerate()

@@ -279,11 +279,19 @@ pub(crate) fn sides(p: &PointResult) -> ((f64, f64), (f64, f64)) {
     (
         (
             p.lhs,
-            half(p.extra.get("lhs_std_error").copied(), p.lhs_error, mc_left && se > 0.0),
+            half(
+                p.extra.get("lhs_std_error").copied(),
+                p.lhs_error,
+                mc_left && se > 0.0,
+            ),
         ),
         (
             p.rhs,
-            half(p.extra.get("rhs_std_error").copied(), p.rhs_error, !mc_left && se > 0.0),
+            half(
+                p.extra.get("rhs_std_error").copied(),
+                p.rhs_error,
+                !mc_left && se > 0.0,
+            ),
         ),
     )
 }

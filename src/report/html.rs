@@ -77,7 +77,10 @@ pub(crate) fn status_filter(counts: &[(&str, usize)]) -> String {
 /// A number for a formula's side: 10 significant digits.
 fn value(x: f64) -> String {
     if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
-        format!("{x:.10}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{x:.10}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         format!("{x:.9e}")
     }
@@ -123,7 +126,11 @@ fn formulas_html(c: &CheckResult) -> String {
                         ),
                     )
                 }
-                None => (String::new(), String::new(), "<td></td><td></td>".to_string()),
+                None => (
+                    String::new(),
+                    String::new(),
+                    "<td></td><td></td>".to_string(),
+                ),
             };
             let _ = writeln!(
                 h,
@@ -238,21 +245,36 @@ pub fn render_with(run: &RunResult, title: &str, provenance: Option<&Provenance>
             c.seconds
         );
     }
-    h.push_str("</table>\n");
+    h.push_str("</table>\n<p>Files:</p>\n<ul>\n");
+    for f in &run.files {
+        let _ = writeln!(
+            h,
+            "<li><code>{}</code> — {}</li>",
+            escape(&f.path),
+            escape(&f.title)
+        );
+    }
+    h.push_str("</ul>\n");
     for f in run.files.iter().filter(|f| !f.load_errors.is_empty()) {
         let _ = writeln!(h, "<h2>{} (not loaded)</h2>", escape(&f.path));
         for d in &f.diagnostics {
             let _ = writeln!(h, "<pre>{}</pre>", escape(d));
         }
     }
-    let failing: Vec<_> = all.iter().filter(|(_, _, c)| c.status != Status::Pass).collect();
+    let failing: Vec<_> = all
+        .iter()
+        .filter(|(_, _, c)| c.status != Status::Pass)
+        .collect();
     if !failing.is_empty() {
         h.push_str("<h2>Checks that did not pass</h2>\n");
         for (n, f, c) in failing {
             h.push_str(&check_section(*n, f, c));
         }
     }
-    let passing: Vec<_> = all.iter().filter(|(_, _, c)| c.status == Status::Pass).collect();
+    let passing: Vec<_> = all
+        .iter()
+        .filter(|(_, _, c)| c.status == Status::Pass)
+        .collect();
     if !passing.is_empty() {
         let _ = writeln!(
             h,

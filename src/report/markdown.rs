@@ -103,6 +103,10 @@ pub fn render_with(
             cell(&f.path),
         );
     }
+    m.push_str("\nFiles:\n\n");
+    for f in &run.files {
+        let _ = writeln!(m, "- {} — {}", cell(&f.path), cell(&f.title));
+    }
     for (n, f, c) in &all {
         let _ = writeln!(
             m,

@@ -100,7 +100,9 @@ fn sub(s: &str) -> String {
 }
 
 fn letter(s: &str) -> String {
-    let greek = ('α'..='ω').chain(['ϵ', 'ϑ']).find(|&c| greek_name(c) == Some(s));
+    let greek = ('α'..='ω')
+        .chain(['ϵ', 'ϑ'])
+        .find(|&c| greek_name(c) == Some(s));
     match greek {
         Some(c) => format!("<mi>{c}</mi>"),
         None => format!("<mi>{}</mi>", esc(s)),
@@ -186,7 +188,11 @@ fn write(out: &mut String, e: &Expr) {
                     out.push_str("<mrow>");
                     paren(out, lhs, prec(lhs) < p);
                     out.push_str("<mo>·</mo>");
-                    paren(out, rhs, prec(rhs) <= p || matches!(rhs.kind, ExprKind::Neg(_)));
+                    paren(
+                        out,
+                        rhs,
+                        prec(rhs) <= p || matches!(rhs.kind, ExprKind::Neg(_)),
+                    );
                     out.push_str("</mrow>");
                 }
                 BinOp::Div => {
@@ -242,7 +248,10 @@ fn write(out: &mut String, e: &Expr) {
             }
             body(out, b);
             for bind in bindings {
-                out.push_str(&format!("<mspace width=\"0.2em\"/><mi>d</mi>{}", ident(&bind.var)));
+                out.push_str(&format!(
+                    "<mspace width=\"0.2em\"/><mi>d</mi>{}",
+                    ident(&bind.var)
+                ));
             }
             out.push_str("</mrow>");
         }
@@ -292,7 +301,10 @@ fn write(out: &mut String, e: &Expr) {
             out.push_str("</mrow>");
         }
         ExprKind::Limit {
-            var, target, body: b, ..
+            var,
+            target,
+            body: b,
+            ..
         } => {
             out.push_str(&format!(
                 "<mrow><munder><mo>lim</mo><mrow>{}<mo>→</mo>{}</mrow></munder>",
@@ -325,7 +337,12 @@ fn write(out: &mut String, e: &Expr) {
             let vars: Vec<String> = bindings.iter().map(|x| ident(&x.var)).collect();
             let n = n
                 .as_ref()
-                .map(|n| format!("<mo separator=\"true\">;</mo><mi>n</mi><mo>=</mo>{}", inner(n)))
+                .map(|n| {
+                    format!(
+                        "<mo separator=\"true\">;</mo><mi>n</mi><mo>=</mo>{}",
+                        inner(n)
+                    )
+                })
                 .unwrap_or_default();
             out.push_str(&format!(
                 "<mrow><msub><mover><mi mathvariant=\"double-struck\">E</mi><mo>^</mo></mover><mrow>{}<mo>∼</mo>{}{n}</mrow></msub><mrow><mo>[</mo>",

@@ -42,7 +42,8 @@ impl Provenance {
 
     /// An HTML block (a definition list in a `<details>` element, open).
     pub fn to_html(&self) -> String {
-        let mut h = String::from("<details class=\"provenance\" open><summary>provenance</summary><dl>");
+        let mut h =
+            String::from("<details class=\"provenance\" open><summary>provenance</summary><dl>");
         for (k, v) in self.rows() {
             let _ = write!(h, "<dt>{k}</dt><dd><code>{}</code></dd>", escape(&v));
         }
