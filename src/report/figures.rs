@@ -261,7 +261,7 @@ fn gradient_figure(c: &CheckResult) -> Res<String> {
 pub(crate) fn mc_on_left(p: &PointResult) -> bool {
     let l = p.extra.get("lhs_std_error").copied().unwrap_or(f64::NAN);
     let r = p.extra.get("rhs_std_error").copied().unwrap_or(f64::NAN);
-    !(r > l)
+    r.partial_cmp(&l) != Some(std::cmp::Ordering::Greater)
 }
 
 /// Each side of a point as `(value, half-width)`: a Monte-Carlo side gets ±2 of its standard
