@@ -408,7 +408,10 @@ mod tests {
     fn html_escapes_highlights_and_inlines_figures() {
         let h = sample().to_html();
         assert!(h.contains("<title>a &lt;title&gt;</title>"));
-        assert!(h.contains("<tr class=\"failing\"><td>mass</td>"));
+        assert!(h.contains("<tr data-status=\"fail\" class=\"failing\"><td>mass</td>"));
+        // Failures first, and a status filter.
+        assert!(h.find("<td>mass</td>") < h.find("<td>mean | y</td>"));
+        assert!(h.contains("id=\"show-fail\""));
         assert!(h.contains("<span class=\"fail\">✗ fail</span>"));
         assert!(h.contains("<figure class=\"figure\"><svg"));
         assert!(h.contains("href=\"#section-1\""));

@@ -119,6 +119,8 @@ pub(crate) fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
     move |v: &f64| {
+        // A tick at zero reads "0", never "-0.00".
+        let v = &if v.abs() < span * 1e-9 { 0.0 } else { *v };
         if !(1e-3..1e4).contains(&scale) {
             format!("{v:.digits$e}")
         } else {
@@ -507,16 +509,17 @@ pub fn histogram(
                 continue;
             }
             let dash = if i % 2 == 0 { (6, 4) } else { (2, 3) };
+            let color = [BLACK, THIRD, GREY][i % 3];
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(*x, 0.0), (*x, top)],
                     dash.0,
                     dash.1,
-                    GREY.stroke_width(2),
+                    color.stroke_width(2),
                 ))
                 .map_err(err)?
                 .label(label.clone())
-                .legend(line_key(GREY, 2));
+                .legend(line_key(color, 2));
         }
         draw_legend(&mut chart)?;
         root.present().map_err(err)?;

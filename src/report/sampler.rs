@@ -744,6 +744,7 @@ pub fn page(
             ),
         );
     }
+    super::chains::push_chain_diagnostics(&mut page, draws);
     page
 }
 
