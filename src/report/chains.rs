@@ -170,7 +170,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws) {
         let chains = coordinate(draws, i);
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
         let rhat = if several { split_rhat(&refs) } else { f64::NAN };
-        let bad = !(rhat <= RHAT_MAX) && several;
+        let bad = several && (rhat.is_nan() || rhat > RHAT_MAX);
         t.row(
             vec![
                 name.clone().into(),

@@ -100,10 +100,12 @@ pub fn render_summary(run: &RunResult) -> String {
 /// The worst discrepancy of a check in a few words, by its kind's real criterion: `|Δ|` against
 /// the tolerance, the margin of a bound, the z-score and p-value of a Monte-Carlo comparison, or
 /// for a limit with a rate the fitted exponent of its remainder.
+/// Every check ends with its power: the smallest discrepancy it could detect (`∞` when none).
 pub(crate) fn worst_text(c: &CheckResult) -> String {
+    let power = power_text(c.power);
     if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
         return format!(
-            "remainder/rate exponent {p:.2} (needs ≥ {})",
+            "remainder/rate exponent {p:.2} (needs ≥ {}; {power})",
             crate::check::run::tol::RATE_EXPONENT_MIN
         );
     }
@@ -111,14 +113,29 @@ pub(crate) fn worst_text(c: &CheckResult) -> String {
         Some(w) if w.extra.contains_key("p_value") && w.extra.contains_key("z") => {
             // A statistical comparison: its criterion is the z-score and p-value (raw; the
             // Holm-adjusted p is in the message of a rejected check and in JSON).
-            format!("z-score {:.2}, p {:.1e}", w.extra["z"], w.extra["p_value"])
+            format!(
+                "z-score {:.2}, p {:.1e} ({power})",
+                w.extra["z"], w.extra["p_value"]
+            )
         }
         Some(w) if w.sense != 0 => {
             let margin = -f64::from(w.sense) * w.difference;
-            format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
+            format!("margin {margin:.1e} (tol {:.1e}; {power})", w.tolerance)
         }
-        Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
+        Some(w) => format!(
+            "|Δ| {:.1e} (tol {:.1e}; {power})",
+            w.difference.abs(),
+            w.tolerance
+        ),
         None => String::new(),
+    }
+}
+
+/// `power 1.0e-9`, or `power ∞` when the check cannot detect any error.
+pub(crate) fn power_text(power: Option<f64>) -> String {
+    match power {
+        Some(p) => format!("power {p:.1e}"),
+        None => "power ∞".into(),
     }
 }
 

@@ -65,6 +65,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| fail(&e))?;
     let value = finite(v.value, &parsed, &args.expr)?;
     let mc = v.std_error > 0.0;
+    // Why the computation stopped, as in JSON (`converged`, `budget_exhausted`, ...).
+    let termination = serde_json::to_value(v.termination()).unwrap_or(serde_json::Value::Null);
     match args.opts.format {
         Format::Text => {
             let mut line = format!("{} ± {:.1e}", format_number(value), v.error);
@@ -74,8 +76,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
                     v.std_error, v.ess
                 ));
             }
-            if !v.converged {
-                line.push_str("  (not converged: the error bound is not reliable)");
+            if !v.converged() {
+                line.push_str(&format!(
+                    "  (not converged: {}; the error bound is not reliable)",
+                    termination.as_str().unwrap_or("")
+                ));
             }
             outln!("{line}");
         }
@@ -83,7 +88,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
             let mut fields = vec![
                 ("value", serde_json::json!(value)),
                 ("error", serde_json::json!(v.error)),
-                ("converged", serde_json::json!(v.converged)),
+                ("converged", serde_json::json!(v.converged())),
+                ("termination", termination.clone()),
             ];
             if mc {
                 fields.push(("std_error", serde_json::json!(v.std_error)));
@@ -92,7 +98,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
             outln!("{}", json_object(&fields));
         }
     }
-    Ok(if v.converged && v.error.is_finite() {
+    Ok(if v.converged() && v.error.is_finite() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
