@@ -503,6 +503,8 @@ fn report_folders_hold_the_page_the_markdown_the_json_and_each_figure() {
             ("over the exact density exp(−βE)/Z", 1),
             ("Quantiles of the draws", 2),
             ("Trace of y in each chain", 1),
+            ("Rank plot of y", 1),
+            ("Autocorrelation of y per chain", 1),
         ],
     );
     assert!(html.contains("✓ pass"), "the verdict is on the page");
@@ -528,6 +530,8 @@ fn report_folders_hold_the_page_the_markdown_the_json_and_each_figure() {
             ("over the contours of the exact density", 1),
             ("Quantiles of the draws", 1),
             ("in each chain", 2),
+            ("Rank plot of", 2),
+            ("Autocorrelation of", 2),
         ],
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -257,7 +257,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws) {
             page.push(Block::Figure {
                 svg,
                 caption: format!(
-                    "Autocorrelation of {name} in each chain up to lag {MAX_LAG}: the slower it falls, the fewer effective draws."
+                    "Autocorrelation of {name} per chain, up to lag {MAX_LAG}: the slower it falls, the fewer effective draws."
                 ),
             });
         }
