@@ -4,9 +4,9 @@
 
 use plotters::prelude::*;
 
-use crate::stats::Draws;
 use crate::stats::battery::RHAT_MAX;
 use crate::stats::ess::{ess_bulk, ess_tail, split_rhat};
+use crate::stats::{BatteryReport, Draws};
 
 use super::page::{Block, Cell, Mark, Page, Table};
 use super::plot::{PlotError, SIZE, err, integer_label};
@@ -160,28 +160,49 @@ fn lines_figure(
     Ok(svg)
 }
 
-/// Appends the "Chains" section: the convergence table and, per coordinate, a rank plot and the
+/// Appends the "Chains" section: the convergence table (the battery's R̂ and its threshold for
+/// each coordinate, the one that failed marked) and, per coordinate, a rank plot and the
 /// autocorrelation of each chain.
-pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws) {
+pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws, report: &BatteryReport) {
     page.push(Block::Heading("Chains: mixing and autocorrelation".into()));
-    let mut t = Table::new(["coordinate", "bulk ESS", "tail ESS", "split R̂", "R̂ verdict"]);
+    let mut t = Table::new([
+        "coordinate",
+        "bulk ESS",
+        "tail ESS",
+        "split R̂",
+        "R̂ limit",
+        "R̂ verdict",
+    ]);
     let several = draws.chains.len() >= 2;
     for (i, name) in draws.names.iter().enumerate() {
         let chains = coordinate(draws, i);
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-        let rhat = if several { split_rhat(&refs) } else { f64::NAN };
-        let bad = several && (rhat.is_nan() || rhat > RHAT_MAX);
+        // The battery's R̂ (after any de-interleaving of walkers) and its threshold.
+        let judged = report.rhat.iter().find(|(n, _)| n == name).map(|p| p.1);
+        let limit = report
+            .rhat_threshold
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(RHAT_MAX, |p| p.1);
+        let rhat = judged.unwrap_or(if several { split_rhat(&refs) } else { f64::NAN });
+        let shown = judged.is_some() || several;
+        let bad = shown && (rhat.is_nan() || rhat > limit);
         t.row(
             vec![
                 name.clone().into(),
                 Cell::Num(format!("{:.0}", ess_bulk(&refs))),
                 Cell::Num(format!("{:.0}", ess_tail(&refs))),
-                Cell::Num(if several {
+                Cell::Num(if shown {
                     format!("{rhat:.4}")
                 } else {
                     "(one chain)".into()
                 }),
-                if !several {
+                Cell::Num(if shown {
+                    format!("{limit:.4}")
+                } else {
+                    String::new()
+                }),
+                if !shown {
                     Mark::Note.into()
                 } else if bad {
                     Mark::Inconclusive.into()
@@ -194,7 +215,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws) {
     }
     page.push(Block::Table(t));
     page.push(Block::Paragraph(format!(
-        "Bulk ESS: of the rank-normalised split chains; tail ESS: the smaller of the ESS of the 5 % and 95 % quantile indicators; split R̂: rank-normalised, the larger of the bulk and folded R̂ (limit {RHAT_MAX}; above it the verdict cannot be pass)."
+        "Bulk ESS: of the rank-normalised split chains; tail ESS: the smaller of the ESS of the 5 % and 95 % quantile indicators; split R̂: rank-normalised, the larger of the bulk and folded R̂, as the test judged it; its limit is max({RHAT_MAX}, √(1 + M′/ESS floor)) for M′ split chains, and above it the verdict cannot be pass."
     )));
     if draws.chains.is_empty() {
         return;
