@@ -131,6 +131,10 @@ pub struct StepResult {
     /// The smallest discrepancy this step could have detected (its largest tolerance over the
     /// judged points); `null` when not finite.
     pub power: Option<f64>,
+    /// For a `→` step: the smallest exponent `p` of `gap ~ h^p` fitted on the asymptotic rungs
+    /// (must be at least 0.5), absent when every point reached the target within its noise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted_exponent: Option<f64>,
 }
 
 /// The outcome of one check.

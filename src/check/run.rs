@@ -89,7 +89,7 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
 }
 
 /// A deterministic per-check seed from the run seed, the file and the check's index.
-fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
+pub(crate) fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
     // FNV-1a over the path, then SplitMix64 finalisation; stable across platforms and runs.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in path.bytes() {
@@ -1271,6 +1271,8 @@ fn chain(
     let pts = test_points(c, &vars, seed)?;
     let mut steps = Vec::new();
     let mut all_points = Vec::new();
+    // Why a line has no value (no real value, or a divergent integral), by 0-based line.
+    let mut line_failures: BTreeMap<usize, String> = BTreeMap::new();
     for i in 0..lines.len() - 1 {
         let rel = lines[i].relation;
         let (lhs_src, rhs_src) = (&lines[i].expr, &lines[i + 1].expr);
@@ -1319,6 +1321,12 @@ fn chain(
                 _ => {
                     let lv = line_value(engine, &prepared[i], p, lhs_src)?;
                     let rv = line_value(engine, &prepared[i + 1], p, rhs_src)?;
+                    for (k, v) in [(i, &lv), (i + 1, &rv)] {
+                        if let Err(why) = v {
+                            line_failures.entry(k).or_insert_with(|| why.clone());
+                        }
+                    }
+                    let (lv, rv) = (lv.ok(), rv.ok());
                     match (lv, rv) {
                         (Some(lv), Some(rv)) if is_random(&lv, &rv) && rel == Relation::Equal => {
                             statistical_point(p, &lv, &rv)
@@ -1355,7 +1363,16 @@ fn chain(
         } else {
             None
         };
+        let fitted_exponent = (rel == Relation::Limit)
+            .then(|| {
+                results
+                    .iter()
+                    .filter_map(|p| p.extra.get("fitted_exponent").copied())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .filter(|x| x.is_finite());
         steps.push(StepResult {
+            fitted_exponent,
             index: i + 1,
             relation: rel.ascii(),
             status,
@@ -1387,8 +1404,12 @@ fn chain(
                 (k, k + 1, s.rhs)
             };
             format!(
-                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}",
-                lines[bad - 1].expr.location
+                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}{}",
+                lines[bad - 1].expr.location,
+                line_failures
+                    .get(&(bad - 1))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
             )
         }
         Some(k) => {
@@ -1447,23 +1468,29 @@ fn chain(
     Ok(r)
 }
 
-/// The value of a chain line, or `None` when it has no real value at the point.
+/// The value of a chain line, or `Err(why)` when it has no real value at the point (including an
+/// integral that diverges: the docs say such a line fails its step, named with the direction).
 fn line_value(
     engine: &Engine,
     e: &Expr,
     p: &Point,
     src: &SourceExpr,
-) -> Result<Option<Value>, CheckFailure> {
+) -> Result<Result<Value, String>, CheckFailure> {
     match engine.eval(e, p) {
-        Ok(v) => Ok(Some(v)),
-        Err(EngineError::NoRealValue(_)) => Ok(None),
+        Ok(v) => Ok(Ok(v)),
+        Err(EngineError::NoRealValue(m) | EngineError::Diverges(m)) => Ok(Err(m)),
         Err(err) => Err(at_point(err, p, src)),
     }
 }
 
 /// Judges a `→` step from the rungs of a ladder `(h, point, value)` (h → 0 towards the limit):
-/// the gap to the target must vanish — be within the numerical error at the last rung, or
-/// shrink along the ladder like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`].
+/// the gap to the target must vanish — be within the numerical error at the last rung, or, in
+/// the asymptotic regime, shrink like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`]. The regime is
+/// the last [`ASYMPTOTIC_RUNGS`] rungs: earlier rungs may approach from the other side (the gap
+/// changes sign before the asymptotic expansion holds) or not yet decrease; the exponent is
+/// fitted on the last rungs whose gap is above the noise, and the last gap must be below the
+/// first. The step's tolerance (its power) is the larger of the noise and the last gap: an
+/// offset of the limit smaller than that would go unseen.
 fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult {
     let (_, q, last) = &rungs[rungs.len() - 1];
     let noise = tolerance(last, target, 0.0);
@@ -1471,40 +1498,42 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
         .iter()
         .map(|(_, _, v)| (v.value - target.value).abs())
         .collect();
+    let start = rungs.len().saturating_sub(ASYMPTOTIC_RUNGS);
     let mut fit_x = Vec::new();
     let mut fit_y = Vec::new();
-    for ((h, _, v), g) in rungs.iter().zip(&gaps) {
+    for ((h, _, v), g) in rungs.iter().zip(&gaps).skip(start) {
         if *g > tolerance(v, target, 0.0) && *h > 0.0 {
             fit_x.push(h.ln());
             fit_y.push(g.ln());
         }
     }
-    let shrinking = gaps.windows(2).all(|w| w[1] <= w[0] + noise);
     let exponent = if fit_x.len() >= 2 {
         slope(&fit_x, &fit_y)
     } else {
         f64::INFINITY
     };
-    let at_noise = gaps[gaps.len() - 1] <= noise;
-    let ok = at_noise || (shrinking && exponent >= tol::RATE_EXPONENT_MIN);
-    let status = if ok {
-        Status::Pass
-    } else if last.converged() && target.converged() {
-        Status::Fail
-    } else {
+    let end = gaps[gaps.len() - 1];
+    let at_noise = end <= noise;
+    let approached = end < gaps[0];
+    let ok = at_noise || (approached && exponent >= tol::RATE_EXPONENT_MIN);
+    let converged = last.converged() && target.converged();
+    let status = if !converged {
         Status::Inconclusive
-    };
-    let t = if at_noise {
-        noise
+    } else if ok {
+        Status::Pass
     } else {
-        noise.max(gaps[gaps.len() - 1])
+        Status::Fail
     };
+    let t = if at_noise { noise } else { noise.max(end) };
     let mut pr = point_result(q, last, target, if ok { t } else { noise }, status);
     if exponent.is_finite() {
         pr.extra.insert("fitted_exponent".into(), exponent);
     }
     pr
 }
+
+/// Rungs of a `→` step's ladder that form its asymptotic regime (see [`judge_tends_to`]).
+const ASYMPTOTIC_RUNGS: usize = 3;
 
 /// A guess at how two sides differ, from their values at every test point.
 fn difference_hint(points: &[PointResult]) -> Option<String> {

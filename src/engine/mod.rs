@@ -68,6 +68,18 @@ pub enum EngineError {
     /// A construct the engine cannot evaluate here.
     #[error("{0}")]
     Unsupported(String),
+    /// An integral diverges (the direction is in the message).
+    #[error("{0}")]
+    Diverges(String),
+}
+
+/// A quadrature error as an engine error: a divergent integral keeps its own variant (a chain
+/// line that diverges fails its step rather than stopping the check).
+fn quad_error(e: quad::QuadError) -> EngineError {
+    match e {
+        quad::QuadError::Diverges { .. } => EngineError::Diverges(e.to_string()),
+        other => EngineError::Numeric(other.to_string()),
+    }
 }
 
 impl From<EvalError> for EngineError {
@@ -375,7 +387,7 @@ impl Engine {
                 VarDomain::Integer { lo, hi } => quad::VarDomain::Integer { lo, hi },
             });
         }
-        quad::Domain::new(vars).map_err(|e| EngineError::Numeric(e.to_string()))
+        quad::Domain::new(vars).map_err(quad_error)
     }
 
     /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
@@ -641,8 +653,7 @@ impl Engine {
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
-        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let m = quad::minimize(objective.get(), &domain, &self.opts.quad).map_err(quad_error)?;
         // The minimum moves by at most the energy's own error bound.
         let moved = objective.error();
         let converged = objective.converged();
@@ -845,7 +856,7 @@ impl Engine {
         let obs = self.observables(std::slice::from_ref(body), &names, b)?;
         let domain = self.quad_domain(binds, b)?;
         let start = quad::minimize(energy.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?
+            .map_err(quad_error)?
             .argmin;
         let inside = |y: &[f64]| {
             y.iter()
@@ -919,7 +930,7 @@ impl Engine {
                     (ex.log_z.log_z, ex.log_z.abs_error + log_error, converged)
                 } else {
                     let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
-                        .map_err(|e| EngineError::Numeric(e.to_string()))?;
+                        .map_err(quad_error)?;
                     let converged =
                         lz.termination == quad::Termination::Converged && energy.converged();
                     // |δ log Z| ≤ max |δU| to first order.
@@ -991,7 +1002,7 @@ impl Engine {
             }
         };
         quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))
+            .map_err(quad_error)
     }
 
     fn expectation(
@@ -1609,6 +1620,30 @@ fn collect_factors(
 
 /// `-log(abs(e))`: the energy of a general integrand.
 fn neg_log_abs(e: &Expr) -> Expr {
+    // In log space where the form allows: `-log|a·b| = -log|a| - log|b|`, and an integral's
+    // logarithm is computed as `log Z` directly (an inner integral far out in the tails
+    // underflows to 0 in linear space, which made nested 2D latents NaN).
+    let sp = Span::default();
+    match &e.kind {
+        ExprKind::Integral { .. } => {
+            let log = Expr::call(Builtin::Log, vec![e.clone()], sp);
+            return Expr::new(ExprKind::Neg(Box::new(log)), sp);
+        }
+        ExprKind::Binary {
+            op: op @ (BinOp::Mul | BinOp::Div),
+            lhs,
+            rhs,
+        } => {
+            let (a, b) = (neg_log_abs(lhs), neg_log_abs(rhs));
+            let op = if *op == BinOp::Mul {
+                BinOp::Add
+            } else {
+                BinOp::Sub
+            };
+            return Expr::binary(op, a, b, sp);
+        }
+        _ => {}
+    }
     let abs = Expr::call(Builtin::Abs, vec![e.clone()], Span::default());
     let log = Expr::call(Builtin::Log, vec![abs], Span::default());
     Expr::new(ExprKind::Neg(Box::new(log)), Span::default())

@@ -19,7 +19,7 @@ pub(crate) const PASS: RGBColor = RGBColor(0, 158, 115);
 /// A failing item (Okabe–Ito vermillion).
 pub(crate) const FAIL: RGBColor = RGBColor(213, 94, 0);
 /// Smallest font size of a figure, in pixels.
-pub(crate) const MIN_FONT_PX: f64 = 12.0;
+pub const MIN_FONT_PX: f64 = 12.0;
 
 /// Raises every `font-size` of an SVG below [`MIN_FONT_PX`] to it (plotters draws tick labels
 /// at about 9.7 px).
