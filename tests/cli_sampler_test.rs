@@ -615,9 +615,18 @@ fn real_world_inputs_several_files_and_npy() {
     let j = json(&one);
     assert_eq!(j["ignored_columns"], serde_json::json!(["draw", "lp"]));
     assert_eq!(j["chains"], 4);
+    let report_dir = dir.join("compare");
+    let rd = report_dir.to_string_lossy().into_owned();
     let mut args: Vec<&str> = common.to_vec();
-    args.extend(["--label", &label, "--samples", &bp]);
+    args.extend(["--label", &label, "--samples", &bp, "--report", &rd]);
     let two = ebmcheck(&args);
+    // The comparison report: a ranking and one figure per measure, each file's own report beside.
+    let html = std::fs::read_to_string(report_dir.join("index.html")).expect("comparison page");
+    assert!(html.contains("Ranking") && html.contains("mh") && html.contains("same"));
+    assert!(html.matches("<svg").count() >= 3, "three figures");
+    assert!(report_dir.join("mh").join("index.html").exists());
+    assert!(report_dir.join("same").join("report.json").exists());
+    let _ = std::fs::remove_dir_all(&report_dir);
     assert!(two.code == 0 || two.code == 1, "{}", two.stderr);
     let j = json(&two);
     let samples = j["samples"].as_array().expect("one entry per file");

@@ -4,6 +4,7 @@
 //! Rendering functions return strings; only the binary writes them out.
 
 pub mod chains;
+pub mod compare;
 pub mod figures;
 pub mod grad;
 pub mod html;

@@ -48,7 +48,9 @@ pub struct SamplerTestArgs {
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
-    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json; with
+    /// several sample files, DIR holds the comparison report (ranking, bias/MCSE, ESS per draw,
+    /// KS distances) and DIR/LABEL/ each file's own report.
     #[arg(long, value_name = "DIR")]
     pub report: Option<std::path::PathBuf>,
     #[command(flatten)]
@@ -181,6 +183,25 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         ])
     };
     if let Some(dir) = &args.report {
+        if !single {
+            let title = format!(
+                "sampler-test: {} samples of {} at β = {beta}",
+                results.len(),
+                args.energy
+            );
+            let pairs: Vec<(String, &SamplerTestOutcome)> =
+                results.iter().map(|r| (r.0.clone(), &r.2)).collect();
+            let mut page = report::compare::page(&title, &pairs);
+            let p = crate::common::provenance(None);
+            page.provenance = Some(p.clone());
+            write_report_files(
+                dir,
+                &ReportFiles::from_page(
+                    &page,
+                    crate::common::with_provenance(&format!("{json}\n"), &p),
+                ),
+            )?;
+        }
         for (label, file, outcome, ignored, draws) in &results {
             let title = format!("sampler-test: {} at β = {beta} ({label})", args.energy);
             let mut page = report::sampler::page(&title, outcome, draws, &*energy, beta);
