@@ -910,15 +910,30 @@ impl Engine {
         b: &Bindings,
         log_of: bool,
     ) -> Result<Value, EngineError> {
+        if has_foldable_factor(body) {
+            match self.integral_of(binds, body, b, log_of, factor_exp_with(body, true)) {
+                Err(EngineError::Diverges(_)) => {}
+                r => return r,
+            }
+        }
+        self.integral_of(binds, body, b, log_of, factor_exp(body))
+    }
+
+    /// [`Engine::integral`] with the body factored as `exp(-U)·g`.
+    fn integral_of(
+        &self,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+        log_of: bool,
+        factored: (Option<Expr>, Option<Expr>),
+    ) -> Result<Value, EngineError> {
         let domain = self.quad_domain(binds, b)?;
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
-        let (u, g) = factor_exp(body);
+        let unfactored = factored.0.is_none();
+        let (u, g) = factored;
         let u = u.unwrap_or_else(|| neg_log_abs(body));
-        let g = if factor_exp(body).0.is_none() {
-            Some(sign_of(body))
-        } else {
-            g
-        };
+        let g = if unfactored { Some(sign_of(body)) } else { g };
         let energy = self.energy(&u, &names, b, 1.0)?;
         match g {
             None => {
@@ -1001,6 +1016,17 @@ impl Engine {
                 }
             }
         };
+        let nested =
+            tree || obs.is_some_and(|o| o.items.iter().any(|i| matches!(i, Observable::Tree(..))));
+        if nested {
+            // Every node of the outer rule costs a whole inner integration, and inner values
+            // carry rounding noise the outer rule cannot integrate away: a bounded budget turns
+            // what was a stall (600 s at one test point) into an honest "not converged".
+            let mut opts = self.opts.quad.clone();
+            opts.max_evals = opts.max_evals.min(NESTED_MAX_EVALS);
+            return quad::expectations(energy.get(), domain, 1.0, &f, total, &opts)
+                .map_err(quad_error);
+        }
         quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
             .map_err(quad_error)
     }
@@ -1318,6 +1344,10 @@ struct TreeEnergy<'a> {
     charges: Mutex<HashMap<Vec<u64>, f64>>,
 }
 
+/// Evaluation budget of an outer integral whose integrand or observable holds inner bound
+/// operators (each evaluation is a whole inner integration).
+const NESTED_MAX_EVALS: u64 = 20_000;
+
 /// The weight an outer rule may give to nodes whose inner steps did not converge and still be
 /// trusted (those nodes are charged an error of 1 in the energy).
 const UNCONVERGED_MASS: f64 = 1e-6;
@@ -1518,6 +1548,14 @@ fn mul(a: Expr, b: Expr) -> Expr {
 /// Splits `e` into `exp(-U) · g`: returns `(Some(U), g)` when at least one `exp` factor exists
 /// (`g = None` means `g ≡ 1`), else `(None, _)`.
 fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
+    factor_exp_with(e, false)
+}
+
+/// As [`factor_exp`]; with `fold`, a factor that is an integral of `exp(-V)` alone (positive) is
+/// taken as `exp(log ∫ ..)`, its logarithm computed in log space: in linear space it underflows
+/// far out, and `exp(-βE) / ∫ ..` became 0/0 in the tails. Folding a denominator can cancel
+/// the decay of `U` (then the caller falls back to the unfolded form).
+fn factor_exp_with(e: &Expr, fold: bool) -> (Option<Expr>, Option<Expr>) {
     let mut neg_exponents = Vec::new(); // terms u with factor exp(u) (numerator) → U -= u
     let mut rest_num = Vec::new();
     let mut rest_den = Vec::new();
@@ -1525,6 +1563,7 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     collect_factors(
         e,
         false,
+        fold,
         &mut neg_exponents,
         &mut rest_num,
         &mut rest_den,
@@ -1572,12 +1611,36 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
             Span::default(),
         ));
     }
-    (u.map(|u| expr::simplify(&u)), g)
+    // Exponents holding an integral's logarithm are left as written, so that `log ∫` stays
+    // recognisable for log-space evaluation.
+    let u = u.map(|u| {
+        if u.has_bound_operator() {
+            u
+        } else {
+            expr::simplify(&u)
+        }
+    });
+    (u, g)
+}
+
+/// Whether `e` has a factor that [`factor_exp_with`] folds (an integral of `exp(-V)` alone).
+fn has_foldable_factor(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary {
+            op: BinOp::Mul | BinOp::Div,
+            lhs,
+            rhs,
+        } => has_foldable_factor(lhs) || has_foldable_factor(rhs),
+        ExprKind::Neg(a) => has_foldable_factor(a),
+        ExprKind::Integral { body, .. } => matches!(factor_exp(body), (Some(_), None)),
+        _ => false,
+    }
 }
 
 fn collect_factors(
     e: &Expr,
     in_den: bool,
+    fold: bool,
     exps: &mut Vec<(Expr, bool)>,
     num: &mut Vec<Expr>,
     den: &mut Vec<Expr>,
@@ -1589,25 +1652,30 @@ fn collect_factors(
             lhs,
             rhs,
         } => {
-            collect_factors(lhs, in_den, exps, num, den, negate);
-            collect_factors(rhs, in_den, exps, num, den, negate);
+            collect_factors(lhs, in_den, fold, exps, num, den, negate);
+            collect_factors(rhs, in_den, fold, exps, num, den, negate);
         }
         ExprKind::Binary {
             op: BinOp::Div,
             lhs,
             rhs,
         } => {
-            collect_factors(lhs, in_den, exps, num, den, negate);
-            collect_factors(rhs, !in_den, exps, num, den, negate);
+            collect_factors(lhs, in_den, fold, exps, num, den, negate);
+            collect_factors(rhs, !in_den, fold, exps, num, den, negate);
         }
         ExprKind::Neg(a) => {
             *negate = !*negate;
-            collect_factors(a, in_den, exps, num, den, negate);
+            collect_factors(a, in_den, fold, exps, num, den, negate);
         }
         ExprKind::Call {
             func: Builtin::Exp,
             args,
         } if args.len() == 1 => exps.push((args[0].clone(), in_den)),
+        // See `factor_exp_with`.
+        ExprKind::Integral { body, .. } if fold && matches!(factor_exp(body), (Some(_), None)) => {
+            let log = Expr::call(Builtin::Log, vec![e.clone()], Span::default());
+            exps.push((log, in_den));
+        }
         _ => {
             if in_den {
                 den.push(e.clone());
