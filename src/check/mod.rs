@@ -169,37 +169,68 @@ pub fn load_path(path: &Path) -> Result<DerivationFile, Vec<SpecError>> {
     let text = std::fs::read_to_string(path).map_err(|e| vec![io_error(path, &e)])?;
     load_str(&shown, &text)
 }
+/// Whether `--filter TEXT` selects a check: case-insensitively, TEXT equals the claim id, or
+/// occurs in the check's name or in its file's path.
+pub fn filter_matches(filter: &str, path: &str, claim: &str, name: &str) -> bool {
+    let f = filter.to_lowercase();
+    claim.to_lowercase() == f
+        || name.to_lowercase().contains(&f)
+        || path.to_lowercase().contains(&f)
+}
+
 /// Loads and runs every file; files that fail to load are reported with their errors and the
-/// others still run. `filter` keeps only checks whose name contains the substring.
+/// others still run. `filter` keeps only the checks [`filter_matches`] selects; a loaded file
+/// with no selected check is left out of the result.
 pub fn run_paths(files: &[PathBuf], opts: &RunOptions, filter: Option<&str>) -> RunResult {
     run_paths_with_progress(files, opts, filter, &|_, _| {})
 }
 
-/// As [`run_paths`], calling `progress(files done, files total)` after each file.
+/// As [`run_paths`], calling `progress(files done, files total)` before each file.
 pub fn run_paths_with_progress(
     files: &[PathBuf],
     opts: &RunOptions,
     filter: Option<&str>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> RunResult {
+    run_paths_streaming(files, opts, filter, &mut |done, total, _| {
+        if done < total {
+            progress(done, total);
+        }
+    })
+}
+
+/// As [`run_paths`], calling `on_file(files done, files total, just finished)` before the first
+/// file (with `None`) and after each file (with its result before the run-wide Holm correction;
+/// [`final_before_holm`] tells whether that correction can still change it).
+pub fn run_paths_streaming(
+    files: &[PathBuf],
+    opts: &RunOptions,
+    filter: Option<&str>,
+    on_file: &mut dyn FnMut(usize, usize, Option<&FileResult>),
+) -> RunResult {
     let mut results = Vec::new();
+    on_file(0, files.len(), None);
     for (done, path) in files.iter().enumerate() {
-        progress(done, files.len());
         let shown = path.display().to_string();
-        match load_path(path) {
+        let result = match load_path(path) {
             Ok(mut file) => {
                 if let Some(f) = filter {
-                    file.checks.retain(|c| c.name.contains(f));
+                    file.checks
+                        .retain(|c| filter_matches(f, &shown, &c.claim, &c.name));
                 }
-                results.push(FileResult {
+                if file.checks.is_empty() && filter.is_some() {
+                    on_file(done + 1, files.len(), None);
+                    continue;
+                }
+                FileResult {
                     path: shown,
                     title: file.title.clone(),
                     checks: run_file(&file, opts),
                     load_errors: Vec::new(),
                     diagnostics: Vec::new(),
-                });
+                }
             }
-            Err(errors) => results.push(FileResult {
+            Err(errors) => FileResult {
                 path: shown,
                 title: String::new(),
                 checks: Vec::new(),
@@ -213,9 +244,23 @@ pub fn run_paths_with_progress(
                     })
                     .collect(),
                 diagnostics: errors.iter().map(SpecError::render).collect(),
-            }),
-        }
+            },
+        };
+        on_file(done + 1, files.len(), Some(&result));
+        results.push(result);
     }
     run::apply_holm(&mut results);
     RunResult::new(results)
+}
+
+/// Whether the run-wide Holm correction ([`run::apply_holm`]) cannot change this file's checks:
+/// it only turns a passing statistical comparison into a failure when its p-value is at most
+/// the family-wise α, so a file whose passing comparisons all have larger p-values is final.
+pub fn final_before_holm(file: &FileResult) -> bool {
+    file.checks.iter().flat_map(|c| &c.points).all(|p| {
+        p.status != Status::Pass
+            || p.extra
+                .get("p_value")
+                .is_none_or(|&pv| pv > run::tol::ALPHA)
+    })
 }

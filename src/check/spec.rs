@@ -72,6 +72,14 @@ impl SpecError {
     pub fn render(&self) -> String {
         let line_no = self.location.line.to_string();
         let pad = " ".repeat(line_no.len());
+        if self.source_line.trim().is_empty() {
+            // Nothing to point at (a missing file, an error at the end of the file): no frame.
+            let mut out = format!("error: {}\n{pad}--> {}\n", self.message, self.location);
+            if let Some(help) = &self.help {
+                out.push_str(&format!("{pad} = help: {help}\n"));
+            }
+            return out;
+        }
         // A long line is shown as a window of 160 characters around the spot, invisible
         // characters written as `U+200B`.
         const WINDOW: usize = 160;
@@ -624,6 +632,28 @@ pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>
 
 fn toml_help(message: &str) -> Option<String> {
     if message.starts_with("unknown field") {
+        // serde says "unknown field `rsh`, expected one of `name`, `claim`, ...".
+        let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+        if let Some((typo, fields)) = quoted.split_first() {
+            let swapped = |f: &&str| {
+                let (a, b): (Vec<char>, Vec<char>) = (typo.chars().collect(), f.chars().collect());
+                a.len() == b.len() && {
+                    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+                    diff.len() == 2
+                        && diff[1] == diff[0] + 1
+                        && a[diff[0]] == b[diff[1]]
+                        && a[diff[1]] == b[diff[0]]
+                }
+            };
+            let best = fields
+                .iter()
+                .find(|f| swapped(f))
+                .copied()
+                .or_else(|| expr::suggest(typo, fields.iter().copied()));
+            if let Some(f) = best {
+                return Some(format!("did you mean `{f}`?"));
+            }
+        }
         Some("check the spelling; docs/derivations.md lists every field of each check kind".into())
     } else if message.contains("invalid type") {
         Some("expressions are strings in double quotes; numbers and lists are bare".into())
@@ -1910,6 +1940,23 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest_field() {
+        let text = "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equal\"\nlhs = \"z\"\nrsh = \"z\"\n";
+        let errors = load_str("f.toml", text).expect_err("a typo");
+        let help = errors[0].help.clone().unwrap_or_default();
+        assert_eq!(help, "did you mean `rhs`?", "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn missing_file_has_no_caret_under_an_empty_line() {
+        let e = super::super::load_path(std::path::Path::new("no/such/file.toml"))
+            .expect_err("missing");
+        let r = e[0].render();
+        assert!(!r.contains('^'), "{r}");
+        assert!(r.contains("--> no/such/file.toml:1:1"), "{r}");
     }
 
     #[test]

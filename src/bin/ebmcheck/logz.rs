@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use ebmcheck::engine::ProgramEnergy;
-use ebmcheck::expr::Bindings;
+use ebmcheck::expr::{Bindings, format_number};
 use ebmcheck::quad::{self, Domain, QuadError, QuadOptions, Status, VarDomain};
 
 use crate::common::{
@@ -131,6 +131,32 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
+    // Every minimum the search finds (the global one first), to name them all.
+    let minima: Vec<(f64, Vec<f64>)> = match quad::minimize(&energy, &domain, &opts) {
+        Ok(m) => std::iter::once((m.value, m.argmin))
+            .chain(m.local_minima)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let point_text = |x: &[f64]| -> String {
+        names
+            .iter()
+            .zip(x)
+            .map(|(n, v)| format!("{n} = {}", format_number(*v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let minima_json: Vec<serde_json::Value> = minima
+        .iter()
+        .map(|(e, x)| {
+            let point: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(x)
+                .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+                .collect();
+            serde_json::json!({"energy": e, "point": point})
+        })
+        .collect();
     let fields = |beta: f64, lz: &quad::LogZ| -> Vec<(&'static str, serde_json::Value)> {
         let argmin: serde_json::Map<String, serde_json::Value> = names
             .iter()
@@ -143,6 +169,7 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             ("free_energy", serde_json::json!(lz.free_energy(beta))),
             ("min_energy", serde_json::json!(lz.min_energy)),
             ("argmin", serde_json::Value::Object(argmin)),
+            ("minima", serde_json::Value::Array(minima_json.clone())),
             ("evaluations", serde_json::json!(lz.evaluations)),
             ("status", serde_json::json!(lz.status)),
         ];
@@ -155,7 +182,7 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         Format::Json => {
             if results.len() == 1 && betas.len() == 1 {
                 let (beta, lz) = &results[0];
-                println!("{}", json_object(&fields(*beta, lz)));
+                outln!("{}", json_object(&fields(*beta, lz)));
             } else {
                 let rows: Vec<serde_json::Value> = results
                     .iter()
@@ -168,25 +195,30 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                         serde_json::Value::Object(m)
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     json_object(&[("results", serde_json::Value::Array(rows))])
                 );
             }
         }
         Format::Text => {
-            println!(
-                "{:>10}  {:>24}  {:>9}  {:>22}  {:>22}  {:>10}  status",
-                "beta", "log Z", "± error", "free energy", "min E", "evals"
+            outln!(
+                "{:>10}  {:>22}  {:>9}  {:>22}  {:>22}  {:>10}  status",
+                "beta",
+                "log Z",
+                "± error",
+                "free energy",
+                "min E",
+                "evals"
             );
             for (beta, lz) in &results {
-                println!(
-                    "{:>10}  {:>24}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
-                    beta,
-                    lz.log_z,
+                outln!(
+                    "{:>10}  {:>22}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
+                    format_number(*beta),
+                    format_number(lz.log_z),
                     lz.abs_error,
-                    lz.free_energy(*beta),
-                    lz.min_energy,
+                    format_number(lz.free_energy(*beta)),
+                    format_number(lz.min_energy),
                     lz.evaluations,
                     if lz.status == Status::Converged {
                         "converged".to_string()
@@ -195,12 +227,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     }
                 );
             }
-            let argmin: Vec<String> = names
-                .iter()
-                .zip(&results[0].1.argmin)
-                .map(|(n, x)| format!("{n} = {x}"))
-                .collect();
-            println!("argmin: {}", argmin.join(", "));
+            outln!("argmin: {}", point_text(&results[0].1.argmin));
+            if minima.len() > 1 {
+                outln!("minima found ({}, lowest first):", minima.len());
+                for (e, x) in &minima {
+                    outln!("  {}  (E = {})", point_text(x), format_number(*e));
+                }
+            }
         }
     }
     Ok(
