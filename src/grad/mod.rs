@@ -58,6 +58,9 @@ use crate::stats::{StatisticalDecision, Verdict, ess};
 
 /// Default family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across parameters).
 pub const ALPHA: f64 = 1e-3;
+/// Below this absolute level a tolerance counts as able to detect any error that matters (the
+/// power rule's floor, as in `check`).
+pub const POWER_FLOOR: f64 = 1e-8;
 /// A standard error from fewer effective samples than this is not trusted.
 pub const MIN_ESS: f64 = 400.0;
 /// Chains whose split R-hat exceeds this disagree: the verdict cannot be `pass`.
@@ -257,6 +260,9 @@ pub struct McEstimate {
     pub estimate: Estimate,
     /// `(estimate − exact)/mcse` (0 when every draw gives the same exact value).
     pub z: f64,
+    /// The smallest |estimate − exact| the z-test could detect: the MCSE times the two-sided
+    /// critical value of Holm's strictest step (α over the number of tests).
+    pub power: f64,
     /// The lecture's single-sample estimator: the value from the first draw, with the spread
     /// of the single-sample values as its standard error and ESS 1 (unbiased, but with the full
     /// spread of one draw).
@@ -298,6 +304,13 @@ pub struct ParamResult {
     pub finite_difference: Value,
     /// Whether exact and finite difference agree within their errors.
     pub agree: bool,
+    /// The smallest difference between exact and finite difference this comparison could have
+    /// detected (its tolerance: twice the summed error bounds plus a 1e-10 relative floor).
+    pub power: f64,
+    /// The comparison's verdict: `pass` when they agree and the power rule
+    /// ([`crate::estimate::power_rule`]) holds, `fail` when they differ by more than the power,
+    /// `inconclusive` when the power is not finite or not below the compared values.
+    pub agreement: Status,
     /// The Monte-Carlo estimate, with `mc`.
     pub monte_carlo: Option<McEstimate>,
     /// Contrastive divergence, with `cd`.
@@ -368,6 +381,11 @@ impl GradResult {
     /// a `"contrastive_divergence"` object follows `status`: `{"k", "sampler", "step", "chains",
     /// "acceptance", w: {"estimate", "mcse", "bias", "relative_bias", "z", "biased",
     /// "shrink_factor", "z_predicted"}}`. Non-finite numbers are `null`.
+    ///
+    /// Added fields (after `status`, before CD-k): `"power": {w: ..}` — the smallest
+    /// exact-vs-finite-difference discrepancy the comparison could detect (`null` when not
+    /// finite) —, `"agreement": {w: "pass"|"fail"|"inconclusive"}` and `"reasons": [..]`; each
+    /// Monte-Carlo entry has `"power"`, the smallest |estimate − exact| its z-test could detect.
     pub fn to_json(&self) -> String {
         // Objects keep the contract's key order and the `wrt` order (serde_json would sort).
         let obj = |f: &dyn Fn(&ParamResult) -> String| -> String {
@@ -387,11 +405,12 @@ impl GradResult {
         if self.monte_carlo.is_some() {
             let mc = obj(&|r| match &r.monte_carlo {
                 Some(m) => format!(
-                    "{{\"estimate\": {}, \"mcse\": {}, \"ess\": {}, \"z\": {}}}",
+                    "{{\"estimate\": {}, \"mcse\": {}, \"ess\": {}, \"z\": {}, \"power\": {}}}",
                     finite_or_null(m.estimate.estimate),
                     finite_or_null(m.estimate.mcse),
                     finite_or_null(m.estimate.ess),
-                    finite_or_null(m.z)
+                    finite_or_null(m.z),
+                    finite_or_null(m.power)
                 ),
                 None => "null".to_string(),
             });
@@ -401,6 +420,13 @@ impl GradResult {
             out,
             ", \"status\": {}",
             serde_json::json!(self.status.as_str())
+        );
+        let _ = write!(
+            out,
+            ", \"power\": {}, \"agreement\": {}, \"reasons\": {}",
+            obj(&|r| finite_or_null(r.power).to_string()),
+            obj(&|r| serde_json::json!(r.agreement.as_str()).to_string()),
+            serde_json::json!(self.reasons)
         );
         if let Some(cd) = &self.contrastive_divergence {
             let per: Vec<String> = self
@@ -819,6 +845,7 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         .map_err(|e| engine_error(&e, "the loss cannot be evaluated"))?;
 
     let mut params = Vec::new();
+    let mut power_reasons = Vec::new();
     for w in &p.wrt {
         let (exact, mv) = exact_gradient(&m, p, w)?;
         let fd = m.engine.richardson(&loss_expr, &origin, w).map_err(|e| {
@@ -829,21 +856,25 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
                 ),
             )
         })?;
-        let tol =
-            2.0 * (exact.error + fd.error) + 1e-10 * exact.value.abs().max(fd.value.abs()).max(1.0);
-        let agree = (exact.value - fd.value).abs() <= tol;
+        let (tol, agreement, why) = agreement(&exact, &fd);
+        let agree = agreement == Status::Pass;
+        if let Some(why) = why {
+            power_reasons.push(format!("`{w}`: exact against finite difference: {why}"));
+        }
         params.push(ParamResult {
             name: w.clone(),
             exact,
             model_term: mv,
             finite_difference: fd,
             agree,
+            power: tol,
+            agreement,
             monte_carlo: None,
             contrastive_divergence: None,
         });
     }
 
-    let mut reasons: Vec<String> = Vec::new();
+    let mut reasons: Vec<String> = power_reasons;
     if !loss.converged()
         || params
             .iter()
@@ -903,10 +934,14 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
             })
             .collect();
         let j = judge(&inputs, opts.alpha);
+        #[allow(clippy::cast_precision_loss)]
+        let critical =
+            crate::stats::special::quantile(1.0 - opts.alpha / (2.0 * inputs.len().max(1) as f64));
         for (((row, input), z), values) in params.iter_mut().zip(inputs).zip(&j.z).zip(run.values) {
             let data_term = row.exact.value + row.model_term.value;
             let first = values.iter().find_map(|c| c.first()).copied();
             row.monte_carlo = Some(McEstimate {
+                power: critical * input.estimate.mcse + 2.0 * input.exact.error,
                 estimate: input.estimate,
                 z: *z,
                 single_sample: Estimate {
@@ -999,7 +1034,7 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         });
     }
 
-    let status = if params.iter().any(|r| !r.agree) || mc_verdict == Verdict::Fail {
+    let status = if params.iter().any(|r| r.agreement == Status::Fail) || mc_verdict == Verdict::Fail {
         Status::Fail
     } else if !reasons.is_empty() || mc_verdict == Verdict::Inconclusive {
         Status::Inconclusive
@@ -1016,6 +1051,23 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         status,
         reasons,
     })
+}
+
+/// Exact against finite difference: the comparison's power (its tolerance: twice the summed
+/// error bounds plus a 1e-10 relative floor), its verdict, and why it cannot fail when the power
+/// rule says so.
+fn agreement(exact: &Value, fd: &Value) -> (f64, Status, Option<String>) {
+    let tol =
+        2.0 * (exact.error + fd.error) + 1e-10 * exact.value.abs().max(fd.value.abs()).max(1.0);
+    let differ = tol.is_finite() && (exact.value - fd.value).abs() > tol;
+    let scale = exact.value.abs().max(fd.value.abs());
+    if differ {
+        (tol, Status::Fail, None)
+    } else if let Some(why) = crate::estimate::power_rule(tol, scale, POWER_FLOOR) {
+        (tol, Status::Inconclusive, Some(why))
+    } else {
+        (tol, Status::Pass, None)
+    }
 }
 
 /// The exact gradient in `w` and the exact contrastive term: `mean_i ⟨∂E/∂w⟩_{p(z|y_i)} −

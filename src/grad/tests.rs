@@ -330,3 +330,44 @@ fn speed_of_the_exact_gradient_with_a_latent() {
         );
     }
 }
+
+#[test]
+fn exact_against_finite_difference_obeys_the_power_rule() {
+    use crate::estimate::Estimate as Value;
+    let exact = Value::with_flag(-0.3, 1e-12, true);
+    // Agreement within a small tolerance passes; a gap beyond it fails.
+    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.3 + 1e-11, 1e-9, true));
+    assert!(tol < 1e-8 && v == Status::Pass && why.is_none(), "{tol} {v:?}");
+    let (_, v, _) = agreement(&exact, &Value::with_flag(-0.30003, 1e-9, true));
+    assert_eq!(v, Status::Fail);
+    // An infinite error bound cannot fail: inconclusive, with the reason, never pass.
+    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.29, f64::INFINITY, false));
+    assert!(tol.is_infinite());
+    assert_eq!(v, Status::Inconclusive);
+    assert!(why.is_some_and(|w| w.contains("cannot detect")));
+    // A tolerance as large as the gradients themselves cannot fail either.
+    let (_, v, why) = agreement(&exact, &Value::with_flag(-0.31, 0.2, true));
+    assert_eq!(v, Status::Inconclusive, "{why:?}");
+}
+
+#[test]
+fn the_monte_carlo_power_is_the_smallest_detectable_gap() {
+    let p = gaussian(0.0, 1.0, 1.0, &GAUSSIAN_DATA);
+    let opts = GradOptions {
+        mc: Some(4000),
+        ..GradOptions::default()
+    };
+    let r = run(&p, &opts).expect("runs");
+    for row in &r.params {
+        let m = row.monte_carlo.as_ref().expect("monte carlo");
+        // Holm's strictest two-sided critical value at α = 1e-3 over the parameters.
+        let k = r.params.len() as f64;
+        let crit = crate::stats::special::quantile(1.0 - opts.alpha / (2.0 * k));
+        assert!((m.power - crit * m.estimate.mcse).abs() <= 2.0 * row.exact.error + 1e-15);
+        assert!(m.power > 0.0 && m.power.is_finite());
+        assert!(row.power.is_finite() && row.agreement == Status::Pass);
+    }
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).expect("valid JSON");
+    assert!(json["power"].is_object() && json["agreement"].is_object());
+    assert!(json["reasons"].is_array());
+}

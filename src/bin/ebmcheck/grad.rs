@@ -9,6 +9,7 @@
 use std::process::ExitCode;
 
 use ebmcheck::check::spec::VarDomain;
+use ebmcheck::estimate::Verdict;
 use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, GradResult, Variable};
 
 use crate::common::{
@@ -243,19 +244,24 @@ fn text(r: &GradResult) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<10}  {:>22}  {:>9}  {:>22}  {:>9}  agree",
-        "parameter", "exact gradient", "± error", "finite difference", "± error"
+        "{:<10}  {:>22}  {:>9}  {:>22}  {:>9}  {:>9}  agree",
+        "parameter", "exact gradient", "± error", "finite difference", "± error", "power"
     );
     for p in &r.params {
         let _ = writeln!(
             out,
-            "{:<10}  {:>22}  {:>9.1e}  {:>22}  {:>9.1e}  {}",
+            "{:<10}  {:>22}  {:>9.1e}  {:>22}  {:>9.1e}  {:>9.1e}  {}",
             p.name,
             show(p.exact.value),
             p.exact.error,
             show(p.finite_difference.value),
             p.finite_difference.error,
-            if p.agree { "yes" } else { "NO" }
+            p.power,
+            match p.agreement {
+                Verdict::Pass => "yes",
+                Verdict::Fail => "NO",
+                _ => "cannot tell",
+            }
         );
     }
     if let Some(mc) = &r.monte_carlo {
@@ -269,19 +275,20 @@ fn text(r: &GradResult) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}",
-            "parameter", "estimate", "mcse", "ess", "z-score"
+            "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}  {:>9}",
+            "parameter", "estimate", "mcse", "ess", "z-score", "power"
         );
         for p in &r.params {
             if let Some(m) = &p.monte_carlo {
                 let _ = writeln!(
                     out,
-                    "{:<10}  {:>22}  {:>9.2e}  {:>9.0}  {:>8.2}",
+                    "{:<10}  {:>22}  {:>9.2e}  {:>9.0}  {:>8.2}  {:>9.2e}",
                     p.name,
                     show(m.estimate.estimate),
                     m.estimate.mcse,
                     m.estimate.ess,
-                    m.z
+                    m.z,
+                    m.power
                 );
             }
         }
