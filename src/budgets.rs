@@ -38,11 +38,14 @@ pub enum Budget {
     Files,
     /// Random test points of one check (`count`).
     Points,
+    /// Wall-clock seconds of one evaluation at one test point (a side of a check, a chain line,
+    /// a gradient or partition function of the command line), checked at every bound operator.
+    PointSeconds,
 }
 
 impl Budget {
     /// Every budget, in the order of the table in ARCHITECTURE.md.
-    pub const ALL: [Budget; 11] = [
+    pub const ALL: [Budget; 12] = [
         Budget::SumTerms,
         Budget::UnrolledTerms,
         Budget::Definitions,
@@ -54,6 +57,7 @@ impl Budget {
         Budget::Chains,
         Budget::Files,
         Budget::Points,
+        Budget::PointSeconds,
     ];
 
     /// The name used by `--budget NAME=N`.
@@ -70,6 +74,7 @@ impl Budget {
             Budget::Chains => "chains",
             Budget::Files => "files",
             Budget::Points => "points",
+            Budget::PointSeconds => "point_seconds",
         }
     }
 
@@ -87,6 +92,7 @@ impl Budget {
             Budget::Chains => 100_000,
             Budget::Files => 10_000,
             Budget::Points => 100_000,
+            Budget::PointSeconds => 120,
         }
     }
 
@@ -104,6 +110,7 @@ impl Budget {
             Budget::Chains => "chains",
             Budget::Files => "files visited",
             Budget::Points => "test points",
+            Budget::PointSeconds => "seconds of one evaluation at one point",
         }
     }
 
@@ -120,7 +127,7 @@ impl Budget {
 #[allow(clippy::declare_interior_mutable_const)]
 const UNSET: AtomicU64 = AtomicU64::new(0);
 /// Raised limits (0: the default).
-static LIMITS: [AtomicU64; 11] = [UNSET; 11];
+static LIMITS: [AtomicU64; 12] = [UNSET; 12];
 static METERED: AtomicBool = AtomicBool::new(false);
 static SUM_TERMS_USED: AtomicU64 = AtomicU64::new(0);
 
@@ -205,6 +212,13 @@ impl BudgetError {
         } else {
             format!("{}: ", self.context.trim_end_matches(','))
         };
+        if self.budget == Budget::PointSeconds {
+            return format!(
+                "{what}one evaluation at one point ran for more than {} s, the budget `{}`",
+                self.limit,
+                self.budget.name()
+            );
+        }
         format!(
             "{what}{} {} requested, beyond the budget `{}` = {}",
             self.wanted,
@@ -244,6 +258,80 @@ pub fn check(b: Budget, wanted: u128, context: impl Into<String>) -> Result<(), 
     } else {
         Ok(())
     }
+}
+
+thread_local! {
+    /// When the evaluation running on this thread started (see [`start_point_clock`]).
+    static POINT_CLOCK: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Stops the point clock started by [`start_point_clock`] when dropped (restoring an outer one).
+#[derive(Debug)]
+#[must_use = "the clock stops when the guard is dropped"]
+pub struct PointClock {
+    previous: Option<std::time::Instant>,
+    outer: bool,
+}
+
+impl Drop for PointClock {
+    fn drop(&mut self) {
+        if !self.outer {
+            POINT_CLOCK.with(|c| c.set(self.previous));
+        }
+    }
+}
+
+/// Starts the wall clock of one evaluation at one point on this thread, unless one is already
+/// running (a nested evaluation is charged to the outer one). [`check_point_clock`] then fails
+/// once the `point_seconds` budget is spent.
+pub fn start_point_clock() -> PointClock {
+    POINT_CLOCK.with(|c| match c.get() {
+        Some(t) => PointClock {
+            previous: Some(t),
+            outer: true,
+        },
+        None => {
+            c.set(Some(std::time::Instant::now()));
+            PointClock {
+                previous: None,
+                outer: false,
+            }
+        }
+    })
+}
+
+/// Why an adaptive loop stopped early when [`point_clock_expired`].
+pub const POINT_CLOCK_EXPIRED: &str = "the time budget of the point (`point_seconds`) ran out";
+
+/// Whether the evaluation running on this thread has spent its `point_seconds` budget (false
+/// when no clock runs): adaptive loops read it to stop early, not converged.
+pub fn point_clock_expired() -> bool {
+    POINT_CLOCK.with(std::cell::Cell::get).is_some_and(|start| {
+        start.elapsed() > std::time::Duration::from_secs(limit(Budget::PointSeconds))
+    })
+}
+
+/// `Ok` while the evaluation running on this thread is within the `point_seconds` budget (and
+/// when no clock runs).
+///
+/// # Errors
+/// The budget is spent; `context` says what was being evaluated.
+pub fn check_point_clock(context: &str) -> Result<(), BudgetError> {
+    let Some(start) = POINT_CLOCK.with(std::cell::Cell::get) else {
+        return Ok(());
+    };
+    let limit = limit(Budget::PointSeconds);
+    let elapsed = start.elapsed();
+    if elapsed > std::time::Duration::from_secs(limit) {
+        return Err(BudgetError {
+            budget: Budget::PointSeconds,
+            wanted: u128::from(elapsed.as_secs()),
+            limit,
+            context: context.into(),
+        });
+    }
+    Ok(())
 }
 
 /// Starts metering the total of all sums (the binary, once per command).
@@ -304,6 +392,25 @@ mod tests {
         assert!(e.0.contains("`replicates` = 1000000"), "{}", e.0);
         assert!(e.1.contains("--budget replicates=N"), "{}", e.1);
         assert!(check(Budget::Replicates, 10, "").is_ok());
+    }
+
+    #[test]
+    fn the_point_clock_nests_and_stops_with_its_guard() {
+        // No clock: never expired.
+        assert!(!point_clock_expired());
+        assert!(check_point_clock("x").is_ok());
+        let outer = start_point_clock();
+        let started = POINT_CLOCK.with(std::cell::Cell::get);
+        assert!(started.is_some());
+        {
+            // A nested evaluation is charged to the outer clock: its start does not move.
+            let _inner = start_point_clock();
+            assert_eq!(POINT_CLOCK.with(std::cell::Cell::get), started);
+        }
+        assert_eq!(POINT_CLOCK.with(std::cell::Cell::get), started);
+        assert!(!point_clock_expired());
+        drop(outer);
+        assert!(POINT_CLOCK.with(std::cell::Cell::get).is_none());
     }
 
     #[test]

@@ -130,6 +130,9 @@ fn estimator_file(replicates: &str) -> String {
     )
 }
 
+/// An integral whose evaluation at one point takes minutes (over 300 s on the 2-core machine).
+const SLOW: &str = "int[y](exp(-a*y^2) * int[z](exp(-z^2 - 0.1*z^4 + sin(3*z*y)) * int[u](exp(-u^2 - 0.1*u^4 + cos(u*z*y)))))";
+
 fn equal_file(defs: &str, lhs: &str) -> String {
     format!(
         "{HEAD}[variables]\nx = \"-1..1\"\n[definitions]\n{defs}[points]\nx = \"-1..1\"\n[[check]]\nname = \"c\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"{lhs}\"\nrhs = \"x\"\n"
@@ -232,6 +235,11 @@ fn cases() -> Vec<Case> {
         case("dev_zero", &["check", "/dev/zero"], 2, &["character device"]),
         case("missing_file", &["check", "no-such.toml"], 2, &["no such file or folder"]),
         case("budget_flag_unknown", &["--budget", "nonsense=1", "eval", "1"], 2, &["unknown budget `nonsense`"]),
+        // A triple nested integral with an oscillating innermost integrand takes minutes per
+        // point; the per-point clock stops it, naming the budget (issue 13).
+        case("a_slow_point_stops_at_its_time_budget", &["--budget", "point_seconds=1", "check", "f.toml"], 1, &["took more than 1 s", "`point_seconds`", "--budget point_seconds=N"])
+            .file("f.toml", format!("{HEAD}[variables]\ny = \"-inf..inf\"\nz = \"-inf..inf\"\nu = \"-inf..inf\"\n[points]\na = \"0.5..2\"\n[[check]]\nname = \"c\"\nclaim = \"C7\"\nkind = \"equal\"\nlhs = \"{SLOW}\"\nrhs = \"{SLOW}\"\n"))
+            .within(8.0, 200),
         case("budget_flag_raises", &["--budget", "sum_terms=1e9", "eval", "sum[k=1..10](k)"], 0, &["55"]),
     ]
 }

@@ -71,6 +71,9 @@ pub enum EngineError {
     /// An integral diverges (the direction is in the message).
     #[error("{0}")]
     Diverges(String),
+    /// A work budget ran out (its name and how to raise it are in the message).
+    #[error("{0}")]
+    Budget(String),
 }
 
 /// A quadrature error as an engine error: a divergent integral keeps its own variant (a chain
@@ -212,6 +215,7 @@ impl Engine {
     /// # Errors
     /// An expression without a real value, a divergent integral, an unsupported construct.
     pub fn eval(&self, e: &Expr, point: &Point) -> Result<Value, EngineError> {
+        let _clock = crate::budgets::start_point_clock();
         let mut b = self.params.clone();
         for (k, v) in point {
             b.set(k, *v);
@@ -392,6 +396,15 @@ impl Engine {
 
     /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
     fn bound(&self, node: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        point_clock(node)?;
+        let v = self.bound_unclocked(node, b);
+        // The clock is read again afterwards: once it has run out, inner evaluations fail and
+        // whatever came back from them (a NaN, a truncated integral) is not a result.
+        point_clock(node)?;
+        v
+    }
+
+    fn bound_unclocked(&self, node: &Expr, b: &Bindings) -> Result<Value, EngineError> {
         match &node.kind {
             ExprKind::Integral { bindings, body } => {
                 if bindings.last().is_some_and(|x| x.var == LOG_MARK) {
@@ -466,6 +479,7 @@ impl Engine {
     /// # Errors
     /// An evaluation error at a shifted point.
     pub fn richardson(&self, e: &Expr, p: &Point, var: &str) -> Result<Value, EngineError> {
+        let _clock = crate::budgets::start_point_clock();
         let mut b = self.params.clone();
         for (k, v) in p {
             b.set(k, *v);
@@ -1441,6 +1455,20 @@ impl Energy for TreeEnergy<'_> {
             }
         }
     }
+}
+
+/// `Ok` while the evaluation at this point is within its time budget
+/// ([`crate::budgets::check_point_clock`]); the error names `node`.
+fn point_clock(node: &Expr) -> Result<(), EngineError> {
+    crate::budgets::check_point_clock("").map_err(|e| {
+        EngineError::Budget(format!(
+            "evaluating `{}` at this point took more than {} s, its time budget `{}`; {}",
+            crate::expr::excerpt(&node.to_string(), 60),
+            e.limit,
+            e.budget.name(),
+            e.help()
+        ))
+    })
 }
 
 /// A bound node at given bindings: the node's address in the evaluated tree and a hash of the

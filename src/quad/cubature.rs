@@ -273,6 +273,10 @@ pub(crate) fn integrate(
             ));
             break;
         }
+        if crate::budgets::point_clock_expired() {
+            reason = Some(crate::budgets::POINT_CLOCK_EXPIRED.to_string());
+            break;
+        }
         let Some(Key(_, idx)) = heap.pop() else {
             reason = Some("no region left to subdivide".into());
             break;

@@ -1061,6 +1061,10 @@ pub(crate) fn integrate_line(
             ));
             break;
         }
+        if crate::budgets::point_clock_expired() {
+            reason = Some(crate::budgets::POINT_CLOCK_EXPIRED.to_string());
+            break;
+        }
         let Seg {
             a, b, map, rough, ..
         } = ad.segs[idx];
