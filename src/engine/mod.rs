@@ -176,7 +176,9 @@ impl Engine {
             .ctx
             .inline(e)
             .map_err(|d| EngineError::Expr(d.message))?;
-        expand_closed_derivatives(&inlined)
+        // Logarithms of positive forms in log space, so that `log(exp(-beta*E)/q)` stays finite
+        // where both underflow (an identity wherever the literal form has a value).
+        expand_closed_derivatives(&expr::expand_logs(&inlined))
     }
 
     /// Free variables of a prepared expression that are not parameters.

@@ -37,6 +37,7 @@ mod diff;
 mod dual;
 mod eval;
 mod lexer;
+mod logspace;
 mod parser;
 mod print;
 #[cfg(test)]
@@ -61,6 +62,7 @@ pub use eval::{
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
 pub use lexer::{Tok, Token, greek_name, tokenize};
+pub use logspace::expand_logs;
 pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
 };

@@ -1034,13 +1034,14 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         });
     }
 
-    let status = if params.iter().any(|r| r.agreement == Status::Fail) || mc_verdict == Verdict::Fail {
-        Status::Fail
-    } else if !reasons.is_empty() || mc_verdict == Verdict::Inconclusive {
-        Status::Inconclusive
-    } else {
-        Status::Pass
-    };
+    let status =
+        if params.iter().any(|r| r.agreement == Status::Fail) || mc_verdict == Verdict::Fail {
+            Status::Fail
+        } else if !reasons.is_empty() || mc_verdict == Verdict::Inconclusive {
+            Status::Inconclusive
+        } else {
+            Status::Pass
+        };
     Ok(GradResult {
         beta: p.beta,
         n_data: m.n_data,

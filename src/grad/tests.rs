@@ -337,7 +337,10 @@ fn exact_against_finite_difference_obeys_the_power_rule() {
     let exact = Value::with_flag(-0.3, 1e-12, true);
     // Agreement within a small tolerance passes; a gap beyond it fails.
     let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.3 + 1e-11, 1e-9, true));
-    assert!(tol < 1e-8 && v == Status::Pass && why.is_none(), "{tol} {v:?}");
+    assert!(
+        tol < 1e-8 && v == Status::Pass && why.is_none(),
+        "{tol} {v:?}"
+    );
     let (_, v, _) = agreement(&exact, &Value::with_flag(-0.30003, 1e-9, true));
     assert_eq!(v, Status::Fail);
     // An infinite error bound cannot fail: inconclusive, with the reason, never pass.
