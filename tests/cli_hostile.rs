@@ -240,6 +240,8 @@ fn cases() -> Vec<Case> {
         case("a_slow_point_stops_at_its_time_budget", &["--budget", "point_seconds=1", "check", "f.toml"], 1, &["took more than 1 s", "`point_seconds`", "--budget point_seconds=N"])
             .file("f.toml", format!("{HEAD}[variables]\ny = \"-inf..inf\"\nz = \"-inf..inf\"\nu = \"-inf..inf\"\n[points]\na = \"0.5..2\"\n[[check]]\nname = \"c\"\nclaim = \"C7\"\nkind = \"equal\"\nlhs = \"{SLOW}\"\nrhs = \"{SLOW}\"\n"))
             .within(8.0, 200),
+        case("too_many_chains", &["--budget", "chains=3", "sampler-test", "0.5*y^2", "--over", "y=-inf..inf", "--beta", "1", "--samples", "d.csv"], 2, &["more than 3 chains", "budget `chains`", "d.csv", "line 5"])
+            .file("d.csv", "chain,y\n0,0.1\n1,0.2\n2,0.3\n3,0.4\n".to_string()),
         case("budget_flag_raises", &["--budget", "sum_terms=1e9", "eval", "sum[k=1..10](k)"], 0, &["55"]),
     ]
 }

@@ -856,7 +856,7 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
                 ),
             )
         })?;
-        let (tol, agreement, why) = agreement(&exact, &fd);
+        let (tol, agreement, why) = agreement(&exact, &fd, mv.value.abs());
         let agree = agreement == Status::Pass;
         if let Some(why) = why {
             power_reasons.push(format!("`{w}`: exact against finite difference: {why}"));
@@ -1056,12 +1056,14 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
 
 /// Exact against finite difference: the comparison's power (its tolerance: twice the summed
 /// error bounds plus a 1e-10 relative floor), its verdict, and why it cannot fail when the power
-/// rule says so.
-fn agreement(exact: &Value, fd: &Value) -> (f64, Status, Option<String>) {
+/// rule says so. The gradient is the difference of the data term and the model term
+/// `⟨∂E/∂w⟩` (of size `terms`): a power below that size detects an error in either, even where
+/// they cancel to a gradient of 0.
+fn agreement(exact: &Value, fd: &Value, terms: f64) -> (f64, Status, Option<String>) {
     let tol =
         2.0 * (exact.error + fd.error) + 1e-10 * exact.value.abs().max(fd.value.abs()).max(1.0);
     let differ = tol.is_finite() && (exact.value - fd.value).abs() > tol;
-    let scale = exact.value.abs().max(fd.value.abs());
+    let scale = exact.value.abs().max(fd.value.abs()).max(terms);
     if differ {
         (tol, Status::Fail, None)
     } else if let Some(why) = crate::estimate::power_rule(tol, scale, POWER_FLOOR) {

@@ -336,21 +336,25 @@ fn exact_against_finite_difference_obeys_the_power_rule() {
     use crate::estimate::Estimate as Value;
     let exact = Value::with_flag(-0.3, 1e-12, true);
     // Agreement within a small tolerance passes; a gap beyond it fails.
-    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.3 + 1e-11, 1e-9, true));
+    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.3 + 1e-11, 1e-9, true), 0.0);
     assert!(
         tol < 1e-8 && v == Status::Pass && why.is_none(),
         "{tol} {v:?}"
     );
-    let (_, v, _) = agreement(&exact, &Value::with_flag(-0.30003, 1e-9, true));
+    let (_, v, _) = agreement(&exact, &Value::with_flag(-0.30003, 1e-9, true), 0.0);
     assert_eq!(v, Status::Fail);
     // An infinite error bound cannot fail: inconclusive, with the reason, never pass.
-    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.29, f64::INFINITY, false));
+    let (tol, v, why) = agreement(&exact, &Value::with_flag(-0.29, f64::INFINITY, false), 0.0);
     assert!(tol.is_infinite());
     assert_eq!(v, Status::Inconclusive);
     assert!(why.is_some_and(|w| w.contains("cannot detect")));
     // A tolerance as large as the gradients themselves cannot fail either.
-    let (_, v, why) = agreement(&exact, &Value::with_flag(-0.31, 0.2, true));
+    let (_, v, why) = agreement(&exact, &Value::with_flag(-0.31, 0.2, true), 0.3);
     assert_eq!(v, Status::Inconclusive, "{why:?}");
+    // A gradient of 0 between terms of size 1 is checked to the power, not called unable.
+    let zero = Value::with_flag(0.0, 1e-12, true);
+    let (_, v, why) = agreement(&zero, &Value::with_flag(-1e-14, 1e-7, true), 1.0);
+    assert_eq!(v, Status::Pass, "{why:?}");
 }
 
 #[test]

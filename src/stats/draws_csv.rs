@@ -78,6 +78,11 @@ pub enum CsvErrorKind {
     /// A chain id that is not an integer.
     #[error("chain id `{0}` is not an integer")]
     BadChain(String),
+    /// More chains than the `chains` budget allows.
+    #[error(
+        "more than {0} chains, beyond the budget `chains`; if this many are intended, raise the limit with `--budget chains=N`"
+    )]
+    TooManyChains(u64),
     /// More rows than the reader accepts.
     #[error("more than {0} values: split the file or thin the draws")]
     TooLarge(usize),
@@ -290,6 +295,12 @@ pub fn parse_draws_csv_with(
         let next = chains.len();
         let c = *index.entry(key).or_insert(next);
         if c == next {
+            // Checked before the chain is allocated.
+            let most = crate::budgets::limit(crate::budgets::Budget::Chains);
+            if crate::budgets::check(crate::budgets::Budget::Chains, next as u128 + 1, "").is_err()
+            {
+                return Err(err(line, CsvErrorKind::TooManyChains(most)));
+            }
             chains.push(Vec::new());
         }
         chains[c].extend_from_slice(&row);
