@@ -659,3 +659,75 @@ fn real_world_inputs_several_files_and_npy() {
     let _ = std::fs::remove_file(&b);
     let _ = std::fs::remove_dir(&dir);
 }
+
+/// `.npz` archives as NumPy writes them (`tests/data/samples/`, made by `np.savez` and
+/// `np.savez_compressed` from the same 4 × 250 independent draws of the correlated Gaussian):
+/// one array per variable, or one array `draws` beside `lp`; `--array` chooses; errors name the
+/// archive's members.
+#[test]
+fn npz_archives_written_by_numpy() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/samples/");
+    let per_var = format!("{data}gauss_per_variable.npz");
+    let one = format!("{data}gauss_one_array.npz");
+    let common = [
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "x=-inf..inf",
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "1",
+        "--set",
+        "rho=0.8",
+        "--format",
+        "json",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = common.to_vec();
+        args.extend(extra);
+        ebmcheck(&args)
+    };
+    let a = run(&["--samples", &per_var]);
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    let ja = json(&a);
+    assert_eq!(ja["verdict"], "pass");
+    assert_eq!(ja["chains"], 4);
+    assert_eq!(ja["n"], 1000);
+    assert_eq!(ja["ignored_columns"], serde_json::json!(["lp"]));
+    let b = run(&["--samples", &one]);
+    assert_eq!(b.code, 0, "{}{}", b.stdout, b.stderr);
+    let jb = json(&b);
+    // The same draws, read from either layout, give the same tests.
+    assert_eq!(ja["tests"], jb["tests"]);
+    let c = run(&["--samples", &one, "--array", "draws"]);
+    assert_eq!(json(&c)["tests"], jb["tests"]);
+    // `lp` is one array of (chains, draws): it is not (chains, draws, 2).
+    let d = run(&["--samples", &one, "--array", "lp"]);
+    assert_eq!(d.code, 2);
+    assert!(d.stderr.contains("`lp.npy`"), "{}", d.stderr);
+    let e = run(&["--samples", &one, "--array", "theta"]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr.contains("no array `theta`") && e.stderr.contains("draws, lp"),
+        "{}",
+        e.stderr
+    );
+    // Variables named otherwise than the arrays, several arrays: the command says how to choose.
+    let f = ebmcheck(&[
+        "sampler-test",
+        "u^2/2",
+        "--over",
+        "u=-inf..inf",
+        "--beta",
+        "1",
+        "--samples",
+        &per_var,
+    ]);
+    assert_eq!(f.code, 2);
+    assert!(
+        f.stderr.contains("--array") && f.stderr.contains("x, y, lp"),
+        "{}",
+        f.stderr
+    );
+}

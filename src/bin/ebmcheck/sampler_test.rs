@@ -1,7 +1,8 @@
 //! `ebmcheck sampler-test ENERGY --over VAR=LO..HI --beta B --samples FILE.csv`: are the draws
 //! distributed as exp(−βE)/Z? Exact references by quadrature, the battery, a Holm verdict.
 //! Several files (`--samples` repeated, a folder, `--label NAME=FILE`) are judged against one
-//! reference, computed once. Files are CSV (extra columns ignored by name) or NumPy `.npy`.
+//! reference, computed once. Files are CSV (extra columns ignored by name), NumPy `.npy` or
+//! `.npz` (the array chosen by `--array` or the rule of `ebmcheck::stats::draws_npz`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +15,10 @@ use ebmcheck::sample::{
     QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, judge_draws,
     quadrature_reference,
 };
-use ebmcheck::stats::{CsvOptions, Draws, Verdict, parse_draws_csv_with, parse_draws_npy};
+use ebmcheck::stats::draws_npz::is_zip;
+use ebmcheck::stats::{
+    CsvOptions, Draws, Verdict, parse_draws_csv_with, parse_draws_npy, parse_draws_npz,
+};
 
 use crate::common::{
     ExprOptions, Failure, Format, ReportFiles, context, expression, json_object, number, range,
@@ -35,7 +39,7 @@ pub struct SamplerTestArgs {
     pub beta: String,
     /// Draws: a CSV file with a header naming the variables (optional `chain`/`walker` columns;
     /// other columns such as `draw` or `lp` are ignored), a NumPy .npy file (draws × dims or
-    /// chains × draws × dims), or a folder of them. Repeat to judge several files against one
+    /// chains × draws × dims), a NumPy .npz archive (see --array), or a folder of them. Repeat to judge several files against one
     /// exact reference.
     #[arg(long, value_name = "FILE")]
     pub samples: Vec<std::path::PathBuf>,
@@ -45,6 +49,10 @@ pub struct SamplerTestArgs {
     /// The CSV columns to read as the --over variables, in their order, e.g. `theta.0,theta.1`.
     #[arg(long, value_name = "COL,COL")]
     pub columns: Option<String>,
+    /// The array of a .npz archive that holds the draws. Without it: one array per --over
+    /// variable named after it, else the only array, else the array `draws` or `samples`.
+    #[arg(long, value_name = "NAME")]
+    pub array: Option<String>,
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
@@ -121,7 +129,7 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     // Read every file before the (expensive) reference, so a bad file fails fast.
     let mut loaded = Vec::with_capacity(inputs.len());
     for (label, path) in inputs {
-        let (draws, ignored) = read_draws(&path, &names, &csv_opts)?;
+        let (draws, ignored) = read_draws(&path, &names, &csv_opts, args.array.as_deref())?;
         loaded.push((label, path, draws, ignored));
     }
     let energy = Arc::new(energy);
@@ -283,8 +291,8 @@ fn safe_name(label: &str) -> String {
         .collect()
 }
 
-/// The files to judge, with their labels: `--samples` (a folder gives its *.csv and *.npy files,
-/// sorted) then `--label NAME=FILE`.
+/// The files to judge, with their labels: `--samples` (a folder gives its *.csv, *.npy and *.npz
+/// files, sorted) then `--label NAME=FILE`.
 fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathBuf)>, Failure> {
     let mut out = Vec::new();
     for p in &args.samples {
@@ -292,12 +300,15 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
             let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| Failure::invalid(format!("error: cannot read {}: {e}", p.display())))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "csv" || x == "npy"))
+                .filter(|f| {
+                    f.extension()
+                        .is_some_and(|x| x == "csv" || x == "npy" || x == "npz")
+                })
                 .collect();
             files.sort();
             if files.is_empty() {
                 return Err(Failure::invalid(format!(
-                    "error: the folder {} holds no .csv or .npy files",
+                    "error: the folder {} holds no .csv, .npy or .npz files",
                     p.display()
                 )));
             }
@@ -327,7 +338,7 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
     }
     if out.is_empty() {
         return Err(Failure::invalid(
-            "error: no draws to test\n  = help: add `--samples draws.csv` (CSV with a header naming the variables, or .npy)",
+            "error: no draws to test\n  = help: add `--samples draws.csv` (CSV with a header naming the variables, .npy or .npz)",
         ));
     }
     let mut seen: Vec<&str> = Vec::new();
@@ -342,11 +353,13 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
     Ok(out)
 }
 
-/// Reads one file of draws (CSV or .npy by content) and the columns it ignored.
+/// Reads one file of draws (CSV, .npy or .npz by content) and the columns (CSV) or arrays (.npz)
+/// it ignored.
 fn read_draws(
     path: &std::path::Path,
     names: &[String],
     csv_opts: &CsvOptions,
+    array: Option<&str>,
 ) -> Result<(Draws, Vec<String>), Failure> {
     let shown = path.display();
     let bytes = std::fs::read(path)
@@ -356,10 +369,10 @@ fn read_draws(
             .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
         return Ok((d, Vec::new()));
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Err(Failure::invalid(format!(
-            "error: {shown} is a zip archive (.npz?): save each array with `np.save(path, draws)` and pass the .npy file"
-        )));
+    if is_zip(&bytes) {
+        let d = parse_draws_npz(&bytes, names, array)
+            .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+        return Ok((d.draws, d.ignored));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
         Failure::invalid(format!(
