@@ -222,7 +222,7 @@ impl Engine {
         for (k, v) in point {
             b.set(k, *v);
         }
-        self.eval_bindings(e, &b)
+        self.eval_top(e, &b, true)
     }
 
     /// The draws behind the first Monte-Carlo average of a prepared expression that is not
@@ -269,6 +269,14 @@ impl Engine {
     }
 
     fn eval_bindings(&self, e: &Expr, b: &Bindings) -> Result<Value, EngineError> {
+        self.eval_top(e, b, false)
+    }
+
+    /// Evaluates with error propagation; `rounding`: bound the rounding error of the whole
+    /// expression by a running error analysis ([`expr::rounding_error`], the comparisons'
+    /// absolute floor) rather than a few ulps of the result (integrands, evaluated millions of
+    /// times, take the cheap bound).
+    fn eval_top(&self, e: &Expr, b: &Bindings, rounding: bool) -> Result<Value, EngineError> {
         let marked = mark_log_integrals(e);
         let e = &marked;
         let hook = Hook {
@@ -298,6 +306,12 @@ impl Engine {
         }
         let order = hook.order.borrow().clone();
         let mut error = 4.0 * f64::EPSILON * v0.abs();
+        if rounding {
+            // Bound nodes are read back from the hook's cache (no re-evaluation).
+            if let Ok(r) = expr::rounding_error(e, b, &mut h) {
+                error = error.max(r);
+            }
+        }
         let mut converged = true;
         let mut variance = 0.0;
         let mut ess = f64::INFINITY;

@@ -42,6 +42,7 @@ mod parser;
 mod print;
 #[cfg(test)]
 mod properties;
+mod rounding;
 mod simplify;
 
 pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum, RESERVED, Span};
@@ -67,4 +68,5 @@ pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
 };
 pub use print::format_number;
+pub use rounding::rounding_error;
 pub use simplify::simplify;
