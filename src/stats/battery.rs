@@ -293,7 +293,7 @@ impl Reference {
 }
 
 /// The default ESS floor below which no test is trusted. Below ~100 effective draws the ESS
-/// estimate itself is unreliable (relative sd of τ̂ above 45 %, [`tau_rel_sd`]); above it the
+/// estimate itself is unreliable (relative sd of τ̂ above 45 %, `tau_rel_sd`); above it the
 /// estimate's uncertainty is carried into each test (Student's t with ESS/10 degrees of freedom),
 /// so the floor need not also absorb it. Four chains need 25 effective draws each, 32 walkers
 /// about 3.
@@ -824,7 +824,7 @@ fn tau_rel_sd(ess: f64) -> f64 {
 }
 
 /// ESS per degree of freedom of an MCSE that rests on an estimated autocorrelation time:
-/// the long-run variance σ²τ̂ has relative variance ≈ 20/ESS ([`tau_rel_sd`]), which a scaled χ²
+/// the long-run variance σ²τ̂ has relative variance ≈ 20/ESS (`tau_rel_sd`), which a scaled χ²
 /// matches with ν = 2/(20/ESS) = ESS/10 degrees of freedom.
 pub const ESS_DOF_FACTOR: f64 = 10.0;
 
