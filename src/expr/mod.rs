@@ -36,6 +36,7 @@ mod diagnostic;
 mod diff;
 mod dual;
 mod eval;
+mod interval;
 mod lexer;
 mod parser;
 mod print;
@@ -59,6 +60,7 @@ pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
+pub use interval::{Interval, LIBM_ULPS};
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use parser::{Definition, MAX_DEPTH, parse, parse_definition};
 pub use print::format_number;
