@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use crate::check::spec::{DerivationFile, ParamValue, VarDomain};
 use crate::expr::{
     self, BinOp, Binding, Bindings, BoundEvaluator, Builtin, Context, EvalError, Expr, ExprKind,
-    Extremum, Program, Span,
+    Extremum, Interval, Program, Span,
 };
 use crate::quad::{self, Energy, QuadOptions};
 
@@ -1206,6 +1206,10 @@ impl ObsSet<'_> {
 /// and the samplers evaluate it through [`Energy::eval_batch`] in batches of columns.
 pub struct ProgramEnergy {
     program: Program,
+    /// The expression, its inputs and bindings, for the gradient programs.
+    source: (Expr, Vec<String>, Bindings),
+    /// The gradient compiled on first use (interval enclosures); `None` when it cannot be.
+    gradient: std::sync::OnceLock<Option<Vec<Program>>>,
 }
 
 impl ProgramEnergy {
@@ -1221,14 +1225,55 @@ impl ProgramEnergy {
         bindings: &Bindings,
     ) -> Result<ProgramEnergy, EngineError> {
         Program::compile(e, inputs, bindings)
-            .map(|program| ProgramEnergy { program })
+            .map(|program| ProgramEnergy {
+                program,
+                source: (
+                    e.clone(),
+                    inputs.iter().map(|s| (*s).to_string()).collect(),
+                    bindings.clone(),
+                ),
+                gradient: std::sync::OnceLock::new(),
+            })
             .map_err(|d| EngineError::Expr(d.message))
+    }
+
+    /// The symbolic gradient compiled over the same inputs (once), if it can be.
+    fn gradient_programs(&self) -> Option<&[Program]> {
+        self.gradient
+            .get_or_init(|| {
+                let (e, inputs, bindings) = &self.source;
+                let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                let ctx = crate::expr::Context::new();
+                inputs
+                    .iter()
+                    .map(|v| {
+                        let d = crate::expr::derivative(e, v, &ctx).ok()?;
+                        Program::compile(&d, &names, bindings).ok()
+                    })
+                    .collect()
+            })
+            .as_deref()
     }
 }
 
 impl Energy for ProgramEnergy {
     fn dim(&self) -> usize {
         self.program.inputs().len()
+    }
+    fn enclose(&self, b: &[Interval]) -> Option<Interval> {
+        Some(self.program.eval_interval(b))
+    }
+    fn enclose_gradient(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let Some(g) = self.gradient_programs() else {
+            return false;
+        };
+        for (p, o) in g.iter().zip(out.iter_mut()) {
+            *o = p.eval_interval(b);
+        }
+        true
+    }
+    fn has_enclosure(&self) -> bool {
+        true
     }
     fn eval(&self, z: &[f64]) -> f64 {
         self.program.eval_f64(z)
