@@ -98,7 +98,11 @@ impl Interval {
         } else {
             Interval {
                 lo: if lo == f64::INFINITY { f64::MAX } else { lo },
-                hi: if hi == f64::NEG_INFINITY { -f64::MAX } else { hi },
+                hi: if hi == f64::NEG_INFINITY {
+                    -f64::MAX
+                } else {
+                    hi
+                },
             }
         }
     }
@@ -241,9 +245,13 @@ impl Interval {
         if o.lo > 0.0 || o.hi < 0.0 {
             // Dividing directly is tighter than multiplying by a rounded reciprocal when both
             // ends are finite.
-            if self.lo.is_finite() && self.hi.is_finite() && o.lo.is_finite() && o.hi.is_finite()
-            {
-                let q = [self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi];
+            if self.lo.is_finite() && self.hi.is_finite() && o.lo.is_finite() && o.hi.is_finite() {
+                let q = [
+                    self.lo / o.lo,
+                    self.lo / o.hi,
+                    self.hi / o.lo,
+                    self.hi / o.hi,
+                ];
                 let lo = q.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = q.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let (mut lo, mut hi) = (dn(lo), up(hi));
@@ -266,7 +274,11 @@ impl Interval {
     #[must_use]
     pub fn sqr(self) -> Interval {
         let a = self.abs();
-        let lo = if a.lo == 0.0 { 0.0 } else { dn(a.lo * a.lo).max(0.0) };
+        let lo = if a.lo == 0.0 {
+            0.0
+        } else {
+            dn(a.lo * a.lo).max(0.0)
+        };
         Interval::new(lo, up(a.hi * a.hi))
     }
 
