@@ -300,3 +300,85 @@ fn monte_carlo_comparisons_are_calibrated() {
     assert!(mean.abs() < 0.25, "mean of z = {mean}");
     assert!(tail < 0.03, "tail fraction {tail}");
 }
+
+/// `(line L, step S)` at the end of a wrong file's title: the step that must fail first.
+fn mutated_step(title: &str) -> Option<usize> {
+    let at = title.rfind("step ")?;
+    title[at + 5..].trim_end_matches(')').parse().ok()
+}
+
+/// Every file in `tests/data/wrong/chains` (mutations of the lecture's two chains in every line:
+/// β for 1/β, a sign in one exponent, `min` for the free energy, a factor 2 in a normaliser, a
+/// dropped Jacobian, log ∫ for ∫ log; an integral that diverges) fails at exactly the step its
+/// title names, and every step before it passes.
+#[test]
+fn every_wrong_chain_fails_at_its_mutated_line() {
+    let (code, v) = json(&["check", "tests/data/wrong/chains", "--format", "json"]);
+    assert_eq!(code, 1);
+    let files = v["files"].as_array().expect("files");
+    assert!(files.len() >= 15, "{} files", files.len());
+    for f in files {
+        let title = f["title"].as_str().expect("title");
+        let step = mutated_step(title).unwrap_or_else(|| panic!("no step in `{title}`"));
+        let c = &f["checks"][0];
+        assert_eq!(c["status"], "fail", "{title}: {}", c["message"]);
+        assert_eq!(c["first_failing_step"], step, "{title}: {}", c["message"]);
+        for s in &c["steps"].as_array().expect("steps")[..step - 1] {
+            assert_eq!(s["status"], "pass", "{title}: {s}");
+        }
+    }
+}
+
+/// Correct but unusual derivations pass: a change of variables with its Jacobian, a Jensen `≤`
+/// step, a symmetry argument (an exact 0), nested integrals in 2D.
+#[test]
+fn correct_unusual_derivations_pass() {
+    let (code, v) = json(&["check", "tests/data/right", "--format", "json"]);
+    for f in v["files"].as_array().expect("files") {
+        for c in f["checks"].as_array().expect("checks") {
+            assert_eq!(c["status"], "pass", "{}: {}", f["path"], c["message"]);
+            assert!(
+                c["power"].is_number(),
+                "{}: power {}",
+                f["path"],
+                c["power"]
+            );
+        }
+    }
+    assert_eq!(code, 0);
+}
+
+/// The verdicts of the shipped derivations, the wrong folder and the right folder are the same
+/// at several seeds (the test points move; the verdicts, and the step a chain fails at, must not).
+#[test]
+fn verdicts_do_not_depend_on_the_seed() {
+    let verdicts = |seed: &str| {
+        let (_, v) = json(&[
+            "check",
+            "derivations",
+            "tests/data/wrong",
+            "tests/data/right",
+            "--seed",
+            seed,
+            "--format",
+            "json",
+        ]);
+        let mut out = Vec::new();
+        for f in v["files"].as_array().expect("files") {
+            for c in f["checks"].as_array().expect("checks") {
+                out.push(format!(
+                    "{} / {}: {} at step {}",
+                    f["path"], c["name"], c["status"], c["first_failing_step"]
+                ));
+            }
+        }
+        out
+    };
+    let base = verdicts("1");
+    assert!(base.len() > 60, "{} checks", base.len());
+    for seed in ["2", "3"] {
+        let other = verdicts(seed);
+        let differ: Vec<_> = base.iter().zip(&other).filter(|(a, b)| a != b).collect();
+        assert!(differ.is_empty(), "seed {seed}: {differ:#?}");
+    }
+}

@@ -6,6 +6,8 @@
 //! Only this module reads derivation files; it writes nothing (see `report` for output).
 
 pub mod claims;
+#[cfg(test)]
+mod mutation;
 pub mod result;
 pub mod run;
 pub mod spec;

@@ -44,31 +44,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// The verdict of one check or one test point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The claim holds within tolerance everywhere it was tested.
-    Pass,
-    /// The numbers could not settle it (a quadrature that did not converge, too few samples).
-    Inconclusive,
-    /// The claim is violated beyond tolerance.
-    Fail,
-    /// The check could not be run (an evaluation error such as NaN at a test point).
-    Error,
-}
-
-impl Status {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Inconclusive => "inconclusive",
-            Status::Error => "error",
-        }
-    }
-}
+/// The verdict of one check or one test point: the crate's one verdict type.
+pub use crate::estimate::Verdict as Status;
 
 /// One test point of a check.
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +128,13 @@ pub struct StepResult {
     pub note: Option<String>,
     /// How the sides differ, when it can tell (a sign, a constant factor, an additive term).
     pub hint: Option<String>,
+    /// The smallest discrepancy this step could have detected (its largest tolerance over the
+    /// judged points); `null` when not finite.
+    pub power: Option<f64>,
+    /// For a `→` step: the smallest exponent `p` of `gap ~ h^p` fitted on the asymptotic rungs
+    /// (must be at least 0.5), absent when every point reached the target within its noise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted_exponent: Option<f64>,
 }
 
 /// The outcome of one check.
@@ -182,6 +166,11 @@ pub struct CheckResult {
     /// Fitted exponent of the remainder of a limit with a rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fitted_exponent: Option<f64>,
+    /// The smallest discrepancy this check could have detected at its points, in the units of
+    /// the claim (its largest tolerance over the judged points, or the minimum detectable
+    /// effect of a statistical comparison); `null` when it is not finite. A check whose power
+    /// is not finite, or not smaller than the values it compares, is inconclusive.
+    pub power: Option<f64>,
     /// Line of the `[[check]]` table in its file.
     #[serde(skip)]
     pub line: usize,

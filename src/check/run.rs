@@ -11,7 +11,7 @@ use super::spec::{
     ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, EstimatorSpec, LimitPoint,
     PointRange, Relation, SourceExpr,
 };
-use crate::engine::{Engine, EngineError, Point, Value};
+use crate::engine::{Engine, EngineError, Point, Termination, Value};
 use crate::expr::Expr;
 
 /// Options of a run.
@@ -53,6 +53,9 @@ pub mod tol {
     pub const MIN_ESS: f64 = 400.0;
     /// Grid size for monotone and convex checks.
     pub const GRID: usize = 24;
+    /// Below this absolute level a tolerance counts as able to detect any error that matters,
+    /// even when every compared value is zero (the power rule, [`crate::estimate::power_rule`]).
+    pub const POWER_FLOOR: f64 = 1e-8;
 }
 
 /// Runs every check of a loaded file in order (checks run in parallel; results keep file order).
@@ -86,7 +89,7 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
 }
 
 /// A deterministic per-check seed from the run seed, the file and the check's index.
-fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
+pub(crate) fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
     // FNV-1a over the path, then SplitMix64 finalisation; stable across platforms and runs.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in path.bytes() {
@@ -118,6 +121,7 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         line: c.location.line,
         seconds: 0.0,
         trace: None,
+        power: None,
     }
 }
 
@@ -400,13 +404,50 @@ fn judge(relation: Relation, l: &Value, r: &Value, t: f64) -> Status {
         Relation::GreaterEq => d >= -t,
         _ => d.abs() <= t,
     };
-    if ok {
-        Status::Pass
-    } else if !(l.converged && r.converged) {
+    // A value that did not converge (or whose error is not finite) settles nothing: not even a
+    // pass, since its error bound may be wrong.
+    if !(l.converged() && r.converged() && t.is_finite()) {
         Status::Inconclusive
+    } else if ok {
+        Status::Pass
     } else {
         Status::Fail
     }
+}
+
+/// The power of a group of points (a check or a chain step): the largest tolerance over the
+/// judged points, i.e. the smallest discrepancy the group is sure to detect, in the units of
+/// the claim; and, when it cannot fail (see [`crate::estimate::power_rule`]), why. Statistical
+/// points state their minimum detectable difference but are judged only on it being finite
+/// (a mean claimed to be 0 is compared with values that are themselves about 0).
+fn power_of(points: &[PointResult]) -> (f64, Option<String>) {
+    let mut power: f64 = 0.0;
+    let mut scale: f64 = 0.0;
+    let mut deterministic = false;
+    for p in points.iter().filter(|p| p.judged) {
+        if p.tolerance.is_nan() {
+            continue;
+        }
+        power = power.max(p.tolerance);
+        if !p.extra.contains_key("p_value") && p.status != Status::Fail {
+            deterministic = true;
+            scale = scale.max(p.lhs.abs().max(p.rhs.abs()));
+        }
+    }
+    if points.iter().any(|p| p.judged && p.tolerance.is_nan()) {
+        power = f64::INFINITY;
+    }
+    let reason = if deterministic {
+        crate::estimate::power_rule(power, scale, tol::POWER_FLOOR)
+    } else {
+        crate::estimate::power_rule(power, f64::INFINITY, tol::POWER_FLOOR)
+    };
+    (power, reason)
+}
+
+/// `Some(x)` for a finite power (JSON writes `null` otherwise).
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
 fn point_result(inputs: &Point, l: &Value, r: &Value, t: f64, status: Status) -> PointResult {
@@ -470,8 +511,9 @@ fn describe_point(p: &PointResult) -> String {
 }
 
 fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str) -> CheckResult {
-    let status = overall(&points);
+    let mut status = overall(&points);
     let worst = worst(&points);
+    let (power, no_power) = power_of(&points);
     let message = match (status, &worst) {
         (Status::Pass, _) | (_, None) => pass_msg,
         (s, Some(w)) => format!(
@@ -489,7 +531,15 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
             w.tolerance
         ),
     };
+    let message = match no_power {
+        Some(why) if status == Status::Pass => {
+            status = Status::Inconclusive;
+            why
+        }
+        _ => message,
+    };
     CheckResult {
+        power: finite(power),
         name: c.name.clone(),
         claim: c.claim.clone(),
         kind: c.kind.name().to_string(),
@@ -721,13 +771,11 @@ fn judge_limit(
             let mut last_noise_rel = 0.0;
             for (i, (q, ev, rv)) in rungs.iter().enumerate() {
                 let rv = rv.clone().unwrap_or(Value::exact(0.0));
-                let predicted = Value {
-                    value: target.value + rv.value,
-                    error: target.error + rv.error,
-                    converged: target.converged && rv.converged,
-                    std_error: 0.0,
-                    ess: f64::INFINITY,
-                };
+                let predicted = Value::new(
+                    target.value + rv.value,
+                    target.error + rv.error,
+                    Termination::from_converged(target.converged() && rv.converged()),
+                );
                 let noise = tolerance(ev, &predicted, 0.0);
                 let rem = ev.value - predicted.value;
                 let rel = rem.abs() / rv.value.abs().max(f64::MIN_POSITIVE);
@@ -778,7 +826,7 @@ fn judge_limit(
             }
             if message.is_some() {
                 if let Some(p) = out.last_mut() {
-                    p.status = if p.lhs_error.is_finite() && rungs[last].1.converged {
+                    p.status = if p.lhs_error.is_finite() && rungs[last].1.converged() {
                         Status::Fail
                     } else {
                         Status::Inconclusive
@@ -866,16 +914,14 @@ fn shape(
                         let dx = w[1].0[var] - w[0].0[var];
                         (
                             w[1].0.clone(),
-                            Value {
-                                value: (w[1].1.value - w[0].1.value) / dx,
-                                error: (w[1].1.error
-                                    + w[0].1.error
-                                    + floor(w[1].1.value, w[0].1.value))
+                            Value::new(
+                                (w[1].1.value - w[0].1.value) / dx,
+                                (w[1].1.error + w[0].1.error + floor(w[1].1.value, w[0].1.value))
                                     / dx,
-                                converged: w[0].1.converged && w[1].1.converged,
-                                std_error: 0.0,
-                                ess: f64::INFINITY,
-                            },
+                                Termination::from_converged(
+                                    w[0].1.converged() && w[1].1.converged(),
+                                ),
+                            ),
                         )
                     })
                     .collect();
@@ -970,13 +1016,7 @@ struct EstimatorCheck<'a> {
 
 /// An estimate from `n` independent replicates as a random [`Value`].
 fn replicated(e: &crate::sample::Estimate) -> Value {
-    Value {
-        value: e.estimate,
-        error: 0.0,
-        converged: true,
-        std_error: e.mcse,
-        ess: e.ess,
-    }
+    Value::random(e.estimate, 0.0, e.mcse, e.ess, Termination::Converged)
 }
 
 /// `estimator` checks (claim C12): the estimator is run `replicates` times at each test point
@@ -1106,13 +1146,13 @@ fn estimator(
             results.push(pr);
         }
         if fit.exponent.is_finite() {
-            let lv = Value {
-                value: fit.exponent,
-                error: 0.0,
-                converged: true,
-                std_error: fit.exponent_se,
-                ess: r as f64,
-            };
+            let lv = Value::random(
+                fit.exponent,
+                0.0,
+                fit.exponent_se,
+                r as f64,
+                Termination::Converged,
+            );
             let mut pr = statistical_point(p, &lv, &Value::exact(-0.5));
             pr.extra.insert("rate_exponent".into(), fit.exponent);
             exponents.push(fit.exponent);
@@ -1188,6 +1228,8 @@ fn chain(
     let pts = test_points(c, &vars, seed)?;
     let mut steps = Vec::new();
     let mut all_points = Vec::new();
+    // Why a line has no value (no real value, or a divergent integral), by 0-based line.
+    let mut line_failures: BTreeMap<usize, String> = BTreeMap::new();
     for i in 0..lines.len() - 1 {
         let rel = lines[i].relation;
         let (lhs_src, rhs_src) = (&lines[i].expr, &lines[i + 1].expr);
@@ -1236,6 +1278,12 @@ fn chain(
                 _ => {
                     let lv = line_value(engine, &prepared[i], p, lhs_src)?;
                     let rv = line_value(engine, &prepared[i + 1], p, rhs_src)?;
+                    for (k, v) in [(i, &lv), (i + 1, &rv)] {
+                        if let Err(why) = v {
+                            line_failures.entry(k).or_insert_with(|| why.clone());
+                        }
+                    }
+                    let (lv, rv) = (lv.ok(), rv.ok());
                     match (lv, rv) {
                         (Some(lv), Some(rv)) if is_random(&lv, &rv) && rel == Relation::Equal => {
                             statistical_point(p, &lv, &rv)
@@ -1247,13 +1295,7 @@ fn chain(
                         }
                         // One side is real and the other is not: the step is wrong here.
                         (lv, rv) => {
-                            let nan = Value {
-                                value: f64::NAN,
-                                error: 0.0,
-                                converged: true,
-                                std_error: 0.0,
-                                ess: f64::INFINITY,
-                            };
+                            let nan = Value::new(f64::NAN, 0.0, Termination::Converged);
                             let lv = lv.unwrap_or_else(|| nan.clone());
                             let rv = rv.unwrap_or(nan);
                             let mut pr = point_result(p, &lv, &rv, 0.0, Status::Fail);
@@ -1265,14 +1307,29 @@ fn chain(
             };
             results.push(r);
         }
-        let status = overall(&results);
+        let mut status = overall(&results);
         let w = worst(&results);
+        let (power, no_power) = power_of(&results);
+        let mut note = lines[i].note.clone();
+        if let (Status::Pass, Some(why)) = (status, no_power) {
+            status = Status::Inconclusive;
+            note = Some(why);
+        }
         let hint = if status == Status::Fail {
             difference_hint(&results)
         } else {
             None
         };
+        let fitted_exponent = (rel == Relation::Limit)
+            .then(|| {
+                results
+                    .iter()
+                    .filter_map(|p| p.extra.get("fitted_exponent").copied())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .filter(|x| x.is_finite());
         steps.push(StepResult {
+            fitted_exponent,
             index: i + 1,
             relation: rel.ascii(),
             status,
@@ -1281,8 +1338,9 @@ fn chain(
             difference: w.as_ref().map_or(f64::NAN, |w| w.difference),
             tolerance: w.as_ref().map_or(f64::NAN, |w| w.tolerance),
             line: lines[i].expr.location.line,
-            note: lines[i].note.clone(),
+            note,
             hint,
+            power: finite(power),
         });
         for mut r in results {
             r.extra.insert("step".into(), (i + 1) as f64);
@@ -1303,8 +1361,12 @@ fn chain(
                 (k, k + 1, s.rhs)
             };
             format!(
-                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}",
-                lines[bad - 1].expr.location
+                "step {k} fails: line {bad} ({}) has no real value where line {good} = {v:.12e}{}",
+                lines[bad - 1].expr.location,
+                line_failures
+                    .get(&(bad - 1))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
             )
         }
         Some(k) => {
@@ -1330,7 +1392,30 @@ fn chain(
             steps.len(),
             pts.len()
         ),
-        None => "some step is undecided (a numeric result did not converge)".into(),
+        None => {
+            let undecided = steps.iter().find(|s| s.status != Status::Pass);
+            match undecided {
+                Some(s)
+                    if s.power.is_none()
+                        || s.note
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with("this check cannot")) =>
+                {
+                    format!(
+                        "step {} is undecided: {}",
+                        s.index,
+                        s.note
+                            .clone()
+                            .unwrap_or_else(|| "its tolerance is not finite".into())
+                    )
+                }
+                Some(s) => format!(
+                    "step {} is undecided (a numeric result did not converge)",
+                    s.index
+                ),
+                None => "some step is undecided (a numeric result did not converge)".into(),
+            }
+        }
     };
     let mut r = finish(c, all_points, message.clone(), "line vs next line");
     r.status = status;
@@ -1340,23 +1425,29 @@ fn chain(
     Ok(r)
 }
 
-/// The value of a chain line, or `None` when it has no real value at the point.
+/// The value of a chain line, or `Err(why)` when it has no real value at the point (including an
+/// integral that diverges: the docs say such a line fails its step, named with the direction).
 fn line_value(
     engine: &Engine,
     e: &Expr,
     p: &Point,
     src: &SourceExpr,
-) -> Result<Option<Value>, CheckFailure> {
+) -> Result<Result<Value, String>, CheckFailure> {
     match engine.eval(e, p) {
-        Ok(v) => Ok(Some(v)),
-        Err(EngineError::NoRealValue(_)) => Ok(None),
+        Ok(v) => Ok(Ok(v)),
+        Err(EngineError::NoRealValue(m) | EngineError::Diverges(m)) => Ok(Err(m)),
         Err(err) => Err(at_point(err, p, src)),
     }
 }
 
 /// Judges a `→` step from the rungs of a ladder `(h, point, value)` (h → 0 towards the limit):
-/// the gap to the target must vanish — be within the numerical error at the last rung, or
-/// shrink along the ladder like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`].
+/// the gap to the target must vanish — be within the numerical error at the last rung, or, in
+/// the asymptotic regime, shrink like `h^p` with `p ≥` [`tol::RATE_EXPONENT_MIN`]. The regime is
+/// the last [`ASYMPTOTIC_RUNGS`] rungs: earlier rungs may approach from the other side (the gap
+/// changes sign before the asymptotic expansion holds) or not yet decrease; the exponent is
+/// fitted on the last rungs whose gap is above the noise, and the last gap must be below the
+/// first. The step's tolerance (its power) is the larger of the noise and the last gap: an
+/// offset of the limit smaller than that would go unseen.
 fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult {
     let (_, q, last) = &rungs[rungs.len() - 1];
     let noise = tolerance(last, target, 0.0);
@@ -1364,40 +1455,42 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
         .iter()
         .map(|(_, _, v)| (v.value - target.value).abs())
         .collect();
+    let start = rungs.len().saturating_sub(ASYMPTOTIC_RUNGS);
     let mut fit_x = Vec::new();
     let mut fit_y = Vec::new();
-    for ((h, _, v), g) in rungs.iter().zip(&gaps) {
+    for ((h, _, v), g) in rungs.iter().zip(&gaps).skip(start) {
         if *g > tolerance(v, target, 0.0) && *h > 0.0 {
             fit_x.push(h.ln());
             fit_y.push(g.ln());
         }
     }
-    let shrinking = gaps.windows(2).all(|w| w[1] <= w[0] + noise);
     let exponent = if fit_x.len() >= 2 {
         slope(&fit_x, &fit_y)
     } else {
         f64::INFINITY
     };
-    let at_noise = gaps[gaps.len() - 1] <= noise;
-    let ok = at_noise || (shrinking && exponent >= tol::RATE_EXPONENT_MIN);
-    let status = if ok {
-        Status::Pass
-    } else if last.converged && target.converged {
-        Status::Fail
-    } else {
+    let end = gaps[gaps.len() - 1];
+    let at_noise = end <= noise;
+    let approached = end < gaps[0];
+    let ok = at_noise || (approached && exponent >= tol::RATE_EXPONENT_MIN);
+    let converged = last.converged() && target.converged();
+    let status = if !converged {
         Status::Inconclusive
-    };
-    let t = if at_noise {
-        noise
+    } else if ok {
+        Status::Pass
     } else {
-        noise.max(gaps[gaps.len() - 1])
+        Status::Fail
     };
+    let t = if at_noise { noise } else { noise.max(end) };
     let mut pr = point_result(q, last, target, if ok { t } else { noise }, status);
     if exponent.is_finite() {
         pr.extra.insert("fitted_exponent".into(), exponent);
     }
     pr
 }
+
+/// Rungs of a `→` step's ladder that form its asymptotic regime (see [`judge_tends_to`]).
+const ASYMPTOTIC_RUNGS: usize = 3;
 
 /// A guess at how two sides differ, from their values at every test point.
 fn difference_hint(points: &[PointResult]) -> Option<String> {

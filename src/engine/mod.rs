@@ -49,34 +49,9 @@ const MC_WARMUP: usize = 2_000;
 /// Values of free variables at one test point.
 pub type Point = BTreeMap<String, f64>;
 
-/// A number with an error bound and whether every numeric step behind it converged.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Value {
-    /// The value.
-    pub value: f64,
-    /// A bound on `|value - exact|` (first-order propagation of the numeric steps' bounds).
-    pub error: f64,
-    /// Whether every quadrature and minimisation behind it reached its tolerance.
-    pub converged: bool,
-    /// Standard error of the Monte-Carlo part (0 for a deterministic value): the value is a
-    /// random estimate, to be judged statistically.
-    pub std_error: f64,
-    /// Smallest effective sample size behind the Monte-Carlo part (∞ for a deterministic value).
-    pub ess: f64,
-}
-
-impl Value {
-    /// An exact number.
-    pub fn exact(value: f64) -> Value {
-        Value {
-            value,
-            error: 0.0,
-            converged: true,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        }
-    }
-}
+/// A number with an error bound, a standard error where it is random, and why the numeric
+/// steps behind it stopped: the crate's one estimate type.
+pub use crate::estimate::{Estimate as Value, Termination};
 
 /// What can go wrong while evaluating.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -93,6 +68,18 @@ pub enum EngineError {
     /// A construct the engine cannot evaluate here.
     #[error("{0}")]
     Unsupported(String),
+    /// An integral diverges (the direction is in the message).
+    #[error("{0}")]
+    Diverges(String),
+}
+
+/// A quadrature error as an engine error: a divergent integral keeps its own variant (a chain
+/// line that diverges fails its step rather than stopping the check).
+fn quad_error(e: quad::QuadError) -> EngineError {
+    match e {
+        quad::QuadError::Diverges { .. } => EngineError::Diverges(e.to_string()),
+        other => EngineError::Numeric(other.to_string()),
+    }
 }
 
 impl From<EvalError> for EngineError {
@@ -321,7 +308,7 @@ impl Engine {
         };
         for key in order {
             let v = hook.cache.borrow()[&key].clone();
-            converged &= v.converged;
+            converged &= v.converged();
             ess = ess.min(v.ess);
             if v.error > 0.0 {
                 error += shifted(key, v.value + v.error)?;
@@ -331,13 +318,13 @@ impl Engine {
                 variance += shifted(key, v.value + v.std_error)?.powi(2);
             }
         }
-        Ok(Value {
-            value: v0,
+        Ok(Value::random(
+            v0,
             error,
-            converged,
-            std_error: variance.sqrt(),
+            variance.sqrt(),
             ess,
-        })
+            Termination::from_converged(converged),
+        ))
     }
 
     /// The value of an integration or summation limit, where `±inf` is allowed (unlike in
@@ -400,7 +387,7 @@ impl Engine {
                 VarDomain::Integer { lo, hi } => quad::VarDomain::Integer { lo, hi },
             });
         }
-        quad::Domain::new(vars).map_err(|e| EngineError::Numeric(e.to_string()))
+        quad::Domain::new(vars).map_err(quad_error)
     }
 
     /// Evaluates one bound-operator node (not perturbed) at bindings `b`.
@@ -466,13 +453,11 @@ impl Engine {
                 tol
             )));
         }
-        Ok(Value {
-            value: sym.value,
-            error: sym.error,
-            converged: sym.converged && fd.converged,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+        Ok(Value::new(
+            sym.value,
+            sym.error,
+            Termination::from_converged(sym.converged() && fd.converged()),
+        ))
     }
 
     /// Richardson-extrapolated central difference of `e` in `var` at `p`, with an error estimate
@@ -504,7 +489,7 @@ impl Engine {
             let plus = self.eval_bindings(e, &q)?;
             q.set(var, w - h);
             let minus = self.eval_bindings(e, &q)?;
-            converged &= plus.converged && minus.converged;
+            converged &= plus.converged() && minus.converged();
             eval_err = eval_err.max((plus.error + minus.error) / (2.0 * h));
             let mut row = vec![(plus.value - minus.value) / (2.0 * h)];
             if let Some(prev) = table.last() {
@@ -525,13 +510,11 @@ impl Engine {
             .unwrap_or(last);
         // The extrapolation amplifies evaluation errors by about the sum of its coefficients' sizes (< 3).
         let error = (last - prev).abs() + 3.0 * eval_err + 8.0 * f64::EPSILON * last.abs();
-        Ok(Value {
-            value: last,
+        Ok(Value::new(
+            last,
             error,
-            converged,
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+            Termination::from_converged(converged),
+        ))
     }
 
     /// The integer ranges of a sum's bindings.
@@ -608,7 +591,7 @@ impl Engine {
             let v = self.eval_bindings(body, bb)?;
             acc.value += v.value;
             acc.error += v.error + f64::EPSILON * acc.value.abs();
-            acc.converged &= v.converged;
+            acc.depend_on(v.termination());
             Ok(())
         })?;
         Ok(acc)
@@ -633,13 +616,11 @@ impl Engine {
                     s.value
                 )));
             }
-            return Ok(Value {
-                value: s.value.ln(),
-                error: s.error / s.value,
-                converged: s.converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            });
+            return Ok(Value::new(
+                s.value.ln(),
+                s.error / s.value,
+                Termination::from_converged(s.converged()),
+            ));
         };
         let mut terms = Vec::new();
         self.for_each_term(&ranges, b, &mut |bb| {
@@ -654,13 +635,11 @@ impl Engine {
             .map(|t| (t.value - value).exp() * t.error)
             .sum::<f64>()
             + 4.0 * f64::EPSILON * value.abs();
-        Ok(Value {
+        Ok(Value::new(
             value,
             error,
-            converged: terms.iter().all(|t| t.converged),
-            std_error: 0.0,
-            ess: f64::INFINITY,
-        })
+            Termination::from_converged(terms.iter().all(|t| t.converged())),
+        ))
     }
 
     fn extremum(
@@ -674,32 +653,27 @@ impl Engine {
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
-        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+        let m = quad::minimize(objective.get(), &domain, &self.opts.quad).map_err(quad_error)?;
         // The minimum moves by at most the energy's own error bound.
         let moved = objective.error();
         let converged = objective.converged();
         match kind {
-            Extremum::Min | Extremum::Max => Ok(Value {
-                value: sign * m.value,
-                error: MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            }),
+            Extremum::Min | Extremum::Max => Ok(Value::new(
+                sign * m.value,
+                MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
+                Termination::from_converged(converged),
+            )),
             Extremum::Argmin => {
                 if names.len() != 1 {
                     return Err(EngineError::Unsupported(
                         "argmin over several variables is a vector; use one variable".into(),
                     ));
                 }
-                Ok(Value {
-                    value: m.argmin[0],
-                    error: ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
-                    converged,
-                    std_error: 0.0,
-                    ess: f64::INFINITY,
-                })
+                Ok(Value::new(
+                    m.argmin[0],
+                    ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
+                    Termination::from_converged(converged),
+                ))
             }
         }
     }
@@ -718,7 +692,7 @@ impl Engine {
             constants,
         } = self.hoist(body, names, b)?;
         let hoisted_error: f64 = constants.iter().map(|c| c.error).sum();
-        let hoisted_converged = constants.iter().all(|c| c.converged);
+        let hoisted_converged = constants.iter().all(|c| c.converged());
         let e = if sign < 0.0 {
             Expr::new(ExprKind::Neg(Box::new(e)), Span::default())
         } else {
@@ -741,6 +715,7 @@ impl Engine {
                 names: names.to_vec(),
                 bindings: bb,
                 worst: Mutex::new((0.0, true)),
+                charges: Mutex::new(HashMap::new()),
             }),
             hoisted_error,
             hoisted_converged,
@@ -829,17 +804,7 @@ impl Engine {
                 "the Monte-Carlo average is not a real number".into(),
             ));
         }
-        Ok(Value {
-            value: est.estimate,
-            error: 0.0,
-            converged: true,
-            std_error: if est.mcse.is_finite() {
-                est.mcse
-            } else {
-                f64::INFINITY
-            },
-            ess: if est.ess.is_finite() { est.ess } else { 0.0 },
-        })
+        Ok(est.to_estimate())
     }
 
     /// The per-chain values of the body at the draws of an `mc[..]` average, in draw order.
@@ -891,7 +856,7 @@ impl Engine {
         let obs = self.observables(std::slice::from_ref(body), &names, b)?;
         let domain = self.quad_domain(binds, b)?;
         let start = quad::minimize(energy.get(), &domain, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?
+            .map_err(quad_error)?
             .argmin;
         let inside = |y: &[f64]| {
             y.iter()
@@ -957,71 +922,87 @@ impl Engine {
         let energy = self.energy(&u, &names, b, 1.0)?;
         match g {
             None => {
-                let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
-                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = lz.status == quad::Status::Converged && energy.converged();
-                // |δ log Z| ≤ max |δU| to first order.
-                let log_error = lz.abs_error + energy.error();
-                if log_of {
-                    Ok(Value {
-                        value: lz.log_z,
-                        error: log_error,
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    })
+                let (log_z, log_error, converged) = if energy.is_tree() {
+                    let ex = self.gibbs(&energy, &domain, None)?;
+                    let (log_error, _) = energy.weighted(&ex, 0);
+                    let converged = ex.log_z.termination == quad::Termination::Converged
+                        && energy.inner_converged(&ex, 0);
+                    (ex.log_z.log_z, ex.log_z.abs_error + log_error, converged)
                 } else {
-                    let v = lz.log_z.exp();
-                    Ok(Value {
-                        value: v,
-                        error: v * log_error.exp_m1(),
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    })
+                    let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
+                        .map_err(quad_error)?;
+                    let converged =
+                        lz.termination == quad::Termination::Converged && energy.converged();
+                    // |δ log Z| ≤ max |δU| to first order.
+                    (lz.log_z, lz.abs_error + energy.error(), converged)
+                };
+                let t = Termination::from_converged(converged);
+                if log_of {
+                    Ok(Value::new(log_z, log_error, t))
+                } else {
+                    let v = log_z.exp();
+                    Ok(Value::new(v, v * log_error.exp_m1(), t))
                 }
             }
             Some(g) => {
                 let obs = self.observables(&[g], &names, b)?;
-                let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
-                let ex = quad::expectations(energy.get(), &domain, 1.0, &f, 1, &self.opts.quad)
-                    .map_err(|e| EngineError::Numeric(e.to_string()))?;
-                let converged = ex.log_z.status == quad::Status::Converged
-                    && energy.converged()
+                let ex = self.gibbs(&energy, &domain, Some(&obs))?;
+                let converged = ex.log_z.termination == quad::Termination::Converged
+                    && energy.inner_converged(&ex, 1)
                     && obs.converged;
                 let mean = ex.values[0];
-                // First order: δU moves log Z by at most max|δU| and ⟨g⟩ by at most
-                // 2·max|δU|·⟨|g|⟩; hoisted factors of g add their relative errors.
-                let du = energy.error();
+                // First order: δU moves log Z by at most ⟨|δU|⟩ and ⟨g⟩ by at most
+                // ⟨|g||δU|⟩ + |⟨g⟩|⟨|δU|⟩; hoisted factors of g add their relative errors.
+                let (du, extra) = energy.weighted(&ex, 1);
                 let log_error = ex.log_z.abs_error + du;
-                let mean_error =
-                    ex.errors[0] + 2.0 * du * ex.abs_means[0] + obs.rel_error * mean.abs();
+                let mean_error = ex.errors[0] + extra[0] + obs.rel_error * mean.abs();
+                let t = Termination::from_converged(converged);
                 if log_of {
                     if mean <= 0.0 {
                         return Err(EngineError::NoRealValue(format!(
                             "the logarithm of an integral that is not positive ({mean:e} · Z)"
                         )));
                     }
-                    return Ok(Value {
-                        value: ex.log_z.log_z + mean.ln(),
-                        error: log_error + mean_error / mean,
-                        converged,
-                        std_error: 0.0,
-                        ess: f64::INFINITY,
-                    });
+                    return Ok(Value::new(
+                        ex.log_z.log_z + mean.ln(),
+                        log_error + mean_error / mean,
+                        t,
+                    ));
                 }
                 let z = ex.log_z.log_z.exp();
                 let value = z * mean;
                 let error = z * mean_error + value.abs() * log_error.exp_m1();
-                Ok(Value {
-                    value,
-                    error,
-                    converged,
-                    std_error: 0.0,
-                    ess: f64::INFINITY,
-                })
+                Ok(Value::new(value, error, t))
             }
         }
+    }
+
+    /// Gibbs expectations of `obs` (none for `log Z` alone) under `exp(-U)`, with, for an
+    /// energy holding inner bound operators, the nodes' charges `1 + c` and `|g_k|·(1 + c)`
+    /// appended (see [`IntegrandEnergy::weighted`]).
+    fn gibbs(
+        &self,
+        energy: &IntegrandEnergy<'_>,
+        domain: &quad::Domain,
+        obs: Option<&ObsSet<'_>>,
+    ) -> Result<quad::Expectations, EngineError> {
+        let n = obs.map_or(0, |o| o.items.len());
+        let tree = energy.is_tree();
+        let total = if tree { 2 * n + 1 } else { n };
+        let f = |z: &[f64], out: &mut [f64]| {
+            if let Some(o) = obs {
+                o.eval(z, &mut out[..n]);
+            }
+            if tree {
+                let c = 1.0 + energy.charge_at(z);
+                out[n] = c;
+                for k in 0..n {
+                    out[n + 1 + k] = out[k].abs() * c;
+                }
+            }
+        };
+        quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
+            .map_err(quad_error)
     }
 
     fn expectation(
@@ -1042,35 +1023,23 @@ impl Engine {
         }
         let obs = self.observables(&obs_exprs, &names, b)?;
         let n = obs_exprs.len();
-        let f = |z: &[f64], out: &mut [f64]| obs.eval(z, out);
-        let ex = quad::expectations(energy.get(), &domain, 1.0, &f, n, &self.opts.quad)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
-        let converged =
-            ex.log_z.status == quad::Status::Converged && energy.converged() && obs.converged;
-        // First order: an error δU of the energy moves ⟨g⟩ by at most 2·max|δU|·⟨|g|⟩;
+        let ex = self.gibbs(&energy, &domain, Some(&obs))?;
+        let converged = ex.log_z.termination == quad::Termination::Converged
+            && energy.inner_converged(&ex, n)
+            && obs.converged;
+        // First order: an error δU of the energy moves ⟨g⟩ by at most ⟨|g||δU|⟩ + |⟨g⟩|⟨|δU|⟩;
         // hoisted factors of g add their relative errors.
-        let du = energy.error();
+        let (_, extra) = energy.weighted(&ex, n);
         let errors: Vec<f64> = (0..n)
-            .map(|k| ex.errors[k] + 2.0 * du * ex.abs_means[k] + obs.rel_error * ex.values[k].abs())
+            .map(|k| ex.errors[k] + extra[k] + obs.rel_error * ex.values[k].abs())
             .collect();
+        let t = Termination::from_converged(converged);
         if n == 1 {
-            Ok(Value {
-                value: ex.values[0],
-                error: errors[0],
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            })
+            Ok(Value::new(ex.values[0], errors[0], t))
         } else {
             let value = ex.values[0] / ex.values[1];
             let error = (errors[0] + value.abs() * errors[1]) / ex.values[1].abs();
-            Ok(Value {
-                value,
-                error,
-                converged,
-                std_error: 0.0,
-                ess: f64::INFINITY,
-            })
+            Ok(Value::new(value, error, t))
         }
     }
 
@@ -1092,7 +1061,7 @@ impl Engine {
             // Hoisted constants are mostly factors (a normaliser): first order, their relative
             // errors add to the observable's.
             for c in &constants {
-                converged &= c.converged;
+                converged &= c.converged();
                 if c.value != 0.0 {
                     rel_error += c.error / c.value.abs();
                 }
@@ -1181,6 +1150,80 @@ impl IntegrandEnergy<'_> {
     fn converged(&self) -> bool {
         self.hoisted_converged && self.tree_worst().1
     }
+
+    /// Whether the inner steps behind the energy can be trusted: hoisted constants converged,
+    /// and either every node's inner steps converged or the nodes where they did not carry at
+    /// most [`UNCONVERGED_MASS`] of the weight (each is charged an error of order one).
+    fn inner_converged(&self, ex: &quad::Expectations, n_user: usize) -> bool {
+        if !self.hoisted_converged {
+            return false;
+        }
+        let (_, all) = self.tree_worst();
+        if all || !self.is_tree() {
+            return all;
+        }
+        let c_mean = (ex.values[n_user] - 1.0).max(0.0) + ex.errors[n_user];
+        c_mean <= UNCONVERGED_MASS
+    }
+
+    /// Whether the energy holds inner bound operators, whose errors vary from node to node.
+    fn is_tree(&self) -> bool {
+        matches!(self.kind, IntegrandKind::Tree(_))
+    }
+
+    /// The charge of node `z` (see [`TreeEnergy::charge`]): looked up when the rule evaluated
+    /// the energy there, else computed again.
+    fn charge_at(&self, z: &[f64]) -> f64 {
+        let IntegrandKind::Tree(t) = &self.kind else {
+            return 0.0;
+        };
+        let key: Vec<u64> = z.iter().map(|x| x.to_bits()).collect();
+        if let Some(c) = t.charges.lock().ok().and_then(|m| m.get(&key).copied()) {
+            return c;
+        }
+        let mut bb = t.bindings.clone();
+        for (n, x) in t.names.iter().zip(z) {
+            bb.set(n, *x);
+        }
+        match self_eval(t, &bb) {
+            Some(v) => TreeEnergy::charge(&v),
+            None => 0.0,
+        }
+    }
+
+    /// First-order errors from the nodes' charges `c(z)`, averaged with the outer rule's
+    /// weights: `|δ log Z| ≤ ⟨c⟩` and `|δ⟨g⟩| ≤ ⟨|g|·c⟩ + |⟨g⟩|·⟨c⟩`. The rule integrates
+    /// `1 + c` and `|g|·(1 + c)` beside the user's observables (so their tolerance, relative to
+    /// `Z` and to `⟨|g|⟩`, does not force `⟨c⟩` to full relative precision); the differences
+    /// and the rule's own errors of those components give the averages. Returns the error of
+    /// `log Z` and, per user observable, the extra error of its mean, plus whether the weighted
+    /// charge stayed finite.
+    fn weighted(&self, ex: &quad::Expectations, n_user: usize) -> (f64, Vec<f64>) {
+        let hoisted = self.hoisted_error;
+        if !self.is_tree() {
+            let du = self.error();
+            return (
+                du,
+                (0..n_user).map(|k| 2.0 * du * ex.abs_means[k]).collect(),
+            );
+        }
+        let c_mean = (ex.values[n_user] - 1.0).max(0.0) + ex.errors[n_user];
+        let log_err = hoisted + c_mean;
+        let extra = (0..n_user)
+            .map(|k| {
+                let gc = (ex.values[n_user + 1 + k] - ex.abs_means[k]).max(0.0)
+                    + ex.errors[n_user + 1 + k]
+                    + ex.errors[k];
+                2.0 * hoisted * ex.abs_means[k] + gc + ex.values[k].abs() * c_mean
+            })
+            .collect();
+        (log_err, extra)
+    }
+}
+
+/// Evaluates a tree energy's expression at bindings, `None` on failure.
+fn self_eval(t: &TreeEnergy<'_>, bb: &Bindings) -> Option<Value> {
+    t.engine.eval_bindings(&t.expr, bb).ok()
 }
 
 impl ObsSet<'_> {
@@ -1314,6 +1357,30 @@ struct TreeEnergy<'a> {
     /// Largest error bound of the energy over the evaluated nodes, and whether every inner
     /// evaluation converged.
     worst: Mutex<(f64, bool)>,
+    /// The charge of each evaluated node (its energy's error bound, plus 1 when an inner step
+    /// did not converge there), keyed by the point's bits: the outer rule averages it with its
+    /// own weights ([`IntegrandEnergy::charge_at`]).
+    charges: Mutex<HashMap<Vec<u64>, f64>>,
+}
+
+/// The weight an outer rule may give to nodes whose inner steps did not converge and still be
+/// trusted (those nodes are charged an error of 1 in the energy).
+const UNCONVERGED_MASS: f64 = 1e-6;
+
+/// The largest charge recorded for a node: beyond it the observable would overflow the rule.
+const MAX_CHARGE: f64 = 1e100;
+
+impl TreeEnergy<'_> {
+    /// The charge of node `z`: the energy's error bound there, plus 1 (an error of order one in
+    /// the energy) when an inner step did not converge, capped at [`MAX_CHARGE`].
+    fn charge(v: &Value) -> f64 {
+        let c = v.error + if v.converged() { 0.0 } else { 1.0 };
+        if c.is_nan() {
+            MAX_CHARGE
+        } else {
+            c.min(MAX_CHARGE)
+        }
+    }
 }
 
 impl Energy for TreeEnergy<'_> {
@@ -1329,7 +1396,10 @@ impl Energy for TreeEnergy<'_> {
             Ok(v) => {
                 if let Ok(mut w) = self.worst.lock() {
                     w.0 = w.0.max(v.error);
-                    w.1 &= v.converged;
+                    w.1 &= v.converged();
+                }
+                if let Ok(mut c) = self.charges.lock() {
+                    c.insert(z.iter().map(|x| x.to_bits()).collect(), Self::charge(&v));
                 }
                 v.value
             }
@@ -1595,6 +1665,30 @@ fn collect_factors(
 
 /// `-log(abs(e))`: the energy of a general integrand.
 fn neg_log_abs(e: &Expr) -> Expr {
+    // In log space where the form allows: `-log|a·b| = -log|a| - log|b|`, and an integral's
+    // logarithm is computed as `log Z` directly (an inner integral far out in the tails
+    // underflows to 0 in linear space, which made nested 2D latents NaN).
+    let sp = Span::default();
+    match &e.kind {
+        ExprKind::Integral { .. } => {
+            let log = Expr::call(Builtin::Log, vec![e.clone()], sp);
+            return Expr::new(ExprKind::Neg(Box::new(log)), sp);
+        }
+        ExprKind::Binary {
+            op: op @ (BinOp::Mul | BinOp::Div),
+            lhs,
+            rhs,
+        } => {
+            let (a, b) = (neg_log_abs(lhs), neg_log_abs(rhs));
+            let op = if *op == BinOp::Mul {
+                BinOp::Add
+            } else {
+                BinOp::Sub
+            };
+            return Expr::binary(op, a, b, sp);
+        }
+        _ => {}
+    }
     let abs = Expr::call(Builtin::Abs, vec![e.clone()], Span::default());
     let log = Expr::call(Builtin::Log, vec![abs], Span::default());
     Expr::new(ExprKind::Neg(Box::new(log)), Span::default())
@@ -1707,7 +1801,7 @@ mod tests {
                 f.value,
                 f.error
             );
-            assert!(f.converged);
+            assert!(f.converged());
         }
         // Linear space agrees where Z is representable …
         let lin = value(

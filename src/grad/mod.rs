@@ -50,7 +50,7 @@ use std::fmt::Write as _;
 pub use sampler::SamplerKind;
 
 use crate::check::spec::VarDomain;
-use crate::engine::{Engine, Point, Value};
+use crate::engine::{Engine, Point, Termination, Value};
 use crate::expr::{Context, Definition, Expr, Span, parse};
 use crate::sample::{Estimate, iid_estimate, mc_estimate, single_sample};
 use crate::stats::{StatisticalDecision, Verdict, ess};
@@ -244,29 +244,9 @@ impl Default for GradOptions {
     }
 }
 
-/// The verdict of a gradient check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Exact and finite difference agree, and the Monte-Carlo estimate is consistent with them.
-    Pass,
-    /// They disagree, or the estimate is significantly off.
-    Fail,
-    /// The numbers are not certified (quadrature not converged, too few effective samples,
-    /// chains that disagree).
-    Inconclusive,
-}
-
-impl Status {
-    /// `"pass"`, `"fail"` or `"inconclusive"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Inconclusive => "inconclusive",
-        }
-    }
-}
+/// The verdict of a gradient check: the crate's one verdict type (`pass`, `fail` or
+/// `inconclusive`).
+pub use crate::estimate::Verdict as Status;
 
 /// A Monte-Carlo estimate of one gradient component, judged against the exact value.
 #[derive(Debug, Clone)]
@@ -848,10 +828,10 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
     }
 
     let mut reasons: Vec<String> = Vec::new();
-    if !loss.converged
+    if !loss.converged()
         || params
             .iter()
-            .any(|r| !r.exact.converged || !r.finite_difference.converged)
+            .any(|r| !r.exact.converged() || !r.finite_difference.converged())
     {
         reasons.push(
             "a quadrature did not reach its tolerance: the exact values are not certified".into(),
@@ -1058,13 +1038,11 @@ fn exact_gradient(m: &Model, p: &GradProblem, w: &str) -> Result<(Value, Value),
         .engine
         .eval(&model_expr, &origin)
         .map_err(|e| engine_error(&e, &what))?;
-    let exact = Value {
-        value: dv.value - mv.value,
-        error: dv.error + mv.error,
-        converged: dv.converged && mv.converged,
-        std_error: 0.0,
-        ess: f64::INFINITY,
-    };
+    let exact = Value::new(
+        dv.value - mv.value,
+        dv.error + mv.error,
+        Termination::from_converged(dv.converged() && mv.converged()),
+    );
     Ok((exact, mv))
 }
 

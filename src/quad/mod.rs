@@ -32,6 +32,7 @@ mod nd;
 
 pub use cdf::{CDF_PIECES, CDF_TOL, Cdf1d, TAIL_CUT};
 
+pub use crate::estimate::{Estimate, Termination};
 use crate::expr::Interval;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -265,6 +266,17 @@ pub fn default_tolerance(n_continuous: usize) -> f64 {
     }
 }
 
+/// The largest error of `log Z` a result may carry and still be called converged, for a
+/// target tolerance `tol`: the tolerance itself, or 1e-5 (the 4D default) when the rounding
+/// floor of a large `|log Z|` or the 1D default's 1e-12 relative to `|log Z|` is above it. The rule's own error is measured as a relative error
+/// of `Z`, which does not grow with `|log Z|`, so a wrong `log Z` cannot loosen the test.
+pub fn max_converged_error(tol: f64) -> f64 {
+    tol.max(MAX_ROUNDING_ERROR)
+}
+
+/// See [`max_converged_error`].
+const MAX_ROUNDING_ERROR: f64 = 1e-5;
+
 /// Whether a numeric result reached its tolerance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -289,8 +301,13 @@ pub struct LogZ {
     pub argmin: Vec<f64>,
     /// Energy evaluations: minimisation, divergence probes and quadrature.
     pub evaluations: u64,
-    /// Whether the tolerance was reached.
+    /// Whether the tolerance was reached: `converged` exactly when [`LogZ::termination`] is
+    /// [`Termination::Converged`].
     pub status: Status,
+    /// Why the integration stopped (the one termination type of [`crate::estimate`]): never
+    /// converged with a non-finite value or error, or an error above
+    /// [`max_converged_error`] of the tolerance.
+    pub termination: Termination,
     /// Why the status is not converged, or a note (e.g. tolerance below the rounding floor).
     pub reason: Option<String>,
     /// Part of `abs_error` due to rounding of `β E` in f64 (≈ β·ε·|E|).
@@ -303,6 +320,10 @@ pub struct LogZ {
 }
 
 impl LogZ {
+    /// `log Z` as the crate's one estimate type.
+    pub fn estimate(&self) -> Estimate {
+        Estimate::new(self.log_z, self.abs_error, self.termination)
+    }
     /// Free energy `F = -(1/β) log Z`.
     pub fn free_energy(&self, beta: f64) -> f64 {
         -self.log_z / beta
@@ -650,7 +671,7 @@ fn run(
         used += p.count();
         parts.push(r);
     }
-    Ok((combine(parts, used, beta, n_obs), enclosures))
+    Ok((combine(parts, used, beta, n_obs, tol), enclosures))
 }
 
 /// Target width and box budget of the mass audit that every 1D result passes (about 10 ms).
@@ -724,7 +745,13 @@ fn audit(
     Ok(r)
 }
 
-fn combine(parts: Vec<PartResult>, evaluations: u64, beta: f64, n_obs: usize) -> Expectations {
+fn combine(
+    parts: Vec<PartResult>,
+    evaluations: u64,
+    beta: f64,
+    n_obs: usize,
+    tol: f64,
+) -> Expectations {
     let finite: Vec<&PartResult> = parts
         .iter()
         .filter(|p| p.log_z > f64::NEG_INFINITY)
@@ -768,8 +795,36 @@ fn combine(parts: Vec<PartResult>, evaluations: u64, beta: f64, n_obs: usize) ->
     let best = parts
         .iter()
         .min_by(|a, b| a.min_energy.total_cmp(&b.min_energy));
-    let converged = parts.iter().all(|p| p.converged);
-    let reason = parts.iter().find_map(|p| p.reason.clone());
+    let mut termination = if parts.iter().all(|p| p.converged) {
+        Termination::Converged
+    } else {
+        Termination::ToleranceNotReached
+    };
+    let mut reason = parts.iter().find_map(|p| p.reason.clone());
+    // The rule of the one estimate type, and an absolute test that a wrong |log Z| cannot move.
+    let est = Estimate::new(log_z, abs_error, termination);
+    if est.termination() != termination {
+        termination = est.termination();
+        reason = Some(format!(
+            "{} (log Z = {log_z:e}, error bound {abs_error:e}): the integrand is not resolved",
+            termination.describe()
+        ));
+    } else if termination == Termination::Converged && abs_error > max_converged_error(tol) {
+        termination = Termination::ToleranceNotReached;
+        reason = Some(format!(
+            "the error bound {abs_error:.3e} of log Z exceeds {:.1e} (tolerance {tol:.1e}): log Z is not resolved in f64",
+            max_converged_error(tol)
+        ));
+    }
+    if termination == Termination::Converged {
+        for (k, e) in errors.iter().enumerate() {
+            if !e.is_finite() || !values[k].is_finite() {
+                termination = Termination::ErrorNotFinite;
+                reason = Some(format!("observable {k}: its error bound is not finite"));
+            }
+        }
+    }
+    let converged = termination == Termination::Converged;
     let laplace = if parts.len() == 1 {
         parts[0].laplace
     } else {
@@ -787,6 +842,7 @@ fn combine(parts: Vec<PartResult>, evaluations: u64, beta: f64, n_obs: usize) ->
             } else {
                 Status::NotConverged
             },
+            termination,
             reason,
             rounding_floor: floor,
             laplace_log_z: laplace,

@@ -35,7 +35,7 @@ pub fn page(r: &GradResult, command: &str) -> Page {
     let mut page = Page::new("ebmcheck: maximum-likelihood gradient");
     page.push(Block::Pre(command.to_string()));
     page.push(Block::Verdict(
-        Mark::from_word(r.status.as_str()),
+        Mark::of(r.status),
         format!(
             "loss = {:.12e} ± {:.1e} ({} data point{}, β = {})",
             r.loss.value,

@@ -39,11 +39,7 @@ pub fn render(run: &RunResult, title: &str) -> (String, Vec<(String, String)>) {
     );
     for f in &run.files {
         for c in &f.checks {
-            let worst = c
-                .worst
-                .as_ref()
-                .map(|w| format!("{:.2e} (tol {:.1e})", w.difference.abs(), w.tolerance))
-                .unwrap_or_default();
+            let worst = cell(&super::text::worst_text(c));
             let _ = writeln!(
                 m,
                 "| {} | {} | {} | {} | {} | {} |",

@@ -45,6 +45,16 @@ impl Mark {
         }
     }
 
+    /// The mark of a verdict.
+    pub fn of(verdict: crate::estimate::Verdict) -> Mark {
+        match verdict {
+            crate::estimate::Verdict::Pass => Mark::Pass,
+            crate::estimate::Verdict::Fail => Mark::Fail,
+            crate::estimate::Verdict::Inconclusive => Mark::Inconclusive,
+            crate::estimate::Verdict::Error => Mark::Error,
+        }
+    }
+
     /// The mark for a status word as written in JSON (`pass`, `fail`, `inconclusive`, `error`).
     pub fn from_word(word: &str) -> Mark {
         match word {

@@ -23,7 +23,7 @@ pub fn verdict_reason(outcome: &SamplerTestOutcome) -> String {
             let failing: Vec<String> = report.failures().iter().map(|t| t.detail.clone()).collect();
             failing.join("; ")
         }
-        Verdict::Inconclusive => report.reasons.join("; "),
+        Verdict::Inconclusive | Verdict::Error => report.reasons.join("; "),
     }
 }
 
@@ -34,6 +34,7 @@ pub fn verdict_line(outcome: &SamplerTestOutcome) -> String {
         Verdict::Pass => return "pass".to_string(),
         Verdict::Fail => "fail",
         Verdict::Inconclusive => "inconclusive",
+        Verdict::Error => "error",
     };
     format!("{word}: {}", verdict_reason(outcome))
 }
@@ -487,11 +488,7 @@ fn trace_svg(draws: &Draws, i: usize, exact_mean: Option<f64>) -> Result<String,
 }
 
 fn mark(v: Verdict) -> Mark {
-    match v {
-        Verdict::Pass => Mark::Pass,
-        Verdict::Fail => Mark::Fail,
-        Verdict::Inconclusive => Mark::Inconclusive,
-    }
+    Mark::of(v)
 }
 
 fn num(v: f64, fmt: fn(f64) -> String) -> Cell {

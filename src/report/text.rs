@@ -86,20 +86,34 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
 
 /// The worst discrepancy of a check in a few words: `|Δ|` against the tolerance, the margin of
 /// a bound, or for a limit with a rate the fitted exponent of its remainder.
+/// Every check ends with its power: the smallest discrepancy it could detect (`∞` when none).
 pub(crate) fn worst_text(c: &CheckResult) -> String {
+    let power = power_text(c.power);
     if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
         return format!(
-            "remainder/rate ~ h^{p:.2} (needs ≥ {})",
+            "remainder/rate ~ h^{p:.2} (needs ≥ {}; {power})",
             crate::check::run::tol::RATE_EXPONENT_MIN
         );
     }
     match &c.worst {
         Some(w) if w.sense != 0 => {
             let margin = -f64::from(w.sense) * w.difference;
-            format!("margin {margin:.1e} (tol {:.1e})", w.tolerance)
+            format!("margin {margin:.1e} (tol {:.1e}; {power})", w.tolerance)
         }
-        Some(w) => format!("|Δ| {:.1e} (tol {:.1e})", w.difference.abs(), w.tolerance),
+        Some(w) => format!(
+            "|Δ| {:.1e} (tol {:.1e}; {power})",
+            w.difference.abs(),
+            w.tolerance
+        ),
         None => String::new(),
+    }
+}
+
+/// `power 1.0e-9`, or `power ∞` when the check cannot detect any error.
+pub(crate) fn power_text(power: Option<f64>) -> String {
+    match power {
+        Some(p) => format!("power {p:.1e}"),
+        None => "power ∞".into(),
     }
 }
 

@@ -21,6 +21,25 @@ pub struct Estimate {
     pub n: usize,
 }
 
+impl Estimate {
+    /// As the crate's one estimate type: the average with its standard error (∞ when it cannot
+    /// be estimated) and ESS (0 when not finite); such an estimate is never converged.
+    pub fn to_estimate(&self) -> crate::estimate::Estimate {
+        let se = if self.mcse.is_finite() {
+            self.mcse
+        } else {
+            f64::INFINITY
+        };
+        let ess = if self.ess.is_finite() { self.ess } else { 0.0 };
+        let t = if self.mcse.is_finite() {
+            crate::estimate::Termination::Converged
+        } else {
+            crate::estimate::Termination::ErrorNotFinite
+        };
+        crate::estimate::Estimate::random(self.estimate, 0.0, se, ess, t)
+    }
+}
+
 /// MCMC average over chains of per-draw values, with the multi-chain ESS and MCSE = sd/√ESS.
 pub fn mc_estimate(chains: &[&[f64]]) -> Estimate {
     let n: usize = chains.iter().map(|c| c.len()).sum();

@@ -37,6 +37,7 @@
 //! ```
 
 mod chains;
+pub mod ensemble;
 mod estimate;
 mod exact;
 mod kernels;
@@ -44,6 +45,8 @@ pub mod reference;
 mod target;
 pub mod zoo;
 
+#[cfg(test)]
+mod realistic;
 #[cfg(test)]
 mod selftest;
 

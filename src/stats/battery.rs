@@ -19,8 +19,18 @@
 //!   before thinning: it decides whether τ̂, hence the thinning, is reliable; the KS/AD
 //!   p-values themselves are valid at any number of (independent) thinned draws.
 //! * **R̂** (rank-normalised split, max over coordinates) is a diagnostic, not a p-value: with
-//!   ≥ 2 chains and R̂ > [`RHAT_MAX`] the verdict cannot be `pass` (it becomes `inconclusive`
-//!   with the reason), but trusted rejections still give `fail`.
+//!   ≥ 2 chains and R̂ above [`ess::rhat_threshold`] — max(1.01, √(1 + M'/min_ess)) for M' split
+//!   chains, 1.01 for four chains, 1.077 for 32 walkers — the verdict cannot be `pass` (it
+//!   becomes `inconclusive` with the reason), but trusted rejections still give `fail`.
+//! * **Real output.** Unless `iid`, every ESS is the smaller of Geyer's and batch means'
+//!   ([`ess::ess_conservative`]); a stored chain whose autocorrelation peaks at a walker stride
+//!   (emcee's flat output) is split into its walkers first; no test is trusted while the slowest
+//!   coordinate's ESS is below `min_ess`, and region masses and CDF tests in 2–4D use at most
+//!   that ESS.
+//! * **Reasons.** [`BatteryReport::reason_codes`] lists, machine-readably, every trusted
+//!   rejection (`reject`, verdict `fail`) and everything that blocks a `pass` (`low_ess`,
+//!   `reject_untrusted`, `rhat`, `undefined`, verdict `inconclusive`), with the value, the
+//!   threshold and, for low ESS, about how many more draws would reach the floor.
 //! * **Non-finite draws** are a failure on their own (test "finite draws", p = 0).
 //!
 //! # Example: test a set of draws from your sampler
@@ -55,12 +65,15 @@
 //! ```
 
 use super::{StatsError, ess, gof, test};
+pub use ess::Interleaving;
+use std::ops::Not as _;
 use std::sync::Arc;
 pub use test::Verdict;
 use test::{Mde, StatisticalDecision, TestOutcome};
 
-/// Largest acceptable rank-normalised split R̂ (Vehtari et al. 2021).
-pub const RHAT_MAX: f64 = 1.01;
+/// Largest acceptable rank-normalised split R̂ for four chains (Vehtari et al. 2021); more
+/// chains get [`ess::rhat_threshold`].
+pub const RHAT_MAX: f64 = ess::RHAT_MAX_FEW_CHAINS;
 
 /// Draws from one or more chains, each row-major `n_i × dim`, in draw order.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -311,6 +324,65 @@ pub struct BatteryReport {
     pub reasons: Vec<String>,
     /// One-paragraph human summary.
     pub summary: String,
+    /// The R̂ threshold of each coordinate ([`ess::rhat_check`]), in the order of `rhat`.
+    pub rhat_threshold: Vec<(String, f64)>,
+    /// Machine-readable reasons for the verdict: every trusted rejection (`fail`) and everything
+    /// that keeps a `pass` from being reached (`inconclusive`). Empty for `pass`.
+    pub reason_codes: Vec<Reason>,
+    /// Number of chains judged (after de-interleaving).
+    pub chains: usize,
+    /// The walker stride when a stored chain was found to interleave walkers and was split.
+    pub interleaving: Option<Interleaving>,
+    /// About how many more draws (at the measured ESS per draw) would make an inconclusive
+    /// verdict conclusive, when low ESS is all that stands in the way.
+    pub more_draws: Option<u64>,
+    /// Notes on how the draws were read (de-interleaving).
+    pub notes: Vec<String>,
+}
+
+/// A machine-readable reason for a verdict (see `docs/sampler-test-json.md`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reason {
+    /// What: `reject` (a trusted test rejects: this makes the verdict `fail`),
+    /// `reject_untrusted` (a test rejects but its ESS is below the floor), `low_ess` (a test's
+    /// or a coordinate's ESS is below the floor), `rhat` (chains disagree), `undefined` (a
+    /// statistic is NaN).
+    pub code: &'static str,
+    /// The verdict this reason leads to: `fail` or `inconclusive`.
+    pub verdict: Verdict,
+    /// The test or coordinate it concerns.
+    pub variable: String,
+    /// The measured value (Holm-adjusted p for `reject`, ESS for `low_ess`, R̂ for `rhat`).
+    pub value: f64,
+    /// The threshold the value was judged against (α, the ESS floor, the R̂ threshold).
+    pub threshold: f64,
+    /// For `low_ess`: about how many more draws reach the floor at the measured ESS per draw.
+    pub more_draws: Option<u64>,
+    /// Human sentence.
+    pub message: String,
+}
+
+impl Reason {
+    /// The reason as JSON; NaN values become `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code,
+            "verdict": self.verdict,
+            "variable": self.variable,
+            "value": finite_or_null(self.value),
+            "threshold": finite_or_null(self.threshold),
+            "more_draws": self.more_draws,
+            "message": self.message,
+        })
+    }
+}
+
+fn finite_or_null(x: f64) -> serde_json::Value {
+    if x.is_finite() {
+        serde_json::json!(x)
+    } else {
+        serde_json::Value::Null
+    }
 }
 
 impl BatteryReport {
@@ -343,14 +415,24 @@ impl BatteryReport {
                 })
             })
             .collect();
+        let rhat_threshold: serde_json::Map<String, serde_json::Value> = self
+            .rhat_threshold
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+            .collect();
         serde_json::json!({
             "schema": 1,
             "verdict": self.verdict,
             "n": self.n,
+            "chains": self.chains,
             "ess": ess,
             "rhat": rhat,
+            "rhat_threshold": rhat_threshold,
+            "interleaving": self.interleaving,
             "tests": tests,
-            "reasons": self.reasons,
+            "reasons": self.reason_codes.iter().map(Reason::to_json).collect::<Vec<_>>(),
+            "more_draws": self.more_draws,
+            "notes": self.notes,
             "summary": self.summary,
         })
     }
@@ -410,7 +492,46 @@ fn mean_of(v: &[Vec<f64>]) -> f64 {
     v.iter().flatten().sum::<f64>() / n as f64
 }
 
+/// Splits chains that interleave walkers (see [`ess::detect_interleaving`]): each chain is
+/// examined coordinate by coordinate and split by the stride of the strongest evidence.
+fn deinterleave_draws(draws: &Draws) -> (Draws, Option<Interleaving>) {
+    let mut found: Option<Interleaving> = None;
+    let mut chains = Vec::new();
+    for c in &draws.chains {
+        let best = (0..draws.dim)
+            .filter_map(|j| {
+                let col: Vec<f64> = c.iter().skip(j).step_by(draws.dim).copied().collect();
+                ess::detect_interleaving(&col)
+            })
+            .max_by(|a, b| a.rho_stride.total_cmp(&b.rho_stride));
+        match best {
+            Some(il) => {
+                if found.is_none_or(|f| il.rho_stride > f.rho_stride) {
+                    found = Some(il);
+                }
+                chains.extend(ess::deinterleave(c, draws.dim, il.stride));
+            }
+            None => chains.push(c.clone()),
+        }
+    }
+    (
+        Draws {
+            dim: draws.dim,
+            names: draws.names.clone(),
+            chains,
+        },
+        found,
+    )
+}
+
 /// Runs the battery on `draws` against `reference`.
+///
+/// Unless `iid`: chains whose autocorrelation peaks at a walker stride are split into their
+/// walkers first (noted in the report); every ESS is the conservative one
+/// ([`ess::ess_conservative`]); no test is trusted while the slowest coordinate's ESS is below
+/// `min_ess` (a joint quantity cannot be known better than its slowest coordinate), and region
+/// masses and CDF tests in 2–4D use at most that ESS for their standard errors and thinning;
+/// R̂ is judged against [`ess::rhat_check`]'s threshold, which accounts for the number of chains.
 ///
 /// # Errors
 /// [`StatsError`] for malformed draws or options; statistical outcomes are in the report.
@@ -452,14 +573,39 @@ pub fn run_battery(
             ),
             Mde::None,
         );
-        return Ok(report_from(decision.finish(), n, Vec::new(), Vec::new()));
+        let ctx = Context {
+            iid: opts.iid,
+            alpha: opts.alpha,
+            min_ess: opts.min_ess,
+            n,
+            chains: draws.chains.len(),
+            interleaving: None,
+            notes: Vec::new(),
+            coord_ess: Vec::new(),
+            rhat: Vec::new(),
+        };
+        return Ok(report_from(decision.finish(), ctx));
     }
+    let (split, interleaving) = if opts.iid {
+        (draws.clone(), None)
+    } else {
+        deinterleave_draws(draws)
+    };
+    let mut notes = Vec::new();
+    if let Some(il) = interleaving {
+        notes.push(format!(
+            "the draws interleave walkers: autocorrelation {:.2} at lag {} against {:.2} at lag 1, so each stored chain was split into {} walkers (draw i to walker i mod {})",
+            il.rho_stride, il.stride, il.rho_1, il.stride, il.stride
+        ));
+    }
+    let draws = &split;
+    let n_used = draws.n();
     // With `iid`, chains are concatenated: chain boundaries carry no information.
     let ess_of = |vals: &[Vec<f64>]| -> f64 {
         if opts.iid {
             n as f64
         } else {
-            ess::ess_mean(&as_refs(vals))
+            ess::ess_conservative(&as_refs(vals))
         }
     };
     let mut coord_ess = Vec::with_capacity(draws.dim);
@@ -468,26 +614,39 @@ pub fn run_battery(
         let col = draws.map(&|y| y[j]);
         coord_ess.push((draws.names[j].clone(), ess_of(&col)));
         if !opts.iid && draws.chains.len() >= 2 {
-            rhat.push((draws.names[j].clone(), ess::split_rhat(&as_refs(&col))));
+            let check = ess::rhat_check(&as_refs(&col), opts.min_ess.max(1.0));
+            rhat.push((draws.names[j].clone(), check));
         }
     }
-    let fallback_ess = coord_ess
+    let slowest = coord_ess
         .iter()
         .map(|c| c.1)
         .filter(|e| e.is_finite())
         .fold(f64::INFINITY, f64::min);
     // Draws constant in every coordinate (a sampler that never moves) carry about one independent
     // value per chain.
-    let fallback_ess = if fallback_ess.is_finite() {
-        fallback_ess
+    let fallback_ess = if slowest.is_finite() {
+        slowest
     } else {
         draws.chains.len() as f64
     };
+    // The trust floor of every test: no test is trusted beyond its slowest coordinate.
+    let floor = if opts.iid {
+        f64::INFINITY
+    } else {
+        fallback_ess
+    };
+    let joint = draws.dim > 1;
     for (name, r) in &rhat {
-        if r.is_nan() || *r > RHAT_MAX {
-            decision.add_reason(format!(
-                "chains disagree: R-hat of {name} is {r:.3} > {RHAT_MAX}; run longer or check mixing between modes"
-            ));
+        match r {
+            Some(c) if !c.disagrees() => {}
+            Some(c) => decision.add_reason(format!(
+                "chains disagree: R-hat of {name} is {:.3} > {:.3} (the threshold for {} split chains of {} draws); run longer or check mixing between modes",
+                c.rhat, c.threshold, c.split_chains, c.draws_per_chain
+            )),
+            None => decision.add_reason(format!(
+                "chains disagree: R-hat of {name} is undefined; run longer or check mixing between modes"
+            )),
         }
     }
 
@@ -501,7 +660,15 @@ pub fn run_battery(
         let sd = m
             .exact_sd
             .unwrap_or_else(|| ess::pooled_sd(&as_refs(&vals)));
-        decision.add_z_test(&m.name, est, sd / e.sqrt(), e, m.exact);
+        add_z(
+            &mut decision,
+            &m.name,
+            est,
+            sd / e.sqrt(),
+            e,
+            e.min(floor),
+            m.exact,
+        );
     }
 
     for r in &reference.regions {
@@ -511,8 +678,19 @@ pub fn run_battery(
         if e.is_nan() {
             e = fallback_ess;
         }
+        if joint {
+            e = e.min(floor);
+        }
         let se = (r.prob * (1.0 - r.prob) / e).sqrt();
-        decision.add_z_test(&format!("mass of {}", r.name), frac, se, e, r.prob);
+        add_z(
+            &mut decision,
+            &format!("mass of {}", r.name),
+            frac,
+            se,
+            e,
+            e.min(floor),
+            r.prob,
+        );
     }
 
     for c in &reference.cdfs {
@@ -524,10 +702,11 @@ pub fn run_battery(
                 n as f64,
             )
         } else {
-            let e = ess::ess_mean(&as_refs(&vals));
+            let e = ess::ess_conservative(&as_refs(&vals));
             let e = if e.is_nan() { fallback_ess } else { e };
+            let e = if joint { e.min(floor) } else { e };
             let tau = if e.is_finite() && e > 0.0 {
-                n as f64 / e
+                n_used as f64 / e
             } else {
                 1.0
             };
@@ -538,6 +717,7 @@ pub fn run_battery(
                 .collect();
             (thinned, thin, e)
         };
+        let e_trust = e.min(floor);
         let m = thinned.len();
         let thin_note = if thin > 1 {
             format!(" after thinning by {thin}")
@@ -551,7 +731,7 @@ pub fn run_battery(
                 &format!("KS of {}", c.name),
                 ks.statistic,
                 p,
-                Some(e),
+                Some(e_trust),
                 format!(
                     "KS distance of {} from its tabulated CDF is D = {:.4} on {m} draws{thin_note}; the table's error {:.1e} is subtracted (conservative)",
                     c.name, ks.statistic, c.error
@@ -564,7 +744,7 @@ pub fn run_battery(
             &format!("KS of {}", c.name),
             ks.statistic,
             ks.p_value,
-            Some(e),
+            Some(e_trust),
             format!(
                 "KS distance of {} from its exact CDF is D = {:.4} on {m} draws{thin_note}",
                 c.name, ks.statistic
@@ -576,7 +756,7 @@ pub fn run_battery(
             &format!("AD of {}", c.name),
             ad.statistic,
             ad.p_value,
-            Some(e),
+            Some(e_trust),
             format!(
                 "Anderson-Darling A² of {} is {:.3} on {m} draws{thin_note}",
                 c.name, ad.statistic
@@ -584,23 +764,242 @@ pub fn run_battery(
             Mde::None,
         );
     }
-    Ok(report_from(decision.finish(), n, coord_ess, rhat))
+    if !opts.iid {
+        for (name, e) in &coord_ess {
+            if (*e >= opts.min_ess).not() {
+                decision.add_reason(format!(
+                    "coordinate {name}: effective sample size {e:.0} is below {:.0}, so no test is trusted; run longer",
+                    opts.min_ess
+                ));
+            }
+        }
+    }
+    let ctx = Context {
+        iid: opts.iid,
+        alpha: opts.alpha,
+        min_ess: opts.min_ess,
+        n: n_used,
+        chains: draws.chains.len(),
+        interleaving,
+        notes,
+        coord_ess,
+        rhat,
+    };
+    Ok(report_from(decision.finish(), ctx))
 }
 
-fn report_from(
-    d: test::Decision,
+/// A z-test whose standard error rests on `ess` effective draws and whose trust on `ess_trust`
+/// (at most `ess`: the slowest coordinate's ESS caps it).
+fn add_z(
+    decision: &mut StatisticalDecision,
+    name: &str,
+    estimate: f64,
+    se: f64,
+    ess: f64,
+    ess_trust: f64,
+    exact: f64,
+) {
+    let t = test::z_test(estimate, se, exact);
+    let floor_note = if ess_trust < ess {
+        format!(", slowest coordinate {ess_trust:.0}")
+    } else {
+        String::new()
+    };
+    let detail = format!(
+        "{name} is {} ± {}, exact {}, z = {:.2} (ESS {ess:.0}{floor_note})",
+        fmt_num(estimate),
+        fmt_num(se),
+        fmt_num(exact),
+        t.z,
+    );
+    decision.add_p_value(name, t.z, t.p_value, Some(ess_trust), detail, Mde::Z(se));
+}
+
+fn fmt_num(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// What [`report_from`] needs besides the decision.
+struct Context {
+    iid: bool,
+    alpha: f64,
+    min_ess: f64,
     n: usize,
-    ess: Vec<(String, f64)>,
-    rhat: Vec<(String, f64)>,
-) -> BatteryReport {
+    chains: usize,
+    interleaving: Option<Interleaving>,
+    notes: Vec<String>,
+    coord_ess: Vec<(String, f64)>,
+    rhat: Vec<(String, Option<ess::RhatCheck>)>,
+}
+
+/// More draws needed to bring `ess` to `floor` at the measured ESS per draw (None if undefined).
+fn more_draws_for(n: usize, ess: f64, floor: f64) -> Option<u64> {
+    if !(ess > 0.0 && ess.is_finite()) || ess >= floor {
+        return None;
+    }
+    let total = (n as f64 * floor / ess).ceil();
+    Some((total - n as f64).max(1.0) as u64)
+}
+
+fn report_from(d: test::Decision, ctx: Context) -> BatteryReport {
+    let mut codes = Vec::new();
+    let fail = |code, variable: &str, value, threshold, message: String| Reason {
+        code,
+        verdict: Verdict::Fail,
+        variable: variable.to_string(),
+        value,
+        threshold,
+        more_draws: None,
+        message,
+    };
+    for t in &d.tests {
+        if t.reject && t.trusted {
+            codes.push(fail(
+                "reject",
+                &t.name,
+                t.adjusted_p,
+                ctx.alpha,
+                format!("{} (Holm p = {:.2e})", t.detail, t.adjusted_p),
+            ));
+        }
+    }
+    let mut inc = |code, variable: &str, value, threshold, more_draws, message: String| {
+        codes.push(Reason {
+            code,
+            verdict: Verdict::Inconclusive,
+            variable: variable.to_string(),
+            value,
+            threshold,
+            more_draws,
+            message,
+        });
+    };
+    for (name, r) in &ctx.rhat {
+        match r {
+            Some(c) if !c.disagrees() => {}
+            Some(c) => inc(
+                "rhat",
+                name,
+                c.rhat,
+                c.threshold,
+                None,
+                format!(
+                    "chains disagree: R-hat of {name} is {:.3} > {:.3}",
+                    c.rhat, c.threshold
+                ),
+            ),
+            None => inc(
+                "rhat",
+                name,
+                f64::NAN,
+                f64::NAN,
+                None,
+                format!("R-hat of {name} is undefined"),
+            ),
+        }
+    }
+    for (name, e) in &ctx.coord_ess {
+        if !ctx.iid && (*e >= ctx.min_ess).not() {
+            inc(
+                "low_ess",
+                name,
+                *e,
+                ctx.min_ess,
+                more_draws_for(ctx.n, *e, ctx.min_ess),
+                format!(
+                    "coordinate {name}: effective sample size {e:.0} is below {:.0}",
+                    ctx.min_ess
+                ),
+            );
+        }
+    }
+    for t in &d.tests {
+        if t.p_value.is_nan() {
+            inc(
+                "undefined",
+                &t.name,
+                f64::NAN,
+                f64::NAN,
+                None,
+                format!("{}: the statistic is undefined (NaN)", t.name),
+            );
+        } else if !t.trusted {
+            let e = t.ess.unwrap_or(f64::NAN);
+            inc(
+                if t.reject {
+                    "reject_untrusted"
+                } else {
+                    "low_ess"
+                },
+                &t.name,
+                e,
+                ctx.min_ess,
+                more_draws_for(ctx.n, e, ctx.min_ess),
+                format!(
+                    "{}: effective sample size {e:.0} is below {:.0}{}",
+                    t.name,
+                    ctx.min_ess,
+                    if t.reject {
+                        " (it would reject: a likely bug, confirm with more draws)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
+    let mut reasons = d.reasons;
+    let mut more_draws = None;
+    if d.verdict == Verdict::Inconclusive {
+        let blockers: Vec<&Reason> = codes
+            .iter()
+            .filter(|r| r.verdict == Verdict::Inconclusive)
+            .collect();
+        if !blockers.is_empty() && blockers.iter().all(|r| r.more_draws.is_some()) {
+            more_draws = blockers.iter().filter_map(|r| r.more_draws).max();
+        }
+        if let Some(m) = more_draws {
+            reasons.push(format!(
+                "about {m} more draws ({} in total, at the measured effective sample size per draw) would make this conclusive",
+                ctx.n as u64 + m
+            ));
+        }
+    }
+    if d.verdict == Verdict::Pass {
+        codes.clear();
+    }
+    let mut summary = d.summary;
+    if let Some(m) = more_draws {
+        summary.push_str(&format!(
+            "; about {m} more draws would make this conclusive"
+        ));
+    }
     BatteryReport {
         verdict: d.verdict,
-        n,
-        ess,
-        rhat,
+        n: ctx.n,
+        ess: ctx.coord_ess,
+        rhat: ctx
+            .rhat
+            .iter()
+            .map(|(k, r)| (k.clone(), r.map_or(f64::NAN, |c| c.rhat)))
+            .collect(),
+        rhat_threshold: ctx
+            .rhat
+            .iter()
+            .map(|(k, r)| (k.clone(), r.map_or(f64::NAN, |c| c.threshold)))
+            .collect(),
         tests: d.tests,
-        reasons: d.reasons,
-        summary: d.summary,
+        reasons,
+        summary,
+        reason_codes: codes,
+        chains: ctx.chains,
+        interleaving: ctx.interleaving,
+        more_draws,
+        notes: ctx.notes,
     }
 }
 

@@ -68,17 +68,9 @@ pub fn binomial_test(k: u64, n: u64, p: f64) -> f64 {
     (2.0 * lower.min(upper)).min(1.0)
 }
 
-/// Verdict of a statistical decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// No test rejects and every test had enough effective samples.
-    Pass,
-    /// At least one trusted test rejects after Holm's correction.
-    Fail,
-    /// Nothing trusted rejects, but some test had too few effective samples (or chains disagree).
-    Inconclusive,
-}
+/// Verdict of a statistical decision: the crate's one verdict type (a decision gives `pass`,
+/// `fail` or `inconclusive`, never `error`).
+pub use crate::estimate::Verdict;
 
 /// How the minimum detectable effect of a test is computed once the family size is known.
 #[derive(Debug, Clone, Copy)]
@@ -284,7 +276,9 @@ impl StatisticalDecision {
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
-            Verdict::Inconclusive => format!("inconclusive: {}", self.reasons.join("; ")),
+            Verdict::Inconclusive | Verdict::Error => {
+                format!("inconclusive: {}", self.reasons.join("; "))
+            }
             Verdict::Pass => format!(
                 "pass: {} tests, none rejects at family-wise α = {} (Holm)",
                 self.tests.len(),
