@@ -21,6 +21,7 @@ use super::{Problem, QuadError};
 use crate::expr::Interval;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::ops::{Add, Mul, Sub};
 
 /// Doublings of the shells around the core box.
 pub(crate) const SHELLS: usize = 40;
@@ -415,7 +416,7 @@ pub(crate) fn enclose_log_z(
     let mut widths: Vec<Vec<f64>> = Vec::new();
     for &i in order.iter().take(256) {
         let it = &items[i];
-        if !(it.log_lo > l - 12.0) || heavy.len() >= 8 {
+        if it.log_lo.is_nan() || it.log_lo <= l - 12.0 || heavy.len() >= 8 {
             break;
         }
         let c: Vec<f64> = it
@@ -459,7 +460,7 @@ pub(crate) fn line_mass_upper(p: &Problem<'_>, x: &[f64], k: usize, beta: f64, e
     let mut logs: Vec<f64> = Vec::new();
     let mut seg = |a: f64, e: f64, logs: &mut Vec<f64>| {
         let (a, e) = (a.max(lo), e.min(hi));
-        if !(a < e) {
+        if a.is_nan() || e.is_nan() || a >= e {
             return;
         }
         b[k] = Interval::new(a, e);

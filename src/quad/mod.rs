@@ -908,7 +908,7 @@ pub fn certify_log_partition(
     target: f64,
     max_boxes: usize,
 ) -> Result<(LogZ, Option<Certified>), QuadError> {
-    if !(target > 0.0) {
+    if target.is_nan() || target <= 0.0 {
         return Err(QuadError::InvalidOption(format!(
             "the certified width must be positive, got {target}"
         )));

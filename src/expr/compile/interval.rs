@@ -2,6 +2,7 @@
 
 use super::{Op, Program};
 use crate::expr::interval::Interval;
+use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// One instruction over intervals; `r` gives a register's interval.
 fn step_interval(op: Op, r: impl Fn(u32) -> Interval, lists: &[Vec<f64>]) -> Interval {
@@ -30,7 +31,7 @@ fn step_interval(op: Op, r: impl Fn(u32) -> Interval, lists: &[Vec<f64>]) -> Int
         Op::Index(l, a) => {
             let list = lists.get(l as usize).map_or(&[][..], Vec::as_slice);
             let k = r(a);
-            if k.lo != k.hi {
+            if k.lo < k.hi {
                 // Non-integer indices inside: no value there.
                 return Interval::ENTIRE;
             }
