@@ -15,3 +15,8 @@ pub mod grad;
 pub mod report;
 #[cfg(test)]
 pub(crate) mod testing;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -304,7 +304,13 @@ fn the_wrong_temperature_and_ula_fail() {
 fn bad_csv_files_exit_2_naming_the_line() {
     let cases = [
         ("missing.csv", "x\n1\n", "line 1", "missing column `y`"),
-        ("extra.csv", "x,y,z\n1,2,3\n", "line 1", "extra column `z`"),
+        (
+            "numbers.csv",
+            "0.1,0.2\n1,2\n",
+            "line 1",
+            "add a header naming the columns",
+        ),
+        ("tabs.csv", "x\ty\n1\t2\n", "line 1", "tab-separated"),
         ("nan.csv", "x,y\n1,2\n3,NaN\n", "line 3", "not finite"),
         ("inf.csv", "x,y\n1,2\n3,4\ninf,1\n", "line 4", "not finite"),
         ("word.csv", "x,y\n1,abc\n", "line 2", "not a number"),
@@ -539,4 +545,110 @@ fn report_folders_hold_the_page_the_markdown_the_json_and_each_figure() {
     let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
     assert!(html.contains("✗ fail"), "the failure is marked");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Files as tools write them: bookkeeping columns ignored and reported, `--columns`, a chain
+/// variable refused, `.npy`, several files against one reference, `"schema"` first.
+#[test]
+fn real_world_inputs_several_files_and_npy() {
+    let mh = RandomWalkMetropolis::new(1.2).expect("valid");
+    let chains = draws(&gauss(), &mh, &gauss_inits(), 600);
+    // A CSV with ArviZ-like bookkeeping columns around the variables.
+    let mut text = String::from("chain,draw,lp,x,y\n");
+    for (c, chain) in chains.iter().enumerate() {
+        for (i, row) in chain.chunks(2).enumerate() {
+            text.push_str(&format!("{c},{i},-1.5,{:e},{:e}\n", row[0], row[1]));
+        }
+    }
+    let a = temp_file("extra-cols.csv", &text);
+    let _ca = Cleanup(a.clone());
+    // The same draws as a (chains, draws, dims) .npy.
+    let n = chains[0].len() / 2;
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    let mut h = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {n}, 2), }}",
+        chains.len()
+    );
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    npy.extend_from_slice(&u16::try_from(h.len()).expect("short").to_le_bytes());
+    npy.extend_from_slice(h.as_bytes());
+    for v in chains.iter().flatten() {
+        npy.extend_from_slice(&v.to_le_bytes());
+    }
+    let dir = std::env::temp_dir().join(format!("ebmcheck-npy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let b = dir.join("same.npy");
+    std::fs::write(&b, &npy).expect("write npy");
+    let (ap, bp) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let label = format!("mh={ap}");
+    let common = [
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "x=-inf..inf",
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "1",
+        "--set",
+        "rho=0.8",
+        "--format",
+        "json",
+    ];
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--samples", &ap]);
+    let one = ebmcheck(&args);
+    assert!(one.stdout.starts_with("{\"schema\": 1"), "{}", one.stdout);
+    let j = json(&one);
+    assert_eq!(j["ignored_columns"], serde_json::json!(["draw", "lp"]));
+    assert_eq!(j["chains"], 4);
+    let report_dir = dir.join("compare");
+    let rd = report_dir.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--label", &label, "--samples", &bp, "--report", &rd]);
+    let two = ebmcheck(&args);
+    // The comparison report: a ranking and one figure per measure, each file's own report beside.
+    let html = std::fs::read_to_string(report_dir.join("index.html")).expect("comparison page");
+    assert!(html.contains("Ranking") && html.contains("mh") && html.contains("same"));
+    assert!(html.matches("<svg").count() >= 3, "three figures");
+    assert!(report_dir.join("mh").join("index.html").exists());
+    assert!(report_dir.join("same").join("report.json").exists());
+    let _ = std::fs::remove_dir_all(&report_dir);
+    assert!(two.code == 0 || two.code == 1, "{}", two.stderr);
+    let j = json(&two);
+    let samples = j["samples"].as_array().expect("one entry per file");
+    assert_eq!(samples.len(), 2);
+    assert_eq!(samples[0]["label"], "same");
+    assert_eq!(samples[1]["label"], "mh");
+    // The same draws give the same verdict and the same tests, read from either format.
+    assert_eq!(samples[0]["verdict"], samples[1]["verdict"]);
+    assert_eq!(samples[0]["tests"], samples[1]["tests"]);
+    // --columns maps other names to the variables; a variable named `chain` is refused.
+    let c = temp_file("renamed.csv", "a,b\n0.1,0.2\n0.3,0.1\n");
+    let _cc = Cleanup(c.clone());
+    let cp = c.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--samples", &cp, "--columns", "a,b"]);
+    let r = ebmcheck(&args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = ebmcheck(&[
+        "sampler-test",
+        "chain^2/2",
+        "--over",
+        "chain=-inf..inf",
+        "--beta",
+        "1",
+        "--samples",
+        &ap,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("index column"), "{}", r.stderr);
+    let _ = std::fs::remove_file(&b);
+    let _ = std::fs::remove_dir(&dir);
 }

@@ -3,6 +3,7 @@
 //!
 //! Rendering functions return strings; only the binary writes them out.
 
+pub mod compare;
 pub mod figures;
 pub mod grad;
 pub mod html;

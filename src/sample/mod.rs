@@ -59,7 +59,7 @@ pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
 pub use reference::{
     QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, SharedEnergy, judge_draws,
-    moment_tolerance, quadrature_reference, sampler_test,
+    moment_tolerance, quadrature_reference, sampler_test, test_draws, test_kernel,
 };
 pub use target::{FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
 

@@ -110,6 +110,9 @@ pub enum ReferenceError {
     /// The battery refused the draws or the options (e.g. α outside (0, 1)).
     #[error(transparent)]
     Stats(#[from] StatsError),
+    /// The chains could not be run (bad initial states).
+    #[error("{0}")]
+    Sample(String),
     /// The number of names differs from the dimension.
     #[error("{names} names for {dim} variables")]
     Names {
@@ -432,6 +435,11 @@ pub struct SamplerTestOutcome {
 }
 
 impl SamplerTestOutcome {
+    /// Whether the verdict is `pass`.
+    pub fn passed(&self) -> bool {
+        self.report.verdict == crate::stats::Verdict::Pass
+    }
+
     /// The documented JSON of `ebmcheck sampler-test --format json` (`"schema": 1`): the battery's
     /// fields (`verdict`, `n`, `ess`, `rhat`, `tests`, `reasons`, `summary`), then `alpha` and
     /// `reference` (the errors of the exact values, the quadrature status and the notes). It holds
@@ -500,6 +508,82 @@ pub fn sampler_test(
 ) -> Result<SamplerTestOutcome, ReferenceError> {
     let exact = quadrature_reference(energy, domain, beta, names, opts)?;
     Ok(judge_draws(&exact, draws, alpha)?)
+}
+
+/// The sampler test in one call, for draws from your own sampler: `energy` is E(y) as a closure
+/// (no gradient), `bounds` the range of each coordinate, `chains` one row-major `n × dim` vector
+/// per chain (one chain is fine; walkers interleaved in it are detected and split). The target
+/// is exp(−βE)/Z; the exact reference is computed by quadrature; coordinates are named y1, y2, ….
+///
+/// ```
+/// use ebmcheck::sample::test_draws;
+/// use rand::SeedableRng;
+/// use rand_distr::{Distribution, StandardNormal};
+///
+/// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+/// let draws: Vec<f64> = (0..20_000).map(|_| StandardNormal.sample(&mut rng)).collect();
+/// let all = (f64::NEG_INFINITY, f64::INFINITY);
+/// let out = test_draws(|y: &[f64]| y[0] * y[0] / 2.0, &[all], 1.0, vec![draws], 1e-3).unwrap();
+/// assert!(out.passed(), "{}", out.report.summary);
+/// ```
+///
+/// # Errors
+/// As [`sampler_test`]; [`ReferenceError::Stats`] when a chain's length is not a multiple of the
+/// dimension.
+pub fn test_draws<F>(
+    energy: F,
+    bounds: &[(f64, f64)],
+    beta: f64,
+    chains: Vec<Vec<f64>>,
+    alpha: f64,
+) -> Result<SamplerTestOutcome, ReferenceError>
+where
+    F: Fn(&[f64]) -> f64 + Send + Sync + 'static,
+{
+    let d = bounds.len();
+    let domain = Domain::continuous(bounds)?;
+    let draws = Draws::new(d, chains)?;
+    let names: Vec<String> = (1..=d).map(|i| format!("y{i}")).collect();
+    let energy: SharedEnergy = Arc::new(quad::FnEnergy::new(d, energy));
+    sampler_test(
+        energy,
+        &domain,
+        beta,
+        &names,
+        &draws,
+        alpha,
+        &ReferenceOptions::default(),
+    )
+}
+
+/// The sampler test of a Markov kernel (any [`crate::sample::Kernel`], including a closure
+/// `(state, rng) -> state`): `inits.len()` chains run `warmup` + `draws_per_chain` steps on
+/// exp(−βE) (a finite-difference gradient is supplied to kernels that need one) and their draws
+/// are judged as by [`test_draws`].
+///
+/// # Errors
+/// As [`test_draws`]; [`ReferenceError::Sample`] for bad initial states.
+#[allow(clippy::too_many_arguments)]
+pub fn test_kernel<F>(
+    energy: F,
+    bounds: &[(f64, f64)],
+    beta: f64,
+    kernel: &dyn crate::sample::Kernel,
+    inits: &[Vec<f64>],
+    warmup: usize,
+    draws_per_chain: usize,
+    seed: u64,
+    alpha: f64,
+) -> Result<SamplerTestOutcome, ReferenceError>
+where
+    F: Fn(&[f64]) -> f64 + Send + Sync + Clone + 'static,
+{
+    let e = energy.clone();
+    let target =
+        crate::sample::FiniteDiffTarget::new(bounds.len(), move |y: &[f64]| beta * e(y), 1e-5);
+    let cs = crate::sample::run_chains(&target, kernel, inits, warmup, draws_per_chain, seed)
+        .map_err(|e| ReferenceError::Sample(e.to_string()))?;
+    test_draws(energy, bounds, beta, cs.draws.chains, alpha)
 }
 
 /// Normal quartiles in standard deviations: the cuts of the bins of one coordinate when there is

@@ -356,7 +356,8 @@ pub struct Reason {
     pub value: f64,
     /// The threshold the value was judged against (α, the ESS floor, the R̂ threshold).
     pub threshold: f64,
-    /// For `low_ess`: about how many more draws reach the floor at the measured ESS per draw.
+    /// For `low_ess`: about how many more draws reach the floor at the measured ESS per draw;
+    /// for `rhat` (R̂ ≤ 1.2): how many bring R̂ under its threshold if the chains mix.
     pub more_draws: Option<u64>,
     /// Human sentence.
     pub message: String,
@@ -845,6 +846,20 @@ fn more_draws_for(n: usize, ess: f64, floor: f64) -> Option<u64> {
     Some((total - n as f64).max(1.0) as u64)
 }
 
+/// Largest R̂ for which more draws are predicted to help: beyond it the chains are more likely
+/// stuck apart than slow.
+const RHAT_MORE_DRAWS_MAX: f64 = 1.2;
+
+/// More draws for R̂ to reach its threshold if the chains mix: R̂² − 1 ≈ M'/ESS falls as 1/N.
+fn more_draws_for_rhat(n: usize, c: &ess::RhatCheck) -> Option<u64> {
+    if c.rhat.is_nan() || c.rhat <= c.threshold || c.rhat > RHAT_MORE_DRAWS_MAX {
+        return None;
+    }
+    let factor = (c.rhat * c.rhat - 1.0) / (c.threshold * c.threshold - 1.0);
+    let total = (n as f64 * factor).ceil();
+    Some((total - n as f64).max(1.0) as u64)
+}
+
 fn report_from(d: test::Decision, ctx: Context) -> BatteryReport {
     let mut codes = Vec::new();
     let fail = |code, variable: &str, value, threshold, message: String| Reason {
@@ -886,7 +901,7 @@ fn report_from(d: test::Decision, ctx: Context) -> BatteryReport {
                 name,
                 c.rhat,
                 c.threshold,
-                None,
+                more_draws_for_rhat(ctx.n, c),
                 format!(
                     "chains disagree: R-hat of {name} is {:.3} > {:.3}",
                     c.rhat, c.threshold

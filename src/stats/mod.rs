@@ -6,6 +6,7 @@
 
 pub mod battery;
 pub mod draws_csv;
+pub mod draws_npy;
 pub mod ess;
 pub mod gof;
 pub mod multiple;
@@ -16,7 +17,10 @@ pub use battery::{
     BatteryOptions, BatteryReport, Draws, ExactCdf, ExactMoment, ExactRegion, Reference,
     assert_battery_passes, run_battery,
 };
-pub use draws_csv::{CsvError, CsvErrorKind, parse_draws_csv};
+pub use draws_csv::{
+    CsvDraws, CsvError, CsvErrorKind, CsvOptions, parse_draws_csv, parse_draws_csv_with,
+};
+pub use draws_npy::{NpyError, parse_draws_npy};
 pub use test::{Decision, StatisticalDecision, TestOutcome, Verdict};
 
 /// Errors of the statistics module (malformed input; statistical outcomes are never errors).

@@ -1,5 +1,7 @@
 //! `ebmcheck sampler-test ENERGY --over VAR=LO..HI --beta B --samples FILE.csv`: are the draws
 //! distributed as exp(−βE)/Z? Exact references by quadrature, the battery, a Holm verdict.
+//! Several files (`--samples` repeated, a folder, `--label NAME=FILE`) are judged against one
+//! reference, computed once. Files are CSV (extra columns ignored by name) or NumPy `.npy`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,12 +10,15 @@ use ebmcheck::engine::ProgramEnergy;
 use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{Domain, VarDomain};
 use ebmcheck::report;
-use ebmcheck::sample::{ReferenceError, ReferenceOptions, sampler_test};
-use ebmcheck::stats::{Verdict, parse_draws_csv};
+use ebmcheck::sample::{
+    QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, judge_draws,
+    quadrature_reference,
+};
+use ebmcheck::stats::{CsvOptions, Draws, Verdict, parse_draws_csv_with, parse_draws_npy};
 
 use crate::common::{
-    ExprOptions, Failure, Format, ReportFiles, context, expression, number, range, unknown_names,
-    unknown_names_failure, write_report_files,
+    ExprOptions, Failure, Format, ReportFiles, context, expression, json_object, number, range,
+    unknown_names, unknown_names_failure, write_report_files,
 };
 
 /// Arguments of `ebmcheck sampler-test`.
@@ -28,13 +33,24 @@ pub struct SamplerTestArgs {
     /// Inverse temperature: the target is exp(-βE)/Z.
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     pub beta: String,
-    /// CSV of draws: a header naming the variables, an optional `chain` column.
-    #[arg(long, value_name = "FILE.csv")]
-    pub samples: std::path::PathBuf,
+    /// Draws: a CSV file with a header naming the variables (optional `chain`/`walker` columns;
+    /// other columns such as `draw` or `lp` are ignored), a NumPy .npy file (draws × dims or
+    /// chains × draws × dims), or a folder of them. Repeat to judge several files against one
+    /// exact reference.
+    #[arg(long, value_name = "FILE")]
+    pub samples: Vec<std::path::PathBuf>,
+    /// A labelled sample file, NAME=FILE (repeatable; combines with --samples).
+    #[arg(long = "label", value_name = "NAME=FILE")]
+    pub labels: Vec<String>,
+    /// The CSV columns to read as the --over variables, in their order, e.g. `theta.0,theta.1`.
+    #[arg(long, value_name = "COL,COL")]
+    pub columns: Option<String>,
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
-    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
+    /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json; with
+    /// several sample files, DIR holds the comparison report (ranking, bias/MCSE, ESS per draw,
+    /// KS distances) and DIR/LABEL/ each file's own report.
     #[arg(long, value_name = "DIR")]
     pub report: Option<std::path::PathBuf>,
     #[command(flatten)]
@@ -95,19 +111,25 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             .collect(),
     )
     .map_err(|e| Failure::invalid(format!("error: {e}")))?;
-    let path = args.samples.display();
-    let text = std::fs::read_to_string(&args.samples)
-        .map_err(|e| Failure::invalid(format!("error: cannot read {path}: {e}")))?;
-    let draws = parse_draws_csv(&text, &names)
-        .map_err(|e| Failure::invalid(format!("error: {path}: {e}")))?;
+    let inputs = sample_inputs(args)?;
+    let columns = args.columns.as_ref().map(|c| {
+        c.split(',')
+            .map(|s| s.trim().to_string())
+            .collect::<Vec<String>>()
+    });
+    let csv_opts = CsvOptions { columns };
+    // Read every file before the (expensive) reference, so a bad file fails fast.
+    let mut loaded = Vec::with_capacity(inputs.len());
+    for (label, path) in inputs {
+        let (draws, ignored) = read_draws(&path, &names, &csv_opts)?;
+        loaded.push((label, path, draws, ignored));
+    }
     let energy = Arc::new(energy);
-    let outcome = sampler_test(
+    let exact = quadrature_reference(
         energy.clone(),
         &domain,
         beta,
         &names,
-        &draws,
-        args.alpha,
         &ReferenceOptions::default(),
     )
     .map_err(|e| match e {
@@ -116,19 +138,212 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             "error: the exact reference cannot be computed: {e}\n  = help: exp(-beta*E) must be integrable over the --over ranges"
         )),
     })?;
-    let json = outcome.to_json().to_string();
+    let mut results: Vec<(String, String, SamplerTestOutcome, Vec<String>, Draws)> = Vec::new();
+    for (label, path, draws, ignored) in loaded {
+        let outcome = judge(&exact, &draws, args.alpha)?;
+        results.push((label, path.display().to_string(), outcome, ignored, draws));
+    }
+    let single = results.len() == 1;
+    let json_of = |label: &str, file: &str, o: &SamplerTestOutcome, ignored: &[String]| {
+        let mut v = o.to_json();
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("schema");
+            obj.insert("ignored_columns".into(), serde_json::json!(ignored));
+            obj.insert("file".into(), serde_json::json!(file));
+            if !single {
+                obj.insert("label".into(), serde_json::json!(label));
+            }
+        }
+        v
+    };
+    let json = if single {
+        let (label, file, o, ignored, _) = &results[0];
+        schema_first(&json_of(label, file, o, ignored))
+    } else {
+        let worst = results
+            .iter()
+            .map(|r| r.2.report.verdict)
+            .max()
+            .unwrap_or(Verdict::Inconclusive);
+        let samples: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(l, f, o, i, _)| json_of(l, f, o, i))
+            .collect();
+        json_object(&[
+            ("verdict", serde_json::json!(worst)),
+            ("alpha", serde_json::json!(args.alpha)),
+            ("samples", serde_json::json!(samples)),
+        ])
+    };
     if let Some(dir) = &args.report {
-        let title = format!("sampler-test: {} at β = {beta}", args.energy);
-        let page = report::sampler::page(&title, &outcome, &draws, &*energy, beta);
-        write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
+        if !single {
+            let title = format!(
+                "sampler-test: {} samples of {} at β = {beta}",
+                results.len(),
+                args.energy
+            );
+            let pairs: Vec<(String, &SamplerTestOutcome)> =
+                results.iter().map(|r| (r.0.clone(), &r.2)).collect();
+            let page = report::compare::page(&title, &pairs);
+            write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
+        }
+        for (label, file, outcome, ignored, draws) in &results {
+            let title = format!("sampler-test: {} at β = {beta} ({label})", args.energy);
+            let page = report::sampler::page(&title, outcome, draws, &*energy, beta);
+            let one = if single {
+                json.clone()
+            } else {
+                schema_first(&json_of(label, file, outcome, ignored))
+            };
+            let out = if single {
+                dir.clone()
+            } else {
+                dir.join(safe_name(label))
+            };
+            write_report_files(&out, &ReportFiles::from_page(&page, format!("{one}\n")))?;
+        }
     }
     match args.opts.format {
         Format::Json => println!("{json}"),
-        Format::Text => print!("{}", report::sampler::text(&outcome)),
+        Format::Text => {
+            for (label, file, outcome, ignored, _) in &results {
+                if !single {
+                    println!("== {label} ({file})");
+                }
+                if !ignored.is_empty() {
+                    println!("ignored columns: {}", ignored.join(", "));
+                }
+                print!("{}", report::sampler::text(outcome));
+                if !single {
+                    println!();
+                }
+            }
+        }
     }
-    Ok(if outcome.report.verdict == Verdict::Pass {
+    let all_pass = results.iter().all(|r| r.2.report.verdict == Verdict::Pass);
+    Ok(if all_pass {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One JSON object with `"schema": 1` first, then the object's fields.
+fn schema_first(v: &serde_json::Value) -> String {
+    let fields: Vec<(&str, serde_json::Value)> = v
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "schema")
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json_object(&fields)
+}
+
+fn judge(exact: &QuadReference, draws: &Draws, alpha: f64) -> Result<SamplerTestOutcome, Failure> {
+    judge_draws(exact, draws, alpha).map_err(|e| Failure::invalid(format!("error: {e}")))
+}
+
+/// A label usable as a folder name.
+fn safe_name(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The files to judge, with their labels: `--samples` (a folder gives its *.csv and *.npy files,
+/// sorted) then `--label NAME=FILE`.
+fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathBuf)>, Failure> {
+    let mut out = Vec::new();
+    for p in &args.samples {
+        if p.is_dir() {
+            let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| Failure::invalid(format!("error: cannot read {}: {e}", p.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "csv" || x == "npy"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(Failure::invalid(format!(
+                    "error: the folder {} holds no .csv or .npy files",
+                    p.display()
+                )));
+            }
+            for f in files {
+                let label = f
+                    .file_stem()
+                    .map_or_else(|| f.display().to_string(), |s| s.to_string_lossy().into());
+                out.push((label, f));
+            }
+        } else {
+            let label = p
+                .file_stem()
+                .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into());
+            out.push((label, p.clone()));
+        }
+    }
+    for l in &args.labels {
+        let Some((name, file)) = l
+            .split_once('=')
+            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+        else {
+            return Err(Failure::invalid(format!(
+                "error: `--label {l}` is not of the form NAME=FILE\n  = help: write `--label nuts=draws.csv`"
+            )));
+        };
+        out.push((name.to_string(), file.into()));
+    }
+    if out.is_empty() {
+        return Err(Failure::invalid(
+            "error: no draws to test\n  = help: add `--samples draws.csv` (CSV with a header naming the variables, or .npy)",
+        ));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (label, _) in &out {
+        if seen.contains(&label.as_str()) {
+            return Err(Failure::invalid(format!(
+                "error: two sample files are labelled `{label}`\n  = help: name them with `--label NAME=FILE`"
+            )));
+        }
+        seen.push(label);
+    }
+    Ok(out)
+}
+
+/// Reads one file of draws (CSV or .npy by content) and the columns it ignored.
+fn read_draws(
+    path: &std::path::Path,
+    names: &[String],
+    csv_opts: &CsvOptions,
+) -> Result<(Draws, Vec<String>), Failure> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::invalid(format!("error: cannot read {shown}: {e}")))?;
+    if bytes.starts_with(b"\x93NUMPY") {
+        let d = parse_draws_npy(&bytes, names)
+            .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+        return Ok((d, Vec::new()));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(Failure::invalid(format!(
+            "error: {shown} is a zip archive (.npz?): save each array with `np.save(path, draws)` and pass the .npy file"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Failure::invalid(format!(
+            "error: {shown} is neither UTF-8 CSV text nor a NumPy .npy file"
+        ))
+    })?;
+    let d = parse_draws_csv_with(&text, names, csv_opts)
+        .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+    Ok((d.draws, d.ignored))
 }
