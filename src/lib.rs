@@ -3,6 +3,7 @@
 //! The library is split into domain modules; the `ebmcheck` binary uses only this public API.
 //! See ARCHITECTURE.md for the map and its invariants.
 
+pub mod budgets;
 pub mod estimate;
 pub mod expr;
 pub mod quad;

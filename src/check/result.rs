@@ -180,6 +180,11 @@ pub struct CheckResult {
     /// The draws behind a Monte-Carlo comparison, kept for report figures (never in JSON).
     #[serde(skip)]
     pub trace: Option<McTrace>,
+    /// The check's expressions as written, `(role, text)`: the sides of a comparison, the lines
+    /// of a chain (`line 1`, `line 2`, …), a limit's expression, target and rate; for reports
+    /// that typeset them (never in JSON).
+    #[serde(skip)]
+    pub formulas: Vec<(String, String)>,
 }
 
 /// The draws behind the Monte-Carlo side of a comparison at one test point: the value of the

@@ -121,6 +121,7 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         line: c.location.line,
         seconds: 0.0,
         trace: None,
+        formulas: formulas(c),
         power: None,
     }
 }
@@ -265,9 +266,47 @@ pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
     match outcome {
         Ok(mut r) => {
             r.line = c.location.line;
+            r.formulas = formulas(c);
             r
         }
         Err(CheckFailure::Error(msg)) => error_result(c, msg),
+    }
+}
+
+/// The expressions of a check as written, with their roles (for reports).
+fn formulas(c: &CheckSpec) -> Vec<(String, String)> {
+    let f = |role: &str, e: &super::spec::SourceExpr| (role.to_string(), e.text.clone());
+    match &c.kind {
+        CheckKind::Equal { lhs, rhs, .. } | CheckKind::Bound { lhs, rhs, .. } => {
+            vec![f("left side", lhs), f("right side", rhs)]
+        }
+        CheckKind::Limit {
+            expr, target, rate, ..
+        } => {
+            let mut v = vec![f("expression", expr), f("target", target)];
+            if let Some(r) = rate {
+                v.push(f("rate", r));
+            }
+            v
+        }
+        CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => {
+            vec![f("expression", expr)]
+        }
+        CheckKind::Gradient { loss, exact, .. } => {
+            vec![f("loss", loss), f("exact gradient", exact)]
+        }
+        CheckKind::Chain { lines } => lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| f(&format!("line {}", i + 1), &l.expr))
+            .collect(),
+        CheckKind::Estimator {
+            energy, of, exact, ..
+        } => vec![
+            f("energy", energy),
+            f("estimated quantity", of),
+            f("exact value", exact),
+        ],
     }
 }
 
@@ -393,6 +432,9 @@ fn statistical_point(inputs: &Point, l: &Value, r: &Value) -> PointResult {
     pr.extra.insert("p_value".into(), p);
     pr.extra.insert("ess".into(), ess);
     pr.extra.insert("std_error".into(), se);
+    // Which side is the Monte-Carlo estimate (for reports): each side's own standard error.
+    pr.extra.insert("lhs_std_error".into(), l.std_error);
+    pr.extra.insert("rhs_std_error".into(), r.std_error);
     pr
 }
 
@@ -554,6 +596,7 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         line: c.location.line,
         seconds: 0.0,
         trace: None,
+        formulas: formulas(c),
     }
 }
 
@@ -688,7 +731,7 @@ fn limit(
     };
     let pass_msg = match (&spec.rate, fitted) {
         (Some(_), Some(x)) => format!(
-            "tends to the target as {} → {towards} at the claimed rate; the remainder relative to the rate vanishes like h^{x:.2}",
+            "tends to the target as {} → {towards} at the claimed rate; the remainder relative to the rate vanishes with fitted exponent {x:.2}",
             spec.var
         ),
         (Some(_), None) => format!(
@@ -818,7 +861,7 @@ fn judge_limit(
                 } else if let Some(p) = exponent {
                     if p < tol::RATE_EXPONENT_MIN {
                         message = Some(format!(
-                            "the claimed rate is off by a slowly decaying factor: the remainder relative to the rate vanishes only like h^{p:.2} (needs at least h^{})",
+                            "the claimed rate is off by a slowly decaying factor: the remainder relative to the rate vanishes only with fitted exponent {p:.2} (needs at least {})",
                             tol::RATE_EXPONENT_MIN
                         ));
                     }
@@ -1607,7 +1650,7 @@ pub fn apply_holm(files: &mut [super::FileResult]) {
                 _ => String::new(),
             };
             c.message = format!(
-                "{prefix}a Monte-Carlo estimate disagrees with the exact value{}: {:.6e} vs {:.6e}, z = {:.1}, Holm-adjusted p = {:.2e} at family-wise α = {}",
+                "{prefix}a Monte-Carlo estimate disagrees with the exact value{}: {:.6e} vs {:.6e}, z-score {:.1}, Holm-adjusted p = {:.2e} at family-wise α = {}",
                 describe_point(w),
                 w.lhs,
                 w.rhs,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::claims::is_known_claim;
+use crate::budgets::{self, Budget};
 use crate::expr::{self, Expr};
 
 /// Where a piece of text sits in a derivation file, for diagnostics.
@@ -71,46 +72,99 @@ impl SpecError {
     pub fn render(&self) -> String {
         let line_no = self.location.line.to_string();
         let pad = " ".repeat(line_no.len());
+        if self.source_line.trim().is_empty() {
+            // Nothing to point at (a missing file, an error at the end of the file): no frame.
+            let mut out = format!("error: {}\n{pad}--> {}\n", self.message, self.location);
+            if let Some(help) = &self.help {
+                out.push_str(&format!("{pad} = help: {help}\n"));
+            }
+            return out;
+        }
+        // A long line is shown as a window of 160 characters around the spot, invisible
+        // characters written as `U+200B`.
+        const WINDOW: usize = 160;
+        let col = self.location.column.saturating_sub(1);
+        let skip = col.saturating_sub(WINDOW / 2);
+        let shown: String = self.source_line.chars().skip(skip).take(WINDOW).collect();
+        let lead = if skip > 0 { "…" } else { "" };
+        let tail = if self.source_line.chars().count() > skip + WINDOW {
+            "…"
+        } else {
+            ""
+        };
+        let before: String = shown.chars().take(col - skip).collect();
+        let caret = expr::visible(&before).chars().count() + usize::from(skip > 0);
+        let width = self.width.clamp(1, WINDOW);
         let mut out = format!(
-            "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {}\n{pad} | {}{}\n",
-            self.message,
+            "error: {}\n{pad}--> {}\n{pad} |\n{line_no} | {lead}{}{tail}\n{pad} | {}{}\n",
+            expr::excerpt(&self.message, expr::MAX_MESSAGE_CHARS),
             self.location,
-            self.source_line,
-            " ".repeat(self.location.column.saturating_sub(1)),
-            "^".repeat(self.width.max(1)),
+            expr::visible(&shown),
+            " ".repeat(caret),
+            "^".repeat(width),
         );
         if let Some(help) = &self.help {
-            out.push_str(&format!("{pad} = help: {help}\n"));
+            out.push_str(&format!(
+                "{pad} = help: {}\n",
+                expr::excerpt(help, expr::MAX_MESSAGE_CHARS)
+            ));
         }
         out
     }
 }
 
-/// Source text of one file with a byte-offset → line/column map.
+/// Source text of one file with a byte-offset → line/column map (an index of line starts, so
+/// that locating every expression of a large file stays linear).
 pub(crate) struct SourceMap<'a> {
     pub(crate) path: &'a str,
     pub(crate) text: &'a str,
+    line_starts: Vec<usize>,
 }
 
-impl SourceMap<'_> {
+impl<'a> SourceMap<'a> {
+    pub(crate) fn new(path: &'a str, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceMap {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
     /// Line and column (1-based, characters) of a byte offset, clamped into the text.
     pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts[line - 1];
         let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
 
+    /// Byte offset of a 1-based line and character column.
+    fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let col_bytes: usize = self.text[start..]
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
+        start + col_bytes
+    }
+
     fn line_text(&self, line: usize) -> String {
-        self.text
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or("")
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return String::new();
+        };
+        let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
+        self.text[start..end]
+            .trim_end_matches(['\n', '\r'])
             .to_string()
     }
 
@@ -554,7 +608,7 @@ pub struct DerivationFile {
 /// # Errors
 /// Every problem found, each with file:line:column; the list is never empty on `Err`.
 pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>> {
-    let map = SourceMap { path, text };
+    let map = SourceMap::new(path, text);
     let raw: RawFile = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -578,6 +632,28 @@ pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>
 
 fn toml_help(message: &str) -> Option<String> {
     if message.starts_with("unknown field") {
+        // serde says "unknown field `rsh`, expected one of `name`, `claim`, ...".
+        let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+        if let Some((typo, fields)) = quoted.split_first() {
+            let swapped = |f: &&str| {
+                let (a, b): (Vec<char>, Vec<char>) = (typo.chars().collect(), f.chars().collect());
+                a.len() == b.len() && {
+                    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+                    diff.len() == 2
+                        && diff[1] == diff[0] + 1
+                        && a[diff[0]] == b[diff[1]]
+                        && a[diff[1]] == b[diff[0]]
+                }
+            };
+            let best = fields
+                .iter()
+                .find(|f| swapped(f))
+                .copied()
+                .or_else(|| expr::suggest(typo, fields.iter().copied()));
+            if let Some(f) = best {
+                return Some(format!("did you mean `{f}`?"));
+            }
+        }
         Some("check the spelling; docs/derivations.md lists every field of each check kind".into())
     } else if message.contains("invalid type") {
         Some("expressions are strings in double quotes; numbers and lists are bare".into())
@@ -668,10 +744,14 @@ impl Loader<'_> {
         let mut defaults = self.point_ranges(&raw.points);
         defaults.count = 5;
         if let Some(c) = &raw.count {
-            match usize::try_from(*c.get_ref()) {
-                Ok(n) if n >= 1 => defaults.count = n,
-                _ => self.invalid(c.span(), "count must be a positive integer".into(), None),
+            if let Some(n) = self.point_count(c.span(), *c.get_ref()) {
+                defaults.count = n;
             }
+        }
+        // `count = N` written under `[points]` (as docs/derivations.md shows) is the number of
+        // points, never a variable called `count`.
+        if let Some(n) = self.count_in_points(&raw.points) {
+            defaults.count = n;
         }
         let mut checks = Vec::new();
         for raw_check in &raw.checks {
@@ -827,13 +907,33 @@ impl Loader<'_> {
         let mut defs = Vec::new();
         for (signature, body) in raw {
             let key_span = self.key_span(signature, body.span().start);
-            let Some((name, params)) = parse_signature(signature) else {
-                self.invalid(
-                    key_span,
-                    format!("`{signature}` is not a definition head"),
-                    Some("write the key as \"F(beta, y)\": a name and its parameters"),
-                );
-                continue;
+            // The same head rules as `--def` (one function): a definable name, distinct
+            // parameters that are not reserved words.
+            let (name, params) = match expr::parse_definition_head(signature) {
+                Ok(h) => (h.name, h.params),
+                Err(e) => {
+                    let exact = self.map.text.get(key_span.clone()) == Some(signature.as_str());
+                    let span = if exact {
+                        key_span.start + e.span.start..key_span.start + e.span.end.max(e.span.start)
+                    } else {
+                        key_span
+                    };
+                    self.err(
+                        span,
+                        SpecErrorKind::Invalid,
+                        format!(
+                            "definition head `{}`: {}",
+                            expr::visible(signature),
+                            e.message
+                        ),
+                        e.help.or_else(|| {
+                            Some(
+                                "write the key as \"F(beta, y)\": a name and its parameters".into(),
+                            )
+                        }),
+                    );
+                    continue;
+                }
             };
             if let Some(body) = self.expression(body) {
                 defs.push(DefinitionSpec { name, params, body });
@@ -854,9 +954,39 @@ impl Loader<'_> {
         }
     }
 
+    /// A number of test points: a positive integer within the `points` budget.
+    fn point_count(&mut self, span: Range<usize>, n: i64) -> Option<usize> {
+        match usize::try_from(n) {
+            Ok(k) if k >= 1 => self.within(Budget::Points, k, span, "`count`"),
+            _ => {
+                self.invalid(span, "count must be a positive integer".into(), None);
+                None
+            }
+        }
+    }
+
+    /// `count` written inside a `points` table: the number of points.
+    fn count_in_points(&mut self, raw: &BTreeMap<String, Spanned<toml::Value>>) -> Option<usize> {
+        let value = raw.get("count")?;
+        match value.get_ref() {
+            toml::Value::Integer(n) => self.point_count(value.span(), *n),
+            _ => {
+                self.invalid(
+                    value.span(),
+                    "`count` in a points table is the number of test points, so it must be a positive integer".into(),
+                    Some("a variable cannot be called `count`; rename it"),
+                );
+                None
+            }
+        }
+    }
+
     fn point_ranges(&mut self, raw: &BTreeMap<String, Spanned<toml::Value>>) -> PointSpec {
         let mut spec = PointSpec::default();
         for (name, value) in raw {
+            if name == "count" {
+                continue;
+            }
             let span = value.span();
             let range = match value.get_ref() {
                 toml::Value::Float(x) => Ok(PointRange::Fixed(*x)),
@@ -939,13 +1069,15 @@ impl Loader<'_> {
         let kind = self.kind(kind_name, c, &span)?;
         let mut points = defaults.clone();
         if let Some(own) = &c.points {
+            if let Some(n) = self.count_in_points(own) {
+                points.count = n;
+            }
             let own = self.point_ranges(own);
             points.ranges.extend(own.ranges);
         }
         if let Some(n) = &c.count {
-            match usize::try_from(*n.get_ref()) {
-                Ok(k) if k >= 1 => points.count = k,
-                _ => self.invalid(n.span(), "count must be a positive integer".into(), None),
+            if let Some(k) = self.point_count(n.span(), *n.get_ref()) {
+                points.count = k;
             }
         }
         if let Some(at) = &c.at {
@@ -1326,6 +1458,17 @@ impl Loader<'_> {
     }
 
     /// A positive integer field of at least `min`, or an error at its span.
+    /// `n` when it fits the budget `b`, else an error at `span` naming the budget.
+    fn within(&mut self, b: Budget, n: usize, span: Range<usize>, what: &str) -> Option<usize> {
+        match budgets::check(b, n as u128, what) {
+            Ok(()) => Some(n),
+            Err(e) => {
+                self.err(span, SpecErrorKind::Invalid, e.message(), Some(e.help()));
+                None
+            }
+        }
+    }
+
     fn count_field(&mut self, field: &Spanned<i64>, key: &str, min: i64) -> Option<usize> {
         let v = *field.get_ref();
         if v >= min {
@@ -1372,7 +1515,9 @@ impl Loader<'_> {
         let of = self.required(&c.of, "of", KIND, span);
         let exact = self.required(&c.exact, "exact", KIND, span);
         let replicates = match &c.replicates {
-            Some(r) => self.count_field(r, "replicates", 10),
+            Some(r) => self
+                .count_field(r, "replicates", 10)
+                .and_then(|n| self.within(Budget::Replicates, n, r.span(), "`replicates`")),
             None => {
                 self.invalid(
                     span.clone(),
@@ -1450,13 +1595,33 @@ impl Loader<'_> {
                 })
             }
         };
+        let estimator = estimator?;
+        let replicates = replicates?;
+        let per_replicate = match &estimator {
+            EstimatorSpec::Single => 1u128,
+            EstimatorSpec::Average { sizes } => sizes.iter().map(|&n| n as u128).sum(),
+            EstimatorSpec::Cd { k, .. } => *k as u128,
+        };
+        if let Err(e) = budgets::check(
+            Budget::Draws,
+            per_replicate.saturating_mul(replicates as u128),
+            "the estimator's replicates",
+        ) {
+            self.err(
+                span.clone(),
+                SpecErrorKind::Invalid,
+                e.message(),
+                Some(e.help()),
+            );
+            return None;
+        }
         Some(CheckKind::Estimator {
-            estimator: estimator?,
+            estimator,
             var: var?,
             energy: energy?,
             of: of?,
             exact: exact?,
-            replicates: replicates?,
+            replicates,
         })
     }
 
@@ -1566,20 +1731,7 @@ impl Loader<'_> {
 
 impl SourceExpr {
     fn location_offset(&self, map: &SourceMap<'_>) -> usize {
-        // Recompute the byte offset of the expression's start from its line and column.
-        let mut offset = 0;
-        for (i, line) in map.text.split_inclusive('\n').enumerate() {
-            if i + 1 == self.location.line {
-                let col_bytes: usize = line
-                    .chars()
-                    .take(self.location.column - 1)
-                    .map(char::len_utf8)
-                    .sum();
-                return offset + col_bytes;
-            }
-            offset += line.len();
-        }
-        offset
+        map.offset_of(self.location.line, self.location.column)
     }
 }
 
@@ -1636,30 +1788,6 @@ fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// Parses `F(beta, y)` into its name and parameters.
-fn parse_signature(s: &str) -> Option<(String, Vec<String>)> {
-    let s = s.trim();
-    let open = s.find('(')?;
-    let close = s.rfind(')')?;
-    if close != s.len() - 1 || close < open {
-        return None;
-    }
-    let name = s[..open].trim();
-    if !is_identifier(name) {
-        return None;
-    }
-    let inner = s[open + 1..close].trim();
-    let params: Vec<String> = if inner.is_empty() {
-        Vec::new()
-    } else {
-        inner.split(',').map(|p| p.trim().to_string()).collect()
-    };
-    if params.iter().any(|p| !is_identifier(p)) {
-        return None;
-    }
-    Some((name.to_string(), params))
-}
-
 fn parse_bound(s: &str) -> Result<f64, String> {
     match s.trim() {
         "inf" | "+inf" | "∞" => Ok(f64::INFINITY),
@@ -1708,8 +1836,11 @@ fn split_integer_range(s: &str) -> Result<(i64, i64), String> {
     if lo > hi {
         return Err("an integer range needs lo <= hi".into());
     }
-    if hi - lo > 1_000_000 {
-        return Err("an integer range may hold at most a million values".into());
+    if i128::from(hi) - i128::from(lo) > 1_000_000 {
+        return Err(format!(
+            "an integer range may hold at most a million values; {lo}..{hi} holds {}",
+            i128::from(hi) - i128::from(lo) + 1
+        ));
     }
     Ok((lo, hi))
 }
@@ -1809,6 +1940,23 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest_field() {
+        let text = "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[[check]]\nname = \"n\"\nclaim = \"C1\"\nkind = \"equal\"\nlhs = \"z\"\nrsh = \"z\"\n";
+        let errors = load_str("f.toml", text).expect_err("a typo");
+        let help = errors[0].help.clone().unwrap_or_default();
+        assert_eq!(help, "did you mean `rhs`?", "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn missing_file_has_no_caret_under_an_empty_line() {
+        let e = super::super::load_path(std::path::Path::new("no/such/file.toml"))
+            .expect_err("missing");
+        let r = e[0].render();
+        assert!(!r.contains('^'), "{r}");
+        assert!(r.contains("--> no/such/file.toml:1:1"), "{r}");
     }
 
     #[test]

@@ -528,8 +528,13 @@ impl Engine {
             match self.domain_of(bind, b)? {
                 VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
                 VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
-                    #[allow(clippy::cast_possible_truncation)]
-                    ranges.push((bind.var.clone(), lo.round() as i64, hi.round() as i64));
+                    let Some((l, h)) = expr::integer_limits(lo.round(), hi.round()) else {
+                        return Err(EngineError::Expr(format!(
+                            "the sum over `{}` runs from {lo:e} to {hi:e}, beyond ±2^53 where floating-point numbers skip integers",
+                            bind.var
+                        )));
+                    };
+                    ranges.push((bind.var.clone(), l, h));
                 }
                 VarDomain::Continuous { .. } => {
                     return Err(EngineError::Expr(format!(
@@ -539,15 +544,18 @@ impl Engine {
                 }
             }
         }
-        let total: i128 = ranges
+        // i128: the width of an i64 range overflows i64; the product saturates.
+        let total: u128 = ranges
             .iter()
-            .map(|(_, lo, hi)| i128::from(hi - lo + 1).max(0))
-            .product();
-        if total > 10_000_000 {
-            return Err(EngineError::Expr(format!(
-                "a sum over {total} terms is too large to evaluate"
-            )));
-        }
+            .map(|(_, lo, hi)| {
+                (i128::from(*hi) - i128::from(*lo) + 1)
+                    .max(0)
+                    .unsigned_abs()
+            })
+            .fold(1u128, u128::saturating_mul);
+        let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
+        crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
+            .map_err(|e| EngineError::Expr(format!("{}; {}", e.message(), e.help())))?;
         Ok(ranges)
     }
 
@@ -653,7 +661,8 @@ impl Engine {
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
-        let m = quad::minimize(objective.get(), &domain, &self.opts.quad).map_err(quad_error)?;
+        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
+            .map_err(|e| objective.quad_error(&e, &names, true))?;
         // The minimum moves by at most the energy's own error bound.
         let moved = objective.error();
         let converged = objective.converged();
@@ -715,6 +724,7 @@ impl Engine {
                 names: names.to_vec(),
                 bindings: bb,
                 worst: Mutex::new((0.0, true)),
+                first_error: Mutex::new(None),
                 charges: Mutex::new(HashMap::new()),
             }),
             hoisted_error,
@@ -835,9 +845,12 @@ impl Engine {
             None => MC_DEFAULT_DRAWS,
             Some(e) => {
                 let v = self.eval_bindings(e, b)?.value;
-                if !((1.0..=1e8).contains(&v) && v.fract() == 0.0) {
+                #[allow(clippy::cast_precision_loss)]
+                let most = crate::budgets::limit(crate::budgets::Budget::Draws) as f64;
+                if !((1.0..=most).contains(&v) && v.fract() == 0.0) {
                     return Err(EngineError::Expr(format!(
-                        "the number of Monte-Carlo draws must be a whole number from 1 to 1e8, not {v}"
+                        "the number of Monte-Carlo draws must be a whole number from 1 to {most:e} (the budget `draws`), not {v:e}; {}",
+                        crate::budgets::how_to_raise(crate::budgets::Budget::Draws)
                     )));
                 }
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -856,7 +869,7 @@ impl Engine {
         let obs = self.observables(std::slice::from_ref(body), &names, b)?;
         let domain = self.quad_domain(binds, b)?;
         let start = quad::minimize(energy.get(), &domain, &self.opts.quad)
-            .map_err(quad_error)?
+            .map_err(|e| energy.quad_error(&e, &names, true))?
             .argmin;
         let inside = |y: &[f64]| {
             y.iter()
@@ -910,15 +923,30 @@ impl Engine {
         b: &Bindings,
         log_of: bool,
     ) -> Result<Value, EngineError> {
+        if has_foldable_factor(body) {
+            match self.integral_of(binds, body, b, log_of, factor_exp_with(body, true)) {
+                Err(EngineError::Diverges(_)) => {}
+                r => return r,
+            }
+        }
+        self.integral_of(binds, body, b, log_of, factor_exp(body))
+    }
+
+    /// [`Engine::integral`] with the body factored as `exp(-U)·g`.
+    fn integral_of(
+        &self,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+        log_of: bool,
+        factored: (Option<Expr>, Option<Expr>),
+    ) -> Result<Value, EngineError> {
         let domain = self.quad_domain(binds, b)?;
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
-        let (u, g) = factor_exp(body);
+        let unfactored = factored.0.is_none();
+        let (u, g) = factored;
         let u = u.unwrap_or_else(|| neg_log_abs(body));
-        let g = if factor_exp(body).0.is_none() {
-            Some(sign_of(body))
-        } else {
-            g
-        };
+        let g = if unfactored { Some(sign_of(body)) } else { g };
         let energy = self.energy(&u, &names, b, 1.0)?;
         match g {
             None => {
@@ -930,7 +958,7 @@ impl Engine {
                     (ex.log_z.log_z, ex.log_z.abs_error + log_error, converged)
                 } else {
                     let lz = quad::log_partition(energy.get(), &domain, 1.0, &self.opts.quad)
-                        .map_err(quad_error)?;
+                        .map_err(|e| energy.quad_error(&e, &names, false))?;
                     let converged =
                         lz.termination == quad::Termination::Converged && energy.converged();
                     // |δ log Z| ≤ max |δU| to first order.
@@ -1001,8 +1029,19 @@ impl Engine {
                 }
             }
         };
+        let nested =
+            tree || obs.is_some_and(|o| o.items.iter().any(|i| matches!(i, Observable::Tree(..))));
+        if nested {
+            // Every node of the outer rule costs a whole inner integration, and inner values
+            // carry rounding noise the outer rule cannot integrate away: a bounded budget turns
+            // what was a stall (600 s at one test point) into an honest "not converged".
+            let mut opts = self.opts.quad.clone();
+            opts.max_evals = opts.max_evals.min(NESTED_MAX_EVALS);
+            return quad::expectations(energy.get(), domain, 1.0, &f, total, &opts)
+                .map_err(|e| energy.quad_error(&e, &[], false));
+        }
         quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
-            .map_err(quad_error)
+            .map_err(|e| energy.quad_error(&e, &[], false))
     }
 
     fn expectation(
@@ -1126,6 +1165,32 @@ enum IntegrandKind<'a> {
 }
 
 impl IntegrandEnergy<'_> {
+    /// The first evaluation error of a tree-evaluated energy (reported to the quadrature as
+    /// NaN), so that the message says what failed, such as a budget.
+    fn failure(&self) -> Option<String> {
+        match &self.kind {
+            IntegrandKind::Tree(t) => t.first_error.lock().ok().and_then(|e| e.clone()),
+            IntegrandKind::Compiled(_) => None,
+        }
+    }
+
+    /// A quadrature error, preferring the energy's own failure.
+    /// `names` empty: the tree energy's own variable names, if any.
+    fn quad_error(&self, e: &quad::QuadError, names: &[String], minimising: bool) -> EngineError {
+        let names = match (&self.kind, names.is_empty()) {
+            (IntegrandKind::Tree(t), true) => t.names.as_slice(),
+            _ => names,
+        };
+        match (e, self.failure()) {
+            (quad::QuadError::NotANumber { .. }, Some(f)) => EngineError::Numeric(f),
+            // A divergent integral (or a minimum that does not exist) keeps its own variant.
+            (quad::QuadError::Diverges { .. }, _) => {
+                EngineError::Diverges(named_quad_error(e, names, minimising))
+            }
+            _ => EngineError::Numeric(named_quad_error(e, names, minimising)),
+        }
+    }
+
     fn get(&self) -> &dyn Energy {
         match &self.kind {
             IntegrandKind::Compiled(p) => p,
@@ -1357,11 +1422,17 @@ struct TreeEnergy<'a> {
     /// Largest error bound of the energy over the evaluated nodes, and whether every inner
     /// evaluation converged.
     worst: Mutex<(f64, bool)>,
+    /// The first evaluation error (the point gets NaN).
+    first_error: Mutex<Option<String>>,
     /// The charge of each evaluated node (its energy's error bound, plus 1 when an inner step
     /// did not converge there), keyed by the point's bits: the outer rule averages it with its
     /// own weights ([`IntegrandEnergy::charge_at`]).
     charges: Mutex<HashMap<Vec<u64>, f64>>,
 }
+
+/// Evaluation budget of an outer integral whose integrand or observable holds inner bound
+/// operators (each evaluation is a whole inner integration).
+const NESTED_MAX_EVALS: u64 = 20_000;
 
 /// The weight an outer rule may give to nodes whose inner steps did not converge and still be
 /// trusted (those nodes are charged an error of 1 in the energy).
@@ -1407,7 +1478,12 @@ impl Energy for TreeEnergy<'_> {
             // resolution; there its weight exp(-energy) is zero for any energy that grows, so
             // the point contributes nothing. Nearer in, a failure is reported as NaN.
             Err(_) if z.iter().any(|x| x.abs() > FAR_OUT) => f64::INFINITY,
-            Err(_) => f64::NAN,
+            Err(e) => {
+                if let Ok(mut first) = self.first_error.lock() {
+                    first.get_or_insert_with(|| e.to_string());
+                }
+                f64::NAN
+            }
         }
     }
 }
@@ -1563,6 +1639,14 @@ fn mul(a: Expr, b: Expr) -> Expr {
 /// Splits `e` into `exp(-U) · g`: returns `(Some(U), g)` when at least one `exp` factor exists
 /// (`g = None` means `g ≡ 1`), else `(None, _)`.
 fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
+    factor_exp_with(e, false)
+}
+
+/// As [`factor_exp`]; with `fold`, a factor that is an integral of `exp(-V)` alone (positive) is
+/// taken as `exp(log ∫ ..)`, its logarithm computed in log space: in linear space it underflows
+/// far out, and `exp(-βE) / ∫ ..` became 0/0 in the tails. Folding a denominator can cancel
+/// the decay of `U` (then the caller falls back to the unfolded form).
+fn factor_exp_with(e: &Expr, fold: bool) -> (Option<Expr>, Option<Expr>) {
     let mut neg_exponents = Vec::new(); // terms u with factor exp(u) (numerator) → U -= u
     let mut rest_num = Vec::new();
     let mut rest_den = Vec::new();
@@ -1570,6 +1654,7 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
     collect_factors(
         e,
         false,
+        fold,
         &mut neg_exponents,
         &mut rest_num,
         &mut rest_den,
@@ -1617,12 +1702,36 @@ fn factor_exp(e: &Expr) -> (Option<Expr>, Option<Expr>) {
             Span::default(),
         ));
     }
-    (u.map(|u| expr::simplify(&u)), g)
+    // Exponents holding an integral's logarithm are left as written, so that `log ∫` stays
+    // recognisable for log-space evaluation.
+    let u = u.map(|u| {
+        if u.has_bound_operator() {
+            u
+        } else {
+            expr::simplify(&u)
+        }
+    });
+    (u, g)
+}
+
+/// Whether `e` has a factor that [`factor_exp_with`] folds (an integral of `exp(-V)` alone).
+fn has_foldable_factor(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary {
+            op: BinOp::Mul | BinOp::Div,
+            lhs,
+            rhs,
+        } => has_foldable_factor(lhs) || has_foldable_factor(rhs),
+        ExprKind::Neg(a) => has_foldable_factor(a),
+        ExprKind::Integral { body, .. } => matches!(factor_exp(body), (Some(_), None)),
+        _ => false,
+    }
 }
 
 fn collect_factors(
     e: &Expr,
     in_den: bool,
+    fold: bool,
     exps: &mut Vec<(Expr, bool)>,
     num: &mut Vec<Expr>,
     den: &mut Vec<Expr>,
@@ -1634,25 +1743,30 @@ fn collect_factors(
             lhs,
             rhs,
         } => {
-            collect_factors(lhs, in_den, exps, num, den, negate);
-            collect_factors(rhs, in_den, exps, num, den, negate);
+            collect_factors(lhs, in_den, fold, exps, num, den, negate);
+            collect_factors(rhs, in_den, fold, exps, num, den, negate);
         }
         ExprKind::Binary {
             op: BinOp::Div,
             lhs,
             rhs,
         } => {
-            collect_factors(lhs, in_den, exps, num, den, negate);
-            collect_factors(rhs, !in_den, exps, num, den, negate);
+            collect_factors(lhs, in_den, fold, exps, num, den, negate);
+            collect_factors(rhs, !in_den, fold, exps, num, den, negate);
         }
         ExprKind::Neg(a) => {
             *negate = !*negate;
-            collect_factors(a, in_den, exps, num, den, negate);
+            collect_factors(a, in_den, fold, exps, num, den, negate);
         }
         ExprKind::Call {
             func: Builtin::Exp,
             args,
         } if args.len() == 1 => exps.push((args[0].clone(), in_den)),
+        // See `factor_exp_with`.
+        ExprKind::Integral { body, .. } if fold && matches!(factor_exp(body), (Some(_), None)) => {
+            let log = Expr::call(Builtin::Log, vec![e.clone()], Span::default());
+            exps.push((log, in_den));
+        }
         _ => {
             if in_den {
                 den.push(e.clone());
@@ -1697,6 +1811,36 @@ fn neg_log_abs(e: &Expr) -> Expr {
 /// `sign(e)`.
 fn sign_of(e: &Expr) -> Expr {
     Expr::call(Builtin::Sign, vec![e.clone()], Span::default())
+}
+
+/// A quadrature error in the user's words: variables by name (the quadrature numbers them
+/// `z1, z2, …`), and for a minimisation no talk of a partition function.
+pub fn named_quad_error(e: &quad::QuadError, names: &[String], minimising: bool) -> String {
+    if let quad::QuadError::NotANumber { point } = e {
+        let at: Vec<String> = point
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match names.get(i) {
+                Some(n) => format!("{n} = {}", expr::format_number(*x)),
+                None => expr::format_number(*x),
+            })
+            .collect();
+        return format!("the energy is not a number (NaN) at {}", at.join(", "));
+    }
+    let mut msg = e.to_string();
+    // Highest index first, so that `z1` does not match inside `z12`.
+    for (i, n) in names.iter().enumerate().rev() {
+        for arrow in [" →", " ->"] {
+            msg = msg.replace(&format!("z{}{arrow}", i + 1), &format!("`{n}`{arrow}"));
+        }
+    }
+    if minimising {
+        msg = msg.replace(
+            "the partition function diverges",
+            "the minimum does not exist",
+        );
+    }
+    msg
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind};
 use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
+use crate::budgets::{self, Budget};
 use num_traits::Float;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,7 +26,8 @@ mod scalar;
 /// Points per chunk of the batched evaluator.
 pub const LANES: usize = 64;
 
-/// Largest number of terms of a `sum[k = a..b]` that compilation unrolls.
+/// Default largest number of sum terms one compilation unrolls, all sums together (the
+/// `unrolled_terms` budget of [`crate::budgets`]).
 pub const MAX_UNROLLED_TERMS: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
@@ -136,6 +138,8 @@ struct Compiler<'a> {
     cse: HashMap<String, u32>,
     locals: HashMap<String, f64>,
     bindings: &'a Bindings,
+    /// Terms unrolled so far, against the `unrolled_terms` budget.
+    unrolled: u64,
 }
 
 fn not_compilable(e: &Expr, what: &str) -> CompileError {
@@ -349,12 +353,33 @@ impl Compiler<'_> {
         let (Operand::Const(lo), Operand::Const(hi)) = (self.emit(lo)?, self.emit(hi)?) else {
             return Err(not_compilable(e, "a sum whose limits vary per point"));
         };
-        let (lo, hi) = (lo.ceil(), hi.floor());
-        if !lo.is_finite() || !hi.is_finite() || hi - lo + 1.0 > MAX_UNROLLED_TERMS as f64 {
+        let limits = if lo.is_finite() && hi.is_finite() {
+            super::eval::integer_limits(lo, hi)
+        } else {
+            None
+        };
+        let Some((lo, hi)) = limits else {
             return Err(not_compilable(
                 e,
                 "a sum with infinitely or very many terms",
             ));
+        };
+        // All unrolled sums of one program together (nested sums multiply).
+        let n = if hi >= lo {
+            (i128::from(hi) - i128::from(lo) + 1).unsigned_abs()
+        } else {
+            0
+        };
+        let budget = u128::from(budgets::limit(Budget::UnrolledTerms));
+        if u128::from(self.unrolled) + n > budget {
+            return Err(not_compilable(
+                e,
+                "a sum with infinitely or very many terms",
+            ));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.unrolled += n as u64;
         }
         let inner = Expr::new(
             ExprKind::Sum {
@@ -364,15 +389,15 @@ impl Compiler<'_> {
             e.span,
         );
         let mut total = Operand::Const(0.0);
-        let mut k = lo;
-        while k <= hi {
-            let map: HashMap<String, Expr> = [(first.var.clone(), Expr::number(k, e.span))]
+        for k in lo..=hi {
+            #[allow(clippy::cast_precision_loss)]
+            let kf = k as f64;
+            let map: HashMap<String, Expr> = [(first.var.clone(), Expr::number(kf, e.span))]
                 .into_iter()
                 .collect();
             let term = substitute(&inner, &map)?;
             let v = self.emit(&term)?;
             total = self.binary(BinOp::Add, total, v);
-            k += 1.0;
         }
         Ok(total)
     }
@@ -662,6 +687,7 @@ impl Program {
             cse: HashMap::new(),
             locals: HashMap::new(),
             bindings,
+            unrolled: 0,
         };
         let out = c.emit(expr)?;
         let out = c.slot(out);

@@ -4,6 +4,7 @@ use super::ast::{Binding, Builtin, Expr, ExprKind, Span};
 use super::diagnostic::{Diagnostic, ErrorKind, suggest};
 use super::eval::{Bindings, eval};
 use super::parser::Definition;
+use crate::budgets::{self, Budget};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// An error in one definition of a batch given to [`Context::add_definitions`].
@@ -30,8 +31,8 @@ pub struct Context {
 /// cannot exhaust the stack.
 pub const MAX_INLINED_DEPTH: usize = 1000;
 
-/// Largest tree [`Context::inline`] returns (definitions calling each other twice per level
-/// grow exponentially).
+/// Largest tree [`Context::inline`] returns by default (definitions calling each other twice per
+/// level grow exponentially); the limit in force is the `inlined_nodes` budget.
 pub const MAX_INLINED_NODES: usize = 100_000;
 
 /// The number of nodes and the depth of a tree, without recursion.
@@ -481,6 +482,15 @@ impl Context {
             name: name.to_string(),
             diagnostic,
         };
+        let total = self.definitions.len() as u128 + defs.len() as u128;
+        if let Err(e) = budgets::check(Budget::Definitions, total, "") {
+            return Err(err(
+                0,
+                defs.first().map_or("", |d| d.name.as_str()),
+                Diagnostic::new(ErrorKind::TooLarge, Span::default(), e.message())
+                    .with_help(e.help()),
+            ));
+        }
         let mut arities: BTreeMap<String, usize> = self
             .definitions
             .iter()
@@ -534,8 +544,7 @@ impl Context {
             .collect();
         let mut state = vec![0u8; defs.len()];
         for start in 0..defs.len() {
-            let mut path: Vec<(usize, Span)> = Vec::new();
-            if let Some(cycle) = find_cycle(start, &edges, &mut state, &mut path) {
+            if let Some(cycle) = find_cycle(start, &edges, &mut state) {
                 let names: Vec<&str> = cycle.iter().map(|&(j, _)| defs[j].name.as_str()).collect();
                 let (first, span) = cycle[0];
                 let message = if names.len() == 1 {
@@ -621,15 +630,7 @@ impl Context {
     pub fn inline(&self, expr: &Expr) -> Result<Expr, Diagnostic> {
         self.check_calls(expr)?;
         let out = self.inline_rec(expr, &BTreeSet::new(), 0)?;
-        let (nodes, depth) = size_and_depth(&out);
-        if depth > MAX_INLINED_DEPTH || nodes > MAX_INLINED_NODES {
-            return Err(Diagnostic::new(
-                ErrorKind::TooDeep,
-                expr.span,
-                format!("the expression is too large once definitions are inlined ({nodes} nodes, depth {depth})"),
-            )
-            .with_help(format!("the limits are {MAX_INLINED_NODES} nodes and depth {MAX_INLINED_DEPTH}")));
-        }
+        check_inlined_size(&out, "the expression", expr.span)?;
         Ok(out)
     }
 
@@ -657,15 +658,7 @@ impl Context {
                 let body = self.inline_rec(&def.body, &BTreeSet::new(), depth + 1)?;
                 let map: HashMap<String, Expr> = def.params.iter().cloned().zip(args).collect();
                 let mut out = substitute(&body, &map)?;
-                let (nodes, depth) = size_and_depth(&out);
-                if depth > MAX_INLINED_DEPTH || nodes > MAX_INLINED_NODES {
-                    return Err(Diagnostic::new(
-                        ErrorKind::TooDeep,
-                        e.span,
-                        format!("the call of `{name}` is too large once inlined ({nodes} nodes, depth {depth})"),
-                    )
-                    .with_help(format!("the limits are {MAX_INLINED_NODES} nodes and depth {MAX_INLINED_DEPTH}")));
-                }
+                check_inlined_size(&out, name, e.span)?;
                 respan(&mut out, e.span);
                 Ok(out)
             }
@@ -675,6 +668,7 @@ impl Context {
             {
                 let def = self.lookup(v, e.span)?;
                 let mut out = self.inline_rec(&def.body, &BTreeSet::new(), depth + 1)?;
+                check_inlined_size(&out, v, e.span)?;
                 respan(&mut out, e.span);
                 Ok(out)
             }
@@ -779,6 +773,32 @@ impl Context {
     }
 }
 
+/// The inlined tree of `name` must fit the depth limit and the `inlined_nodes` budget.
+fn check_inlined_size(out: &Expr, name: &str, span: Span) -> Result<(), Diagnostic> {
+    let (nodes, depth) = size_and_depth(out);
+    let name = if name.contains(' ') {
+        name.to_string()
+    } else {
+        format!("`{name}`")
+    };
+    if depth > MAX_INLINED_DEPTH {
+        return Err(Diagnostic::new(
+            ErrorKind::TooDeep,
+            span,
+            format!("{name} is too deep once inlined (depth {depth})"),
+        )
+        .with_help(format!(
+            "the limit is depth {MAX_INLINED_DEPTH}; split the expression into sums or simpler definitions"
+        )));
+    }
+    budgets::check(
+        Budget::InlinedNodes,
+        nodes as u128,
+        format!("{name} once inlined"),
+    )
+    .map_err(|b| Diagnostic::new(ErrorKind::TooLarge, span, b.message()).with_help(b.help()))
+}
+
 fn unknown_function<'a>(
     name: &str,
     span: Span,
@@ -863,29 +883,45 @@ fn check_calls_with(
     result
 }
 
+/// A cycle reachable from `start`, as the path of (definition, span of its call of the next).
+/// Iterative depth-first search: the stack is data, so a chain of a million definitions needs no
+/// deep recursion.
 fn find_cycle(
-    node: usize,
+    start: usize,
     edges: &[Vec<(usize, Span)>],
     state: &mut [u8],
-    path: &mut Vec<(usize, Span)>,
 ) -> Option<Vec<(usize, Span)>> {
     // state: 0 unvisited, 1 on the current path, 2 finished.
-    if state[node] == 2 {
+    if state[start] == 2 {
         return None;
     }
-    state[node] = 1;
-    for &(next, span) in &edges[node] {
-        path.push((node, span));
-        if state[next] == 1 {
-            let start = path.iter().position(|&(n, _)| n == next).unwrap_or(0);
-            return Some(path[start..].to_vec());
+    // Each frame: the node and the index of its next edge to follow.
+    let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+    state[start] = 1;
+    while let Some(&mut (node, ref mut next_edge)) = stack.last_mut() {
+        if let Some(&(next, _)) = edges[node].get(*next_edge) {
+            *next_edge += 1;
+            match state[next] {
+                1 => {
+                    let from = stack.iter().position(|&(n, _)| n == next).unwrap_or(0);
+                    return Some(
+                        stack[from..]
+                            .iter()
+                            .map(|&(n, e)| (n, edges[n][e - 1].1))
+                            .collect(),
+                    );
+                }
+                0 => {
+                    state[next] = 1;
+                    stack.push((next, 0));
+                }
+                _ => {}
+            }
+        } else {
+            state[node] = 2;
+            stack.pop();
         }
-        if let Some(c) = find_cycle(next, edges, state, path) {
-            return Some(c);
-        }
-        path.pop();
     }
-    state[node] = 2;
     None
 }
 
@@ -964,7 +1000,10 @@ mod tests {
         let refs: Vec<&str> = defs.iter().map(String::as_str).collect();
         let c = ctx(&refs).unwrap_or_else(|e| panic!("{e}"));
         let e = parse("F39(2)").unwrap_or_else(|e| panic!("{}", e.message));
-        assert_eq!(c.inline(&e).err().map(|e| e.kind), Some(ErrorKind::TooDeep));
+        assert_eq!(
+            c.inline(&e).err().map(|e| e.kind),
+            Some(ErrorKind::TooLarge)
+        );
     }
 
     #[test]

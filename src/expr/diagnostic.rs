@@ -52,6 +52,8 @@ pub enum ErrorKind {
     DependentRange,
     /// An expression nested deeper than the parser accepts.
     TooDeep,
+    /// Input or work beyond a budget of [`crate::budgets`].
+    TooLarge,
 }
 
 /// An error located in a source text, with an optional suggestion.
@@ -68,6 +70,17 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The longest message or help a [`Diagnostic`] keeps, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+fn bounded(s: String) -> String {
+    if s.len() <= MAX_MESSAGE_CHARS {
+        s
+    } else {
+        excerpt(&s, MAX_MESSAGE_CHARS)
+    }
+}
+
 /// Errors of the parser.
 pub type ParseError = Diagnostic;
 /// Errors of the evaluators.
@@ -79,11 +92,12 @@ pub type CompileError = Diagnostic;
 
 impl Diagnostic {
     /// A diagnostic without help.
+    /// A message longer than [`MAX_MESSAGE_CHARS`] (an inlined expression quoted whole) is cut.
     pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             kind,
             span,
-            message: message.into(),
+            message: bounded(message.into()),
             help: None,
         }
     }
@@ -91,7 +105,7 @@ impl Diagnostic {
     /// Adds a suggestion.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help.into()));
         self
     }
 
@@ -136,26 +150,87 @@ impl Diagnostic {
             format!("{origin}:{shown_line}:{shown_col}")
         };
         let _ = writeln!(out, "error: {} at {at}", self.message);
-        let text = source.lines().nth(line - 1).unwrap_or("");
+        let full = source.lines().nth(line - 1).unwrap_or("");
+        // A long line is shown as a window of at most 160 characters around the span.
+        const WINDOW: usize = 160;
+        let skip = (col - 1).saturating_sub(WINDOW / 2);
+        let shown: String = full.chars().skip(skip).take(WINDOW).collect();
+        let cut_left = skip > 0;
+        let cut_right = full.chars().count() > skip + WINDOW;
         let number = shown_line.to_string();
         let pad = " ".repeat(number.len());
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{number} | {text}");
-        let line_chars = text.chars().count();
+        let lead = if cut_left { "…" } else { "" };
+        let tail = if cut_right { "…" } else { "" };
+        let _ = writeln!(out, "{number} | {lead}{}{tail}", visible(&shown));
         let start_byte = clamp_to_char(source, self.span.start);
         let end_byte = clamp_to_char(source, self.span.end.max(self.span.start));
-        let width = source
+        let spanned: String = source
             .get(start_byte..end_byte)
-            .map(|s| s.chars().take_while(|&c| c != '\n').count())
-            .unwrap_or(0)
-            .max(1);
-        let width = width.min((line_chars + 1).saturating_sub(col - 1).max(1));
-        let _ = writeln!(out, "{pad} | {}{}", " ".repeat(col - 1), "^".repeat(width));
+            .map(|s| s.chars().take_while(|&c| c != '\n').collect())
+            .unwrap_or_default();
+        let before: String = shown.chars().take(col - 1 - skip).collect();
+        let caret_col = visible(&before).chars().count() + usize::from(cut_left);
+        let shown_chars = visible(&shown).chars().count() + usize::from(cut_left);
+        let width = visible(&spanned).chars().count().max(1);
+        let width = width.min((shown_chars + 1).saturating_sub(caret_col).max(1));
+        let _ = writeln!(
+            out,
+            "{pad} | {}{}",
+            " ".repeat(caret_col),
+            "^".repeat(width)
+        );
         if let Some(help) = &self.help {
             let _ = writeln!(out, "{pad} = help: {help}");
         }
         out
     }
+}
+
+/// Whether `c` is invisible or reorders text when printed: control characters (NUL, escape),
+/// zero-width and joiner characters, bidirectional marks and overrides, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `s` with every invisible character (see [`is_invisible`]) written as `U+200B`, so that a
+/// message shows what is really there.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_invisible) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_invisible(c) {
+            let _ = write!(out, "U+{:04X}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// At most `max` characters of `s` (invisible characters shown, see [`visible`]), with the
+/// number of characters left out when it is cut: long inputs do not flood a message.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let total = s.chars().count();
+    if total <= max {
+        return visible(s).into_owned();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{}… ({} more characters)", visible(&head), total - max)
 }
 
 fn clamp_to_char(source: &str, byte: usize) -> usize {

@@ -4,6 +4,7 @@ use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind, Extremum, Span};
 use super::context::{Context, free_variables, substitute};
 use super::diagnostic::{Diagnostic, DiffError, ErrorKind};
 use super::simplify::{add, call, div, mul, neg, pow, simplify, sub};
+use crate::budgets::{self, Budget};
 use std::collections::HashMap;
 
 /// The simplified derivative of `expr` with respect to the variable `var`, after inlining the
@@ -57,12 +58,38 @@ fn check_ranges(bindings: &[Binding], var: &str, what: &str) -> Result<(), DiffE
 /// # Errors
 /// As [`derivative`]; also a user call that was not inlined.
 pub fn derivative_of(e: &Expr, var: &str) -> Result<Expr, DiffError> {
+    let d = derivative_rec(e, var)?;
+    check_derivative_size(&d, e.span)?;
+    Ok(d)
+}
+
+/// A derivative must fit the `derivative_nodes` budget and the printable depth (so that what
+/// `diff` prints parses again); nested `diff[..]` are checked level by level, before the next
+/// level multiplies the size again.
+fn check_derivative_size(d: &Expr, span: Span) -> Result<(), DiffError> {
+    let (nodes, depth) = super::context::size_and_depth(d);
+    if depth > super::parser::MAX_DEPTH {
+        return Err(Diagnostic::new(
+            ErrorKind::TooDeep,
+            span,
+            format!(
+                "the derivative is nested {depth} levels deep, beyond the {} levels an expression may have",
+                super::parser::MAX_DEPTH
+            ),
+        )
+        .with_help("differentiate a simpler expression, or split it into definitions"));
+    }
+    budgets::check(Budget::DerivativeNodes, nodes as u128, "the derivative")
+        .map_err(|b| Diagnostic::new(ErrorKind::TooLarge, span, b.message()).with_help(b.help()))
+}
+
+fn derivative_rec(e: &Expr, var: &str) -> Result<Expr, DiffError> {
     use ExprKind as K;
     let s = e.span;
     if !depends(e, var) && !matches!(e.kind, K::UserCall { .. }) {
         return Ok(zero(s));
     }
-    let d = |x: &Expr| derivative_of(x, var);
+    let d = |x: &Expr| derivative_rec(x, var);
     Ok(match &e.kind {
         K::Number(_) | K::Const(_) | K::Index { .. } => zero(s),
         K::Var(v) => {
@@ -204,7 +231,7 @@ pub fn derivative_of(e: &Expr, var: &str) -> Result<Expr, DiffError> {
         }
         K::Derivative {
             var: inner, body, ..
-        } => derivative_of(&simplify(&derivative_of(body, inner)?), var)?,
+        } => derivative_rec(&simplify(&derivative_of(body, inner)?), var)?,
         K::Limit { .. } => {
             return Err(Diagnostic::new(
                 ErrorKind::NotDifferentiable,
@@ -276,7 +303,7 @@ fn call_derivative(f: Builtin, args: &[Expr], var: &str, s: Span) -> Result<Expr
         let whole = call(f, args.to_vec(), s);
         let mut total = Expr::number(0.0, s);
         for a in args {
-            let da = derivative_of(a, var)?;
+            let da = derivative_rec(a, var)?;
             let weight = c(Builtin::Exp, &sub(a.clone(), whole.clone(), s));
             total = add(total, mul(weight, da, s), s);
         }
@@ -289,7 +316,7 @@ fn call_derivative(f: Builtin, args: &[Expr], var: &str, s: Span) -> Result<Expr
             format!("`{}` needs an argument", f.name()),
         ));
     };
-    let du = derivative_of(u, var)?;
+    let du = derivative_rec(u, var)?;
     let outer = match f {
         Builtin::Exp | Builtin::Expm1 => c(Builtin::Exp, u),
         Builtin::Log => return Ok(div(du, u.clone(), s)),
@@ -325,14 +352,14 @@ fn minmax_derivative(f: Builtin, args: &[Expr], var: &str, s: Span) -> Result<Ex
         ));
     };
     if rest.is_empty() {
-        return derivative_of(last, var);
+        return derivative_rec(last, var);
     }
     let a = if rest.len() == 1 {
         rest[0].clone()
     } else {
         Expr::call(f, rest.to_vec(), s)
     };
-    let (da, db) = (derivative_of(&a, var)?, derivative_of(last, var)?);
+    let (da, db) = (derivative_rec(&a, var)?, derivative_rec(last, var)?);
     let half = |x: Expr| div(x, Expr::number(2.0, s), s);
     let mean = half(add(da.clone(), db.clone(), s));
     let switch = half(mul(

@@ -1,7 +1,8 @@
 //! The reference tree-walking evaluator, the shared numerics of the builtins, and the bound-operator hook.
 
 use super::ast::{BinOp, Builtin, Expr, ExprKind};
-use super::diagnostic::{Diagnostic, ErrorKind, EvalError, suggest};
+use super::diagnostic::{Diagnostic, ErrorKind, EvalError, excerpt, suggest};
+use crate::budgets;
 use num_traits::Float;
 use std::collections::BTreeMap;
 
@@ -288,20 +289,42 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
         }
         K::Sum { bindings: bs, body } if bs.iter().all(|x| x.range.is_some()) => {
             let mut ranges = Vec::with_capacity(bs.len());
-            let mut terms = 1.0;
+            let mut terms: u128 = 1;
             for x in bs {
                 let Some((lo, hi)) = &x.range else { continue };
                 let (lo_v, hi_v) = (eval_node(lo, b, hook)?, eval_node(hi, b, hook)?);
                 if !lo_v.is_finite() || !hi_v.is_finite() {
                     return hook.eval_bound(e, b);
                 }
-                let (lo_i, hi_i) = (lo_v.ceil(), hi_v.floor());
-                terms *= (hi_i - lo_i + 1.0).max(0.0);
+                let Some((lo_i, hi_i)) = integer_limits(lo_v, hi_v) else {
+                    return Err(Diagnostic::new(
+                        ErrorKind::TooLarge,
+                        x.span,
+                        format!(
+                            "the sum over `{}` runs from {} to {}, beyond ±2^53 where floating-point numbers skip integers",
+                            x.var,
+                            super::print::format_number(lo_v),
+                            super::print::format_number(hi_v)
+                        ),
+                    )
+                    .with_help("keep sum limits within ±9007199254740992"));
+                };
+                let n = if hi_i >= lo_i {
+                    (i128::from(hi_i) - i128::from(lo_i) + 1).unsigned_abs()
+                } else {
+                    0
+                };
+                terms = terms.saturating_mul(n);
                 ranges.push((x.var.as_str(), lo_i, hi_i));
             }
-            if terms > MAX_SUM_TERMS {
+            if terms as f64 > MAX_SUM_TERMS {
                 return hook.eval_bound(e, b);
             }
+            budgets::charge_sum_terms(terms, &format!("the sum `{}`", excerpt(&e.to_string(), 60)))
+                .map_err(|err| {
+                    Diagnostic::new(ErrorKind::TooLarge, e.span, err.message())
+                        .with_help(err.help())
+                })?;
             sum_terms(&ranges, body, b, hook)?
         }
         _ if e.is_bound_operator() => hook.eval_bound(e, b)?,
@@ -322,8 +345,21 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
     Ok(v)
 }
 
+/// The integers `ceil(lo)..=floor(hi)` of finite sum limits, or `None` beyond ±2^53, where a
+/// float counter would stop advancing.
+pub(crate) fn integer_limits(lo: f64, hi: f64) -> Option<(i64, i64)> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let (lo, hi) = (lo.ceil(), hi.floor());
+    if lo.abs() > EXACT || hi.abs() > EXACT {
+        return None;
+    }
+    // Both are integers within ±2^53, so the casts are exact.
+    #[allow(clippy::cast_possible_truncation)]
+    Some((lo as i64, hi as i64))
+}
+
 fn sum_terms(
-    ranges: &[(&str, f64, f64)],
+    ranges: &[(&str, i64, i64)],
     body: &Expr,
     b: &Bindings,
     hook: &mut dyn BoundEvaluator,
@@ -332,10 +368,11 @@ fn sum_terms(
         return eval_node(body, b, hook);
     };
     let mut total = 0.0;
-    let mut k = lo;
-    while k <= hi {
-        total += sum_terms(&ranges[1..], body, &b.with(var, k), hook)?;
-        k += 1.0;
+    // An integer counter: exact at every magnitude the limits allow.
+    for k in lo..=hi {
+        #[allow(clippy::cast_precision_loss)]
+        let kf = k as f64;
+        total += sum_terms(&ranges[1..], body, &b.with(var, kf), hook)?;
     }
     Ok(total)
 }

@@ -1,7 +1,8 @@
 //! The lexer: numbers, identifiers (with primes; Greek letters spelled out), operators and symbols.
 
 use super::ast::Span;
-use super::diagnostic::{Diagnostic, ErrorKind};
+use super::diagnostic::{Diagnostic, ErrorKind, is_invisible};
+use crate::budgets::{self, Budget};
 
 /// A token kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +134,12 @@ fn is_ident_continue(c: char) -> bool {
 /// # Errors
 /// A stray character, a malformed number, or a number glued to a name (`2y`).
 pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
+    // The budget is checked before anything is allocated for the text.
+    if let Err(e) = budgets::check(Budget::ExpressionBytes, src.len() as u128, "the expression") {
+        return Err(
+            Diagnostic::new(ErrorKind::TooLarge, Span::new(0, 0), e.message()).with_help(e.help()),
+        );
+    }
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = src.char_indices().collect();
     let byte_at = |i: usize| chars.get(i).map_or(src.len(), |&(b, _)| b);
@@ -228,12 +235,43 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
                         format!("malformed number `{text}`"),
                     )
                 })?;
+                if value.is_infinite() {
+                    return Err(Diagnostic::new(
+                        ErrorKind::BadNumber,
+                        Span::new(start, end),
+                        format!(
+                            "the number `{text}` is beyond the largest floating-point number (about 1.8e308)"
+                        ),
+                    )
+                    .with_help("write `inf` for infinity, or rescale the expression"));
+                }
                 if j < chars.len() && is_ident_continue(chars[j].1) {
                     let mut k = j;
                     while k < chars.len() && (is_ident_continue(chars[k].1) || chars[k].1 == '\'') {
                         k += 1;
                     }
                     let name = &src[end..byte_at(k)];
+                    let radix = match name.chars().next() {
+                        Some('x' | 'X') => Some(16),
+                        Some('b' | 'B') => Some(2),
+                        Some('o' | 'O') => Some(8),
+                        _ => None,
+                    };
+                    if text == "0" && name.len() > 1 {
+                        if let Some(radix) = radix {
+                            let digits = &name[1..];
+                            let help = match u64::from_str_radix(digits, radix) {
+                                Ok(v) => format!("write it in decimal: `{v}`"),
+                                Err(_) => "write numbers in decimal".to_string(),
+                            };
+                            return Err(Diagnostic::new(
+                                ErrorKind::BadNumber,
+                                Span::new(start, byte_at(k)),
+                                format!("`{text}{name}` looks like a base-{radix} literal; numbers are decimal"),
+                            )
+                            .with_help(help));
+                        }
+                    }
                     return Err(Diagnostic::new(
                         ErrorKind::MissingOperator,
                         Span::new(start, byte_at(k)),
@@ -280,10 +318,18 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
                     '%' => "there is no modulo operator",
                     _ => "remove it",
                 };
+                let (shown, help) = if is_invisible(c) {
+                    (
+                        format!("U+{:04X} (an invisible character)", u32::from(c)),
+                        "delete it: invisible and direction-changing characters are not part of the language",
+                    )
+                } else {
+                    (format!("`{c}`"), help)
+                };
                 return Err(Diagnostic::new(
                     ErrorKind::StrayCharacter,
                     Span::new(start, start + c.len_utf8()),
-                    format!("unexpected character `{c}`"),
+                    format!("unexpected character {shown}"),
                 )
                 .with_help(help));
             }

@@ -51,17 +51,20 @@ pub use context::{
     substitute,
 };
 pub use diagnostic::{
-    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, ParseError, edit_distance, line_col,
-    suggest,
+    CompileError, Diagnostic, DiffError, ErrorKind, EvalError, MAX_MESSAGE_CHARS, ParseError,
+    edit_distance, excerpt, is_invisible, line_col, suggest, visible,
 };
 pub use diff::{derivative, derivative_of};
 pub use dual::Dual;
+pub(crate) use eval::integer_limits;
 pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
 pub use interval::{Interval, LIBM_ULPS};
 pub use lexer::{Tok, Token, greek_name, tokenize};
-pub use parser::{Definition, MAX_DEPTH, parse, parse_definition};
+pub use parser::{
+    Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
+};
 pub use print::format_number;
 pub use simplify::simplify;

@@ -5,8 +5,25 @@ use super::diagnostic::{Diagnostic, ErrorKind, ParseError};
 use super::lexer::{Tok, Token, tokenize};
 
 /// The deepest expression tree the parser builds; deeper input is an error, so that the
-/// recursive algorithms downstream cannot exhaust the stack.
-pub const MAX_DEPTH: usize = 200;
+/// recursive algorithms downstream cannot exhaust the stack. It equals the depth an inlined
+/// expression may reach ([`super::MAX_INLINED_DEPTH`]), so that whatever the library prints
+/// (a derivative, an inlined expression) parses again.
+pub const MAX_DEPTH: usize = super::context::MAX_INLINED_DEPTH;
+
+/// The deepest recursion of the parser: parentheses and prefix minus nest without adding tree
+/// depth, and printing adds parentheses, so the bound is a multiple of [`MAX_DEPTH`].
+const MAX_NESTING: usize = 3 * MAX_DEPTH + 8;
+
+fn too_deep(span: Span, depth: usize) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::TooDeep,
+        span,
+        format!("expression nested too deeply (more than {depth} levels)"),
+    )
+    .with_help(format!(
+        "each operator of a chain such as `a + b + c` and each call or bracket is one level; the limit is {MAX_DEPTH} levels of the tree: split it into definitions or sums"
+    ))
+}
 
 /// Binding power of prefix `-`: looser than `^`, so `-2^2 = -(2^2)`; tighter than `*`.
 const PREFIX_MINUS_BP: u8 = 5;
@@ -37,11 +54,86 @@ pub struct Definition {
     pub body: Expr,
 }
 
+/// The head of a definition, `F(x, y)` or `a`: its name and parameters, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionHead {
+    /// The defined name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// Parameter names, each once.
+    pub params: Vec<String>,
+}
+
+/// Parses and validates a definition head alone (`F(beta, y)`, `a`), as a derivation file's
+/// `[definitions]` keys are written: the same rules as the head of [`parse_definition`] (no
+/// builtin or reserved name, no parameter twice).
+///
+/// # Errors
+/// A [`ParseError`] locating the problem in `src`.
+pub fn parse_definition_head(src: &str) -> Result<DefinitionHead, ParseError> {
+    let mut p = Parser::new(src)?;
+    if p.peek() == &Tok::Eof {
+        return Err(Diagnostic::new(
+            ErrorKind::EmptyInput,
+            Span::new(0, src.len()),
+            "empty definition head",
+        )
+        .with_help("write the head as `F(beta, y)`: a name and its parameters"));
+    }
+    let head = p.head()?;
+    if p.peek() != &Tok::Eof {
+        return Err(p
+            .unexpected("the end of the definition head")
+            .with_help("write the head as `F(beta, y)`: a name and its parameters"));
+    }
+    Ok(head)
+}
+
 /// Parses an expression.
 ///
 /// # Errors
 /// A [`ParseError`] locating the first problem, with a suggested fix where one is likely.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    with_parser_stack(src, parse_here)
+}
+
+/// Inputs longer than this many bytes are parsed on a thread with [`PARSER_STACK`] bytes of
+/// stack: the parser recurses once per nesting level (up to [`MAX_NESTING`]), which a small
+/// thread stack (2 MiB for test and worker threads) cannot hold. Shorter inputs cannot nest
+/// that deeply and are parsed in place.
+const PARSE_IN_PLACE_BYTES: usize = 512;
+
+/// Stack of the parsing thread for long inputs.
+const PARSER_STACK: usize = 256 << 20;
+
+fn with_parser_stack<T: Send>(
+    src: &str,
+    f: fn(&str) -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
+    if src.len() <= PARSE_IN_PLACE_BYTES {
+        return f(src);
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("ebmcheck-parse".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || f(src));
+        match handle {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                Err(Diagnostic::new(
+                    ErrorKind::TooDeep,
+                    Span::new(0, src.len()),
+                    "the expression could not be parsed (the parser stopped)",
+                ))
+            }),
+            // No thread: parse in place (the nesting limit still applies).
+            Err(_) => f(src),
+        }
+    })
+}
+
+fn parse_here(src: &str) -> Result<Expr, ParseError> {
     let mut p = Parser::new(src)?;
     if p.peek() == &Tok::Eof {
         return Err(Diagnostic::new(
@@ -61,52 +153,24 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 /// # Errors
 /// A [`ParseError`]: malformed syntax, a reserved or builtin name, a repeated parameter.
 pub fn parse_definition(src: &str) -> Result<Definition, ParseError> {
+    with_parser_stack(src, parse_definition_here)
+}
+
+fn parse_definition_here(src: &str) -> Result<Definition, ParseError> {
     let mut p = Parser::new(src)?;
-    let (name, name_span) = match p.peek().clone() {
-        Tok::Ident(n) => {
-            let sp = p.bump().span;
-            (n, sp)
-        }
-        Tok::Eof => {
-            return Err(Diagnostic::new(
-                ErrorKind::EmptyInput,
-                Span::new(0, src.len()),
-                "empty definition",
-            )
-            .with_help("write a definition such as `E(y, z) = (y - z)^2`"));
-        }
-        _ => {
-            return Err(p
-                .unexpected("a name to define")
-                .with_help("a definition reads `F(x, y) = expression` or `c = [1, 2, 3]`"));
-        }
-    };
-    check_definable(&name, name_span)?;
-    let mut params: Vec<String> = Vec::new();
-    if p.peek() == &Tok::LParen {
-        let open = p.bump().span;
-        if p.peek() != &Tok::RParen {
-            loop {
-                let (param, sp) = p.ident("a parameter name")?;
-                check_variable_name(&param, sp)?;
-                if params.contains(&param) {
-                    return Err(Diagnostic::new(
-                        ErrorKind::BadDefinition,
-                        sp,
-                        format!("parameter `{param}` appears twice"),
-                    )
-                    .with_help("give each parameter its own name"));
-                }
-                params.push(param);
-                if p.peek() == &Tok::Comma {
-                    p.bump();
-                } else {
-                    break;
-                }
-            }
-        }
-        p.close(Tok::RParen, open)?;
+    if p.peek() == &Tok::Eof {
+        return Err(Diagnostic::new(
+            ErrorKind::EmptyInput,
+            Span::new(0, src.len()),
+            "empty definition",
+        )
+        .with_help("write a definition such as `E(y, z) = (y - z)^2`"));
     }
+    let DefinitionHead {
+        name,
+        name_span,
+        params,
+    } = p.head()?;
     if p.peek() != &Tok::Eq {
         return Err(p
             .unexpected("`=`")
@@ -195,6 +259,52 @@ impl<'a> Parser<'a> {
             toks: tokenize(src)?,
             pos: 0,
             nesting: 0,
+        })
+    }
+
+    /// `F(x, y)` or `a`: a definable name and distinct, non-reserved parameter names.
+    fn head(&mut self) -> PResult<DefinitionHead> {
+        let (name, name_span) = match self.peek().clone() {
+            Tok::Ident(n) => {
+                let sp = self.bump().span;
+                (n, sp)
+            }
+            _ => {
+                return Err(self
+                    .unexpected("a name to define")
+                    .with_help("a definition reads `F(x, y) = expression` or `c = [1, 2, 3]`"));
+            }
+        };
+        check_definable(&name, name_span)?;
+        let mut params: Vec<String> = Vec::new();
+        if self.peek() == &Tok::LParen {
+            let open = self.bump().span;
+            if self.peek() != &Tok::RParen {
+                loop {
+                    let (param, sp) = self.ident("a parameter name")?;
+                    check_variable_name(&param, sp)?;
+                    if params.contains(&param) {
+                        return Err(Diagnostic::new(
+                            ErrorKind::BadDefinition,
+                            sp,
+                            format!("parameter `{param}` appears twice"),
+                        )
+                        .with_help("give each parameter its own name"));
+                    }
+                    params.push(param);
+                    if self.peek() == &Tok::Comma {
+                        self.bump();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.close(Tok::RParen, open)?;
+        }
+        Ok(DefinitionHead {
+            name,
+            name_span,
+            params,
         })
     }
 
@@ -310,19 +420,15 @@ impl<'a> Parser<'a> {
     /// returns it with its tree depth.
     fn expr(&mut self, min_bp: u8) -> PResult<(Expr, usize)> {
         self.nesting += 1;
-        if self.nesting > MAX_DEPTH {
-            return Err(Diagnostic::new(
-                ErrorKind::TooDeep,
-                self.span(),
-                "expression nested too deeply",
-            )
-            .with_help(format!(
-                "split it into definitions; the limit is {MAX_DEPTH} levels"
-            )));
+        if self.nesting > MAX_NESTING {
+            return Err(too_deep(self.span(), MAX_NESTING));
         }
         let r = self.expr_inner(min_bp);
         self.nesting -= 1;
-        r
+        match r {
+            Ok((e, depth)) if depth > MAX_DEPTH => Err(too_deep(e.span, MAX_DEPTH)),
+            r => r,
+        }
     }
 
     fn expr_inner(&mut self, min_bp: u8) -> PResult<(Expr, usize)> {
@@ -340,14 +446,7 @@ impl<'a> Parser<'a> {
                 let (rhs, d) = self.expr(r_bp)?;
                 depth = depth.max(d) + 1;
                 if depth > MAX_DEPTH {
-                    return Err(Diagnostic::new(
-                        ErrorKind::TooDeep,
-                        lhs.span.to(rhs.span),
-                        "expression nested too deeply",
-                    )
-                    .with_help(format!(
-                        "split it into definitions; the limit is {MAX_DEPTH} levels"
-                    )));
+                    return Err(too_deep(lhs.span.to(rhs.span), MAX_DEPTH));
                 }
                 let span = lhs.span.to(rhs.span);
                 lhs = Expr::binary(op, lhs, rhs, span);

@@ -44,6 +44,7 @@
 pub mod estimators;
 mod sampler;
 
+use crate::budgets::{self, Budget};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -666,6 +667,21 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
         return Err(GradError::input(
             "contrastive divergence needs at least one kernel step",
         ));
+    }
+    // Work budgets, checked before anything is allocated for the draws.
+    let draws = opts.mc.map_or(0, |n| n as u128);
+    let steps = opts.cd.map_or(0, |k| k as u128);
+    for (b, wanted, what) in [
+        (Budget::Draws, draws, "`--mc`"),
+        (
+            Budget::Draws,
+            steps.saturating_mul(draws.max(1)),
+            "`--cd` steps times the draws",
+        ),
+    ] {
+        if let Err(e) = budgets::check(b, wanted, what) {
+            return Err(GradError::input_help(e.message(), e.help()));
+        }
     }
     if let Some(h) = opts.step
         && !(h.is_finite() && h > 0.0)

@@ -29,6 +29,8 @@ mod gk;
 mod line;
 mod minimize;
 mod nd;
+#[cfg(test)]
+mod status_tests;
 
 pub use cdf::{CDF_PIECES, CDF_TOL, Cdf1d, TAIL_CUT};
 

@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use crate::check::{CheckResult, McTrace, PointResult};
 
 use super::plot::{
-    GREY, LIGHT, SIZE, err, finite_range, grouped_figure, histogram, line_key, running_estimate,
-    running_points, tick_formatter,
+    FAIL, GREY, LIGHT, PASS, SIZE, err, finite_range, grouped_figure, histogram, integer_label,
+    line_key, running_estimate, running_points, tick_formatter,
 };
 
 /// The figures of a check, as `(caption, SVG)`: limits (the expression against the moving
@@ -255,32 +255,75 @@ fn gradient_figure(c: &CheckResult) -> Res<String> {
     )
 }
 
+/// Which side of a statistical comparison is the Monte-Carlo estimate: the one with the larger
+/// standard error of its own (`lhs_std_error`/`rhs_std_error`); the left side when the point does
+/// not say (older results).
+pub(crate) fn mc_on_left(p: &PointResult) -> bool {
+    let l = p.extra.get("lhs_std_error").copied().unwrap_or(f64::NAN);
+    let r = p.extra.get("rhs_std_error").copied().unwrap_or(f64::NAN);
+    r.partial_cmp(&l) != Some(std::cmp::Ordering::Greater)
+}
+
+/// Each side of a point as `(value, half-width)`: a Monte-Carlo side gets ±2 of its standard
+/// errors (plus its deterministic bound), a deterministic side its error bound.
+pub(crate) fn sides(p: &PointResult) -> ((f64, f64), (f64, f64)) {
+    let se = p.extra.get("std_error").copied().unwrap_or(0.0);
+    let mc_left = mc_on_left(p);
+    let half = |own: Option<f64>, bound: f64, is_mc: bool| match own {
+        Some(s) if s > 0.0 => 2.0 * s + bound,
+        Some(_) => bound,
+        // Results without per-side standard errors: the combined one on the Monte-Carlo side.
+        None if is_mc => 2.0 * se,
+        None => bound,
+    };
+    (
+        (
+            p.lhs,
+            half(
+                p.extra.get("lhs_std_error").copied(),
+                p.lhs_error,
+                mc_left && se > 0.0,
+            ),
+        ),
+        (
+            p.rhs,
+            half(
+                p.extra.get("rhs_std_error").copied(),
+                p.rhs_error,
+                !mc_left && se > 0.0,
+            ),
+        ),
+    )
+}
+
 fn monte_carlo_figure(c: &CheckResult) -> Res<String> {
-    let exact: Vec<(f64, f64)> = c.points.iter().map(|p| (p.lhs, p.lhs_error)).collect();
-    let mc: Vec<(f64, f64)> = c
-        .points
-        .iter()
-        .map(|p| {
-            (
-                p.rhs,
-                2.0 * p.extra.get("std_error").copied().unwrap_or(0.0),
-            )
-        })
-        .collect();
+    // An estimator check puts the Monte-Carlo estimate on the left and the claimed (exact or
+    // predicted, e.g. CD-k) value on the right; an `equal` check may have it on either side.
+    let mut mc = Vec::new();
+    let mut other = Vec::new();
+    for p in &c.points {
+        let (l, r) = sides(p);
+        if mc_on_left(p) {
+            mc.push(l);
+            other.push(r);
+        } else {
+            mc.push(r);
+            other.push(l);
+        }
+    }
     grouped_figure(
         "Monte-Carlo estimate ± 2 standard errors against the exact value",
-        "value",
+        "value of both sides",
         &[
             (
-                // An estimator check may compare with a predicted (biased) value, e.g. CD-k.
                 if c.kind == "estimator" {
                     "claimed value (exact or predicted)".into()
                 } else {
-                    "exact".into()
+                    "exact value".into()
                 },
-                exact,
+                other,
             ),
-            ("Monte Carlo ± 2 SE".into(), mc),
+            ("Monte-Carlo estimate ± 2 SE".into(), mc),
         ],
         c.points.len(),
     )
@@ -288,14 +331,17 @@ fn monte_carlo_figure(c: &CheckResult) -> Res<String> {
 
 fn chain_figure(c: &CheckResult) -> Res<String> {
     let steps = c.steps.as_ref().ok_or("no steps")?;
+    // Exact zeros cannot sit on a log axis: they are drawn at the floor with their own marker.
+    const FLOOR: f64 = 1e-6;
     let ratios: Vec<f64> = steps
         .iter()
         .map(|s| {
             let r = s.difference.abs() / s.tolerance.max(f64::MIN_POSITIVE);
-            if r.is_finite() { r.max(1e-6) } else { 1e6 }
+            if r.is_finite() { r } else { 1e6 }
         })
         .collect();
     let top = ratios.iter().copied().fold(10.0f64, f64::max) * 3.0;
+    let bottom = FLOOR / 10.0;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -308,29 +354,46 @@ fn chain_figure(c: &CheckResult) -> Res<String> {
                 ("sans-serif", 16),
             )
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0.5..xmax, (1e-6..top).log_scale())
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.5..xmax, (bottom..top).log_scale())
             .map_err(err)?;
+        let n = steps.len();
         chart
             .configure_mesh()
-            .x_desc("step")
-            .y_desc("|difference| / tolerance")
-            .x_labels(steps.len())
+            .x_desc("step k (line k against line k+1)")
+            .y_desc("|line k − line k+1| / tolerance")
+            .x_labels(n.min(20))
+            .x_label_formatter(&|x: &f64| integer_label(*x, n))
+            .y_label_formatter(&|y: &f64| format!("{y:.0e}"))
             .draw()
             .map_err(err)?;
+        let mut zero_drawn = false;
         for (i, (s, r)) in steps.iter().zip(&ratios).enumerate() {
             #[allow(clippy::cast_precision_loss)]
             let x = i as f64 + 1.0;
-            let style = if s.status == crate::check::Status::Pass {
-                GREY.filled()
-            } else {
-                BLACK.filled()
-            };
+            let passed = s.status == crate::check::Status::Pass;
+            let color = if passed { PASS } else { FAIL };
+            if *r == 0.0 {
+                let series = chart
+                    .draw_series(std::iter::once(TriangleMarker::new(
+                        (x, FLOOR),
+                        7,
+                        color.filled(),
+                    )))
+                    .map_err(err)?;
+                if !zero_drawn {
+                    series
+                        .label("difference exactly 0 (drawn at 1e-6)")
+                        .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+                    zero_drawn = true;
+                }
+                continue;
+            }
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.3, 1e-6), (x + 0.3, *r)],
-                    style,
+                    [(x - 0.3, bottom), (x + 0.3, r.max(bottom))],
+                    color.filled(),
                 )))
                 .map_err(err)?;
         }
@@ -341,6 +404,15 @@ fn chain_figure(c: &CheckResult) -> Res<String> {
                 4,
                 BLACK.stroke_width(1),
             ))
+            .map_err(err)?
+            .label("tolerance (ratio 1)")
+            .legend(line_key(BLACK, 1));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
     }

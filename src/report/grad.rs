@@ -69,7 +69,7 @@ pub fn page(r: &GradResult, command: &str) -> Page {
     }
     page.push(Block::Table(table));
     if r.monte_carlo.is_some() {
-        let mut mc = Table::new(["parameter", "Monte Carlo", "MCSE", "ESS", "z"]);
+        let mut mc = Table::new(["parameter", "Monte Carlo", "MCSE", "ESS", "z-score"]);
         for p in &r.params {
             if let Some(m) = &p.monte_carlo {
                 mc.row(

@@ -1,11 +1,14 @@
 //! The Markdown report: the same tables as the HTML page (it renders on GitHub), figures as SVG
-//! files beside it.
+//! files beside it. Text is escaped for CommonMark (`*`, `_`, `<`, `>` and the other ASCII
+//! punctuation that could start markup), so expressions such as `1.2*x*y` and `<E>` read as
+//! written; the rendering is tested with a CommonMark parser.
 
 use std::fmt::Write as _;
 
-use crate::check::{RunResult, Status};
+use crate::check::{CheckResult, FileResult, RunResult, Status};
 
 use super::figures::figures as check_figures;
+use super::provenance::Provenance;
 
 fn mark(s: Status) -> &'static str {
     match s {
@@ -16,90 +19,138 @@ fn mark(s: Status) -> &'static str {
     }
 }
 
+/// Escapes text for CommonMark (and GitHub tables): every ASCII punctuation character that can
+/// start markup gets a backslash, and a newline becomes a space.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '#' | '+' | '!' | '|'
+            | '~' | '&' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    escape(s)
+}
+
+/// Failures first: fail, error, inconclusive, pass.
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Inconclusive => 2,
+        Status::Pass => 3,
+    }
 }
 
 /// Renders the Markdown report and the figures it links, as `(file name, SVG)` pairs.
 pub fn render(run: &RunResult, title: &str) -> (String, Vec<(String, String)>) {
+    render_with(run, title, None)
+}
+
+/// As [`render`], with a provenance list under the title.
+pub fn render_with(
+    run: &RunResult,
+    title: &str,
+    provenance: Option<&Provenance>,
+) -> (String, Vec<(String, String)>) {
     let mut m = String::new();
     let mut figures = Vec::new();
     let s = &run.summary;
+    let _ = writeln!(m, "# {}", cell(title));
+    if let Some(p) = provenance {
+        m.push_str(&p.to_markdown());
+    }
     let _ = writeln!(
         m,
-        "# {}\n\n{} passed, {} failed, {} inconclusive, {} errors.\n",
-        cell(title),
-        s.pass,
-        s.fail,
-        s.inconclusive,
-        s.error
+        "\n{} passed, {} failed, {} inconclusive, {} errors.\n",
+        s.pass, s.fail, s.inconclusive, s.error
     );
-    m.push_str(
-        "| file | claim | check | kind | status | worst discrepancy |\n|---|---|---|---|---|---|\n",
-    );
+    let mut all: Vec<(usize, &FileResult, &CheckResult)> = Vec::new();
     for f in &run.files {
         for c in &f.checks {
-            let worst = cell(&super::text::worst_text(c));
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | {} | {} | {} |",
-                cell(&f.path),
-                c.claim,
-                cell(&c.name),
-                c.kind,
-                mark(c.status),
-                worst
-            );
-        }
-        if !f.load_errors.is_empty() {
-            let _ = writeln!(
-                m,
-                "| {} |  | could not be loaded |  | ! error |  |",
-                cell(&f.path)
-            );
+            all.push((all.len() + 1, f, c));
         }
     }
-    let mut n = 0;
+    all.sort_by_key(|(n, _, c)| (rank(c.status), *n));
+    m.push_str(
+        "| status | claim | check | kind | worst discrepancy | file |\n|---|---|---|---|---|---|\n",
+    );
+    for f in run.files.iter().filter(|f| !f.load_errors.is_empty()) {
+        let _ = writeln!(
+            m,
+            "| ! error |  | could not be loaded |  |  | {} |",
+            cell(&f.path)
+        );
+    }
+    for (_, f, c) in &all {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} |",
+            mark(c.status),
+            cell(&c.claim),
+            cell(&c.name),
+            cell(&c.kind),
+            cell(&super::text::worst_text(c)),
+            cell(&f.path),
+        );
+    }
+    m.push_str("\nFiles:\n\n");
     for f in &run.files {
-        let _ = writeln!(m, "\n## {} — {}\n", cell(&f.path), cell(&f.title));
-        for c in &f.checks {
-            n += 1;
-            let _ = writeln!(
-                m,
-                "### {} {} — {}\n\n{}\n",
-                c.claim,
-                cell(&c.name),
-                mark(c.status),
-                cell(&c.message)
-            );
-            if let Some(steps) = &c.steps {
-                m.push_str("| step | relation | status | line i | line i+1 | difference | tolerance | note |\n|---|---|---|---|---|---|---|---|\n");
-                for st in steps {
-                    let strong = if st.status == Status::Pass { "" } else { "**" };
-                    let _ = writeln!(
-                        m,
-                        "| {strong}{}{strong} | {} | {} | {:.10e} | {:.10e} | {:.2e} | {:.2e} | {} |",
-                        st.index,
-                        st.relation,
-                        mark(st.status),
-                        st.lhs,
-                        st.rhs,
-                        st.difference,
-                        st.tolerance,
-                        cell(st.note.as_deref().unwrap_or(""))
-                    );
-                }
-                m.push('\n');
+        let _ = writeln!(m, "- {} — {}", cell(&f.path), cell(&f.title));
+    }
+    for (n, f, c) in &all {
+        let _ = writeln!(
+            m,
+            "\n### {} {} — {}\n\n{} ({}:{})\n",
+            cell(&c.claim),
+            cell(&c.name),
+            mark(c.status),
+            cell(&c.message),
+            cell(&f.path),
+            c.line
+        );
+        for (role, text) in &c.formulas {
+            let _ = writeln!(m, "- {}: `{}`", cell(role), text.replace('`', "'"));
+        }
+        if !c.formulas.is_empty() {
+            m.push('\n');
+        }
+        if let Some(steps) = &c.steps {
+            m.push_str("| step | relation | status | line i | line i+1 | difference | tolerance | note |\n|---|---|---|---|---|---|---|---|\n");
+            for st in steps {
+                let strong = if st.status == Status::Pass { "" } else { "**" };
+                let _ = writeln!(
+                    m,
+                    "| {strong}{}{strong} | {} | {} | {:.10e} | {:.10e} | {:.2e} | {:.2e} | {} |",
+                    st.index,
+                    cell(st.relation),
+                    mark(st.status),
+                    st.lhs,
+                    st.rhs,
+                    st.difference,
+                    st.tolerance,
+                    cell(st.note.as_deref().unwrap_or(""))
+                );
             }
-            for (k, (caption, svg)) in check_figures(c).into_iter().enumerate() {
-                let name = if k == 0 {
-                    format!("figure-{n}.svg")
-                } else {
-                    format!("figure-{n}-{}.svg", k + 1)
-                };
-                let _ = writeln!(m, "![{}]({name})\n", cell(&caption));
-                figures.push((name, svg));
-            }
+            m.push('\n');
+        }
+        for (k, (caption, svg)) in check_figures(c).into_iter().enumerate() {
+            let name = if k == 0 {
+                format!("figure-{n}.svg")
+            } else {
+                format!("figure-{n}-{}.svg", k + 1)
+            };
+            let _ = writeln!(m, "![{}]({name})\n", cell(&caption));
+            figures.push((name, super::plot::polish(&svg)));
         }
     }
     (m, figures)

@@ -3,13 +3,16 @@
 //!
 //! Rendering functions return strings; only the binary writes them out.
 
+pub mod chains;
 pub mod compare;
 pub mod figures;
 pub mod grad;
 pub mod html;
 pub mod markdown;
+pub mod mathml;
 pub mod page;
 pub mod plot;
+pub mod provenance;
 pub mod sampler;
 pub mod text;
 

@@ -45,6 +45,17 @@ impl Mark {
         }
     }
 
+    /// Failures first: fail 0, error 1, inconclusive 2, pass 3, note 4.
+    fn rank(self) -> u8 {
+        match self {
+            Mark::Fail => 0,
+            Mark::Error => 1,
+            Mark::Inconclusive => 2,
+            Mark::Pass => 3,
+            Mark::Note => 4,
+        }
+    }
+
     /// The mark of a verdict.
     pub fn of(verdict: crate::estimate::Verdict) -> Mark {
         match verdict {
@@ -147,8 +158,18 @@ pub enum Block {
 pub struct Page {
     /// The title (HTML `<title>` and the top heading).
     pub title: String,
+    /// Where the report comes from, shown under the title.
+    pub provenance: Option<super::provenance::Provenance>,
     /// The blocks in order.
     pub blocks: Vec<Block>,
+}
+
+/// The first status mark of a table row.
+fn row_mark(cells: &[Cell]) -> Option<Mark> {
+    cells.iter().find_map(|c| match c {
+        Cell::Mark(m) => Some(*m),
+        _ => None,
+    })
 }
 
 fn anchor(i: usize) -> String {
@@ -164,7 +185,7 @@ fn html_cell(c: &Cell) -> String {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::markdown::escape(s)
 }
 
 fn md_cell(c: &Cell) -> String {
@@ -179,6 +200,7 @@ impl Page {
     pub fn new(title: impl Into<String>) -> Self {
         Page {
             title: title.into(),
+            provenance: None,
             blocks: Vec::new(),
         }
     }
@@ -207,6 +229,24 @@ impl Page {
             escape(&self.title),
             escape(&self.title)
         );
+        if let Some(p) = &self.provenance {
+            h.push_str(&p.to_html());
+        }
+        let mut counts = [("fail", 0), ("error", 0), ("inconclusive", 0), ("pass", 0)];
+        for b in &self.blocks {
+            if let Block::Table(t) = b {
+                for (cells, _) in &t.rows {
+                    if let Some(m) = row_mark(cells) {
+                        if let Some(c) = counts.iter_mut().find(|(w, _)| *w == m.class()) {
+                            c.1 += 1;
+                        }
+                    }
+                }
+            }
+        }
+        if counts.iter().filter(|(_, n)| *n > 0).count() > 1 {
+            h.push_str(&super::html::status_filter(&counts));
+        }
         let headings: Vec<&String> = self
             .blocks
             .iter()
@@ -250,12 +290,18 @@ impl Page {
                         let _ = write!(h, "<th>{}</th>", escape(c));
                     }
                     h.push_str("</tr>\n");
-                    for (cells, hl) in &t.rows {
-                        h.push_str(if *hl {
-                            "<tr class=\"failing\">"
-                        } else {
-                            "<tr>"
-                        });
+                    // Failures first (a stable sort by the row's status mark).
+                    let mut rows: Vec<&(Vec<Cell>, bool)> = t.rows.iter().collect();
+                    rows.sort_by_key(|(cells, _)| row_mark(cells).map_or(4, Mark::rank));
+                    for (cells, hl) in rows {
+                        let status = row_mark(cells)
+                            .filter(|m| *m != Mark::Note)
+                            .map(|m| format!(" data-status=\"{}\"", m.class()))
+                            .unwrap_or_default();
+                        h.push_str(&format!(
+                            "<tr{status}{}>",
+                            if *hl { " class=\"failing\"" } else { "" }
+                        ));
                         for c in cells {
                             h.push_str(&html_cell(c));
                         }
@@ -266,7 +312,8 @@ impl Page {
                 Block::Figure { svg, caption } => {
                     let _ = writeln!(
                         h,
-                        "<figure class=\"figure\">{svg}<figcaption>{}</figcaption></figure>",
+                        "<figure class=\"figure\">{}<figcaption>{}</figcaption></figure>",
+                        super::plot::polish(svg),
                         escape(caption)
                     );
                 }
@@ -280,6 +327,9 @@ impl Page {
     /// pairs named `figure-N.svg`.
     pub fn to_markdown(&self) -> (String, Vec<(String, String)>) {
         let mut m = format!("# {}\n", md_escape(&self.title));
+        if let Some(p) = &self.provenance {
+            m.push_str(&p.to_markdown());
+        }
         let mut figures = Vec::new();
         for b in &self.blocks {
             match b {
@@ -287,10 +337,10 @@ impl Page {
                     let _ = write!(m, "\n## {}\n", md_escape(t));
                 }
                 Block::Paragraph(t) => {
-                    let _ = write!(m, "\n{}\n", t.replace('\n', " "));
+                    let _ = write!(m, "\n{}\n", md_escape(t));
                 }
                 Block::Verdict(mark, t) => {
-                    let _ = write!(m, "\n**{}** {}\n", mark.text(), t.replace('\n', " "));
+                    let _ = write!(m, "\n**{}** {}\n", mark.text(), md_escape(t));
                 }
                 Block::Pre(t) => {
                     let _ = write!(m, "\n```text\n{}\n```\n", t.trim_end());
@@ -326,7 +376,7 @@ impl Page {
                 Block::Figure { svg, caption } => {
                     let name = format!("figure-{}.svg", figures.len() + 1);
                     let _ = write!(m, "\n![{}]({name})\n", md_escape(caption));
-                    figures.push((name, svg.clone()));
+                    figures.push((name, super::plot::polish(svg)));
                 }
             }
         }
@@ -368,7 +418,10 @@ mod tests {
     fn html_escapes_highlights_and_inlines_figures() {
         let h = sample().to_html();
         assert!(h.contains("<title>a &lt;title&gt;</title>"));
-        assert!(h.contains("<tr class=\"failing\"><td>mass</td>"));
+        assert!(h.contains("<tr data-status=\"fail\" class=\"failing\"><td>mass</td>"));
+        // Failures first, and a status filter.
+        assert!(h.find("<td>mass</td>") < h.find("<td>mean | y</td>"));
+        assert!(h.contains("id=\"show-fail\""));
         assert!(h.contains("<span class=\"fail\">✗ fail</span>"));
         assert!(h.contains("<figure class=\"figure\"><svg"));
         assert!(h.contains("href=\"#section-1\""));

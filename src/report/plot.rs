@@ -1,15 +1,58 @@
 //! Plot primitives shared by the reports: grouped estimates with error bars, a running Monte-Carlo
 //! estimate with its ±2 standard-error band, and a histogram over an exact density. SVG from
-//! plotters' SVG backend, text as `<text>`; black, greys, markers and dashes survive greyscale.
+//! plotters' SVG backend, text as `<text>`. Colours are from the Okabe–Ito palette (told apart
+//! with the common colour-vision deficiencies); markers and dashes keep series apart in
+//! greyscale too. [`polish`] raises every font to at least 12 px.
 
 use plotters::prelude::*;
 
 /// Figure size in pixels.
 pub(crate) const SIZE: (u32, u32) = (720, 400);
-/// Second series colour.
-pub(crate) const GREY: RGBColor = RGBColor(110, 110, 110);
-/// Third series colour and bands.
-pub(crate) const LIGHT: RGBColor = RGBColor(170, 170, 170);
+/// Second series colour (Okabe–Ito blue).
+pub(crate) const GREY: RGBColor = RGBColor(0, 114, 178);
+/// Bands, histogram bars and light series (Okabe–Ito sky blue).
+pub(crate) const LIGHT: RGBColor = RGBColor(86, 180, 233);
+/// Third series colour (Okabe–Ito vermillion).
+pub(crate) const THIRD: RGBColor = RGBColor(213, 94, 0);
+/// A passing item (Okabe–Ito bluish green).
+pub(crate) const PASS: RGBColor = RGBColor(0, 158, 115);
+/// A failing item (Okabe–Ito vermillion).
+pub(crate) const FAIL: RGBColor = RGBColor(213, 94, 0);
+/// Smallest font size of a figure, in pixels.
+pub const MIN_FONT_PX: f64 = 12.0;
+
+/// Raises every `font-size` of an SVG below [`MIN_FONT_PX`] to it (plotters draws tick labels
+/// at about 9.7 px).
+pub fn polish(svg: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(i) = rest.find(KEY) {
+        out.push_str(&rest[..i + KEY.len()]);
+        rest = &rest[i + KEY.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        let size = &rest[..end];
+        match size.trim_end_matches("px").parse::<f64>() {
+            Ok(v) if v < MIN_FONT_PX => out.push_str(&format!("{MIN_FONT_PX}")),
+            _ => out.push_str(size),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The label of an integer axis position `x` in 1..=n (empty between integers).
+pub(crate) fn integer_label(x: f64, n: usize) -> String {
+    let i = x.round();
+    #[allow(clippy::cast_precision_loss)]
+    let inside = i >= 1.0 && i <= n as f64;
+    if (x - i).abs() < 1e-9 && inside {
+        format!("{i:.0}")
+    } else {
+        String::new()
+    }
+}
 
 /// A figure could not be drawn (no finite values, or the backend failed).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -76,6 +119,8 @@ pub(crate) fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let digits = ((scale / span).log10().ceil().max(0.0) as usize + 2).min(15);
     move |v: &f64| {
+        // A tick at zero reads "0", never "-0.00".
+        let v = &if v.abs() < span * 1e-9 { 0.0 } else { *v };
         if !(1e-3..1e4).contains(&scale) {
             format!("{v:.digits$e}")
         } else {
@@ -163,7 +208,7 @@ fn grouped(
             .x_labels(n.min(10))
             .draw()
             .map_err(err)?;
-        let styles = [BLACK, GREY, LIGHT];
+        let styles = [BLACK, GREY, THIRD];
         for (g, (name, values)) in groups.iter().enumerate() {
             let color = styles[g % styles.len()];
             #[allow(clippy::cast_precision_loss)]
@@ -464,16 +509,17 @@ pub fn histogram(
                 continue;
             }
             let dash = if i % 2 == 0 { (6, 4) } else { (2, 3) };
+            let color = [BLACK, THIRD, GREY][i % 3];
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(*x, 0.0), (*x, top)],
                     dash.0,
                     dash.1,
-                    GREY.stroke_width(2),
+                    color.stroke_width(2),
                 ))
                 .map_err(err)?
                 .label(label.clone())
-                .legend(line_key(GREY, 2));
+                .legend(line_key(color, 2));
         }
         draw_legend(&mut chart)?;
         root.present().map_err(err)?;
@@ -520,6 +566,17 @@ pub fn running_points(chains: &[&[f64]], points: usize) -> Vec<(f64, f64, f64)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polish_raises_small_fonts_only() {
+        let svg = r#"<text font-size="9.67741935483871">a</text><text font-size="16">b</text>"#;
+        let p = polish(svg);
+        assert!(p.contains(r#"font-size="12">a"#), "{p}");
+        assert!(p.contains(r#"font-size="16">b"#), "{p}");
+        assert_eq!(integer_label(2.0, 3), "2");
+        assert_eq!(integer_label(2.5, 3), "");
+        assert_eq!(integer_label(4.0, 3), "");
+    }
 
     fn well_formed(svg: &str) {
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);

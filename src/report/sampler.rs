@@ -741,6 +741,7 @@ pub fn page(
             ),
         );
     }
+    super::chains::push_chain_diagnostics(&mut page, draws, report);
     page
 }
 

@@ -1,6 +1,6 @@
 //! Plain-text rendering of check runs: one line per check, a summary line, colour on request.
 
-use crate::check::{CheckResult, RunResult, Status};
+use crate::check::{CheckResult, FileResult, RunResult, Status};
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,46 +30,60 @@ fn mark(status: Status, color: bool) -> String {
 
 /// Renders a check run: per file a header, per check a line with its mark, claim, name and worst
 /// discrepancy against its tolerance; failing checks add their message; then a summary line.
+/// A file that could not be loaded gets one line here; its diagnostics go to standard error.
 pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
     let mut out = String::new();
     for f in &run.files {
-        if !f.load_errors.is_empty() {
-            out.push_str(&format!("{}  (not loaded)\n", f.path));
-            for d in &f.diagnostics {
-                for line in d.lines() {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            }
-            continue;
-        }
-        out.push_str(&format!("{} — {}\n", f.path, f.title));
-        for c in &f.checks {
-            let worst = worst_text(c);
-            let time = if opts.timings {
-                format!("  {:>6.2}s", c.seconds)
-            } else {
-                String::new()
-            };
-            out.push_str(&format!(
-                "  {} {:<4} {:<70} {}{}\n",
-                mark(c.status, opts.color),
-                c.claim,
-                truncate(&c.name, 70),
-                worst,
-                time
-            ));
-            if c.status != Status::Pass {
-                out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
-            }
+        out.push_str(&render_file(f, opts));
+    }
+    out.push_str(&render_summary(run));
+    out
+}
+
+/// The lines of one file: its header and a line per check (what [`render_run`] prints for it).
+pub fn render_file(f: &FileResult, opts: TextOptions) -> String {
+    let mut out = String::new();
+    if !f.load_errors.is_empty() {
+        let n = f.load_errors.len();
+        out.push_str(&format!(
+            "{}  (not loaded: {n} error{}, shown on standard error)\n",
+            f.path,
+            if n == 1 { "" } else { "s" }
+        ));
+        return out;
+    }
+    out.push_str(&format!("{} — {}\n", f.path, f.title));
+    for c in &f.checks {
+        let worst = worst_text(c);
+        let time = if opts.timings {
+            format!("  {:>6.2}s", c.seconds)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {} {:<4} {:<70} {}{}\n",
+            mark(c.status, opts.color),
+            c.claim,
+            truncate(&c.name, 70),
+            worst,
+            time
+        ));
+        if c.status != Status::Pass {
+            out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
         }
     }
+    out
+}
+
+/// The summary line (after a blank line).
+pub fn render_summary(run: &RunResult) -> String {
     let s = &run.summary;
     let loaded_badly = run
         .files
         .iter()
         .filter(|f| !f.load_errors.is_empty())
         .count();
-    out.push_str(&format!(
+    format!(
         "\n{} passed, {} failed, {} inconclusive, {} errors{}\n",
         s.pass,
         s.fail,
@@ -80,22 +94,30 @@ pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
         } else {
             String::new()
         }
-    ));
-    out
+    )
 }
 
-/// The worst discrepancy of a check in a few words: `|Δ|` against the tolerance, the margin of
-/// a bound, or for a limit with a rate the fitted exponent of its remainder.
+/// The worst discrepancy of a check in a few words, by its kind's real criterion: `|Δ|` against
+/// the tolerance, the margin of a bound, the z-score and p-value of a Monte-Carlo comparison, or
+/// for a limit with a rate the fitted exponent of its remainder.
 /// Every check ends with its power: the smallest discrepancy it could detect (`∞` when none).
 pub(crate) fn worst_text(c: &CheckResult) -> String {
     let power = power_text(c.power);
     if let (Some(p), "limit") = (c.fitted_exponent, c.kind.as_str()) {
         return format!(
-            "remainder/rate ~ h^{p:.2} (needs ≥ {}; {power})",
+            "remainder/rate exponent {p:.2} (needs ≥ {}; {power})",
             crate::check::run::tol::RATE_EXPONENT_MIN
         );
     }
     match &c.worst {
+        Some(w) if w.extra.contains_key("p_value") && w.extra.contains_key("z") => {
+            // A statistical comparison: its criterion is the z-score and p-value (raw; the
+            // Holm-adjusted p is in the message of a rejected check and in JSON).
+            format!(
+                "z-score {:.2}, p {:.1e} ({power})",
+                w.extra["z"], w.extra["p_value"]
+            )
+        }
         Some(w) if w.sense != 0 => {
             let margin = -f64::from(w.sense) * w.difference;
             format!("margin {margin:.1e} (tol {:.1e}; {power})", w.tolerance)

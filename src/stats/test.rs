@@ -103,7 +103,7 @@ pub struct TestOutcome {
     pub ess: Option<f64>,
     /// Whether the ESS is large enough for the p-value to be trusted.
     pub trusted: bool,
-    /// Human sentence with the evidence, e.g. "mean of y1 is 0.0013 ± 0.004, exact −0.2440, z = 49".
+    /// Human sentence with the evidence, e.g. "mean of y1 is 0.0013 ± 0.004, exact −0.2440, z-score 49".
     pub detail: String,
     /// Smallest effect detectable at this ESS with power [`POWER`], in the test's own units.
     pub min_detectable_effect: Option<f64>,
@@ -163,7 +163,7 @@ impl StatisticalDecision {
     pub fn add_z_test(&mut self, name: &str, estimate: f64, se: f64, ess: f64, exact: f64) {
         let t = z_test(estimate, se, exact);
         let detail = format!(
-            "{name} is {} ± {}, exact {}, z = {:.2} (ESS {:.0})",
+            "{name} is {} ± {}, exact {}, z-score {:.2} (ESS {:.0})",
             fmt_num(estimate),
             fmt_num(se),
             fmt_num(exact),
@@ -350,7 +350,7 @@ mod tests {
         assert!(r.tests[0].reject && !r.tests[1].reject);
         assert!(
             r.summary
-                .contains("mean of y1 is 0.0013 ± 0.0040, exact -0.2440, z = 61.32"),
+                .contains("mean of y1 is 0.0013 ± 0.0040, exact -0.2440, z-score 61.32"),
             "{}",
             r.summary
         );

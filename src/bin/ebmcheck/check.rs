@@ -1,12 +1,13 @@
 //! `ebmcheck check`: runs derivation files and prints one line per check, or the JSON report;
 //! `--report DIR` also writes an HTML page, a Markdown report with SVG figures, and the JSON.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ebmcheck::check::{RunOptions, RunResult, collect_files, run_paths_with_progress};
+use ebmcheck::check::{
+    RunOptions, RunResult, collect_files, final_before_holm, run_paths_streaming,
+};
 use ebmcheck::report::{self, text::TextOptions};
 
 use crate::common::{Failure, Format, ReportFiles, write_report_files};
@@ -23,8 +24,9 @@ pub struct CheckArgs {
     /// Seed of the random test points (same seed, same output).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Run only the checks whose name contains this substring.
-    #[arg(long)]
+    /// Run only the checks whose claim id is TEXT, or whose name or file name contains TEXT
+    /// (ignoring case). Selecting nothing is an error (exit 2).
+    #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
     /// Also write DIR/index.html, DIR/report.md (with SVG figures) and DIR/report.json.
     #[arg(long, value_name = "DIR")]
@@ -35,7 +37,11 @@ pub struct CheckArgs {
 }
 
 /// Runs the checks; exit 0 all passed, 1 some check failed or was inconclusive or hit an error,
-/// 2 a file could not be loaded (after running every other file).
+/// 2 a file could not be loaded (after running every other file) or `--filter` selected nothing.
+///
+/// Text output streams: each file's lines are printed as soon as its checks finish and the
+/// run-wide Holm correction can no longer change them (in file order, so the output is the same
+/// as printing at the end).
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let files = collect_files(&args.paths).map_err(|e| Failure::invalid(e.render()))?;
     if files.is_empty() {
@@ -49,34 +55,56 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
         seed: args.seed,
         traces: args.report.is_some(),
     };
-    let show_progress =
-        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    let result = with_progress(show_progress, files.len(), |progress| {
-        run_paths_with_progress(&files, &opts, args.filter.as_deref(), progress)
-    });
-    match args.format {
-        Format::Json => print!("{}", json(&result)?),
-        Format::Text => {
-            let color = std::io::stdout().is_terminal();
-            print!(
-                "{}",
-                report::text::render_run(
-                    &result,
-                    TextOptions {
-                        color,
-                        timings: true
-                    }
-                )
-            );
+    let text_opts = TextOptions {
+        color: crate::common::use_color(),
+        timings: true,
+    };
+    let stream = args.format == Format::Text;
+    let progress = Progress::new(crate::common::progress_allowed(args.quiet), files.len());
+    // Files printed so far; streaming stops at the first file Holm may still change.
+    let mut printed = 0usize;
+    let mut held = false;
+    let result = run_paths_streaming(
+        &files,
+        &opts,
+        args.filter.as_deref(),
+        &mut |done, _total, finished| {
+            progress.set(done);
+            if let Some(f) = finished {
+                for d in &f.diagnostics {
+                    progress.suspend(|| eprint!("{d}"));
+                }
+                if stream && !held && final_before_holm(f) {
+                    let text = report::text::render_file(f, text_opts);
+                    progress.suspend(|| out!("{text}"));
+                    printed += 1;
+                } else {
+                    held = true;
+                }
+            }
+        },
+    );
+    progress.finish();
+    if let Some(f) = &args.filter {
+        if result.files.is_empty() {
+            return Err(Failure::invalid(format!(
+                "error: `--filter {f}` selects no check\n  = help: the filter matches a claim id (`C6`), or part of a check's name or file name, ignoring case; `ebmcheck check --format json` lists them"
+            )));
         }
     }
-    for f in &result.files {
-        for d in &f.diagnostics {
-            eprint!("{d}");
+    match args.format {
+        Format::Json => out!("{}", json(&result)?),
+        Format::Text => {
+            let mut rest = String::new();
+            for f in &result.files[printed..] {
+                rest.push_str(&report::text::render_file(f, text_opts));
+            }
+            rest.push_str(&report::text::render_summary(&result));
+            out!("{rest}");
         }
     }
     if let Some(dir) = &args.report {
-        write_report(dir, &result)?;
+        write_report(dir, &result, args.seed)?;
     }
     Ok(if result.has_load_errors() {
         ExitCode::from(crate::common::EXIT_INVALID)
@@ -91,45 +119,68 @@ fn json(result: &RunResult) -> Result<String, Failure> {
     report::to_json(result).map_err(|e| Failure::invalid(format!("error: cannot write JSON: {e}")))
 }
 
-/// Runs `work` with a progress bar on stderr that appears only if the run takes longer than a
-/// second (and only when `enabled`: stderr is a terminal, not CI, not `--quiet`).
-fn with_progress<T: Send>(
-    enabled: bool,
-    total: usize,
-    work: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> T + Send,
-) -> T {
-    if !enabled {
-        return work(&|_, _| {});
-    }
-    let bar = indicatif::ProgressBar::hidden();
-    bar.set_length(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} files [{elapsed}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    let started = std::time::Instant::now();
-    let update = |done: usize, _total: usize| {
-        bar.set_position(done as u64);
-        if started.elapsed() > Duration::from_secs(1) && bar.is_hidden() {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(Duration::from_millis(120));
-        }
-    };
-    let out = work(&update);
-    bar.finish_and_clear();
-    out
+/// A progress bar on standard error (`checking 3/14 files`) that appears only when the run takes
+/// longer than a second, and only when enabled (stderr a terminal, not CI, not `--quiet`).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
 }
 
-fn write_report(dir: &Path, result: &RunResult) -> Result<(), Failure> {
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Self {
+        let bar = enabled.then(|| {
+            let bar = indicatif::ProgressBar::hidden();
+            bar.set_length(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} checking {pos}/{len} files [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn set(&self, done: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            if self.started.elapsed() > Duration::from_secs(1) && bar.is_hidden() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
+        }
+    }
+
+    /// Runs `f` (which prints) with the bar out of the way.
+    fn suspend(&self, f: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn write_report(dir: &Path, result: &RunResult, seed: u64) -> Result<(), Failure> {
     let title = "ebmcheck: derivation checks";
-    let (md, figures) = report::markdown::render(result, title);
+    let p = crate::common::provenance(Some(seed));
+    let (md, figures) = report::markdown::render_with(result, title, Some(&p));
     write_report_files(
         dir,
         &ReportFiles {
-            html: report::html::render(result, title),
+            html: report::html::render_with(result, title, Some(&p)),
             markdown: md,
             figures,
-            json: json(result)?,
+            json: crate::common::with_provenance(&json(result)?, &p),
         },
     )
 }

@@ -49,9 +49,9 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode, Failure> {
     };
     match args.opts.format {
         Format::Text => {
-            println!("{d}");
+            outln!("{d}");
             if let Some(v) = value {
-                println!("= {v}");
+                outln!("= {}", ebmcheck::expr::format_number(v));
             }
         }
         Format::Json => {
@@ -59,7 +59,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode, Failure> {
             if let Some(v) = value {
                 fields.push(("value", serde_json::json!(v)));
             }
-            println!("{}", json_object(&fields));
+            outln!("{}", json_object(&fields));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,8 +1,16 @@
-//! `ebmcheck eval EXPR`: the value of an expression at the `--set` point.
+//! `ebmcheck eval EXPR`: the value of a closed expression at the `--set` point. Expressions with
+//! bound operators (`int`, `sum`, `min`, `expect`, `diff`, `mc`, …) go through the numeric
+//! engine and print their error bound.
 
-use crate::common::{ExprOptions, Failure, Format, context, expression, finite, json_object};
-use ebmcheck::expr::eval;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
+
+use crate::common::{
+    ExprOptions, Failure, Format, context, expression, finite, json_object, range,
+};
+use ebmcheck::check::spec::VarDomain;
+use ebmcheck::engine::{Engine, Point};
+use ebmcheck::expr::{ErrorKind, Tok, eval, format_number, tokenize};
 
 /// Arguments of `ebmcheck eval`.
 #[derive(Debug, clap::Args)]
@@ -10,22 +18,113 @@ pub struct EvalArgs {
     /// The expression (it may begin with `-`, as in `-2^2`).
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
+    /// The domain of a variable that a bound operator ranges over without written limits, e.g.
+    /// `z=0..inf` for `int[z](...)`. Default: the whole real line.
+    #[arg(long = "over", value_name = "VAR=LO..HI", allow_hyphen_values = true)]
+    pub over: Vec<String>,
+    /// Seed of Monte-Carlo averages (`mc[...]`).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     #[command(flatten)]
     pub opts: ExprOptions,
 }
 
-/// Prints the value with full precision (it reads back as the same `f64`).
+/// Prints the value with full precision (it reads back as the same `f64`); a value from the
+/// numeric engine is followed by `± error` (and its Monte-Carlo standard error, if any).
 ///
 /// # Errors
-/// Invalid input (exit 2): syntax, unknown names, a value that is not a finite real number.
+/// Invalid input (exit 2): syntax, unknown names, a value that is not a finite real number, an
+/// integral that diverges. A numeric step that did not converge is exit 1.
 pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
     let ctx = context(&args.opts)?;
     let (parsed, inlined) = expression(&ctx, &args.expr)?;
-    let v = eval(&inlined, &ctx.bindings()).map_err(|d| Failure::diagnostic(&d, &args.expr, ""))?;
-    let v = finite(v, &parsed, &args.expr)?;
-    match args.opts.format {
-        Format::Text => println!("{v}"),
-        Format::Json => println!("{}", json_object(&[("value", serde_json::json!(v))])),
+    let plain = match eval(&inlined, &ctx.bindings()) {
+        Ok(v) => Some(v),
+        Err(d) if d.kind == ErrorKind::NeedsNumericEngine => None,
+        Err(d) => return Err(Failure::diagnostic(&d, &args.expr, "")),
+    };
+    if let Some(v) = plain {
+        let v = finite(v, &parsed, &args.expr)?;
+        match args.opts.format {
+            Format::Text => outln!("{}", format_number(v)),
+            Format::Json => outln!("{}", json_object(&[("value", serde_json::json!(v))])),
+        }
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    let domains = domains(args)?;
+    let engine = Engine::new(ctx, domains).with_seed(args.seed);
+    let fail = |e: &dyn std::fmt::Display| {
+        Failure::invalid(format!(
+            "error: `{}` cannot be evaluated: {e}\n  = help: every name must have a value (`--set NAME=VALUE`) or be bound by an operator; give a bound variable limits (`int[z = 0..1](...)`) or `--over z=LO..HI`",
+            args.expr
+        ))
+    };
+    let prepared = engine.prepare(&parsed).map_err(|e| fail(&e))?;
+    let v = engine
+        .eval(&prepared, &Point::new())
+        .map_err(|e| fail(&e))?;
+    let value = finite(v.value, &parsed, &args.expr)?;
+    let mc = v.std_error > 0.0;
+    // Why the computation stopped, as in JSON (`converged`, `budget_exhausted`, ...).
+    let termination = serde_json::to_value(v.termination()).unwrap_or(serde_json::Value::Null);
+    match args.opts.format {
+        Format::Text => {
+            let mut line = format!("{} ± {:.1e}", format_number(value), v.error);
+            if mc {
+                line.push_str(&format!(
+                    "  (Monte-Carlo standard error {:.1e}, effective sample size {:.0})",
+                    v.std_error, v.ess
+                ));
+            }
+            if !v.converged() {
+                line.push_str(&format!(
+                    "  (not converged: {}; the error bound is not reliable)",
+                    termination.as_str().unwrap_or("")
+                ));
+            }
+            outln!("{line}");
+        }
+        Format::Json => {
+            let mut fields = vec![
+                ("value", serde_json::json!(value)),
+                ("error", serde_json::json!(v.error)),
+                ("converged", serde_json::json!(v.converged())),
+                ("termination", termination.clone()),
+            ];
+            if mc {
+                fields.push(("std_error", serde_json::json!(v.std_error)));
+                fields.push(("ess", serde_json::json!(v.ess)));
+            }
+            outln!("{}", json_object(&fields));
+        }
+    }
+    Ok(if v.converged() && v.error.is_finite() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Domains for the bound variables written without limits: `--over` ones, and the real line for
+/// every other name in the expression or the definitions.
+fn domains(args: &EvalArgs) -> Result<BTreeMap<String, VarDomain>, Failure> {
+    let mut out = BTreeMap::new();
+    for text in std::iter::once(&args.expr).chain(&args.opts.defs) {
+        for t in tokenize(text).unwrap_or_default() {
+            if let Tok::Ident(name) = t.tok {
+                out.insert(
+                    name,
+                    VarDomain::Continuous {
+                        lo: f64::NEG_INFINITY,
+                        hi: f64::INFINITY,
+                    },
+                );
+            }
+        }
+    }
+    for o in &args.over {
+        let (v, lo, hi) = range(o, "--over")?;
+        out.insert(v, VarDomain::Continuous { lo, hi });
+    }
+    Ok(out)
 }

@@ -178,26 +178,47 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         keep_draws: args.report.is_some(),
         ..GradOptions::default()
     };
-    let result = grad::run(&problem, &options).map_err(|e| failure(&e))?;
+    let what = match (args.mc, args.cd) {
+        (Some(n), _) => format!(
+            "exact gradient, finite differences and {n} Monte-Carlo draws{}",
+            args.sampler
+                .and_then(|s| clap::ValueEnum::to_possible_value(&s))
+                .map(|v| format!(" ({})", v.get_name()))
+                .unwrap_or_default()
+        ),
+        (None, Some(k)) => format!("exact gradient, finite differences and CD-{k}"),
+        (None, None) => "exact gradient and finite differences".to_string(),
+    };
+    let result = crate::common::with_spinner(
+        crate::common::progress_allowed(false),
+        &format!("computing the {what}"),
+        || grad::run(&problem, &options),
+    )
+    .map_err(|e| failure(&e))?;
     if let Some(dir) = &args.report {
         let command = format!(
             "ebmcheck grad {}",
-            shell_words(&std::env::args().skip(2).collect::<Vec<_>>())
+            crate::common::shell_words(&std::env::args().skip(2).collect::<Vec<_>>())
         );
-        let page = ebmcheck::report::grad::page(&result, &command);
+        let mut page = ebmcheck::report::grad::page(&result, &command);
+        let p = crate::common::provenance(Some(args.seed));
+        page.provenance = Some(p.clone());
         write_report_files(
             dir,
-            &ReportFiles::from_page(&page, format!("{}\n", result.to_json())),
+            &ReportFiles::from_page(
+                &page,
+                crate::common::with_provenance(&format!("{}\n", result.to_json()), &p),
+            ),
         )?;
     }
     match args.opts.format {
         Format::Json => {
-            println!("{}", result.to_json());
+            outln!("{}", result.to_json());
             for r in &result.reasons {
                 eprintln!("note: {r}");
             }
         }
-        Format::Text => print!("{}", text(&result)),
+        Format::Text => out!("{}", text(&result)),
     }
     Ok(if result.status == grad::Status::Pass {
         ExitCode::SUCCESS
@@ -249,7 +270,7 @@ fn text(r: &GradResult) -> String {
         let _ = writeln!(
             out,
             "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}",
-            "parameter", "estimate", "mcse", "ess", "z"
+            "parameter", "estimate", "mcse", "ess", "z-score"
         );
         for p in &r.params {
             if let Some(m) = &p.monte_carlo {
@@ -279,7 +300,7 @@ fn text(r: &GradResult) -> String {
         let _ = writeln!(
             out,
             "{:<10}  {:>22}  {:>9}  {:>12}  {:>9}  {:>8}  {:>9}",
-            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z", "shrink"
+            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z-score", "shrink"
         );
         for p in &r.params {
             if let Some(c) = &p.contrastive_divergence {
@@ -305,22 +326,6 @@ fn text(r: &GradResult) -> String {
     }
     let _ = writeln!(out, "status: {}", r.status.as_str());
     out
-}
-
-/// The arguments as one line, quoting those a shell would split.
-fn shell_words(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            if a.chars()
-                .all(|c| c.is_alphanumeric() || "-_=.,/:+".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A number for the text table: 13 significant digits, decimal for moderate sizes.

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use ebmcheck::engine::ProgramEnergy;
-use ebmcheck::expr::Bindings;
+use ebmcheck::expr::{Bindings, format_number};
 use ebmcheck::quad::{self, Domain, QuadError, QuadOptions, Status, VarDomain};
 
 use crate::common::{
@@ -71,6 +71,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             hi: hi as i64,
         });
         names.push(v);
+    }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(Failure::invalid(format!(
+                "error: the variable `{n}` is given twice (`--over`/`--sum`)\n  = help: give each variable once"
+            )));
+        }
     }
     if names.is_empty() {
         return Err(Failure::invalid(
@@ -149,7 +156,12 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     "error: at beta = {beta}, the partition function diverges: {direction}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
                 )));
             }
-            Err(e) => return Err(Failure::invalid(format!("error: at beta = {beta}: {e}"))),
+            Err(e) => {
+                return Err(Failure::invalid(format!(
+                    "error: at beta = {beta}: {}",
+                    ebmcheck::engine::named_quad_error(&e, &names, false)
+                )));
+            }
         }
     }
     let certified_json = |i: usize| -> Option<serde_json::Value> {
@@ -168,6 +180,32 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             None => serde_json::Value::Null,
         })
     };
+    // Every minimum the search finds (the global one first), to name them all.
+    let minima: Vec<(f64, Vec<f64>)> = match quad::minimize(&energy, &domain, &opts) {
+        Ok(m) => std::iter::once((m.value, m.argmin))
+            .chain(m.local_minima)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let point_text = |x: &[f64]| -> String {
+        names
+            .iter()
+            .zip(x)
+            .map(|(n, v)| format!("{n} = {}", format_number(*v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let minima_json: Vec<serde_json::Value> = minima
+        .iter()
+        .map(|(e, x)| {
+            let point: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(x)
+                .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+                .collect();
+            serde_json::json!({"energy": e, "point": point})
+        })
+        .collect();
     let fields = |beta: f64, lz: &quad::LogZ| -> Vec<(&'static str, serde_json::Value)> {
         let argmin: serde_json::Map<String, serde_json::Value> = names
             .iter()
@@ -180,6 +218,7 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             ("free_energy", serde_json::json!(lz.free_energy(beta))),
             ("min_energy", serde_json::json!(lz.min_energy)),
             ("argmin", serde_json::Value::Object(argmin)),
+            ("minima", serde_json::Value::Array(minima_json.clone())),
             ("evaluations", serde_json::json!(lz.evaluations)),
             ("status", serde_json::json!(lz.status)),
         ];
@@ -196,7 +235,7 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                 if let Some(c) = certified_json(0) {
                     f.push(("certified", c));
                 }
-                println!("{}", json_object(&f));
+                outln!("{}", json_object(&f));
             } else {
                 let rows: Vec<serde_json::Value> = results
                     .iter()
@@ -213,25 +252,30 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                         serde_json::Value::Object(m)
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     json_object(&[("results", serde_json::Value::Array(rows))])
                 );
             }
         }
         Format::Text => {
-            println!(
-                "{:>10}  {:>24}  {:>9}  {:>22}  {:>22}  {:>10}  status",
-                "beta", "log Z", "± error", "free energy", "min E", "evals"
+            outln!(
+                "{:>10}  {:>22}  {:>9}  {:>22}  {:>22}  {:>10}  status",
+                "beta",
+                "log Z",
+                "± error",
+                "free energy",
+                "min E",
+                "evals"
             );
             for (beta, lz) in &results {
-                println!(
-                    "{:>10}  {:>24}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
-                    beta,
-                    lz.log_z,
+                outln!(
+                    "{:>10}  {:>22}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
+                    format_number(*beta),
+                    format_number(lz.log_z),
                     lz.abs_error,
-                    lz.free_energy(*beta),
-                    lz.min_energy,
+                    format_number(lz.free_energy(*beta)),
+                    format_number(lz.min_energy),
                     lz.evaluations,
                     if lz.status == Status::Converged {
                         "converged".to_string()
@@ -245,11 +289,11 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                 .zip(&results[0].1.argmin)
                 .map(|(n, x)| format!("{n} = {x}"))
                 .collect();
-            println!("argmin: {}", argmin.join(", "));
+            outln!("argmin: {}", argmin.join(", "));
             if args.certify {
                 for (i, (beta, _)) in results.iter().enumerate() {
                     match certified.get(i).cloned().flatten() {
-                        Some(c) => println!(
+                        Some(c) => outln!(
                             "certified at beta = {beta}: log Z in [{}, {}] (width {:.2e}, {} boxes{})",
                             c.lo,
                             c.hi,
@@ -261,7 +305,7 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                                 ""
                             }
                         ),
-                        None => println!(
+                        None => outln!(
                             "certified at beta = {beta}: not available (the energy has no interval enclosure)"
                         ),
                     }

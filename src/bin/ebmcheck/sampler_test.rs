@@ -125,12 +125,19 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         loaded.push((label, path, draws, ignored));
     }
     let energy = Arc::new(energy);
-    let exact = quadrature_reference(
+    let n_draws: usize = loaded.iter().map(|l| l.2.n()).sum();
+    let exact = crate::common::with_spinner(
+        crate::common::progress_allowed(false),
+        &format!("computing the exact references for {n_draws} draws"),
+        || {
+            quadrature_reference(
         energy.clone(),
         &domain,
         beta,
         &names,
         &ReferenceOptions::default(),
+            )
+        },
     )
     .map_err(|e| match e {
         ReferenceError::Stats(e) => Failure::invalid(format!("error: {e}")),
@@ -184,12 +191,20 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             );
             let pairs: Vec<(String, &SamplerTestOutcome)> =
                 results.iter().map(|r| (r.0.clone(), &r.2)).collect();
-            let page = report::compare::page(&title, &pairs);
-            write_report_files(dir, &ReportFiles::from_page(&page, format!("{json}\n")))?;
+            let mut page = report::compare::page(&title, &pairs);
+            let p = crate::common::provenance(None);
+            page.provenance = Some(p.clone());
+            write_report_files(
+                dir,
+                &ReportFiles::from_page(
+                    &page,
+                    crate::common::with_provenance(&format!("{json}\n"), &p),
+                ),
+            )?;
         }
         for (label, file, outcome, ignored, draws) in &results {
             let title = format!("sampler-test: {} at β = {beta} ({label})", args.energy);
-            let page = report::sampler::page(&title, outcome, draws, &*energy, beta);
+            let mut page = report::sampler::page(&title, outcome, draws, &*energy, beta);
             let one = if single {
                 json.clone()
             } else {
@@ -200,22 +215,30 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             } else {
                 dir.join(safe_name(label))
             };
-            write_report_files(&out, &ReportFiles::from_page(&page, format!("{one}\n")))?;
+            let p = crate::common::provenance(None);
+            page.provenance = Some(p.clone());
+            write_report_files(
+                &out,
+                &ReportFiles::from_page(
+                    &page,
+                    crate::common::with_provenance(&format!("{one}\n"), &p),
+                ),
+            )?;
         }
     }
     match args.opts.format {
-        Format::Json => println!("{json}"),
+        Format::Json => outln!("{json}"),
         Format::Text => {
             for (label, file, outcome, ignored, _) in &results {
                 if !single {
-                    println!("== {label} ({file})");
+                    outln!("== {label} ({file})");
                 }
                 if !ignored.is_empty() {
-                    println!("ignored columns: {}", ignored.join(", "));
+                    outln!("ignored columns: {}", ignored.join(", "));
                 }
-                print!("{}", report::sampler::text(outcome));
+                out!("{}", report::sampler::text(outcome));
                 if !single {
-                    println!();
+                    outln!();
                 }
             }
         }

@@ -1,0 +1,113 @@
+//! The termination rule of `log_partition` results (issue 13): a converged result's error covers
+//! the closed form, a non-finite error is never converged, and at extreme β a result is right
+//! within its error or refused (not converged, or an error), never a wrong converged number.
+
+use super::*;
+use crate::testing::quad as tq;
+use proptest::prelude::*;
+
+/// `Err` when `r` claims convergence it does not have against `truth` (`slack` covers the
+/// truncation of an asymptotic reference).
+fn honest(r: &LogZ, truth: f64, slack: f64) -> Result<(), String> {
+    if r.status != Status::Converged {
+        return Ok(());
+    }
+    if !(r.abs_error.is_finite() && r.log_z.is_finite()) {
+        return Err(format!(
+            "converged with log Z {} ± {}",
+            r.log_z, r.abs_error
+        ));
+    }
+    if (r.log_z - truth).abs() > r.abs_error + slack {
+        return Err(format!(
+            "converged log Z {} ± {:e} but the truth is {truth} (off by {:e})",
+            r.log_z,
+            r.abs_error,
+            r.log_z - truth
+        ));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    /// Random power wells (kinks, flat minima, powers 1–8) at β from 1e-12 to 1e12: converged
+    /// means the error covers the closed form; non-finite errors are never converged.
+    #[test]
+    fn converged_power_wells_cover_the_closed_form(seed in any::<u64>(), lb in -12.0..12.0f64) {
+        let mut u = tq::seeded_uniforms(seed);
+        let w = tq::PowerWell::draw(&mut u, 7.0, 5.0);
+        let beta = 10f64.powf(lb);
+        let e = FnEnergy::new(1, move |z: &[f64]| w.energy(z[0]));
+        let d = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY)]).expect("domain");
+        if let Ok(r) = log_partition(&e, &d, beta, &QuadOptions::default()) {
+            prop_assert_eq!(r.status == Status::Converged, r.termination == Termination::Converged);
+            if let Err(m) = honest(&r, w.log_z(beta), 0.0) {
+                return Err(TestCaseError::fail(format!("{w:?} at β {beta:e}: {m}")));
+            }
+        }
+    }
+}
+
+/// A named energy with its reference `(log Z, slack)` when one is known.
+type Case<'a> = (&'a str, &'a dyn Energy, Option<(f64, f64)>);
+
+/// `z²` and the double well `(z² − 1)²` at β = 1e-300 … 1e300: right within the error or refused.
+/// References: `½ log(π/β)` for `z²`; for the double well the Laplace expansion
+/// `log √(π/β) + log(1 + 3/(16β))` (β ≥ 1e8, next term O(β⁻²)) and the small-β expansion
+/// `log(β^(-1/4)(2Γ(5/4) + √β Γ(3/4))) − β` (β ≤ 1e-8, next term O(β)).
+#[test]
+fn extreme_beta_is_right_within_its_error_or_refused() {
+    use statrs::function::gamma::gamma;
+    let d = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY)]).expect("domain");
+    let quad = FnEnergy::new(1, |z: &[f64]| z[0] * z[0]);
+    let well = FnEnergy::new(1, |z: &[f64]| (z[0] * z[0] - 1.0).powi(2));
+    let mut wrong = Vec::new();
+    let mut tally = [0usize; 3];
+    for k in (-300..=300).step_by(10) {
+        let beta = 10f64.powi(k);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "z^2",
+                &quad,
+                Some((0.5 * (std::f64::consts::PI / beta).ln(), 0.0)),
+            ),
+            (
+                "(z^2-1)^2",
+                &well,
+                if beta >= 1e8 {
+                    Some((
+                        0.5 * (std::f64::consts::PI / beta).ln() + (3.0 / (16.0 * beta)).ln_1p(),
+                        1e-14,
+                    ))
+                } else if beta <= 1e-8 {
+                    Some((
+                        (beta.powf(-0.25) * (2.0 * gamma(1.25) + beta.sqrt() * gamma(0.75))).ln()
+                            - beta,
+                        4.0 * beta,
+                    ))
+                } else {
+                    None
+                },
+            ),
+        ];
+        for (name, e, truth) in cases {
+            match log_partition(e, &d, beta, &QuadOptions::default()) {
+                Ok(r) => {
+                    tally[usize::from(r.status != Status::Converged)] += 1;
+                    if let Some((t, slack)) = truth
+                        && let Err(m) = honest(&r, t, slack)
+                    {
+                        wrong.push(format!("{name} at β {beta:e}: {m}"));
+                    }
+                }
+                Err(_) => tally[2] += 1,
+            }
+        }
+    }
+    println!(
+        "extreme β: {} converged, {} not converged, {} refused",
+        tally[0], tally[1], tally[2]
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
