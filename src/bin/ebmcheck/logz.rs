@@ -284,12 +284,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     }
                 );
             }
-            let argmin: Vec<String> = names
-                .iter()
-                .zip(&results[0].1.argmin)
-                .map(|(n, x)| format!("{n} = {x}"))
-                .collect();
-            outln!("argmin: {}", argmin.join(", "));
+            outln!("argmin: {}", point_text(&results[0].1.argmin));
+            if minima.len() > 1 {
+                outln!("minima found ({}, lowest first):", minima.len());
+                for (e, x) in &minima {
+                    outln!("  {}  (E = {})", point_text(x), format_number(*e));
+                }
+            }
             if args.certify {
                 for (i, (beta, _)) in results.iter().enumerate() {
                     match certified.get(i).cloned().flatten() {
