@@ -1,4 +1,4 @@
-//! Runs the peer quadrature battery (`/work/shared/peers/quad`) and prints one JSON line per case.
+//! Runs the peer quadrature battery (`../shared/peers/quad`) and prints one JSON line per case.
 //!
 //! Derivation illustrated: `log Z(β) = log ∫ exp(-βE(z)) dz` (claims C5, C6). Output is the
 //! candidate format of `compare.py`: `{"id", "results": [{"method": "ebmcheck", "estimate",

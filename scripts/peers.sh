@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the quadrature peer battery side by side: ebmcheck's `quad_battery` example against the
-# SciPy/mpmath results stored in /work/shared/peers/quad/results.jsonl (re-run SciPy with
+# SciPy/mpmath results stored in ../shared/peers/quad/results.jsonl (re-run SciPy with
 # `RERUN_SCIPY=1`, which needs scipy, numpy and mpmath, e.g. in a venv at /tmp/venv).
 # `ONLY=SUBSTR` restricts both sides to the cases whose id contains SUBSTR (e.g. `ONLY=1d`).
 # Wall-time ratios are only meaningful with `RERUN_SCIPY=1` (both sides in the same run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PEERS=${PEERS:-/work/shared/peers/quad}
+PEERS=${PEERS:-../shared/peers/quad}
 OUT=${OUT:-target/quad_peers}
 mkdir -p "$OUT"
 REF="$PEERS/results.jsonl"

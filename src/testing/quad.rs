@@ -108,7 +108,7 @@ pub fn gauss4d_matrix() -> (Vec<Vec<f64>>, Vec<f64>) {
     )
 }
 
-/// The EBM cases of `/work/shared/peers/quad/results.jsonl`, energies translated by hand,
+/// The EBM cases of `../shared/peers/quad/results.jsonl`, energies translated by hand,
 /// truths copied from its `truth_f64` field (40-digit mpmath values rounded to f64).
 pub fn peer_cases() -> Vec<RefCase> {
     let mut v = Vec::new();
