@@ -72,6 +72,19 @@ pub trait Energy: Sync {
     fn has_enclosure(&self) -> bool {
         false
     }
+    /// Enclosures of the second partial derivatives over the box `b`, written row-major to
+    /// `out` (`d × d`); `false` (the default) when not available. Only energies with
+    /// continuous first derivatives may answer (a kink's second derivative is not a function).
+    fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let _ = (b, out);
+        false
+    }
+    /// A hash of the energy as a function (equal energies, equal hashes), under which the
+    /// quadrature may reuse the certified bounds it computed for an earlier, identical problem;
+    /// `None` (the default) when the energy cannot say.
+    fn fingerprint(&self) -> Option<u128> {
+        None
+    }
 }
 
 /// Adapter making a closure an [`Energy`]: `FnEnergy::new(2, |z: &[f64]| z[0] * z[0] + z[1].abs())`.
@@ -451,8 +464,39 @@ impl<'a> Problem<'a> {
         true
     }
 
+    /// The continuous coordinates' Hessian enclosures over `b`, row-major into `out`.
+    pub(crate) fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let n = self.template.len();
+        let mut h = vec![Interval::ENTIRE; n * n];
+        if !self.energy.enclose_hessian(&self.full_box(b), &mut h) {
+            return false;
+        }
+        let d = self.dim();
+        for (k, &i) in self.cont.iter().enumerate() {
+            for (l, &j) in self.cont.iter().enumerate() {
+                out[k * d + l] = h[i * n + j];
+            }
+        }
+        true
+    }
+
     pub(crate) fn has_enclosure(&self) -> bool {
         self.energy.has_enclosure()
+    }
+
+    /// The energy's fingerprint with the integer coordinates, ranges and layout of this
+    /// problem: equal keys, equal problems ([`Energy::fingerprint`]).
+    pub(crate) fn key(&self) -> Option<Vec<u64>> {
+        let fp = self.energy.fingerprint()?;
+        let mut key = vec![(fp >> 64) as u64, fp as u64, self.template.len() as u64];
+        key.extend(self.template.iter().map(|x| x.to_bits()));
+        key.extend(self.cont.iter().map(|&i| i as u64));
+        key.extend(
+            self.bounds
+                .iter()
+                .flat_map(|(a, b)| [a.to_bits(), b.to_bits()]),
+        );
+        Some(key)
     }
 
     pub(crate) fn has_gradient_enclosure(&self) -> bool {
@@ -615,6 +659,8 @@ pub(crate) struct PartResult {
     pub obs: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
+    /// Every local minimiser the 1D search located (empty in 2–4D), for the mass audit.
+    pub minima: Vec<f64>,
 }
 
 fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
@@ -649,6 +695,7 @@ fn run(
                     f(&p.template, &mut g);
                 }
                 PartResult {
+                    minima: Vec::new(),
                     log_z: -beta * e,
                     abs_error: 4.0 * f64::EPSILON * (beta * e).abs(),
                     min_energy: e,
@@ -709,10 +756,34 @@ fn audit(
         out.push(None);
         return Ok(r);
     }
+    // The audit can only withdraw a claim of convergence (or find missed mass for one): a
+    // result already not converged claims nothing it could withdraw.
+    if certify.is_none() && !r.converged {
+        return Ok(r);
+    }
+    // Bounds narrower than the result's own claimed error cannot contradict it.
+    let target = if certify.is_none() {
+        target.max(r.abs_error)
+    } else {
+        target
+    };
     let centre: Vec<f64> = p.cont.iter().map(|&i| r.argmin[i]).collect();
+    // A 1D energy whose every mode holding mass was located (certified from the gradient's
+    // sign on a cover of the line) hides none elsewhere: the boxes would only re-derive the
+    // mass the integrator measured, at a hundred times its cost.
+    if certify.is_none()
+        && d == 1
+        && bounds::modes_located_1d(p, &r.minima, beta, r.min_energy, r.log_z, target)
+    {
+        return Ok(r);
+    }
+    // A 2D energy certified convex over the whole domain has one mode, the one found.
+    if certify.is_none() && d == 2 && bounds::convex_2d(p) {
+        return Ok(r);
+    }
     let scale = vec![opts.length_scale.unwrap_or(1.0); d];
     let Some(enc) =
-        bounds::enclose_log_z(p, beta, r.min_energy, &centre, &scale, target, max_boxes)?
+        bounds::enclose_log_z_cached(p, beta, r.min_energy, &centre, &scale, target, max_boxes)?
     else {
         out.push(None);
         return Ok(r);

@@ -656,6 +656,7 @@ fn nested(
         _ => (e_best, p.full_point(&[z1, z2])),
     };
     Ok(PartResult {
+        minima: Vec::new(),
         log_z: r.log_z,
         abs_error: r.rule_error + r.rounding_floor + inner_err,
         min_energy,
@@ -685,6 +686,7 @@ pub(crate) fn integrate_problem(
     let mins = minimize_nd(p, opts)?;
     let Some((e0, x0)) = mins.first().cloned() else {
         return Ok(PartResult {
+            minima: Vec::new(),
             log_z: f64::NEG_INFINITY,
             abs_error: f64::INFINITY,
             min_energy: f64::INFINITY,
@@ -894,6 +896,7 @@ fn whitened_run(
         reason = Some("the integral of exp(-β(E - E*)) is not positive and finite".into());
     }
     Ok(PartResult {
+        minima: Vec::new(),
         log_z,
         abs_error: rule_error + floor,
         min_energy: field.e_star,

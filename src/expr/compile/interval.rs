@@ -2,6 +2,7 @@
 
 use super::{Op, Program};
 use crate::expr::interval::Interval;
+use std::hash::{DefaultHasher, Hasher};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// One instruction over intervals; `r` gives a register's interval.
@@ -69,5 +70,40 @@ impl Program {
         regs.get(self.output as usize)
             .copied()
             .unwrap_or(Interval::ENTIRE)
+    }
+}
+
+/// Feeds formatted text to a hasher without allocating.
+struct HashWriter<'a>(&'a mut DefaultHasher);
+
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Program {
+    /// A 128-bit hash of the program as a function of its inputs: its instructions (constants
+    /// exactly, by their shortest round-trip text), lists, input count and output register.
+    /// Equal programs have equal fingerprints; the quadrature keys reused certified bounds by it.
+    pub fn fingerprint(&self) -> u128 {
+        use std::fmt::Write;
+        let mut out = 0u128;
+        for salt in [0x9e37_79b9_7f4a_7c15u64, 0xc2b2_ae3d_27d4_eb4f] {
+            let mut h = DefaultHasher::new();
+            h.write_u64(salt);
+            h.write_usize(self.inputs.len());
+            h.write_u32(self.output);
+            let mut w = HashWriter(&mut h);
+            for op in &self.ops {
+                let _ = write!(w, "{op:?};");
+            }
+            for l in &self.lists {
+                let _ = write!(w, "{l:?};");
+            }
+            out = (out << 64) | u128::from(h.finish());
+        }
+        out
     }
 }
