@@ -659,3 +659,173 @@ fn real_world_inputs_several_files_and_npy() {
     let _ = std::fs::remove_file(&b);
     let _ = std::fs::remove_dir(&dir);
 }
+
+/// `.npz` archives as NumPy writes them (`tests/data/samples/`, made by `np.savez` and
+/// `np.savez_compressed` from the same 4 × 250 independent draws of the correlated Gaussian):
+/// one array per variable, or one array `draws` beside `lp`; `--array` chooses; errors name the
+/// archive's members.
+#[test]
+fn npz_archives_written_by_numpy() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/samples/");
+    let per_var = format!("{data}gauss_per_variable.npz");
+    let one = format!("{data}gauss_one_array.npz");
+    let common = [
+        "sampler-test",
+        GAUSS,
+        "--over",
+        "x=-inf..inf",
+        "--over",
+        "y=-inf..inf",
+        "--beta",
+        "1",
+        "--set",
+        "rho=0.8",
+        "--format",
+        "json",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = common.to_vec();
+        args.extend(extra);
+        ebmcheck(&args)
+    };
+    let a = run(&["--samples", &per_var]);
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    let ja = json(&a);
+    assert_eq!(ja["verdict"], "pass");
+    assert_eq!(ja["chains"], 4);
+    assert_eq!(ja["n"], 1000);
+    assert_eq!(ja["ignored_columns"], serde_json::json!(["lp"]));
+    let b = run(&["--samples", &one]);
+    assert_eq!(b.code, 0, "{}{}", b.stdout, b.stderr);
+    let jb = json(&b);
+    // The same draws, read from either layout, give the same tests.
+    assert_eq!(ja["tests"], jb["tests"]);
+    let c = run(&["--samples", &one, "--array", "draws"]);
+    assert_eq!(json(&c)["tests"], jb["tests"]);
+    // `lp` is one array of (chains, draws): it is not (chains, draws, 2).
+    let d = run(&["--samples", &one, "--array", "lp"]);
+    assert_eq!(d.code, 2);
+    assert!(d.stderr.contains("`lp.npy`"), "{}", d.stderr);
+    let e = run(&["--samples", &one, "--array", "theta"]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr.contains("no array `theta`") && e.stderr.contains("draws, lp"),
+        "{}",
+        e.stderr
+    );
+    // Variables named otherwise than the arrays, several arrays: the command says how to choose.
+    let f = ebmcheck(&[
+        "sampler-test",
+        "u^2/2",
+        "--over",
+        "u=-inf..inf",
+        "--beta",
+        "1",
+        "--samples",
+        &per_var,
+    ]);
+    assert_eq!(f.code, 2);
+    assert!(
+        f.stderr.contains("--array") && f.stderr.contains("x, y, lp"),
+        "{}",
+        f.stderr
+    );
+}
+
+/// The comparison report with costs: `--cost LABEL=SECONDS` gives ESS per second, a
+/// `grad_evals` column ESS per gradient evaluation, in the JSON, the table and a figure each.
+#[test]
+fn comparison_with_costs_per_second_and_per_gradient() {
+    let mh = RandomWalkMetropolis::new(1.2).expect("valid");
+    let chains = draws(&gauss(), &mh, &gauss_inits(), 601);
+    let mut text = String::from("chain,x,y,grad_evals\n");
+    for (c, chain) in chains.iter().enumerate() {
+        for row in chain.chunks(2) {
+            text.push_str(&format!("{c},{:e},{:e},3\n", row[0], row[1]));
+        }
+    }
+    let a = temp_file("costly.csv", &text);
+    let _ca = Cleanup(a.clone());
+    let b = temp_file("cheap.csv", &csv(&["x", "y"], &chains));
+    let _cb = Cleanup(b.clone());
+    let (ap, bp) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let dir = std::env::temp_dir().join(format!("ebmcheck-cost-{}", std::process::id()));
+    let rd = dir.to_string_lossy().into_owned();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "sampler-test",
+            GAUSS,
+            "--over",
+            "x=-inf..inf",
+            "--over",
+            "y=-inf..inf",
+            "--beta",
+            "1",
+            "--set",
+            "rho=0.8",
+            "--format",
+            "json",
+            "--samples",
+            &ap,
+            "--samples",
+            &bp,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        v.extend(extra.iter().map(ToString::to_string));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let v = args(extra);
+        ebmcheck(&v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let r = run(&["--cost", "cheap=2", "--cost", "costly=4", "--report", &rd]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let j = json(&r);
+    let samples = j["samples"].as_array().expect("samples");
+    let by = |l: &str| {
+        samples
+            .iter()
+            .find(|s| s["label"] == l)
+            .expect("labelled")
+            .clone()
+    };
+    let (costly, cheap) = (by("costly"), by("cheap"));
+    let n_draws = costly["n"].as_f64().expect("n");
+    assert_eq!(costly["cost"]["grad_evals"].as_f64(), Some(3.0 * n_draws));
+    assert_eq!(costly["cost"]["seconds"].as_f64(), Some(4.0));
+    assert!(cheap["cost"]["grad_evals"].is_null());
+    let min_ess = |s: &serde_json::Value| {
+        s["ess"]
+            .as_object()
+            .expect("ess")
+            .values()
+            .filter_map(serde_json::Value::as_f64)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let per_s = cheap["cost"]["ess_per_second"]
+        .as_f64()
+        .expect("per second");
+    assert!((per_s - min_ess(&cheap) / 2.0).abs() < 1e-9 * per_s);
+    let per_g = costly["cost"]["ess_per_grad_eval"]
+        .as_f64()
+        .expect("per gradient");
+    assert!((per_g - min_ess(&costly) / (3.0 * n_draws)).abs() < 1e-9 * per_g);
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("comparison page");
+    assert!(html.contains("ESS per second") && html.contains("ESS per gradient"));
+    assert!(
+        html.matches("<svg").count() >= 5,
+        "two cost figures besides three"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // A cost for a label that is not a sample, or a malformed one, is a usage error.
+    for bad in ["nuts=3", "cheap=-1", "cheap"] {
+        let r = run(&["--cost", bad]);
+        assert_eq!(r.code, 2, "--cost {bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--cost"), "{}", r.stderr);
+    }
+}

@@ -44,7 +44,8 @@ def test_shifted_draws_fail_with_reason_codes():
 
 
 def test_short_chains_are_inconclusive_and_say_how_many_more_draws():
-    chains = ar1(0.95, 4, 1_000, 3)
+    # AR(1) with phi = 0.99: tau = 199, so 4 000 draws hold about 20 effective ones (floor 100).
+    chains = ar1(0.99, 4, 1_000, 3)
     r = ebmcheck.sampler_test("y^2/2", chains[:, :, None], over=["y"])
     assert r.verdict == "inconclusive"
     assert any(c["code"] == "low_ess" for c in r.reasons)

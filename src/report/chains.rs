@@ -215,7 +215,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws, report: &BatteryRe
     }
     page.push(Block::Table(t));
     page.push(Block::Paragraph(format!(
-        "Bulk ESS: of the rank-normalised split chains; tail ESS: the smaller of the ESS of the 5 % and 95 % quantile indicators; split R̂: rank-normalised, the larger of the bulk and folded R̂, as the test judged it; its limit is max({RHAT_MAX}, √(1 + M′/ESS floor)) for M′ split chains, and above it the verdict cannot be pass."
+        "Bulk ESS: of the rank-normalised split chains; tail ESS: the smaller of the ESS of the 5 % and 95 % quantile indicators; split R̂: rank-normalised, the larger of the bulk and folded R̂, as the test judged it; its limit is max({RHAT_MAX}, √(1 − 1/N′ + q·M′/ESS)) for M′ split chains of N′ draws (q the 99.9 % point of χ²(M′−1)/(M′−1): the spread of chain means the measured ESS allows), and above it the verdict cannot be pass."
     )));
     if draws.chains.is_empty() {
         return;

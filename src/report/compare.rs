@@ -1,7 +1,8 @@
 //! The comparison report of `ebmcheck sampler-test` with several sample files of one target:
 //! each file judged against the same exact reference, ranked, with one figure per measure (bias
 //! of every moment and region mass in units of its Monte-Carlo standard error, ESS per draw, KS
-//! distances) and the verdict of each.
+//! distances) and the verdict of each; ESS per second and per gradient evaluation when the
+//! caller knows what each sample cost ([`Cost`]).
 
 use super::page::{Block, Cell, Mark, Page, Table};
 use super::plot::grouped_errorbars;
@@ -15,6 +16,44 @@ fn is_ks(t: &TestOutcome) -> bool {
 
 fn is_z(t: &TestOutcome) -> bool {
     !t.name.starts_with("KS of ") && !t.name.starts_with("AD of ") && t.name != "finite draws"
+}
+
+/// What producing a sample cost, when a flag or a column says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Cost {
+    /// Wall-clock seconds (`--cost LABEL=SECONDS`).
+    pub seconds: Option<f64>,
+    /// Gradient evaluations: the sum of a per-draw column such as `grad_evals` or Stan's
+    /// `n_leapfrog__`.
+    pub grad_evals: Option<f64>,
+}
+
+impl Cost {
+    /// The slowest variable's ESS per second, when the seconds are known and positive.
+    pub fn ess_per_second(&self, o: &SamplerTestOutcome) -> Option<f64> {
+        per(min_ess(o), self.seconds)
+    }
+
+    /// The slowest variable's ESS per gradient evaluation, when the count is known and positive.
+    pub fn ess_per_grad(&self, o: &SamplerTestOutcome) -> Option<f64> {
+        per(min_ess(o), self.grad_evals)
+    }
+}
+
+fn per(ess: f64, cost: Option<f64>) -> Option<f64> {
+    cost.filter(|c| *c > 0.0 && c.is_finite())
+        .map(|c| ess / c)
+        .filter(|v| v.is_finite())
+}
+
+/// The slowest variable's ESS.
+fn min_ess(o: &SamplerTestOutcome) -> f64 {
+    o.report
+        .ess
+        .iter()
+        .map(|(_, e)| *e)
+        .filter(|e| e.is_finite())
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// One row of the ranking: the sample's worst |bias|/MCSE, its slowest ESS per draw and its
@@ -54,6 +93,14 @@ fn summary(o: &SamplerTestOutcome) -> Summary {
     }
 }
 
+/// Three significant digits, or a dash when unknown.
+fn sig(x: Option<f64>) -> Cell {
+    match x {
+        Some(v) if v.is_finite() => Cell::Num(format!("{v:.3e}")),
+        _ => Cell::Num("—".into()),
+    }
+}
+
 fn num(x: f64, digits: usize) -> Cell {
     if x.is_finite() {
         Cell::Num(format!("{x:.digits$}"))
@@ -62,10 +109,24 @@ fn num(x: f64, digits: usize) -> Cell {
     }
 }
 
+/// The comparison page without costs: [`page_with_cost`] with none known.
+pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
+    page_with_cost(title, samples, &[])
+}
+
 /// The comparison page: a ranking table (verdict first — pass before inconclusive before fail —
 /// then the largest |bias|/MCSE), then one figure per measure. `samples` pairs each label with
-/// its outcome, all judged against the same reference.
-pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
+/// its outcome, all judged against the same reference; `costs` (in the order of `samples`, may
+/// be shorter) adds ESS per second and per gradient evaluation to the table, each with a figure,
+/// when at least one sample's cost is known.
+pub fn page_with_cost(
+    title: &str,
+    samples: &[(String, &SamplerTestOutcome)],
+    costs: &[Cost],
+) -> Page {
+    let cost_of = |i: usize| costs.get(i).copied().unwrap_or_default();
+    let any_seconds = (0..samples.len()).any(|i| cost_of(i).ess_per_second(samples[i].1).is_some());
+    let any_grad = (0..samples.len()).any(|i| cost_of(i).ess_per_grad(samples[i].1).is_some());
     let mut page = Page::new(title);
     let mut order: Vec<usize> = (0..samples.len()).collect();
     let sums: Vec<Summary> = samples.iter().map(|(_, o)| summary(o)).collect();
@@ -85,7 +146,7 @@ pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
         samples.len(),
         samples.first().map_or(f64::NAN, |s| s.1.alpha)
     )));
-    let mut table = Table::new([
+    let mut header = vec![
         "rank",
         "sample",
         "verdict",
@@ -93,9 +154,15 @@ pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
         "chains",
         "max |bias|/MCSE",
         "ESS per draw",
-        "max KS D",
-        "why",
-    ]);
+    ];
+    if any_seconds {
+        header.push("ESS per second");
+    }
+    if any_grad {
+        header.push("ESS per gradient");
+    }
+    header.extend(["max KS D", "why"]);
+    let mut table = Table::new(header);
     for (rank, &i) in order.iter().enumerate() {
         let (label, o) = &samples[i];
         let r = &o.report;
@@ -107,20 +174,23 @@ pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
             .take(2)
             .collect::<Vec<_>>()
             .join("; ");
-        table.row(
-            vec![
-                Cell::Num((rank + 1).to_string()),
-                Cell::Text(label.clone()),
-                Cell::Mark(Mark::of(r.verdict)),
-                Cell::Num(r.n.to_string()),
-                Cell::Num(r.chains.to_string()),
-                num(s.max_abs_z, 2),
-                num(s.min_ess_per_draw, 4),
-                num(s.max_ks, 4),
-                Cell::Text(why),
-            ],
-            r.verdict == crate::stats::Verdict::Fail,
-        );
+        let mut cells = vec![
+            Cell::Num((rank + 1).to_string()),
+            Cell::Text(label.clone()),
+            Cell::Mark(Mark::of(r.verdict)),
+            Cell::Num(r.n.to_string()),
+            Cell::Num(r.chains.to_string()),
+            num(s.max_abs_z, 2),
+            num(s.min_ess_per_draw, 4),
+        ];
+        if any_seconds {
+            cells.push(sig(cost_of(i).ess_per_second(o)));
+        }
+        if any_grad {
+            cells.push(sig(cost_of(i).ess_per_grad(o)));
+        }
+        cells.extend([num(s.max_ks, 4), Cell::Text(why)]);
+        table.row(cells, r.verdict == crate::stats::Verdict::Fail);
     }
     page.push(Block::Table(table));
 
@@ -201,7 +271,7 @@ pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
         &mut page,
         "ESS per draw of each variable, per sample",
         "ESS / draws",
-        vars,
+        vars.clone(),
         &|o: &SamplerTestOutcome, v: &str| {
             o.report
                 .ess
@@ -209,6 +279,42 @@ pub fn page(title: &str, samples: &[(String, &SamplerTestOutcome)]) -> Page {
                 .find(|(k, _)| k == v)
                 .map_or(f64::NAN, |(_, e)| e / o.report.n.max(1) as f64)
         },
+    );
+    // ESS per unit of cost: only the samples whose cost is known, one bar per variable.
+    let per_cost =
+        |page: &mut Page, heading: &str, unit: &str, cost: &dyn Fn(&Cost) -> Option<f64>| {
+            let groups: Vec<(String, Vec<(f64, f64)>)> = samples
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (label, o))| {
+                    let c = cost(&cost_of(i)).filter(|c| *c > 0.0 && c.is_finite())?;
+                    Some((
+                        label.clone(),
+                        o.report.ess.iter().map(|(_, e)| (e / c, 0.0)).collect(),
+                    ))
+                })
+                .collect();
+            if groups.is_empty() {
+                return;
+            }
+            page.push(Block::Heading(heading.into()));
+            let caption = format!("ESS {unit} of each variable, per sample whose cost is known");
+            match grouped_errorbars(&caption, &format!("ESS {unit}"), "variable", &vars, &groups) {
+                Ok(svg) => page.push(Block::Figure { svg, caption }),
+                Err(e) => page.push(Block::Paragraph(format!("{caption}: no figure ({})", e.0))),
+            };
+        };
+    per_cost(
+        &mut page,
+        "Effective sample size per second",
+        "per second",
+        &|c| c.seconds,
+    );
+    per_cost(
+        &mut page,
+        "Effective sample size per gradient evaluation",
+        "per gradient evaluation",
+        &|c| c.grad_evals,
     );
     page.push(Block::Heading("Kolmogorov–Smirnov distances".into()));
     let ks: Vec<String> = first
@@ -267,5 +373,33 @@ mod tests {
         let first = html.find("zz-good").expect("good listed");
         let second = html.find("zz-shifted").expect("shifted listed");
         assert!(first < second, "the correct sample ranks first");
+        // Costs: 2 s for one sample, gradient counts for both; a column and a figure each.
+        let costs = [
+            Cost {
+                seconds: Some(2.0),
+                grad_evals: Some(8000.0),
+            },
+            Cost {
+                seconds: None,
+                grad_evals: Some(4000.0),
+            },
+        ];
+        let p = page_with_cost(
+            "comparison",
+            &[("zz-shifted".into(), &b), ("zz-good".into(), &a)],
+            &costs,
+        );
+        assert_eq!(p.figure_count(), 5);
+        let html = p.to_html();
+        assert!(html.contains("ESS per second") && html.contains("ESS per gradient"));
+        let ess_b = b.report.ess[0].1;
+        let want = format!("{:.3e}", ess_b / 2.0);
+        assert!(
+            html.contains(&want),
+            "ESS per second {want} of the shifted sample"
+        );
+        assert_eq!(costs[1].ess_per_grad(&a), Some(a.report.ess[0].1 / 4000.0));
+        assert_eq!(costs[1].ess_per_second(&a), None);
+        assert_eq!(Cost::default().ess_per_grad(&a), None);
     }
 }

@@ -10,18 +10,24 @@
 //!   indicator. If the indicator is constant in every chain (a chain stuck in one mode), its ESS is
 //!   undefined; we then use the smallest coordinate ESS, which is the conservative choice among
 //!   what is known.
-//! * **KS / AD** need independent draws. Unless `iid`, each chain is thinned by ⌈2τ̂⌉ where
-//!   τ̂ = S/ESS of the statistic: after thinning by 2τ̂ the lag-1 autocorrelation of an AR(1)-like
-//!   chain is about e⁻⁴ ≈ 0.02, so the i.i.d. p-values stay calibrated (thinning by τ̂ alone
-//!   leaves ~0.14 and inflates false alarms several-fold at α = 1e-4).
+//! * **Estimated standard errors.** Unless `iid`, a moment's or mass's MCSE rests on an
+//!   estimated τ̂, itself uncertain (relative sd ≈ √(20/ESS), Sokal 1997), so its z-score is
+//!   referred to Student's t with ESS/10 degrees of freedom ([`ESS_DOF_FACTOR`]): at ESS 100 a
+//!   z of 3.3 has p = 0.008 rather than 0.001. This is what lets the trust floor sit at 100.
+//! * **KS / AD** need independent draws. Unless `iid`, each chain is thinned by
+//!   ⌈2τ̂(1 + √(20/ESS))⌉ where τ̂ = S/ESS of the statistic: after thinning by 2τ the lag-1
+//!   autocorrelation of an AR(1)-like chain is about e⁻⁴ ≈ 0.02, so the i.i.d. p-values stay
+//!   calibrated (thinning by τ̂ alone leaves ~0.14 and inflates false alarms several-fold at
+//!   α = 1e-4); the factor covers a τ̂ one standard deviation too small.
 //! * **Trust.** A test whose ESS is below `min_ess` is not trusted: it cannot make the verdict
 //!   `fail`, and it makes a `pass` `inconclusive`. For KS/AD the ESS is that of the statistic
 //!   before thinning: it decides whether τ̂, hence the thinning, is reliable; the KS/AD
 //!   p-values themselves are valid at any number of (independent) thinned draws.
 //! * **R̂** (rank-normalised split, max over coordinates) is a diagnostic, not a p-value: with
-//!   ≥ 2 chains and R̂ above [`ess::rhat_threshold`] — max(1.01, √(1 + M'/min_ess)) for M' split
-//!   chains, 1.01 for four chains, 1.077 for 32 walkers — the verdict cannot be `pass` (it
-//!   becomes `inconclusive` with the reason), but trusted rejections still give `fail`.
+//!   ≥ 2 chains and R̂ above [`ess::rhat_threshold`] — max(1.01, √(1 − 1/N' + q·M'/ESS)) for M'
+//!   split chains of N' draws, q the 99.9 % point of χ²_{M'−1}/(M'−1): the spread of chain means
+//!   the measured ESS allows ([`ess::rhat_check`]) — the verdict cannot be `pass` (it becomes
+//!   `inconclusive` with the reason), but trusted rejections still give `fail`.
 //! * **Real output.** Unless `iid`, every ESS is the smaller of Geyer's and batch means'
 //!   ([`ess::ess_conservative`]); a stored chain whose autocorrelation peaks at a walker stride
 //!   (emcee's flat output) is split into its walkers first; no test is trusted while the slowest
@@ -286,12 +292,19 @@ impl Reference {
     }
 }
 
+/// The default ESS floor below which no test is trusted. Below ~100 effective draws the ESS
+/// estimate itself is unreliable (relative sd of τ̂ above 45 %, [`tau_rel_sd`]); above it the
+/// estimate's uncertainty is carried into each test (Student's t with ESS/10 degrees of freedom),
+/// so the floor need not also absorb it. Four chains need 25 effective draws each, 32 walkers
+/// about 3.
+pub const DEFAULT_MIN_ESS: f64 = 100.0;
+
 /// Options of the battery.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BatteryOptions {
     /// Family-wise false-alarm rate (Holm across all tests); default 1e-3.
     pub alpha: f64,
-    /// Tests with a smaller effective sample size are not trusted; default 400.
+    /// Tests with a smaller effective sample size are not trusted; default [`DEFAULT_MIN_ESS`].
     pub min_ess: f64,
     /// The draws are known to be independent (e.g. final states of an invariance test).
     pub iid: bool,
@@ -301,7 +314,7 @@ impl Default for BatteryOptions {
     fn default() -> Self {
         Self {
             alpha: 1e-3,
-            min_ess: 400.0,
+            min_ess: DEFAULT_MIN_ESS,
             iid: false,
         }
     }
@@ -602,6 +615,7 @@ pub fn run_battery(
     let draws = &split;
     let n_used = draws.n();
     // With `iid`, chains are concatenated: chain boundaries carry no information.
+    let dof_of = |e: f64| if opts.iid { None } else { dof(e) };
     let ess_of = |vals: &[Vec<f64>]| -> f64 {
         if opts.iid {
             n as f64
@@ -615,7 +629,7 @@ pub fn run_battery(
         let col = draws.map(&|y| y[j]);
         coord_ess.push((draws.names[j].clone(), ess_of(&col)));
         if !opts.iid && draws.chains.len() >= 2 {
-            let check = ess::rhat_check(&as_refs(&col), opts.min_ess.max(1.0));
+            let check = ess::rhat_check(&as_refs(&col));
             rhat.push((draws.names[j].clone(), check));
         }
     }
@@ -666,7 +680,7 @@ pub fn run_battery(
             &m.name,
             est,
             sd / e.sqrt(),
-            e,
+            (e, dof_of(e)),
             e.min(floor),
             m.exact,
         );
@@ -688,7 +702,7 @@ pub fn run_battery(
             &format!("mass of {}", r.name),
             frac,
             se,
-            e,
+            (e, dof_of(e)),
             e.min(floor),
             r.prob,
         );
@@ -711,7 +725,7 @@ pub fn run_battery(
             } else {
                 1.0
             };
-            let thin = (2.0 * tau).ceil().max(1.0) as usize;
+            let thin = (2.0 * tau * (1.0 + tau_rel_sd(e))).ceil().max(1.0) as usize;
             let thinned = vals
                 .iter()
                 .flat_map(|ch| ch.iter().step_by(thin).copied())
@@ -789,25 +803,54 @@ pub fn run_battery(
     Ok(report_from(decision.finish(), ctx))
 }
 
-/// A z-test whose standard error rests on `ess` effective draws and whose trust on `ess_trust`
-/// (at most `ess`: the slowest coordinate's ESS caps it).
+/// Relative standard deviation of an estimated autocorrelation time at `ess` effective draws:
+/// Var(τ̂)/τ² ≈ 2(2M + 1)/S with Sokal's window M ≈ 5τ (Sokal 1997, "Monte Carlo methods in
+/// statistical mechanics", eq. 3.19), i.e. ≈ √(20/ESS): 22 % at ESS 400, 45 % at 100. 0 for
+/// non-finite or non-positive ESS (independent draws).
+fn tau_rel_sd(ess: f64) -> f64 {
+    if ess.is_finite() && ess > 0.0 {
+        (ESS_DOF_FACTOR * 2.0 / ess).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// ESS per degree of freedom of an MCSE that rests on an estimated autocorrelation time:
+/// the long-run variance σ²τ̂ has relative variance ≈ 20/ESS ([`tau_rel_sd`]), which a scaled χ²
+/// matches with ν = 2/(20/ESS) = ESS/10 degrees of freedom.
+pub const ESS_DOF_FACTOR: f64 = 10.0;
+
+/// Degrees of freedom of a z-score whose standard error rests on `ess` estimated effective
+/// draws: ESS/[`ESS_DOF_FACTOR`] (at least 1); `None` (a normal reference) when the draws are
+/// independent by declaration (`ess` infinite).
+fn dof(ess: f64) -> Option<f64> {
+    ess.is_finite().then(|| (ess / ESS_DOF_FACTOR).max(1.0))
+}
+
+/// A z-test whose standard error rests on `ess.0` effective draws, referred to Student's t with
+/// `ess.1` degrees of freedom (the standard error is itself estimated; `None`: normal), and whose
+/// trust rests on `ess_trust` (at most `ess.0`: the slowest coordinate's ESS caps it).
 fn add_z(
     decision: &mut StatisticalDecision,
     name: &str,
     estimate: f64,
     se: f64,
-    ess: f64,
+    (ess, dof): (f64, Option<f64>),
     ess_trust: f64,
     exact: f64,
 ) {
-    let t = test::z_test(estimate, se, exact);
+    let t = match dof {
+        Some(nu) => test::t_test(estimate, se, exact, nu),
+        None => test::z_test(estimate, se, exact),
+    };
     let floor_note = if ess_trust < ess {
         format!(", slowest coordinate {ess_trust:.0}")
     } else {
         String::new()
     };
+    let dof_note = dof.map_or(String::new(), |nu| format!(", t with {nu:.0} dof"));
     let detail = format!(
-        "{name} is {} ± {}, exact {}, z = {:.2} (ESS {ess:.0}{floor_note})",
+        "{name} is {} ± {}, exact {}, z = {:.2} (ESS {ess:.0}{floor_note}{dof_note})",
         fmt_num(estimate),
         fmt_num(se),
         fmt_num(exact),

@@ -15,6 +15,10 @@ use std::collections::HashMap;
 /// into chains; `draw`, `iteration` and `step` number them (ignored: rows are in draw order).
 pub const INDEX_COLUMNS: [&str; 5] = ["chain", "walker", "draw", "iteration", "step"];
 
+/// Ignored columns that count gradient evaluations per draw (ours, Stan's, NumPyro's and
+/// ArviZ's names); the first present is summed into [`CsvDraws::grad_evals`].
+pub const GRAD_EVAL_COLUMNS: [&str; 4] = ["grad_evals", "n_leapfrog__", "n_steps", "num_steps"];
+
 /// Why a CSV file of draws was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsvErrorKind {
@@ -117,6 +121,9 @@ pub struct CsvDraws {
     pub ignored: Vec<String>,
     /// The columns that grouped rows into chains (`chain`, `walker`), if any.
     pub chain_columns: Vec<String>,
+    /// A gradient-evaluation column ([`GRAD_EVAL_COLUMNS`]) and its sum over the rows read;
+    /// `None` without one, or when one of its values is not a finite non-negative number.
+    pub grad_evals: Option<(String, f64)>,
 }
 
 /// Largest number of values a CSV file may hold (rows × variables): 2·10⁸ (1.6 GB of f64).
@@ -229,6 +236,10 @@ pub fn parse_draws_csv_with(
         .filter(|&j| slot[j].is_none() && !chain_cols.contains(&j))
         .map(|j| names[j].to_string())
         .collect();
+    let grad_col = GRAD_EVAL_COLUMNS.iter().find_map(|g| {
+        (0..names.len()).find(|&j| slot[j].is_none() && !chain_cols.contains(&j) && names[j] == *g)
+    });
+    let mut grad_sum = Some(0.0_f64);
     let dim = vars.len();
     let mut index: HashMap<(i64, i64), usize> = HashMap::new();
     let mut chains: Vec<Vec<f64>> = Vec::new();
@@ -287,6 +298,13 @@ pub fn parse_draws_csv_with(
             }
             row[k] = x;
         }
+        if let Some(j) = grad_col {
+            let g = fields[j]
+                .parse::<f64>()
+                .ok()
+                .filter(|g| g.is_finite() && *g >= 0.0);
+            grad_sum = grad_sum.zip(g).map(|(a, b)| a + b);
+        }
         let next = chains.len();
         let c = *index.entry(key).or_insert(next);
         if c == next {
@@ -313,6 +331,9 @@ pub fn parse_draws_csv_with(
         draws,
         ignored,
         chain_columns: chain_cols.iter().map(|&j| names[j].to_string()).collect(),
+        grad_evals: grad_col
+            .zip(grad_sum)
+            .map(|(j, g)| (names[j].to_string(), g)),
     })
 }
 
@@ -403,6 +424,24 @@ mod tests {
             kind_at("chain,y\n0,1\n", &["chain"]),
             (1, CsvErrorKind::ReservedName("chain".into()))
         );
+    }
+
+    #[test]
+    fn a_gradient_column_is_summed() {
+        let t = "x,n_leapfrog__,lp\n0.1,3,0\n0.2,7,0\n";
+        let d = parse_draws_csv_with(t, &vars(&["x"]), &CsvOptions::default()).expect("reads");
+        assert_eq!(d.grad_evals, Some(("n_leapfrog__".to_string(), 10.0)));
+        assert_eq!(d.ignored, vars(&["n_leapfrog__", "lp"]));
+        let bad = parse_draws_csv_with(
+            "x,grad_evals\n0.1,3\n0.2,-1\n",
+            &vars(&["x"]),
+            &CsvOptions::default(),
+        )
+        .expect("reads");
+        assert_eq!(bad.grad_evals, None);
+        let none = parse_draws_csv_with("x,lp\n0.1,3\n", &vars(&["x"]), &CsvOptions::default())
+            .expect("reads");
+        assert_eq!(none.grad_evals, None);
     }
 
     #[test]

@@ -63,14 +63,22 @@ fn field<'a>(header: &'a str, key: &str) -> Result<&'a str, NpyError> {
     Ok(rest.trim_start())
 }
 
-/// Parses `.npy` bytes into draws named `vars`.
+/// A NumPy array read from `.npy` bytes: its shape and its values in C (row-major) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    /// The shape, at most three axes.
+    pub shape: Vec<usize>,
+    /// The values in C order, converted to f64 (not yet checked for finiteness).
+    pub values: Vec<f64>,
+}
+
+/// Reads the array in `.npy` bytes (shapes of one to three axes).
 ///
 /// # Errors
-/// [`NpyError`] for bytes that are not a `.npy` file, an unsupported element type, a shape that
-/// does not fit `vars` (the last axis must have one entry per variable, except `(draws,)` for one
-/// variable), a data length that does not match, a non-finite value, or more than
+/// [`NpyError`] for bytes that are not a `.npy` file, an unsupported element type, more than
+/// three axes, a data length that does not match the shape, or more than
 /// [`super::draws_csv::MAX_VALUES`] values.
-pub fn parse_draws_npy(bytes: &[u8], vars: &[String]) -> Result<Draws, NpyError> {
+pub fn parse_npy_array(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(NpyError::Magic);
     }
@@ -126,33 +134,16 @@ pub fn parse_draws_npy(bytes: &[u8], vars: &[String]) -> Result<Draws, NpyError>
             _ => return Err(NpyError::Dtype(descr.to_string())),
         }
     };
-    let d = vars.len();
-    let (chains, draws, dims) = match shape.as_slice() {
-        [n] if d == 1 => (1, *n, 1),
-        [n, k] => (1, *n, *k),
-        [c, n, k] => (*c, *n, *k),
-        _ => {
-            return Err(NpyError::Shape(format!(
-                "an array of shape {shape:?}: expected (draws,) for one variable, (draws, dims) or (chains, draws, dims)"
-            )));
-        }
-    };
-    if dims != d {
+    if shape.is_empty() || shape.len() > 3 {
         return Err(NpyError::Shape(format!(
-            "an array of shape {shape:?} has {dims} columns but --over names {d} variables ({})",
-            vars.join(", ")
+            "an array of shape {shape:?}: expected (draws,), (draws, dims) or (chains, draws, dims)"
         )));
     }
-    let total = chains
-        .checked_mul(draws)
-        .and_then(|v| v.checked_mul(dims))
+    let total = shape
+        .iter()
+        .try_fold(1usize, |acc, &k| acc.checked_mul(k))
         .filter(|&t| t <= super::draws_csv::MAX_VALUES)
         .ok_or(NpyError::TooLarge(super::draws_csv::MAX_VALUES))?;
-    if total == 0 {
-        return Err(NpyError::Shape(format!(
-            "an array of shape {shape:?} holds no draws"
-        )));
-    }
     let data = &bytes[start + len..];
     if data.len() != total * size {
         return Err(NpyError::Length {
@@ -175,38 +166,81 @@ pub fn parse_draws_npy(bytes: &[u8], vars: &[String]) -> Result<Draws, NpyError>
             _ => f64::from(i32::from_le_bytes([a[0], a[1], a[2], a[3]])),
         }
     };
-    // Flat position of (chain c, draw t, dim j) in the file's order.
-    let at = |c: usize, t: usize, j: usize| -> usize {
-        if fortran {
-            c + chains * (t + draws * j)
-        } else {
-            (c * draws + t) * dims + j
-        }
-    };
-    let mut out = Vec::with_capacity(chains);
-    for c in 0..chains {
-        let mut chain = Vec::with_capacity(draws * dims);
-        for t in 0..draws {
-            for j in 0..dims {
-                let i = at(c, t, j);
-                let v = value(i);
-                if !v.is_finite() {
-                    return Err(NpyError::NonFinite {
-                        index: i,
-                        chain: c,
-                        draw: t,
-                    });
+    let values = if fortran && shape.len() > 1 {
+        // C position of multi-index (i0, i1[, i2]) from its Fortran position.
+        let mut out = vec![0.0; total];
+        let mut idx = vec![0usize; shape.len()];
+        for f in 0..total {
+            let c = idx.iter().zip(&shape).fold(0, |acc, (i, k)| acc * k + i);
+            out[c] = value(f);
+            for (i, k) in idx.iter_mut().zip(&shape) {
+                *i += 1;
+                if *i < *k {
+                    break;
                 }
-                chain.push(v);
+                *i = 0;
             }
         }
-        out.push(chain);
+        out
+    } else {
+        (0..total).map(value).collect()
+    };
+    Ok(NpyArray { shape, values })
+}
+
+/// Draws from one array: shape `(draws,)` for one variable, `(draws, dims)` or
+/// `(chains, draws, dims)` with `dims` = the number of variables.
+///
+/// # Errors
+/// [`NpyError::Shape`] for a shape that does not fit `vars` or holds no draws,
+/// [`NpyError::NonFinite`] for a NaN or infinite value.
+pub fn draws_from_array(a: &NpyArray, vars: &[String]) -> Result<Draws, NpyError> {
+    let shape = &a.shape;
+    let d = vars.len();
+    let (draws, dims) = match shape.as_slice() {
+        [n] if d == 1 => (*n, 1),
+        [n, k] | [_, n, k] => (*n, *k),
+        _ => {
+            return Err(NpyError::Shape(format!(
+                "an array of shape {shape:?}: expected (draws,) for one variable, (draws, dims) or (chains, draws, dims)"
+            )));
+        }
+    };
+    if dims != d {
+        return Err(NpyError::Shape(format!(
+            "an array of shape {shape:?} has {dims} columns but --over names {d} variables ({})",
+            vars.join(", ")
+        )));
+    }
+    if a.values.is_empty() {
+        return Err(NpyError::Shape(format!(
+            "an array of shape {shape:?} holds no draws"
+        )));
+    }
+    if let Some(i) = a.values.iter().position(|v| !v.is_finite()) {
+        return Err(NpyError::NonFinite {
+            index: i,
+            chain: i / (draws * dims),
+            draw: (i / dims) % draws,
+        });
     }
     Ok(Draws {
         dim: d,
         names: vars.to_vec(),
-        chains: out,
+        // values.len() = chains·draws·dims, so this gives exactly `chains` chains.
+        chains: a.values.chunks(draws * dims).map(<[f64]>::to_vec).collect(),
     })
+}
+
+/// Parses `.npy` bytes into draws named `vars`.
+///
+/// # Errors
+/// [`NpyError`] for bytes that are not a `.npy` file, an unsupported element type, a shape that
+/// does not fit `vars` (the last axis must have one entry per variable, except `(draws,)` for one
+/// variable), a data length that does not match, a non-finite value, or more than
+/// [`super::draws_csv::MAX_VALUES`] values.
+pub fn parse_draws_npy(bytes: &[u8], vars: &[String]) -> Result<Draws, NpyError> {
+    draws_from_array(&parse_npy_array(bytes)?, vars)
 }
 
 #[cfg(test)]

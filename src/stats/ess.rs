@@ -22,7 +22,8 @@
 //! batch means' (Geyer's stops at the first negative pair and misses correlation that returns at
 //! longer lags); [`detect_interleaving`] finds walkers stored interleaved in one chain (a peak of
 //! the autocorrelation at the walker stride) and [`deinterleave`] splits them; [`rhat_check`]
-//! judges R̂ against a threshold that grows with the number of chains (Vats & Knudson 2021).
+//! judges R̂ against the spread of chain means that the measured ESS allows, so its threshold
+//! grows with the number of chains (Vats & Knudson 2021).
 //!
 //! Functions return `NaN` when the quantity is undefined: fewer than 4 draws per chain, no chains,
 //! non-finite draws, or draws that are constant across all chains.
@@ -341,12 +342,16 @@ pub fn split_rhat(chains: &[&[f64]]) -> f64 {
 pub struct RhatCheck {
     /// Rank-normalised split R̂ (max of bulk and folded), as [`split_rhat`].
     pub rhat: f64,
-    /// max(1.01, √(1 + M'/ESS_min)) for M' split chains (see [`rhat_check`]).
+    /// The largest R̂ that chains agreeing as their own autocorrelation predicts reach with
+    /// probability 1 − [`RHAT_DELTA`] (see [`rhat_check`]); never below 1.01.
     pub threshold: f64,
     /// Number of split chains M'.
     pub split_chains: usize,
     /// Draws per split chain N'.
     pub draws_per_chain: usize,
+    /// The ESS the threshold rests on: the smaller of the bulk and folded series' multi-chain
+    /// ESS ([`ess_bulk`]'s estimator on the rank-normalised and folded draws).
+    pub ess: f64,
 }
 
 impl RhatCheck {
@@ -359,29 +364,58 @@ impl RhatCheck {
 /// The R̂ gate for four long chains (Vehtari et al. 2021); [`rhat_check`] never goes below it.
 pub const RHAT_MAX_FEW_CHAINS: f64 = 1.01;
 
-/// The R̂ threshold for `split_chains` split chains when `min_ess` effective draws are required:
-/// max(1.01, √(1 + M'/ESS_min)).
-pub fn rhat_threshold(split_chains: usize, min_ess: f64) -> f64 {
-    (1.0 + split_chains as f64 / min_ess)
-        .sqrt()
-        .max(RHAT_MAX_FEW_CHAINS)
+/// Probability that chains which agree (stationary, each as autocorrelated as it looks from
+/// within) still exceed the R̂ threshold, per coordinate.
+pub const RHAT_DELTA: f64 = 1e-3;
+
+/// The R̂ threshold for `split_chains` split chains of `draws_per_chain` draws whose ESS is
+/// `ess`: max(1.01, √(1 − 1/N' + q·M'/ESS)) with q the 1 − [`RHAT_DELTA`] quantile of
+/// χ²_{M'−1}/(M'−1) (see [`rhat_check`]).
+pub fn rhat_threshold(split_chains: usize, draws_per_chain: usize, ess: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let m = split_chains as f64;
+    if split_chains < 2 || (ess > 0.0).not() {
+        return RHAT_MAX_FEW_CHAINS;
+    }
+    let q =
+        ChiSquared::new(m - 1.0).map_or(f64::NAN, |c| c.inverse_cdf(1.0 - RHAT_DELTA) / (m - 1.0));
+    let t2 = 1.0 - 1.0 / draws_per_chain.max(1) as f64 + q * m / ess;
+    if t2.is_nan() {
+        return RHAT_MAX_FEW_CHAINS;
+    }
+    t2.sqrt().max(RHAT_MAX_FEW_CHAINS)
 }
 
-/// Rank-normalised split R̂ with a threshold that accounts for the number of chains. Under
-/// stationarity R̂² ≈ 1 + M'/ESS for M' split chains (Vats & Knudson 2021, "Revisiting the
-/// Gelman–Rubin diagnostic", Statistical Science 36:518), so a fixed 1.01 demands an ESS of
-/// about 50·M': 64 healthy split walkers sit at R̂ ≈ 1.06 however good the sampler. The
-/// threshold here is the R̂ of chains whose ESS is `min_ess`, max(1.01, √(1 + M'/ESS_min)):
-/// 1.01 for four chains and ESS_min = 400 (the usual gate), 1.077 for 32 walkers. R̂ above it
-/// says the chains disagree more than `min_ess` effective draws allow. `None` when R̂ is
+/// Rank-normalised split R̂ judged against the spread of chain means that the measured ESS
+/// allows, whatever the number of chains. Under stationarity the variance of a split chain's
+/// mean is σ²τ/N', so R̂² = (N' − 1)/N' + (B/N')/W ≈ 1 − 1/N' + (M'/ESS)·χ²_{M'−1}/(M'−1)
+/// (Vats & Knudson 2021, "Revisiting the Gelman–Rubin diagnostic", Statistical Science 36:518):
+/// a fixed 1.01 demands an ESS of about 50·M', and 64 healthy split walkers sit at R̂ ≈ 1.06
+/// however good the sampler. The threshold is the 1 − [`RHAT_DELTA`] point of that law with
+/// the ESS of the rank-normalised and folded draws (the smaller), never below 1.01: R̂ above it
+/// says the chain means differ more than the autocorrelation the ESS estimator found explains
+/// (a chain apart from the others, correlation that Geyer's truncation missed). Chains so stuck
+/// that their ESS is small are left to the ESS floor of the sampler test. `None` when R̂ is
 /// undefined (see [`split_chains`]).
-pub fn rhat_check(chains: &[&[f64]], min_ess: f64) -> Option<RhatCheck> {
+pub fn rhat_check(chains: &[&[f64]]) -> Option<RhatCheck> {
     let split = split_chains(chains)?;
+    let z = rank_normalise(&split);
+    let all: Vec<f64> = split.iter().flatten().copied().collect();
+    let med = quantile_of(&all, 0.5);
+    let folded: Vec<Vec<f64>> = split
+        .iter()
+        .map(|c| c.iter().map(|v| (v - med).abs()).collect())
+        .collect();
+    let zf = rank_normalise(&folded);
+    let rhat = rhat_split(&z).max(rhat_split(&zf));
+    let ew = ess_split(&z).min(ess_split(&zf));
+    let ew = if ew.is_nan() { 0.0 } else { ew };
     Some(RhatCheck {
-        rhat: split_rhat(chains),
-        threshold: rhat_threshold(split.len(), min_ess),
+        rhat,
+        threshold: rhat_threshold(split.len(), split[0].len(), ew),
         split_chains: split.len(),
         draws_per_chain: split[0].len(),
+        ess: ew,
     })
 }
 

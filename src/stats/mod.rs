@@ -7,6 +7,7 @@
 pub mod battery;
 pub mod draws_csv;
 pub mod draws_npy;
+pub mod draws_npz;
 pub mod ess;
 pub mod gof;
 pub mod multiple;
@@ -21,6 +22,7 @@ pub use draws_csv::{
     CsvDraws, CsvError, CsvErrorKind, CsvOptions, parse_draws_csv, parse_draws_csv_with,
 };
 pub use draws_npy::{NpyError, parse_draws_npy};
+pub use draws_npz::{NpzDraws, NpzError, parse_draws_npz};
 pub use test::{Decision, StatisticalDecision, TestOutcome, Verdict};
 
 /// Errors of the statistics module (malformed input; statistical outcomes are never errors).

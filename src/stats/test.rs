@@ -3,7 +3,7 @@
 //! tests with Holm's correction into one verdict (`pass` / `fail` / `inconclusive`).
 
 use super::{gof, multiple, special};
-use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF};
+use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 /// Outcome of a z-test.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -28,6 +28,19 @@ pub fn z_test(estimate: f64, se: f64, exact: f64) -> ZTest {
         (2.0 * special::sf(z.abs())).min(1.0)
     };
     ZTest { z, p_value }
+}
+
+/// Two-sided test of an estimate against an exact value whose standard error `se` is itself
+/// estimated with `dof` degrees of freedom: the z-score referred to Student's t, p = 2·T̄_ν(|z|).
+/// Falls back to [`z_test`] for non-finite or non-positive `dof`.
+pub fn t_test(estimate: f64, se: f64, exact: f64, dof: f64) -> ZTest {
+    let zt = z_test(estimate, se, exact);
+    if !(dof > 0.0 && dof.is_finite()) || zt.z.is_nan() {
+        return zt;
+    }
+    let p_value =
+        StudentsT::new(0.0, 1.0, dof).map_or(zt.p_value, |t| (2.0 * t.sf(zt.z.abs())).min(1.0));
+    ZTest { z: zt.z, p_value }
 }
 
 /// Proportion test of an observed fraction against an exact probability p₀ with effective sample

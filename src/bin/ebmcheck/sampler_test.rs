@@ -1,7 +1,8 @@
 //! `ebmcheck sampler-test ENERGY --over VAR=LO..HI --beta B --samples FILE.csv`: are the draws
 //! distributed as exp(−βE)/Z? Exact references by quadrature, the battery, a Holm verdict.
 //! Several files (`--samples` repeated, a folder, `--label NAME=FILE`) are judged against one
-//! reference, computed once. Files are CSV (extra columns ignored by name) or NumPy `.npy`.
+//! reference, computed once. Files are CSV (extra columns ignored by name), NumPy `.npy` or
+//! `.npz` (the array chosen by `--array` or the rule of `ebmcheck::stats::draws_npz`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,11 +11,15 @@ use ebmcheck::engine::ProgramEnergy;
 use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{Domain, VarDomain};
 use ebmcheck::report;
+use ebmcheck::report::compare::Cost;
 use ebmcheck::sample::{
     QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, judge_draws,
     quadrature_reference,
 };
-use ebmcheck::stats::{CsvOptions, Draws, Verdict, parse_draws_csv_with, parse_draws_npy};
+use ebmcheck::stats::draws_npz::is_zip;
+use ebmcheck::stats::{
+    CsvOptions, Draws, Verdict, parse_draws_csv_with, parse_draws_npy, parse_draws_npz,
+};
 
 use crate::common::{
     ExprOptions, Failure, Format, ReportFiles, context, expression, json_object, number, range,
@@ -35,7 +40,7 @@ pub struct SamplerTestArgs {
     pub beta: String,
     /// Draws: a CSV file with a header naming the variables (optional `chain`/`walker` columns;
     /// other columns such as `draw` or `lp` are ignored), a NumPy .npy file (draws × dims or
-    /// chains × draws × dims), or a folder of them. Repeat to judge several files against one
+    /// chains × draws × dims), a NumPy .npz archive (see --array), or a folder of them. Repeat to judge several files against one
     /// exact reference.
     #[arg(long, value_name = "FILE")]
     pub samples: Vec<std::path::PathBuf>,
@@ -45,6 +50,16 @@ pub struct SamplerTestArgs {
     /// The CSV columns to read as the --over variables, in their order, e.g. `theta.0,theta.1`.
     #[arg(long, value_name = "COL,COL")]
     pub columns: Option<String>,
+    /// What a sample cost in wall-clock seconds, LABEL=SECONDS (repeatable; LABEL as in the
+    /// report: the file's stem or the --label name). The comparison then shows ESS per second;
+    /// a CSV column `grad_evals` (or Stan's `n_leapfrog__`, `n_steps`, `num_steps`) gives ESS
+    /// per gradient evaluation.
+    #[arg(long = "cost", value_name = "LABEL=SECONDS")]
+    pub costs: Vec<String>,
+    /// The array of a .npz archive that holds the draws. Without it: one array per --over
+    /// variable named after it, else the only array, else the array `draws` or `samples`.
+    #[arg(long, value_name = "NAME")]
+    pub array: Option<String>,
     /// Family-wise false-alarm rate (Holm's correction across all tests).
     #[arg(long, value_name = "A", default_value_t = 1e-3)]
     pub alpha: f64,
@@ -121,11 +136,23 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     // Read every file before the (expensive) reference, so a bad file fails fast.
     let mut loaded = Vec::with_capacity(inputs.len());
     for (label, path) in inputs {
-        let (draws, ignored) = read_draws(&path, &names, &csv_opts)?;
-        loaded.push((label, path, draws, ignored));
+        let (draws, ignored, grad_evals) =
+            read_draws(&path, &names, &csv_opts, args.array.as_deref())?;
+        loaded.push((label, path, draws, ignored, grad_evals));
     }
+    let seconds = cost_flags(
+        &args.costs,
+        &loaded.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(),
+    )?;
     let energy = Arc::new(energy);
     let n_draws: usize = loaded.iter().map(|l| l.2.n()).sum();
+    let costs: Vec<Cost> = loaded
+        .iter()
+        .map(|l| Cost {
+            seconds: seconds.get(&l.0).copied(),
+            grad_evals: l.4.as_ref().map(|g| g.1),
+        })
+        .collect();
     let exact = crate::common::with_spinner(
         crate::common::progress_allowed(false),
         &format!("computing the exact references for {n_draws} draws"),
@@ -146,26 +173,39 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         )),
     })?;
     let mut results: Vec<(String, String, SamplerTestOutcome, Vec<String>, Draws)> = Vec::new();
-    for (label, path, draws, ignored) in loaded {
+    for (label, path, draws, ignored, _) in loaded {
         let outcome = judge(&exact, &draws, args.alpha)?;
         results.push((label, path.display().to_string(), outcome, ignored, draws));
     }
     let single = results.len() == 1;
-    let json_of = |label: &str, file: &str, o: &SamplerTestOutcome, ignored: &[String]| {
-        let mut v = o.to_json();
-        if let Some(obj) = v.as_object_mut() {
-            obj.remove("schema");
-            obj.insert("ignored_columns".into(), serde_json::json!(ignored));
-            obj.insert("file".into(), serde_json::json!(file));
-            if !single {
-                obj.insert("label".into(), serde_json::json!(label));
+    let json_of =
+        |i: usize, label: &str, file: &str, o: &SamplerTestOutcome, ignored: &[String]| {
+            let mut v = o.to_json();
+            if let Some(obj) = v.as_object_mut() {
+                obj.remove("schema");
+                obj.insert("ignored_columns".into(), serde_json::json!(ignored));
+                let c = costs[i];
+                if c.seconds.is_some() || c.grad_evals.is_some() {
+                    obj.insert(
+                        "cost".into(),
+                        serde_json::json!({
+                            "seconds": c.seconds,
+                            "grad_evals": c.grad_evals,
+                            "ess_per_second": c.ess_per_second(o),
+                            "ess_per_grad_eval": c.ess_per_grad(o),
+                        }),
+                    );
+                }
+                obj.insert("file".into(), serde_json::json!(file));
+                if !single {
+                    obj.insert("label".into(), serde_json::json!(label));
+                }
             }
-        }
-        v
-    };
+            v
+        };
     let json = if single {
         let (label, file, o, ignored, _) = &results[0];
-        schema_first(&json_of(label, file, o, ignored))
+        schema_first(&json_of(0, label, file, o, ignored))
     } else {
         let worst = results
             .iter()
@@ -174,7 +214,8 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             .unwrap_or(Verdict::Inconclusive);
         let samples: Vec<serde_json::Value> = results
             .iter()
-            .map(|(l, f, o, i, _)| json_of(l, f, o, i))
+            .enumerate()
+            .map(|(k, (l, f, o, i, _))| json_of(k, l, f, o, i))
             .collect();
         json_object(&[
             ("verdict", serde_json::json!(worst)),
@@ -191,7 +232,7 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
             );
             let pairs: Vec<(String, &SamplerTestOutcome)> =
                 results.iter().map(|r| (r.0.clone(), &r.2)).collect();
-            let mut page = report::compare::page(&title, &pairs);
+            let mut page = report::compare::page_with_cost(&title, &pairs, &costs);
             let p = crate::common::provenance(None);
             page.provenance = Some(p.clone());
             write_report_files(
@@ -202,13 +243,13 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
                 ),
             )?;
         }
-        for (label, file, outcome, ignored, draws) in &results {
+        for (k, (label, file, outcome, ignored, draws)) in results.iter().enumerate() {
             let title = format!("sampler-test: {} at β = {beta} ({label})", args.energy);
             let mut page = report::sampler::page(&title, outcome, draws, &*energy, beta);
             let one = if single {
                 json.clone()
             } else {
-                schema_first(&json_of(label, file, outcome, ignored))
+                schema_first(&json_of(k, label, file, outcome, ignored))
             };
             let out = if single {
                 dir.clone()
@@ -251,6 +292,37 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     })
 }
 
+/// `--cost LABEL=SECONDS` flags as a map from label to seconds; every label must name a sample.
+fn cost_flags(
+    flags: &[String],
+    labels: &[&str],
+) -> Result<std::collections::HashMap<String, f64>, Failure> {
+    let mut out = std::collections::HashMap::new();
+    for f in flags {
+        let parsed = f
+            .rsplit_once('=')
+            .and_then(|(l, v)| Some((l, v.trim().parse::<f64>().ok()?)))
+            .filter(|(l, v)| !l.is_empty() && v.is_finite() && *v > 0.0);
+        let Some((label, secs)) = parsed else {
+            return Err(Failure::invalid(format!(
+                "error: `--cost {f}` is not of the form LABEL=SECONDS with positive seconds\n  = help: write `--cost nuts=12.5`"
+            )));
+        };
+        if !labels.contains(&label) {
+            return Err(Failure::invalid(format!(
+                "error: `--cost {f}`: no sample is labelled `{label}` (the samples are {})",
+                labels.join(", ")
+            )));
+        }
+        if out.insert(label.to_string(), secs).is_some() {
+            return Err(Failure::invalid(format!(
+                "error: `--cost`: the sample `{label}` is given two costs"
+            )));
+        }
+    }
+    Ok(out)
+}
+
 /// One JSON object with `"schema": 1` first, then the object's fields.
 fn schema_first(v: &serde_json::Value) -> String {
     let fields: Vec<(&str, serde_json::Value)> = v
@@ -283,8 +355,8 @@ fn safe_name(label: &str) -> String {
         .collect()
 }
 
-/// The files to judge, with their labels: `--samples` (a folder gives its *.csv and *.npy files,
-/// sorted) then `--label NAME=FILE`.
+/// The files to judge, with their labels: `--samples` (a folder gives its *.csv, *.npy and *.npz
+/// files, sorted) then `--label NAME=FILE`.
 fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathBuf)>, Failure> {
     let mut out = Vec::new();
     for p in &args.samples {
@@ -292,12 +364,15 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
             let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| Failure::invalid(format!("error: cannot read {}: {e}", p.display())))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "csv" || x == "npy"))
+                .filter(|f| {
+                    f.extension()
+                        .is_some_and(|x| x == "csv" || x == "npy" || x == "npz")
+                })
                 .collect();
             files.sort();
             if files.is_empty() {
                 return Err(Failure::invalid(format!(
-                    "error: the folder {} holds no .csv or .npy files",
+                    "error: the folder {} holds no .csv, .npy or .npz files",
                     p.display()
                 )));
             }
@@ -327,7 +402,7 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
     }
     if out.is_empty() {
         return Err(Failure::invalid(
-            "error: no draws to test\n  = help: add `--samples draws.csv` (CSV with a header naming the variables, or .npy)",
+            "error: no draws to test\n  = help: add `--samples draws.csv` (CSV with a header naming the variables, .npy or .npz)",
         ));
     }
     let mut seen: Vec<&str> = Vec::new();
@@ -342,24 +417,29 @@ fn sample_inputs(args: &SamplerTestArgs) -> Result<Vec<(String, std::path::PathB
     Ok(out)
 }
 
-/// Reads one file of draws (CSV or .npy by content) and the columns it ignored.
+/// A file's draws, the columns or arrays it ignored and its gradient-evaluation column's sum.
+type ReadDraws = (Draws, Vec<String>, Option<(String, f64)>);
+
+/// Reads one file of draws (CSV, .npy or .npz by content) and the columns (CSV) or arrays (.npz)
+/// it ignored.
 fn read_draws(
     path: &std::path::Path,
     names: &[String],
     csv_opts: &CsvOptions,
-) -> Result<(Draws, Vec<String>), Failure> {
+    array: Option<&str>,
+) -> Result<ReadDraws, Failure> {
     let shown = path.display();
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::invalid(format!("error: cannot read {shown}: {e}")))?;
     if bytes.starts_with(b"\x93NUMPY") {
         let d = parse_draws_npy(&bytes, names)
             .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
-        return Ok((d, Vec::new()));
+        return Ok((d, Vec::new(), None));
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Err(Failure::invalid(format!(
-            "error: {shown} is a zip archive (.npz?): save each array with `np.save(path, draws)` and pass the .npy file"
-        )));
+    if is_zip(&bytes) {
+        let d = parse_draws_npz(&bytes, names, array)
+            .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+        return Ok((d.draws, d.ignored, None));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
         Failure::invalid(format!(
@@ -368,5 +448,5 @@ fn read_draws(
     })?;
     let d = parse_draws_csv_with(&text, names, csv_opts)
         .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
-    Ok((d.draws, d.ignored))
+    Ok((d.draws, d.ignored, d.grad_evals))
 }
