@@ -693,6 +693,9 @@ pub fn run_battery(
         if e.is_nan() {
             e = fallback_ess;
         }
+        // Capped at the slowest coordinate's ESS, the standard error is at least the true one:
+        // the test is conservative by design (said in its detail).
+        let capped = joint && e > floor;
         if joint {
             e = e.min(floor);
         }
@@ -706,6 +709,11 @@ pub fn run_battery(
             e.min(floor),
             r.prob,
         );
+        if capped {
+            decision.annotate_last(
+                "; the indicator's own ESS is larger: its standard error uses the slowest coordinate's (conservative)",
+            );
+        }
     }
 
     for c in &reference.cdfs {

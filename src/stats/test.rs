@@ -199,6 +199,13 @@ impl StatisticalDecision {
         self.push(name, statistic, p_value, ess, detail, mde);
     }
 
+    /// Appends `note` to the detail of the test added last (no-op without tests).
+    pub fn annotate_last(&mut self, note: &str) {
+        if let Some(t) = self.tests.last_mut() {
+            t.detail.push_str(note);
+        }
+    }
+
     /// Records a reason that prevents a `pass` (e.g. chains disagree); it does not prevent `fail`.
     pub fn add_reason(&mut self, reason: String) {
         self.reasons.push(reason);
