@@ -36,6 +36,7 @@ mod diagnostic;
 mod diff;
 mod dual;
 mod eval;
+mod interval;
 mod lexer;
 mod logspace;
 mod parser;
@@ -62,6 +63,7 @@ pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
+pub use interval::{Interval, LIBM_ULPS};
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use logspace::expand_logs;
 pub use parser::{
