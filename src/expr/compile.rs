@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
+mod interval;
 mod scalar;
 
 /// Points per chunk of the batched evaluator.

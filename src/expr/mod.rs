@@ -36,6 +36,7 @@ mod diagnostic;
 mod diff;
 mod dual;
 mod eval;
+mod interval;
 mod lexer;
 mod parser;
 mod print;
@@ -60,6 +61,7 @@ pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,
 };
+pub use interval::{Interval, LIBM_ULPS};
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,

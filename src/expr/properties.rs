@@ -193,3 +193,28 @@ fn the_lecture_formulas_resolve_and_differentiate() {
     let reparsed = parse(&printed).unwrap_or_else(|e| panic!("{}", e.render(&printed, "")));
     assert_eq!(reparsed.to_sexpr(), d.to_sexpr());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The interval enclosure over a box contains the value at every point of the box, for
+    /// every operator and function of the language (the point evaluators agree within
+    /// rounding, so both are checked).
+    #[test]
+    fn interval_enclosure_contains_point_values(src in well_defined_expr(), (bx, (s, t)) in crate::testing::expr::box_and_point()) {
+        use crate::expr::Interval;
+        let e = parse(&src).map_err(|e| TestCaseError::fail(e.render(&src, "")))?;
+        let p = Program::compile(&e, &VARS, &Bindings::new()).map_err(|e| TestCaseError::fail(e.message))?;
+        let boxed = [Interval::new(bx[0].0, bx[0].1), Interval::new(bx[1].0, bx[1].1)];
+        let enc = p.eval_interval(&boxed);
+        let x = (bx[0].0 + s * (bx[0].1 - bx[0].0)).clamp(bx[0].0, bx[0].1);
+        let y = (bx[1].0 + t * (bx[1].1 - bx[1].0)).clamp(bx[1].0, bx[1].1);
+        for v in [p.eval_f64(&[x, y]), eval(&e, &at(x, y)).unwrap_or(f64::NAN)] {
+            prop_assert!(v.is_nan() || enc.contains(v), "{src} = {v} at ({x}, {y}) outside {enc:?} over {bx:?}");
+        }
+        // A degenerate box is a point: the enclosure is tight there.
+        let pt = p.eval_interval(&[Interval::point(x), Interval::point(y)]);
+        let v = p.eval_f64(&[x, y]);
+        prop_assert!(v.is_nan() || pt.contains(v), "{src}: {v} outside {pt:?}");
+    }
+}

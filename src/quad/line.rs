@@ -1241,6 +1241,7 @@ pub(crate) fn integrate_problem(
     let rel = if opts.abs_tol.is_none() { 1e-12 } else { 0.0 };
     let r = integrate_line(&mut line, lo, hi, beta, tol, rel, budget, &hints, ls, None)?;
     Ok(PartResult {
+        minima: r.modes.iter().map(|m| m.m).collect(),
         log_z: r.log_z,
         abs_error: r.rule_error + r.rounding_floor,
         min_energy: r.e_star,

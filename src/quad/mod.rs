@@ -22,6 +22,7 @@
 // drivers pass the problem's parameters explicitly rather than through ad-hoc structs.
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 
+mod bounds;
 mod cdf;
 mod cubature;
 mod gk;
@@ -34,6 +35,7 @@ mod status_tests;
 pub use cdf::{CDF_PIECES, CDF_TOL, Cdf1d, TAIL_CUT};
 
 pub use crate::estimate::{Estimate, Termination};
+use crate::expr::Interval;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An energy over `R^d`: the quadrature may call [`Energy::eval_batch`] with many points at once.
@@ -51,6 +53,37 @@ pub trait Energy: Sync {
         for (p, o) in points.chunks_exact(d).zip(out.iter_mut()) {
             *o = self.eval(p);
         }
+    }
+    /// An enclosure of the energy over the box `b` (one interval per variable, ends possibly
+    /// infinite, integer variables as single points): every value at a point of the box lies
+    /// inside, rounding included. `None` (the default) when the energy cannot say; the
+    /// quadrature then cannot certify the mass of regions it did not integrate.
+    fn enclose(&self, b: &[Interval]) -> Option<Interval> {
+        let _ = b;
+        None
+    }
+    /// Enclosures of the partial derivatives over the box `b`, written to `out` (one per
+    /// variable); `false` (the default) when not available.
+    fn enclose_gradient(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let _ = (b, out);
+        false
+    }
+    /// Whether [`Energy::enclose`] can answer.
+    fn has_enclosure(&self) -> bool {
+        false
+    }
+    /// Enclosures of the second partial derivatives over the box `b`, written row-major to
+    /// `out` (`d × d`); `false` (the default) when not available. Only energies with
+    /// continuous first derivatives may answer (a kink's second derivative is not a function).
+    fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let _ = (b, out);
+        false
+    }
+    /// A hash of the energy as a function (equal energies, equal hashes), under which the
+    /// quadrature may reuse the certified bounds it computed for an earlier, identical problem;
+    /// `None` (the default) when the energy cannot say.
+    fn fingerprint(&self) -> Option<u128> {
+        None
     }
 }
 
@@ -406,6 +439,72 @@ impl<'a> Problem<'a> {
         p
     }
 
+    fn full_box(&self, b: &[Interval]) -> Vec<Interval> {
+        let mut full: Vec<Interval> = self.template.iter().map(|&v| Interval::point(v)).collect();
+        for (k, &i) in self.cont.iter().enumerate() {
+            full[i] = b[k];
+        }
+        full
+    }
+
+    /// The energy's enclosure over the continuous box `b`.
+    pub(crate) fn enclose(&self, b: &[Interval]) -> Option<Interval> {
+        self.energy.enclose(&self.full_box(b))
+    }
+
+    /// The continuous coordinates' gradient enclosures over `b`, into `out`.
+    pub(crate) fn enclose_gradient(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let mut g = vec![Interval::ENTIRE; self.template.len()];
+        if !self.energy.enclose_gradient(&self.full_box(b), &mut g) {
+            return false;
+        }
+        for (k, &i) in self.cont.iter().enumerate() {
+            out[k] = g[i];
+        }
+        true
+    }
+
+    /// The continuous coordinates' Hessian enclosures over `b`, row-major into `out`.
+    pub(crate) fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
+        let n = self.template.len();
+        let mut h = vec![Interval::ENTIRE; n * n];
+        if !self.energy.enclose_hessian(&self.full_box(b), &mut h) {
+            return false;
+        }
+        let d = self.dim();
+        for (k, &i) in self.cont.iter().enumerate() {
+            for (l, &j) in self.cont.iter().enumerate() {
+                out[k * d + l] = h[i * n + j];
+            }
+        }
+        true
+    }
+
+    pub(crate) fn has_enclosure(&self) -> bool {
+        self.energy.has_enclosure()
+    }
+
+    /// The energy's fingerprint with the integer coordinates, ranges and layout of this
+    /// problem: equal keys, equal problems ([`Energy::fingerprint`]).
+    pub(crate) fn key(&self) -> Option<Vec<u64>> {
+        let fp = self.energy.fingerprint()?;
+        let mut key = vec![(fp >> 64) as u64, fp as u64, self.template.len() as u64];
+        key.extend(self.template.iter().map(|x| x.to_bits()));
+        key.extend(self.cont.iter().map(|&i| i as u64));
+        key.extend(
+            self.bounds
+                .iter()
+                .flat_map(|(a, b)| [a.to_bits(), b.to_bits()]),
+        );
+        Some(key)
+    }
+
+    pub(crate) fn has_gradient_enclosure(&self) -> bool {
+        let b = vec![Interval::point(0.0); self.dim()];
+        let mut g = vec![Interval::ENTIRE; self.dim()];
+        self.enclose_gradient(&b, &mut g)
+    }
+
     fn count(&self) -> u64 {
         self.evals.load(Ordering::Relaxed)
     }
@@ -518,7 +617,7 @@ fn check_inputs(
     Ok(())
 }
 
-fn problems<'a>(energy: &'a dyn Energy, domain: &Domain) -> Vec<Problem<'a>> {
+pub(crate) fn problems<'a>(energy: &'a dyn Energy, domain: &Domain) -> Vec<Problem<'a>> {
     let cont = domain.continuous_indices();
     let bounds: Vec<(f64, f64)> = cont
         .iter()
@@ -560,11 +659,15 @@ pub(crate) struct PartResult {
     pub obs: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
+    /// Every local minimiser the 1D search located (empty in 2–4D), for the mass audit.
+    pub minima: Vec<f64>,
 }
 
 fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
     opts.abs_tol.unwrap_or_else(|| default_tolerance(n_cont))
 }
+
+type Enclosures = Vec<Option<bounds::Enclosure>>;
 
 fn run(
     energy: &dyn Energy,
@@ -572,8 +675,10 @@ fn run(
     beta: f64,
     obs: Option<(Observables<'_>, usize)>,
     opts: &QuadOptions,
-) -> Result<Expectations, QuadError> {
+    certify: Option<(f64, usize)>,
+) -> Result<(Expectations, Enclosures), QuadError> {
     check_inputs(energy, domain, Some(beta), opts)?;
+    let mut enclosures = Vec::new();
     let probs = problems(energy, domain);
     let n_cont = domain.continuous_indices().len();
     let tol = tolerance_for(n_cont, opts);
@@ -590,6 +695,7 @@ fn run(
                     f(&p.template, &mut g);
                 }
                 PartResult {
+                    minima: Vec::new(),
                     log_z: -beta * e,
                     abs_error: 4.0 * f64::EPSILON * (beta * e).abs(),
                     min_energy: e,
@@ -606,10 +712,110 @@ fn run(
             1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
             _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
         };
+        let r = if n_cont > 0 {
+            audit(p, beta, obs, n_obs, tol, opts, r, certify, &mut enclosures)?
+        } else {
+            r
+        };
         used += p.count();
         parts.push(r);
     }
-    Ok(combine(parts, used, beta, n_obs, tol))
+    Ok((combine(parts, used, beta, n_obs, tol), enclosures))
+}
+
+/// Target width and box budget of the mass audit that every 1D result passes (about 10 ms).
+const AUDIT_1D: (f64, usize) = (1e-4, 4_000);
+/// The same in 2D (about 0.1 s). In 3–4D the audit runs only with `certify`: boxes there
+/// do not reach a useful width within an affordable budget.
+const AUDIT_2D: (f64, usize) = (1e-2, 12_000);
+
+/// Checks a part's estimate against certified bounds of its `log Z` (module `bounds`): an
+/// estimate below the certified lower bound has missed mass, so the integrator is run again
+/// with the heaviest certified boxes as hints; an estimate still outside the bounds is not
+/// converged, and the reason states the bounds. With `certify` the bounds are computed to
+/// that target and budget in any dimension and kept in `out`.
+fn audit(
+    p: &Problem<'_>,
+    beta: f64,
+    obs: Option<(Observables<'_>, usize)>,
+    n_obs: usize,
+    tol: f64,
+    opts: &QuadOptions,
+    r: PartResult,
+    certify: Option<(f64, usize)>,
+    out: &mut Vec<Option<bounds::Enclosure>>,
+) -> Result<PartResult, QuadError> {
+    let d = p.dim();
+    let (target, max_boxes) = match (certify, d) {
+        (Some(c), _) => c,
+        (None, 1) => AUDIT_1D,
+        (None, 2) => AUDIT_2D,
+        _ => return Ok(r),
+    };
+    if !p.has_enclosure() || !r.log_z.is_finite() || !r.min_energy.is_finite() {
+        out.push(None);
+        return Ok(r);
+    }
+    // The audit can only withdraw a claim of convergence (or find missed mass for one): a
+    // result already not converged claims nothing it could withdraw.
+    if certify.is_none() && !r.converged {
+        return Ok(r);
+    }
+    // Bounds narrower than the result's own claimed error cannot contradict it.
+    let target = if certify.is_none() {
+        target.max(r.abs_error)
+    } else {
+        target
+    };
+    let centre: Vec<f64> = p.cont.iter().map(|&i| r.argmin[i]).collect();
+    // A 1D energy whose every mode holding mass was located (certified from the gradient's
+    // sign on a cover of the line) hides none elsewhere: the boxes would only re-derive the
+    // mass the integrator measured, at a hundred times its cost.
+    if certify.is_none()
+        && d == 1
+        && bounds::modes_located_1d(p, &r.minima, beta, r.min_energy, r.log_z, target)
+    {
+        return Ok(r);
+    }
+    // A 2D energy certified convex over the whole domain has one mode, the one found.
+    if certify.is_none() && d == 2 && bounds::convex_2d(p) {
+        return Ok(r);
+    }
+    let scale = vec![opts.length_scale.unwrap_or(1.0); d];
+    let Some(enc) =
+        bounds::enclose_log_z_cached(p, beta, r.min_energy, &centre, &scale, target, max_boxes)?
+    else {
+        out.push(None);
+        return Ok(r);
+    };
+    let outside = |r: &PartResult| {
+        let slack = 1e-12 * (1.0 + r.log_z.abs());
+        r.log_z + r.abs_error + slack < enc.lo || r.log_z - r.abs_error - slack > enc.hi
+    };
+    let mut r = r;
+    if outside(&r) && r.log_z < enc.lo && !enc.heavy.is_empty() {
+        // Mass was missed: search again from the boxes that certainly hold it.
+        let mut o = opts.clone();
+        for h in &enc.heavy {
+            o.hints.push(p.full_point(h));
+        }
+        let budget = opts.max_evals.saturating_sub(p.count()).max(1);
+        let again = match d {
+            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
+            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
+        };
+        r = again;
+    }
+    if outside(&r) {
+        r.converged = false;
+        r.reason = Some(format!(
+            "the estimate {:.10} ± {:.2e} lies outside the certified bounds [{:.10}, {:.10}] of log Z \
+             from interval enclosures of the energy: mass was missed or the error is underestimated",
+            r.log_z, r.abs_error, enc.lo, enc.hi
+        ));
+    }
+    out.push(Some(enc));
+    Ok(r)
 }
 
 fn combine(
@@ -734,7 +940,93 @@ pub fn log_partition(
     beta: f64,
     opts: &QuadOptions,
 ) -> Result<LogZ, QuadError> {
-    run(energy, domain, beta, None, opts).map(|e| e.log_z)
+    run(energy, domain, beta, None, opts, None).map(|e| e.0.log_z)
+}
+
+/// A certified enclosure of `log Z` (from [`certify_log_partition`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Certified {
+    /// `log Z ≥ lo`, from lower sums of interval enclosures.
+    pub lo: f64,
+    /// `log Z ≤ hi`, from upper sums (`+inf` when nothing bounds it).
+    pub hi: f64,
+    /// Boxes in the final partitions.
+    pub boxes: usize,
+    /// Interval evaluations of the energy and its gradient.
+    pub interval_evaluations: u64,
+    /// Whether part of the upper bound is a geometric extrapolation of the mass beyond
+    /// `±8·2^40` length scales (infinite domains), not an enclosure.
+    pub tail_extrapolated: bool,
+}
+
+impl Certified {
+    /// `hi - lo`.
+    pub fn width(&self) -> f64 {
+        self.hi - self.lo
+    }
+}
+
+/// `log Z` with a certified enclosure `[lo, hi]` refined to width `target` or until `max_boxes`
+/// boxes per integer combination; the enclosure is `None` when the energy has no interval
+/// enclosure ([`Energy::enclose`]). The estimate is as [`log_partition`]'s, audited against the
+/// enclosure.
+///
+/// # Errors
+/// As [`log_partition`], and [`QuadError::InvalidOption`] for a target that is not positive.
+pub fn certify_log_partition(
+    energy: &dyn Energy,
+    domain: &Domain,
+    beta: f64,
+    opts: &QuadOptions,
+    target: f64,
+    max_boxes: usize,
+) -> Result<(LogZ, Option<Certified>), QuadError> {
+    if target.is_nan() || target <= 0.0 {
+        return Err(QuadError::InvalidOption(format!(
+            "the certified width must be positive, got {target}"
+        )));
+    }
+    let (e, encs) = run(
+        energy,
+        domain,
+        beta,
+        None,
+        opts,
+        Some((target, max_boxes.max(1))),
+    )?;
+    let mut cert: Option<Certified> = None;
+    let mut los = Vec::new();
+    let mut his = Vec::new();
+    for enc in &encs {
+        let Some(enc) = enc else {
+            return Ok((e.log_z, None));
+        };
+        los.push(enc.lo);
+        his.push(enc.hi);
+        let c = cert.get_or_insert(Certified {
+            lo: 0.0,
+            hi: 0.0,
+            boxes: 0,
+            interval_evaluations: 0,
+            tail_extrapolated: false,
+        });
+        c.boxes += enc.boxes;
+        c.interval_evaluations += enc.interval_evals;
+        c.tail_extrapolated |= enc.tail_extrapolated;
+    }
+    let lse = |v: &[f64]| {
+        let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if m.is_finite() {
+            m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+        } else {
+            m
+        }
+    };
+    if let Some(c) = cert.as_mut() {
+        c.lo = lse(&los);
+        c.hi = lse(&his);
+    }
+    Ok((e.log_z, cert))
 }
 
 /// Gibbs expectations of `n_obs` observables, computed on the same nodes as `log Z`.
@@ -754,7 +1046,7 @@ pub fn expectations(
     n_obs: usize,
     opts: &QuadOptions,
 ) -> Result<Expectations, QuadError> {
-    run(energy, domain, beta, Some((observables, n_obs)), opts)
+    run(energy, domain, beta, Some((observables, n_obs)), opts, None).map(|e| e.0)
 }
 
 /// Global minimum of the energy over the domain (integer variables enumerated).

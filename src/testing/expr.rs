@@ -221,3 +221,14 @@ pub fn compiled_agrees(got: f64, want: f64) -> bool {
     }
     (got - want).abs() <= COMPILED_REL * got.abs().max(want.abs()).max(1.0)
 }
+
+/// A box `[x_lo, x_hi] × [y_lo, y_hi]` inside `[-3, 3]²` (some of zero width, some wide) and a
+/// point of it given by fractions `(s, t)` in `[0, 1]²`, for interval-enclosure tests.
+pub fn box_and_point() -> impl Strategy<Value = ([(f64, f64); 2], (f64, f64))> {
+    let side = (
+        -3.0..3.0f64,
+        prop_oneof![Just(0.0), 0.0..0.1f64, 0.0..6.0f64],
+    )
+        .prop_map(|(lo, w): (f64, f64)| (lo, (lo + w).min(3.0)));
+    ((side.clone(), side), (0.0..=1.0f64, 0.0..=1.0f64)).prop_map(|((a, b), st)| ([a, b], st))
+}

@@ -33,6 +33,16 @@ pub struct LogzArgs {
     /// 2D, 1e-7 in 3D, 1e-5 in 4D.
     #[arg(long = "rel-tol", value_name = "R")]
     pub rel_tol: Option<f64>,
+    /// Also compute a certified enclosure [lo, hi] of log Z from interval bounds of the energy
+    /// on adaptively refined boxes (lower and upper sums): JSON field `certified`.
+    #[arg(long)]
+    pub certify: bool,
+    /// Target width of the certified enclosure (with `--certify`).
+    #[arg(long = "certify-width", value_name = "W", default_value_t = 1e-3)]
+    pub certify_width: f64,
+    /// Most boxes of the certified enclosure (with `--certify`).
+    #[arg(long = "certify-boxes", value_name = "N", default_value_t = 200_000)]
+    pub certify_boxes: usize,
     #[command(flatten)]
     pub opts: ExprOptions,
 }
@@ -109,9 +119,32 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         opts.abs_tol = Some(r);
     }
     opts.hints = hints(&args.hints, &names)?;
+    if args.certify && !(args.certify_width.is_finite() && args.certify_width > 0.0) {
+        return Err(Failure::invalid(format!(
+            "error: --certify-width {}: the width must be positive",
+            args.certify_width
+        )));
+    }
     let mut results = Vec::new();
+    let mut certified = Vec::new();
     for &beta in &betas {
-        match quad::log_partition(&energy, &domain, beta, &opts) {
+        let r = if args.certify {
+            quad::certify_log_partition(
+                &energy,
+                &domain,
+                beta,
+                &opts,
+                args.certify_width,
+                args.certify_boxes,
+            )
+            .map(|(lz, c)| {
+                certified.push(c);
+                lz
+            })
+        } else {
+            quad::log_partition(&energy, &domain, beta, &opts)
+        };
+        match r {
             Ok(lz) => results.push((beta, lz)),
             Err(QuadError::Diverges { axis, direction }) => {
                 // The library names variables by position; say the user's name.
@@ -131,6 +164,22 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
+    let certified_json = |i: usize| -> Option<serde_json::Value> {
+        if !args.certify {
+            return None;
+        }
+        Some(match certified.get(i).cloned().flatten() {
+            Some(c) => serde_json::json!({
+                "lo": c.lo,
+                "hi": c.hi,
+                "width": c.width(),
+                "boxes": c.boxes,
+                "interval_evaluations": c.interval_evaluations,
+                "tail_extrapolated": c.tail_extrapolated,
+            }),
+            None => serde_json::Value::Null,
+        })
+    };
     // Every minimum the search finds (the global one first), to name them all.
     let minima: Vec<(f64, Vec<f64>)> = match quad::minimize(&energy, &domain, &opts) {
         Ok(m) => std::iter::once((m.value, m.argmin))
@@ -182,15 +231,23 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         Format::Json => {
             if results.len() == 1 && betas.len() == 1 {
                 let (beta, lz) = &results[0];
-                outln!("{}", json_object(&fields(*beta, lz)));
+                let mut f = fields(*beta, lz);
+                if let Some(c) = certified_json(0) {
+                    f.push(("certified", c));
+                }
+                outln!("{}", json_object(&f));
             } else {
                 let rows: Vec<serde_json::Value> = results
                     .iter()
-                    .map(|(beta, lz)| {
+                    .enumerate()
+                    .map(|(i, (beta, lz))| {
                         let mut m = serde_json::Map::new();
                         m.insert("beta".into(), serde_json::json!(beta));
                         for (k, v) in fields(*beta, lz) {
                             m.insert(k.into(), v);
+                        }
+                        if let Some(c) = certified_json(i) {
+                            m.insert("certified".into(), c);
                         }
                         serde_json::Value::Object(m)
                     })
@@ -232,6 +289,27 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                 outln!("minima found ({}, lowest first):", minima.len());
                 for (e, x) in &minima {
                     outln!("  {}  (E = {})", point_text(x), format_number(*e));
+                }
+            }
+            if args.certify {
+                for (i, (beta, _)) in results.iter().enumerate() {
+                    match certified.get(i).cloned().flatten() {
+                        Some(c) => outln!(
+                            "certified at beta = {beta}: log Z in [{}, {}] (width {:.2e}, {} boxes{})",
+                            c.lo,
+                            c.hi,
+                            c.width(),
+                            c.boxes,
+                            if c.tail_extrapolated {
+                                "; mass beyond 1e13 length scales extrapolated"
+                            } else {
+                                ""
+                            }
+                        ),
+                        None => outln!(
+                            "certified at beta = {beta}: not available (the energy has no interval enclosure)"
+                        ),
+                    }
                 }
             }
         }
