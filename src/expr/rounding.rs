@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn literals_are_exact_sums_round_once_and_the_bound_is_tight() {
         let sum = bound("x + y", &at(1.0, 2.0)).1;
-        assert!((sum - 0.5 * f64::EPSILON * 3.0).abs() <= f64::MIN_POSITIVE, "{sum}");
+        assert!(
+            (sum - 0.5 * f64::EPSILON * 3.0).abs() <= f64::MIN_POSITIVE,
+            "{sum}"
+        );
         assert!(bound("3", &at(0.0, 0.0)).1 <= 0.0);
         let (v, err) = bound("sin(x)*exp(y)", &at(0.3, 1.1));
         assert!(err > 0.0 && err < 1e-14 * v.abs(), "{err}");
