@@ -1091,24 +1091,6 @@ pub(crate) fn integrate_line(
         since += 1;
     }
     ad.totals_into(&mut est, &mut err, &mut abs);
-    if std::env::var("EBM_DBG3").is_ok() {
-        eprintln!(
-            "modes {:?} e_star {}",
-            used.iter()
-                .map(|m| (m.m, m.em, m.w_left, m.w_right))
-                .collect::<Vec<_>>(),
-            ad.e_star
-        );
-        for (j, sg) in ad.segs.iter().enumerate() {
-            eprintln!(
-                "  seg {:?} {:?} est {:.6e} err {:.3e}",
-                (sg.a, sg.b),
-                sg.map,
-                ad.data[3 * ad.n_comp() * j],
-                ad.data[3 * ad.n_comp() * j + ad.n_comp()]
-            );
-        }
-    }
     let i_tot = est[0];
     let log_z = -beta * ad.e_star + i_tot.ln();
     let rel = err[0] / i_tot;
