@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let b = Bindings::new().with("x", 0.7).with("y", -1.3);
     let tree = eval(&inlined, &b);
     if let Ok(p) = Program::compile(&inlined, &["x", "y"], &Bindings::new()) {
-        let c = p.eval(&[0.7, -1.3]);
+        let c: f64 = p.eval(&[0.7, -1.3]);
         if let Ok(v) = tree {
             // The tree's value is a real number; the program's may differ by rounding or
             // overflow, never become NaN where every operation was defined.
