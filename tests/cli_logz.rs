@@ -147,3 +147,60 @@ fn leading_minus_energy_is_not_a_flag() {
     let (code, _, err) = ebmcheck(&["logz", "-log(z) + z", "--over", "z=0..inf", "--beta", "2"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Extreme small β (issue 13): a power-growing energy is normalisable however small β is, and
+/// the answer is right within its error; an energy that grows like a logarithm is still refused,
+/// with β printed with an exponent.
+#[test]
+fn tiny_beta_is_right_or_refused_never_called_divergent_wrongly() {
+    for beta in ["1e-300", "1e-100", "1e-60", "1e-30"] {
+        let b: f64 = beta.parse().unwrap();
+        let (code, out, err) = ebmcheck(&[
+            "logz",
+            "z^2",
+            "--over",
+            "z=-inf..inf",
+            "--beta",
+            beta,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{beta}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let truth = 0.5 * (std::f64::consts::PI / b).ln();
+        let got = v["log_z"].as_f64().unwrap();
+        let bound = v["abs_error"].as_f64().unwrap();
+        assert!(
+            (got - truth).abs() <= bound.max(1e-12 * truth.abs()),
+            "{beta}: {got} vs {truth} ± {bound}"
+        );
+    }
+    let (code, out, _) = ebmcheck(&[
+        "logz",
+        "z1^2 + z2^2",
+        "--over",
+        "z1=-inf..inf",
+        "--over",
+        "z2=-inf..inf",
+        "--beta",
+        "1e-60",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let truth = (std::f64::consts::PI / 1e-60).ln();
+    let got = v["log_z"].as_f64().unwrap();
+    assert!(
+        (got - truth).abs() <= v["abs_error"].as_f64().unwrap(),
+        "{got} vs {truth}"
+    );
+    for (energy, beta) in [("-z^2", "1e-300"), ("0.3*log(1 + z^2)", "1e-20")] {
+        let (code, out, err) = ebmcheck(&["logz", energy, "--over", "z=-inf..inf", "--beta", beta]);
+        assert_eq!(code, 2, "{energy}: {out}");
+        assert!(
+            err.contains("diverges") && err.contains(&format!("beta = {beta}")),
+            "{energy}: {err}"
+        );
+    }
+}

@@ -466,6 +466,9 @@ fn probe_tails(
                     direction: super::direction_name(axis, dir > 0.0),
                 });
             }
+            if super::ray_grows_like_a_power(q1, q2) {
+                continue;
+            }
             if let Some(slope) = super::ray_slope(q1, q2).filter(|s| *s < 1.1) {
                 note = Some(format!(
                     "exp(-βE) decays only like |z|^-{slope:.3} as z{} → {}inf: the tail may be truncated",

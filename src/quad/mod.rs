@@ -1105,9 +1105,19 @@ pub(crate) fn ray_slope(q1: f64, q2: f64) -> Option<f64> {
 }
 
 /// The tail test of one ray: `∫ exp(-βE)` converges along it only if `β(E − E*)` grows at
-/// least like `0.95·log r` and is positive far out.
+/// least like `0.95·log r` and is positive far out — or grows like a power of `r` (exponent at
+/// least 0.5 between the probes, a ratio that does not depend on β), which beats any logarithm
+/// however small β is: at β = 1e-60, `z^2` has not yet grown by one unit of `1/β` at the far
+/// probe, but it is normalisable.
 pub(crate) fn ray_diverges(q1: f64, q2: f64) -> bool {
-    ray_slope(q1, q2).is_some_and(|slope| slope < 0.95 || q2 < 0.0)
+    !ray_grows_like_a_power(q1, q2)
+        && ray_slope(q1, q2).is_some_and(|slope| slope < 0.95 || q2 < 0.0)
+}
+
+/// Whether `β(E − E*)` grows between the probes like a power of `r` with exponent at least 0.5
+/// (not a logarithm): then `exp(-βE)` decays faster than any power along the ray, for any β.
+pub(crate) fn ray_grows_like_a_power(q1: f64, q2: f64) -> bool {
+    q1 > 0.0 && q2 > q1 && (q2 / q1).ln() / (PROBE_FAR / PROBE_NEAR).ln() >= 0.5
 }
 
 /// Name of a direction for messages: `z2 → +inf` (1-based variable index).

@@ -152,11 +152,13 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
                     Some((a, n)) => direction.replace(&format!("z{} →", a + 1), &format!("{n} →")),
                     None => direction,
                 };
+                let beta = ebmcheck::expr::format_number(beta);
                 return Err(Failure::invalid(format!(
                     "error: at beta = {beta}, the partition function diverges: {direction}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
                 )));
             }
             Err(e) => {
+                let beta = ebmcheck::expr::format_number(beta);
                 return Err(Failure::invalid(format!(
                     "error: at beta = {beta}: {}",
                     ebmcheck::engine::named_quad_error(&e, &names, false)
