@@ -318,20 +318,18 @@ pub fn point_clock_expired() -> bool {
 /// # Errors
 /// The budget is spent; `context` says what was being evaluated.
 pub fn check_point_clock(context: &str) -> Result<(), BudgetError> {
-    let Some(start) = POINT_CLOCK.with(std::cell::Cell::get) else {
+    if !point_clock_expired() {
         return Ok(());
-    };
-    let limit = limit(Budget::PointSeconds);
-    let elapsed = start.elapsed();
-    if elapsed > std::time::Duration::from_secs(limit) {
-        return Err(BudgetError {
-            budget: Budget::PointSeconds,
-            wanted: u128::from(elapsed.as_secs()),
-            limit,
-            context: context.into(),
-        });
     }
-    Ok(())
+    let elapsed = POINT_CLOCK
+        .with(std::cell::Cell::get)
+        .map_or(0, |t| t.elapsed().as_secs());
+    Err(BudgetError {
+        budget: Budget::PointSeconds,
+        wanted: u128::from(elapsed),
+        limit: limit(Budget::PointSeconds),
+        context: context.into(),
+    })
 }
 
 /// Starts metering the total of all sums (the binary, once per command).

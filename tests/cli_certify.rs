@@ -1,19 +1,9 @@
 //! CLI tests of issue 18: no missed mass and no false "converged" from `logz`, the certified
 //! enclosure of `--certify`, divergent energies refused and heavy tails integrated.
 
-use std::process::Command;
+mod common;
 
-fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ebmcheck;
 
 /// `logz ... --format json`, parsed.
 fn logz_json(args: &[&str]) -> (i32, serde_json::Value, String) {

@@ -1,18 +1,8 @@
 //! CLI tests of `ebmcheck logz`: the JSON contract, tabulation over β, divergent and bad input.
 
-use std::process::Command;
+mod common;
 
-fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ebmcheck;
 
 #[test]
 fn gaussian_log_z_matches_the_closed_form_in_json() {

@@ -307,7 +307,8 @@ impl Engine {
         let order = hook.order.borrow().clone();
         let mut error = 4.0 * f64::EPSILON * v0.abs();
         if rounding {
-            // Bound nodes are read back from the hook's cache (no re-evaluation).
+            // Bound nodes are read back from the hook's cache (no re-evaluation); an expression
+            // with a sum evaluated term by term has no bound and keeps the relative floor.
             if let Ok(r) = expr::rounding_error(e, b, &mut h) {
                 error = error.max(r);
             }

@@ -13,7 +13,7 @@
 use super::ast::{BinOp, Expr, ExprKind};
 use super::dual::Dual;
 use super::eval::{BoundEvaluator, apply, binary, eval_with};
-use super::{Bindings, EvalError};
+use super::{Bindings, Diagnostic, ErrorKind, EvalError};
 
 /// Half an ulp, relative.
 const HALF_ULP: f64 = f64::EPSILON / 2.0;
@@ -24,7 +24,8 @@ const LIBM_ULPS: f64 = 4.0;
 /// `hook`, which should return the values it already computed).
 ///
 /// # Errors
-/// Whatever prevents evaluation (as [`eval_with`]).
+/// Whatever prevents evaluation (as [`eval_with`]), and a sum or derivative evaluated term by
+/// term (outside the hook), which is not walked a second time.
 pub fn rounding_error(
     e: &Expr,
     bindings: &Bindings,
@@ -104,8 +105,18 @@ fn walk(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<(f64, f
             }
             (v, err)
         }
-        // Sums, derivatives and bound operators: one rounding of the value at a few ulps (their
-        // numeric error, where they have one, is the engine's to carry).
+        // A sum or derivative evaluated term by term, not through the hook: walking it would
+        // evaluate it a second time (and charge its terms to the run's `sum_terms` budget
+        // twice), so the bound is not available and the caller keeps its relative floor.
+        K::Sum { body, .. } | K::Derivative { body, .. } if !body.has_bound_operator() => {
+            return Err(Diagnostic::new(
+                ErrorKind::NeedsNumericEngine,
+                e.span,
+                "no rounding bound through a sum or derivative evaluated term by term",
+            ));
+        }
+        // Bound operators come back from the hook (the engine's cache): one rounding of the
+        // value at a few ulps (their numeric error is the engine's to carry).
         _ => {
             let v = eval_with(e, b, hook)?;
             (v, LIBM_ULPS * HALF_ULP * v.abs())
@@ -152,6 +163,12 @@ mod tests {
             let (f, ef) = bound("(x + y)^2 - (x^2 + 2*x*y + y^2)", &b);
             assert!(f.abs() <= ef, "{f} > {ef}");
         }
+    }
+
+    #[test]
+    fn sums_evaluated_term_by_term_are_not_walked_twice() {
+        let e = parse("sum[k=1..10](k*x)").expect("parses");
+        assert!(rounding_error(&e, &at(0.3, 0.0), &mut NoBoundEvaluator).is_err());
     }
 
     #[test]

@@ -1,11 +1,26 @@
-//! Checks shared by the CLI tests of `--report DIR` folders.
+//! Helpers shared by the CLI tests: running the binary, and the checks of `--report DIR` folders.
 
 use std::path::Path;
+
+/// Runs the binary with `args`: (exit code, stdout, stderr).
+#[allow(dead_code)] // not every test crate runs the binary through this helper
+pub fn ebmcheck(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// Checks a report folder: every SVG file beside the page is well-formed XML and linked from
 /// `report.md`, every SVG inlined in the page is well-formed, and the page loads nothing from
 /// outside itself (no external `src`, stylesheet, import, script or `url(...)`). Returns the
 /// number of SVG files.
+#[allow(dead_code)] // not every test crate writes reports
 pub fn check_report_folder(dir: &Path, html: &str, md: &str) -> usize {
     let svgs: Vec<_> = std::fs::read_dir(dir)
         .expect("report folder")
