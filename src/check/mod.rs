@@ -6,6 +6,7 @@
 //! Only this module reads derivation files; it writes nothing (see `report` for output).
 
 pub mod claims;
+mod hint;
 #[cfg(test)]
 mod mutation;
 pub mod result;

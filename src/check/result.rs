@@ -23,7 +23,10 @@
 //! "points": [PointResult, ...]}`. `message` says in one sentence what was found (for a failure:
 //! by how much, where). `worst` repeats the point with the largest ratio of difference to
 //! tolerance. A `chain` check adds `"steps": [StepResult, ...]` and `"first_failing_step": i |
-//! null`; a `limit` check with a rate adds `"fitted_exponent"`.
+//! null`; a `limit` check with a rate adds `"fitted_exponent"`. A failing `equal` check adds
+//! `"hint"` when one simple mistake (a flipped sign, a named factor, a reciprocal, one term's
+//! sign, one term too many, an additive constant) explains the values at every test point within
+//! the check's tolerance (see `check::hint`); the field is absent otherwise.
 //!
 //! `PointResult`: `{"inputs": {"beta": 2.5, "y": -0.3}, "lhs": v, "rhs": v, "lhs_error": e,
 //! "rhs_error": e, "difference": d, "tolerance": t, "status": "pass"|"fail"|"inconclusive",
@@ -126,7 +129,9 @@ pub struct StepResult {
     pub line: usize,
     /// The rule applied, as written.
     pub note: Option<String>,
-    /// How the sides differ, when it can tell (a sign, a constant factor, an additive term).
+    /// How the sides of a failing `=` or `~` step differ, when one simple mistake explains every
+    /// test point (a sign, a factor, a reciprocal, one term, an additive constant; see
+    /// `check::hint`).
     pub hint: Option<String>,
     /// The smallest discrepancy this step could have detected (its largest tolerance over the
     /// judged points); `null` when not finite.
@@ -166,6 +171,10 @@ pub struct CheckResult {
     /// Fitted exponent of the remainder of a limit with a rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fitted_exponent: Option<f64>,
+    /// How the sides of a failing comparison differ, when one simple mistake explains every test
+    /// point (a flipped sign, a factor, an additive constant, …); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// The smallest discrepancy this check could have detected at its points, in the units of
     /// the claim (its largest tolerance over the judged points, or the minimum detectable
     /// effect of a statistical comparison); `null` when it is not finite. A check whose power

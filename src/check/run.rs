@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::hint;
 use super::result::{CheckResult, McTrace, PointResult, Status, StepResult};
 use super::spec::{
     ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, EstimatorSpec, LimitPoint,
@@ -117,6 +118,7 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         steps: None,
         first_failing_step: None,
         fitted_exponent: None,
+        hint: None,
         limit_var: None,
         line: c.location.line,
         seconds: 0.0,
@@ -592,6 +594,7 @@ fn finish(c: &CheckSpec, points: Vec<PointResult>, pass_msg: String, what: &str)
         steps: None,
         first_failing_step: None,
         fitted_exponent: None,
+        hint: None,
         limit_var: None,
         line: c.location.line,
         seconds: 0.0,
@@ -635,7 +638,79 @@ fn compare(
         "lhs {sym} rhs at {} test points (worst |difference|/tolerance = {w:.2e})",
         results.len()
     );
-    Ok(finish(c, results, msg, "lhs vs rhs"))
+    let mut r = finish(c, results, msg, "lhs vs rhs");
+    if r.status == Status::Fail && relation == Relation::Equal {
+        let pts: Vec<&PointResult> = r.points.iter().collect();
+        r.hint = hint::hint(
+            &pts,
+            extra_tol,
+            &hint_side(engine, "the left side", lhs, &pts),
+            &hint_side(engine, "the right side", rhs, &pts),
+            false,
+        );
+    }
+    Ok(r)
+}
+
+/// A term's text as written. A node's span ends at its last token, which drops the closing
+/// parentheses of a parenthesised last operand (`log(b)/(2*b` for `log(b)/(2*b)`): those that
+/// follow are taken back until the parentheses balance.
+fn term_text(text: &str, e: &Expr) -> String {
+    let Some(t) = text.get(e.span.start..e.span.end) else {
+        return e.to_string();
+    };
+    let mut t = t.trim().to_string();
+    let open = t
+        .matches('(')
+        .count()
+        .saturating_sub(t.matches(')').count());
+    let after = text.get(e.span.end..).unwrap_or("");
+    for ch in after.chars().take(open) {
+        if ch != ')' {
+            break;
+        }
+        t.push(ch);
+    }
+    t
+}
+
+/// A side of a comparison for [`hint::hint`]: its additive terms as written, each evaluated at
+/// the points (none when the side is one term, or a term has no converged deterministic value
+/// at some point).
+fn hint_side(engine: &Engine, name: &str, src: &SourceExpr, points: &[&PointResult]) -> hint::Side {
+    let terms = || -> Option<Vec<hint::Term>> {
+        let split = hint::split_terms(&src.expr);
+        if split.len() < 2 {
+            return None;
+        }
+        let mut terms = Vec::new();
+        for (negated, e) in split {
+            let signed = if negated {
+                Expr {
+                    kind: crate::expr::ExprKind::Neg(Box::new(e.clone())),
+                    span: e.span,
+                }
+            } else {
+                e.clone()
+            };
+            let prepared = engine.prepare(&signed).ok()?;
+            let mut values = Vec::new();
+            for p in points {
+                let v = engine.eval(&prepared, &p.inputs).ok()?;
+                if !v.converged() || v.std_error > 0.0 {
+                    return None;
+                }
+                values.push((v.value, v.error));
+            }
+            let text = term_text(&src.text, e);
+            terms.push(hint::Term { text, values });
+        }
+        Some(terms)
+    };
+    hint::Side {
+        name: name.to_string(),
+        terms: terms().unwrap_or_default(),
+    }
 }
 
 fn at_point(e: EngineError, p: &Point, src: &SourceExpr) -> CheckFailure {
@@ -1358,11 +1433,6 @@ fn chain(
             status = Status::Inconclusive;
             note = Some(why);
         }
-        let hint = if status == Status::Fail {
-            difference_hint(&results)
-        } else {
-            None
-        };
         let fitted_exponent = (rel == Relation::Limit)
             .then(|| {
                 results
@@ -1382,13 +1452,36 @@ fn chain(
             tolerance: w.as_ref().map_or(f64::NAN, |w| w.tolerance),
             line: lines[i].expr.location.line,
             note,
-            hint,
+            hint: None,
             power: finite(power),
         });
         for mut r in results {
             r.extra.insert("step".into(), (i + 1) as f64);
             all_points.push(r);
         }
+    }
+    // Hints for failing `=` and `~` steps. A wrong line fails the steps on both its sides, so
+    // a hint about one term looks first in the line the step shares with a failing neighbour.
+    let failing: Vec<bool> = steps.iter().map(|s| s.status == Status::Fail).collect();
+    for k in 0..steps.len() {
+        if !failing[k] || !matches!(steps[k].relation, "=" | "~") {
+            continue;
+        }
+        let before = k > 0 && failing[k - 1];
+        let after = failing.get(k + 1).copied().unwrap_or(false);
+        let prefer_later = after || (k + 1 == steps.len() && !before);
+        #[allow(clippy::cast_precision_loss)]
+        let pts: Vec<&PointResult> = all_points
+            .iter()
+            .filter(|p| p.judged && p.extra.get("step") == Some(&((k + 1) as f64)))
+            .collect();
+        steps[k].hint = hint::hint(
+            &pts,
+            0.0,
+            &hint_side(engine, &format!("line {}", k + 1), &lines[k].expr, &pts),
+            &hint_side(engine, &format!("line {}", k + 2), &lines[k + 1].expr, &pts),
+            prefer_later,
+        );
     }
     let first_failing = steps
         .iter()
@@ -1534,57 +1627,6 @@ fn judge_tends_to(rungs: &[(f64, Point, Value)], target: &Value) -> PointResult 
 
 /// Rungs of a `→` step's ladder that form its asymptotic regime (see [`judge_tends_to`]).
 const ASYMPTOTIC_RUNGS: usize = 3;
-
-/// A guess at how two sides differ, from their values at every test point.
-fn difference_hint(points: &[PointResult]) -> Option<String> {
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-300);
-    if points
-        .iter()
-        .all(|p| close(p.lhs, -p.rhs) && p.rhs.abs() > 0.0)
-    {
-        return Some("the sides differ by a sign".into());
-    }
-    let ratios: Vec<f64> = points
-        .iter()
-        .filter(|p| p.rhs != 0.0)
-        .map(|p| p.lhs / p.rhs)
-        .collect();
-    if ratios.len() == points.len()
-        && ratios.len() >= 2
-        && ratios.iter().all(|r| close(*r, ratios[0]))
-    {
-        return Some(format!(
-            "the sides differ by a constant factor {:.6}",
-            ratios[0]
-        ));
-    }
-    if ratios.len() == points.len() && !points.is_empty() {
-        for var in points[0].inputs.keys() {
-            if points
-                .iter()
-                .zip(&ratios)
-                .all(|(p, r)| close(*r, p.inputs[var]))
-            {
-                return Some(format!("the left side is the right side times {var}"));
-            }
-            if points
-                .iter()
-                .zip(&ratios)
-                .all(|(p, r)| close(*r * p.inputs[var], 1.0))
-            {
-                return Some(format!("the left side is the right side divided by {var}"));
-            }
-        }
-    }
-    let diffs: Vec<f64> = points.iter().map(|p| p.difference).collect();
-    if diffs.len() >= 2 && diffs.iter().all(|d| close(*d, diffs[0])) {
-        return Some(format!(
-            "the sides differ by an additive constant {:.6e}",
-            diffs[0]
-        ));
-    }
-    None
-}
 
 /// Applies Holm's correction at [`tol::ALPHA`] across every statistical comparison of a run (points
 /// that carry a `p_value` and are trusted), then updates the verdicts of their steps and checks.

@@ -20,7 +20,8 @@ pub fn escape(s: &str) -> String {
 /// The page's inline stylesheet, shared with [`super::page`]. Status colours are from the
 /// Okabe–Ito palette (distinguishable with colour-blindness); the marks ✓ ✗ ? ! carry the
 /// meaning in greyscale. The status filter is CSS only (`:has`), so the page has no script.
-pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45;font-size:16px}
+pub(crate) const STYLE: &str = ".hint{border-left:4px solid #E69F00;padding-left:.5em}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45;font-size:16px}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.05em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#eee}td.num{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}
@@ -121,7 +122,7 @@ fn formulas_html(c: &CheckResult) -> String {
                             value(s.rhs),
                             s.hint
                                 .as_deref()
-                                .map(|n| format!("<br>{}", escape(n)))
+                                .map(|n| format!("<br>hint: {}", hint_html(n)))
                                 .unwrap_or_default()
                         ),
                     )
@@ -298,6 +299,21 @@ pub fn render_with(run: &RunResult, title: &str, provenance: Option<&Provenance>
     h
 }
 
+/// A hint as HTML: escaped, with the expressions it quotes between backticks set as code.
+fn hint_html(hint: &str) -> String {
+    escape(hint)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
 /// One check: heading, message, formulas, the step table of a chain, figures.
 fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> String {
     let mut h = String::new();
@@ -313,6 +329,9 @@ fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> String {
         escape(&f.path),
         c.line
     );
+    if let Some(hint) = &c.hint {
+        let _ = writeln!(h, "<p class=\"hint\">hint: {}</p>", hint_html(hint));
+    }
     h.push_str(&formulas_html(c));
     if let Some(steps) = &c.steps {
         let hints = steps.iter().any(|s| s.hint.is_some());
@@ -341,7 +360,7 @@ fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> String {
                 escape(s.note.as_deref().unwrap_or(""))
             );
             if hints {
-                let _ = write!(h, "<td>{}</td>", escape(s.hint.as_deref().unwrap_or("")));
+                let _ = write!(h, "<td>{}</td>", hint_html(s.hint.as_deref().unwrap_or("")));
             }
             h.push_str("</tr>\n");
         }

@@ -124,8 +124,20 @@ pub fn render_with(
         if !c.formulas.is_empty() {
             m.push('\n');
         }
+        if let Some(h) = &c.hint {
+            let _ = writeln!(m, "Hint: {}\n", cell(h));
+        }
         if let Some(steps) = &c.steps {
-            m.push_str("| step | relation | status | line i | line i+1 | difference | tolerance | note |\n|---|---|---|---|---|---|---|---|\n");
+            // The hint column only when some step has a hint.
+            let hints = steps.iter().any(|s| s.hint.is_some());
+            m.push_str(
+                "| step | relation | status | line i | line i+1 | difference | tolerance | note |",
+            );
+            m.push_str(if hints {
+                " hint |\n|---|---|---|---|---|---|---|---|---|\n"
+            } else {
+                "\n|---|---|---|---|---|---|---|---|\n"
+            });
             for st in steps {
                 let strong = if st.status == Status::Pass { "" } else { "**" };
                 let _ = writeln!(
@@ -140,6 +152,10 @@ pub fn render_with(
                     st.tolerance,
                     cell(st.note.as_deref().unwrap_or(""))
                 );
+                if hints {
+                    m.pop();
+                    let _ = writeln!(m, " {} |", cell(st.hint.as_deref().unwrap_or("")));
+                }
             }
             m.push('\n');
         }

@@ -29,7 +29,8 @@ fn mark(status: Status, color: bool) -> String {
 }
 
 /// Renders a check run: per file a header, per check a line with its mark, claim, name and worst
-/// discrepancy against its tolerance; failing checks add their message; then a summary line.
+/// discrepancy against its tolerance; failing checks add their message (and a hint when one
+/// simple mistake explains every point); then a summary line.
 /// A file that could not be loaded gets one line here; its diagnostics go to standard error.
 pub fn render_run(run: &RunResult, opts: TextOptions) -> String {
     let mut out = String::new();
@@ -70,6 +71,9 @@ pub fn render_file(f: &FileResult, opts: TextOptions) -> String {
         ));
         if c.status != Status::Pass {
             out.push_str(&format!("         {}:{}: {}\n", f.path, c.line, c.message));
+            if let Some(h) = &c.hint {
+                out.push_str(&format!("         hint: {h}\n"));
+            }
         }
     }
     out

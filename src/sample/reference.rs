@@ -14,9 +14,9 @@
 //!   whose Boltzmann factor relative to the global one is below e^−[`BASIN_CUT`] are ignored; at
 //!   most [`MAX_BASINS`] (lowest energies) are kept. With one minimum the regions are the four
 //!   quartile bins of y₁ instead.
-//! * **Regions in 3–4D** are bins of one coordinate: the one that separates the minima most, cut
-//!   midway between them (one mode per bin), or with one minimum y₁ cut at its mean and mean ±
-//!   0.674 sd. Each bin's mass is Z of its slab over the sum of the slabs' Z, by
+//! * **Regions in 3–4D** are bins of every coordinate: cut midway between the minima where they
+//!   are more than a standard deviation apart along it (one mode per bin), otherwise at its mean
+//!   and mean ± 0.674 sd. Each bin's mass is Z of its slab over the sum of the slabs' Z, by
 //!   [`quad::log_partition`] on boxes (error ~1e-5 or better); the CDF of E is tabulated on a
 //!   2^20-point grid there too, which reaches only ~1e-2 (3D) or ~5e-2 (4D).
 //! * **Indicator integrals** in 2D (basin masses, bins, the CDF of E) use a midpoint tensor grid
@@ -307,9 +307,10 @@ pub fn quadrature_reference(
         e_table = Some(t);
     } else if d >= 3 {
         let minima = basin_minima(&*energy, domain, beta, &qopts)?;
-        let (r, err, converged) = regions_by_quadrature(
+        let (r, err, converged, left_out) = regions_by_quadrature(
             &*energy, &bounds, beta, &minima, &means, &sds, names, &opts.quad,
         )?;
+        bins_left_out(&mut notes, &left_out);
         region_error = err;
         if converged && err <= REGION_MAX_ERROR {
             reference.regions.extend(r.regions);
@@ -347,9 +348,9 @@ pub fn quadrature_reference(
             reference.regions.extend(r.regions);
         } else {
             // The grid cannot resolve these basins (e.g. the ring's continuum of minima): bins of
-            // one coordinate by quadrature on slabs, as in 3–4D, are exact enough.
-            // Cuts between the minima first; if the quadrature refuses a slab, cuts at the mean
-            // and mean ± 0.674 sd of y1 (what a single minimum gets).
+            // every coordinate by quadrature on slabs, as in 3–4D, are exact enough.
+            // Cuts between the minima first; if the quadrature refuses every coordinate's slabs,
+            // cuts at each coordinate's mean and mean ± 0.674 sd (what a single minimum gets).
             let slabs = regions_by_quadrature(
                 &*energy, &bounds, beta, &minima, &means, &sds, names, &opts.quad,
             )
@@ -366,7 +367,10 @@ pub fn quadrature_reference(
                 )
             });
             let (r, slab_err, converged) = match slabs {
-                Ok(found) => found,
+                Ok((r, e, c, left_out)) => {
+                    bins_left_out(&mut notes, &left_out);
+                    (r, e, c)
+                }
                 Err(e) => {
                     notes.push(format!("the quadrature on slabs refused the regions: {e}"));
                     (Reference::new(), f64::INFINITY, false)
@@ -376,7 +380,7 @@ pub fn quadrature_reference(
                 region_error = slab_err;
                 reference.regions.extend(r.regions);
                 notes.push(format!(
-                    "the basins are tabulated only to {err:.1e} (> {REGION_MAX_ERROR:.0e}): bins of one coordinate by quadrature on slabs (error {slab_err:.1e}) are tested instead"
+                    "the basins are tabulated only to {err:.1e} (> {REGION_MAX_ERROR:.0e}): bins of every coordinate by quadrature on slabs (error {slab_err:.1e}) are tested instead"
                 ));
             } else {
                 notes.push(format!(
@@ -588,19 +592,18 @@ where
     test_draws(energy, bounds, beta, cs.draws.chains, alpha)
 }
 
-/// Normal quartiles in standard deviations: the cuts of the bins of one coordinate when there is
-/// a single mode (the masses are computed, so the cuts need not be the exact quartiles).
+/// Normal quartiles in standard deviations: the cuts of the bins of a coordinate when the modes
+/// do not separate along it (the masses are computed, so the cuts need not be the exact quartiles).
 const QUARTILE_SDS: [f64; 3] = [-0.674_489_750_196_081_7, 0.0, 0.674_489_750_196_081_7];
 
-/// Region masses in 3–4D by quadrature on boxes: bins of one coordinate yᵢ, whose masses are
-/// Z(a < yᵢ ≤ b)/Z from [`quad::log_partition`] on each slab a < yᵢ ≤ b (the partition
-/// function is computed to 1e-5, and to ~1e-7 when that is as cheap; a tensor grid of 2^20 points
-/// reaches only ~1e-3 in 3D).
-/// With several minima the coordinate is the one that separates them most (in standard
-/// deviations) and the cuts are midway between neighbouring minima, so each bin holds one mode
-/// (or a group of modes sharing that coordinate); with one minimum the cuts are the mean and the
-/// mean ± 0.674 sd of y₁. Returns the regions, the largest error of a mass, and whether every
-/// quadrature converged.
+/// Region masses in 3–4D by quadrature on boxes: bins of every coordinate (see
+/// [`bins_on_axis`]), so that a sampler that gets one coordinate's marginal wrong is caught
+/// whichever coordinate it is. A coordinate whose slabs the quadrature refuses, does not
+/// converge on (a slab holding modes of two wells in 3–4D), or computes only beyond
+/// [`REGION_MAX_ERROR`] is left out and named in the last element, for a note. Returns the
+/// regions, the largest error of a mass, whether every quadrature kept converged (`false`, with
+/// the smallest error found, when no coordinate is kept), and the coordinates left out; an
+/// error only when every coordinate's quadrature was refused.
 #[allow(clippy::too_many_arguments)]
 fn regions_by_quadrature(
     energy: &dyn Energy,
@@ -611,21 +614,65 @@ fn regions_by_quadrature(
     sds: &[f64],
     names: &[String],
     quad_opts: &QuadOptions,
+) -> Result<(Reference, f64, bool, Vec<String>), QuadError> {
+    let mut reference = Reference::new();
+    let mut err: f64 = 0.0;
+    let mut best_rejected = f64::INFINITY;
+    let mut left_out = Vec::new();
+    let mut refused = 0;
+    let mut first_error = None;
+    for axis in 0..bounds.len() {
+        match bins_on_axis(
+            energy, bounds, beta, minima, means, sds, names, quad_opts, axis,
+        ) {
+            Ok((r, e, true)) if e <= REGION_MAX_ERROR => {
+                reference.regions.extend(r.regions);
+                err = err.max(e);
+            }
+            Ok((_, e, _)) => {
+                best_rejected = best_rejected.min(e);
+                left_out.push(names[axis].clone());
+            }
+            Err(e) => {
+                refused += 1;
+                left_out.push(names[axis].clone());
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) if refused == bounds.len() => Err(e),
+        _ if reference.regions.is_empty() => Ok((reference, best_rejected, false, Vec::new())),
+        _ => Ok((reference, err, true, left_out)),
+    }
+}
+
+/// Bins of coordinate `axis`, whose masses are Z(a < yᵢ ≤ b)/Z from [`quad::log_partition`] on
+/// each slab a < yᵢ ≤ b (the partition function is computed to 1e-5, and to ~1e-7 when that is
+/// as cheap; a tensor grid of 2^20 points reaches only ~1e-3 in 3D). When the minima are more
+/// than a standard deviation apart along the coordinate, the cuts are midway between
+/// neighbouring minima, so each bin holds one mode (or a group of modes sharing that
+/// coordinate); otherwise the cuts are the coordinate's mean and mean ± 0.674 sd. Returns the
+/// regions, the largest error of a mass, and whether every quadrature converged.
+#[allow(clippy::too_many_arguments)]
+fn bins_on_axis(
+    energy: &dyn Energy,
+    bounds: &[(f64, f64)],
+    beta: f64,
+    minima: &[Vec<f64>],
+    means: &[f64],
+    sds: &[f64],
+    names: &[String],
+    quad_opts: &QuadOptions,
+    axis: usize,
 ) -> Result<(Reference, f64, bool), QuadError> {
-    let d = bounds.len();
-    let spread = |i: usize| {
-        let (lo, hi) = minima
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
-                (a.min(m[i]), b.max(m[i]))
-            });
-        (hi - lo) / sds[i]
-    };
-    let axis = (0..d)
-        .max_by(|&a, &b| spread(a).total_cmp(&spread(b)))
-        .unwrap_or(0);
+    let (lo, hi) = minima
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
+            (a.min(m[axis]), b.max(m[axis]))
+        });
     let mut cuts: Vec<f64> = Vec::new();
-    if minima.len() >= 2 && spread(axis) > 1.0 {
+    if minima.len() >= 2 && (hi - lo) / sds[axis] > 1.0 {
         let mut at: Vec<f64> = minima.iter().map(|m| m[axis]).collect();
         at.sort_by(f64::total_cmp);
         for w in at.windows(2) {
@@ -635,9 +682,11 @@ fn regions_by_quadrature(
             }
         }
     }
-    let axis = if cuts.is_empty() { 0 } else { axis };
     if cuts.is_empty() {
-        cuts = QUARTILE_SDS.iter().map(|k| means[0] + k * sds[0]).collect();
+        cuts = QUARTILE_SDS
+            .iter()
+            .map(|k| means[axis] + k * sds[axis])
+            .collect();
     }
     let (lo, hi) = bounds[axis];
     cuts.retain(|c| *c > lo && *c < hi);
@@ -710,6 +759,16 @@ fn regions_by_quadrature(
         );
     }
     Ok((reference, err, converged))
+}
+
+/// Notes the coordinates whose bins the quadrature refused (their tests are left out).
+fn bins_left_out(notes: &mut Vec<String>, left_out: &[String]) {
+    if !left_out.is_empty() {
+        notes.push(format!(
+            "the quadrature on slabs did not reach {REGION_MAX_ERROR:.0e} for the bins of {}: their tests are left out",
+            left_out.join(", ")
+        ));
+    }
 }
 
 /// Basins (or quartile bins) of a 1D density, exact through the tabulated CDF.
@@ -1239,60 +1298,63 @@ fn regions_nd(
         }
         Ok((reference, err))
     } else {
-        // One minimum: quartile bins of y1, cut at grid lines shared by both resolutions.
-        let columns = |n: usize| -> Result<Vec<f64>, QuadError> {
-            let mut acc = vec![0.0; n];
-            let h = (grid.hi[0] - grid.lo[0]) / n as f64;
-            let total = grid.visit(energy, n, beta, e_star, &mut |p, _, w| {
-                for (y, wk) in p.chunks_exact(d).zip(w) {
-                    let c = (((y[0] - grid.lo[0]) / h) as usize).min(n - 1);
-                    acc[c] += wk;
-                }
-            })?;
-            Ok(acc.iter().map(|a| a / total).collect())
-        };
-        let (fine, coarse) = (columns(n)?, columns(n / 2)?);
-        let h = (grid.hi[0] - grid.lo[0]) / n as f64;
-        let mut cuts = Vec::new();
-        let mut acc = 0.0;
-        let mut target = 1;
-        for c in (0..n).step_by(2) {
-            acc += fine[c] + fine[c + 1];
-            if target < 4 && acc >= target as f64 / 4.0 {
-                cuts.push(c + 2);
-                target += 1;
-            }
-        }
-        let mut edges = vec![0];
-        edges.extend(cuts.iter().copied().filter(|c| *c < n));
-        edges.push(n);
-        edges.dedup();
+        // One minimum: quartile bins of every coordinate, cut at grid lines shared by both
+        // resolutions.
         let mut err: f64 = 0.0;
-        for k in 0..edges.len() - 1 {
-            let (a, b) = (edges[k], edges[k + 1]);
-            let p: f64 = fine[a..b].iter().sum();
-            let q: f64 = coarse[a / 2..b / 2].iter().sum();
-            err = err.max((p - q).abs());
-            let lo = if a == 0 {
-                f64::NEG_INFINITY
-            } else {
-                grid.lo[0] + h * a as f64
+        for axis in 0..d {
+            let columns = |n: usize| -> Result<Vec<f64>, QuadError> {
+                let mut acc = vec![0.0; n];
+                let h = (grid.hi[axis] - grid.lo[axis]) / n as f64;
+                let total = grid.visit(energy, n, beta, e_star, &mut |p, _, w| {
+                    for (y, wk) in p.chunks_exact(d).zip(w) {
+                        let c = (((y[axis] - grid.lo[axis]) / h) as usize).min(n - 1);
+                        acc[c] += wk;
+                    }
+                })?;
+                Ok(acc.iter().map(|a| a / total).collect())
             };
-            let hi = if b == n {
-                f64::INFINITY
-            } else {
-                grid.lo[0] + h * b as f64
-            };
-            reference = reference.region(
-                &format!(
-                    "bin {} of {} ({lo:.6} < {} <= {hi:.6})",
-                    k + 1,
-                    names[0],
-                    names[0]
-                ),
-                move |y| y[0] > lo && y[0] <= hi,
-                p,
-            );
+            let (fine, coarse) = (columns(n)?, columns(n / 2)?);
+            let h = (grid.hi[axis] - grid.lo[axis]) / n as f64;
+            let mut cuts = Vec::new();
+            let mut acc = 0.0;
+            let mut target = 1;
+            for c in (0..n).step_by(2) {
+                acc += fine[c] + fine[c + 1];
+                if target < 4 && acc >= target as f64 / 4.0 {
+                    cuts.push(c + 2);
+                    target += 1;
+                }
+            }
+            let mut edges = vec![0];
+            edges.extend(cuts.iter().copied().filter(|c| *c < n));
+            edges.push(n);
+            edges.dedup();
+            for k in 0..edges.len() - 1 {
+                let (a, b) = (edges[k], edges[k + 1]);
+                let p: f64 = fine[a..b].iter().sum();
+                let q: f64 = coarse[a / 2..b / 2].iter().sum();
+                err = err.max((p - q).abs());
+                let lo = if a == 0 {
+                    f64::NEG_INFINITY
+                } else {
+                    grid.lo[axis] + h * a as f64
+                };
+                let hi = if b == n {
+                    f64::INFINITY
+                } else {
+                    grid.lo[axis] + h * b as f64
+                };
+                reference = reference.region(
+                    &format!(
+                        "bin {} of {} ({lo:.6} < {} <= {hi:.6})",
+                        k + 1,
+                        names[axis],
+                        names[axis]
+                    ),
+                    move |y| y[axis] > lo && y[axis] <= hi,
+                    p,
+                );
+            }
         }
         Ok((reference, err))
     }
@@ -1355,10 +1417,16 @@ mod tests {
                 "{name}: error not covered"
             );
         }
-        // One minimum: quartile bins of a, each with the normal mass of its interval.
-        assert_eq!(r.reference.regions.len(), 4);
-        let total: f64 = r.reference.regions.iter().map(|g| g.prob).sum();
-        assert!((total - 1.0).abs() <= r.region_error + 1e-12);
+        // One minimum: quartile bins of a and of b, each with the normal mass of its interval.
+        assert_eq!(r.reference.regions.len(), 8);
+        let totals = coordinate_totals(&r.reference.regions);
+        assert_eq!(totals.keys().collect::<Vec<_>>(), ["a", "b"]);
+        for (name, total) in totals {
+            assert!(
+                (total - 1.0).abs() <= r.region_error + 1e-12,
+                "{name}: {total}"
+            );
+        }
         for g in &r.reference.regions {
             let want = region_mass(&g.name);
             assert!(
@@ -1542,6 +1610,41 @@ mod tests {
         );
     }
 
+    /// The total mass of the bins of each coordinate (`bin k of NAME (…)`).
+    fn coordinate_totals(
+        regions: &[crate::stats::battery::ExactRegion],
+    ) -> std::collections::BTreeMap<String, f64> {
+        let mut totals = std::collections::BTreeMap::new();
+        for g in regions {
+            let name = g
+                .name
+                .split_once(" of ")
+                .and_then(|(_, rest)| rest.split_once(" ("))
+                .map_or(String::new(), |(n, _)| n.to_string());
+            *totals.entry(name).or_insert(0.0) += g.prob;
+        }
+        totals
+    }
+
+    /// The edges of a bin from its name `bin k of NAME (LO < NAME <= HI)`.
+    fn bin_edges(name: &str) -> (f64, f64) {
+        let inner = name
+            .split_once('(')
+            .and_then(|(_, r)| r.strip_suffix(')'))
+            .unwrap_or("");
+        let parts: Vec<&str> = inner.split_whitespace().collect();
+        let num = |s: &str| match s {
+            "-inf" => f64::NEG_INFINITY,
+            "inf" => f64::INFINITY,
+            t => t.parse().unwrap_or(f64::NAN),
+        };
+        if parts.len() == 5 {
+            (num(parts[0]), num(parts[4]))
+        } else {
+            (f64::NAN, f64::NAN)
+        }
+    }
+
     #[test]
     fn three_and_four_dimensional_bins_are_exact_by_quadrature() {
         for d in [3, 4] {
@@ -1565,7 +1668,9 @@ mod tests {
                 r.notes
             );
             assert!(r.region_error <= REGION_MAX_ERROR, "{d}D: {:?}", r.notes);
-            assert_eq!(r.reference.regions.len(), 4, "{d}D: {:?}", r.notes);
+            // Quartile bins of every coordinate.
+            assert_eq!(r.reference.regions.len(), 4 * d, "{d}D: {:?}", r.notes);
+            assert_eq!(coordinate_totals(&r.reference.regions).len(), d);
             for g in &r.reference.regions {
                 let want = region_mass(&g.name);
                 assert!(
@@ -1599,22 +1704,42 @@ mod tests {
             let r = quadrature_reference(e, &domain, 2.0, &names, &ReferenceOptions::default())
                 .expect("reference");
             assert!(r.region_error <= REGION_MAX_ERROR, "{d}D: {:?}", r.notes);
-            assert_eq!(
-                r.reference.regions.len(),
-                2,
-                "{d}D: {:?}",
-                r.reference.regions
-            );
-            for g in &r.reference.regions {
-                assert!(g.name.contains("of y2 ("), "{}", g.name);
+            // Two bins of y2 (cut between the wells), and quartile bins of each other
+            // coordinate whose slabs (each holding both wells) the quadrature converged on;
+            // those it did not are named in a note.
+            let others = r.reference.regions.len() - 2;
+            assert_eq!(others % 4, 0, "{d}D: {:?}", r.reference.regions);
+            if others < 4 * (d - 1) {
                 assert!(
-                    (g.prob - 0.5).abs() <= r.region_error,
-                    "{d}D {}: {} (stated error {:.1e})",
+                    r.notes.iter().any(|n| n.contains("for the bins of y1")),
+                    "{d}D: {:?}",
+                    r.notes
+                );
+            }
+            for g in &r.reference.regions {
+                // The other coordinates are N(0, 1/β) = N(0, 1/2).
+                let want = if g.name.contains("of y2 (") {
+                    0.5
+                } else {
+                    let (lo, hi) = bin_edges(&g.name);
+                    let sd = 0.5f64.sqrt();
+                    crate::stats::special::cdf(hi / sd) - crate::stats::special::cdf(lo / sd)
+                };
+                assert!(
+                    (g.prob - want).abs() <= r.region_error + BIN_NAME_ROUNDING,
+                    "{d}D {}: {} vs {want} (stated error {:.1e})",
                     g.name,
                     g.prob,
                     r.region_error
                 );
             }
+            let y2 = r
+                .reference
+                .regions
+                .iter()
+                .filter(|g| g.name.contains("of y2 ("))
+                .count();
+            assert_eq!(y2, 2, "{d}D: {:?}", r.reference.regions);
         }
     }
 
@@ -1649,11 +1774,15 @@ mod tests {
         );
         assert!(!r.reference.regions.is_empty(), "{:?}", r.notes);
         assert!(r.region_error <= REGION_MAX_ERROR, "{:?}", r.notes);
-        let total: f64 = r.reference.regions.iter().map(|g| g.prob).sum();
-        assert!(
-            (total - 1.0).abs() <= 2.0 * r.region_error + 1e-12,
-            "{total}"
-        );
+        // Bins of both coordinates, each set a partition.
+        let totals = coordinate_totals(&r.reference.regions);
+        assert_eq!(totals.keys().collect::<Vec<_>>(), ["x", "y"]);
+        for (name, total) in totals {
+            assert!(
+                (total - 1.0).abs() <= 2.0 * r.region_error + 1e-12,
+                "{name}: {total}"
+            );
+        }
         // P(x ≤ t) = mean over the angle of P(√s·cos θ ≤ t), with F_s the CDF of s.
         let sd = 0.5f64.sqrt();
         let phi = crate::stats::special::cdf;

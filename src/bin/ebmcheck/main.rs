@@ -91,8 +91,9 @@ const GRAD_EXAMPLES: &str = "Examples:
 
 const SAMPLER_TEST_EXAMPLES: &str = "Tests run (each against an exact reference computed by quadrature; Holm's correction at --alpha):
   - mean of each coordinate and of its square, the cross moments y_i*y_j, and the mean of E;
-  - region masses: the basins of the energy's minima, or quartile bins of the first coordinate
-    when there is one minimum (3-4D: bins of the coordinate that separates the minima most);
+  - region masses: the basins of the energy's minima, or quartile bins of every coordinate
+    when there is one minimum (3-4D and basins too fine for the grid: bins of every coordinate,
+    cut between the minima where they separate along it);
   - Kolmogorov-Smirnov and Anderson-Darling tests of each coordinate's CDF (1D) and of the CDF of
     E (every dimension), on draws thinned by twice the autocorrelation time;
   - finite draws; and with 2 or more chains the rank-normalised split R-hat (a diagnostic: above

@@ -1,0 +1,98 @@
+//! Progress on standard error: `check` shows an elapsed-time progress line on a terminal (run
+//! under a pseudo-terminal by util-linux `script`), and never writes spinner bytes to a pipe or
+//! into `--format json` output.
+
+use std::process::Command;
+
+/// Files whose checks take more than the second after which progress appears.
+const SLOW: [&str; 3] = ["derivations", "tests/data/right", "tests/data/wrong/chains"];
+
+/// Bytes that only the progress line writes: its text, a carriage return, an escape sequence
+/// and the braille spinner frames.
+fn has_progress_bytes(s: &str) -> bool {
+    s.contains("checking ")
+        || s.contains('\r')
+        || s.contains('\u{1b}')
+        || s.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c))
+}
+
+#[test]
+fn pipes_and_json_get_no_progress_bytes() {
+    let run = |json: bool| {
+        let mut args = vec!["check"];
+        args.extend(SLOW);
+        if json {
+            args.extend(["--format", "json"]);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
+            .args(&args)
+            .env_remove("CI")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("the binary runs");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for json in [false, true] {
+        let (out, err) = run(json);
+        assert!(!has_progress_bytes(&out), "stdout (json {json}): {out}");
+        assert!(!has_progress_bytes(&err), "stderr (json {json}): {err}");
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&out).expect("pure JSON");
+            assert_eq!(v["schema"], 1);
+        }
+    }
+}
+
+/// Quotes a word for `sh -c`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn a_terminal_sees_progress_while_json_on_stdout_stays_clean() {
+    if Command::new("script").arg("--version").output().is_err() {
+        // Without util-linux `script` there is no pseudo-terminal to run under; the pipe test
+        // above still holds. Said on the test's output so that the skip is visible.
+        println!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ebmcheck-progress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join("out.json");
+    let bin = env!("CARGO_BIN_EXE_ebmcheck");
+    // Standard error is the pseudo-terminal (progress shown there); standard output goes to a
+    // file as JSON.
+    let inner = format!(
+        "{} check {} --format json > {}",
+        sh_quote(bin),
+        SLOW.join(" "),
+        sh_quote(json.to_str().expect("utf-8 path"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script runs");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        terminal.contains("checking ") && terminal.contains(" files ["),
+        "no progress on the terminal: {terminal:?}"
+    );
+    assert!(
+        terminal
+            .chars()
+            .any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+        "no spinner frame on the terminal: {terminal:?}"
+    );
+    let written = std::fs::read_to_string(&json).expect("out.json");
+    assert!(!has_progress_bytes(&written), "{written}");
+    let v: serde_json::Value = serde_json::from_str(&written).expect("pure JSON");
+    assert_eq!(v["schema"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
