@@ -210,6 +210,11 @@ impl Estimate {
     }
 }
 
+/// The floor of the power rule used by `check` and `grad`: below this absolute level a
+/// tolerance counts as able to detect any error that matters, even when every compared value is
+/// zero ([`power_rule`]'s `floor`).
+pub const POWER_FLOOR: f64 = 1e-8;
+
 /// Why a comparison cannot fail, if it cannot: its tolerance (the smallest discrepancy it could
 /// detect, in the units of the claim) is not finite, or is at least as large as the quantities
 /// it compares. `scale` is the largest magnitude of the compared values; `floor` the absolute

@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map and its invariants.
 
 pub mod budgets;
+pub mod domain;
 pub mod estimate;
 pub mod expr;
 pub mod quad;

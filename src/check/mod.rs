@@ -20,7 +20,7 @@ use crate::budgets::{self, Budget};
 pub use result::{
     CheckResult, FileResult, LoadError, McTrace, PointResult, RunResult, Status, Summary,
 };
-pub use run::{RunOptions, run_check, run_file};
+pub use run::{RunOptions, engine_for, run_check, run_file};
 pub use spec::{DerivationFile, SpecError, load_str};
 
 /// Collects the derivation files under the given paths: files as given, folders searched

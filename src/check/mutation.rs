@@ -243,7 +243,7 @@ fn shipped_checks_detect_a_relative_1e3_mutation() {
     }
     let engines: Vec<Engine> = files
         .iter()
-        .map(|f| Engine::from_file(f).expect("engine"))
+        .map(|f| super::run::engine_for(f).expect("engine"))
         .collect();
     let results: Vec<CheckResult> = jobs
         .par_iter()

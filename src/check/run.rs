@@ -12,8 +12,9 @@ use super::spec::{
     ChainLine, CheckKind, CheckSpec, DerivationFile, Direction, EstimatorSpec, LimitPoint,
     PointRange, Relation, SourceExpr,
 };
+use crate::domain::ParamValue;
 use crate::engine::{Engine, EngineError, Point, Termination, Value};
-use crate::expr::Expr;
+use crate::expr::{Context, Definition, Expr, Span};
 
 /// Options of a run.
 #[derive(Debug, Clone)]
@@ -48,21 +49,48 @@ pub mod tol {
     pub const RATE_EXPONENT_MIN: f64 = 0.5;
     /// Family-wise false-alarm rate of the statistical (Monte-Carlo) comparisons of a run,
     /// Holm-corrected across every such comparison in the run.
-    pub const ALPHA: f64 = 1e-3;
+    pub use crate::stats::ALPHA;
     /// Below this effective sample size a Monte-Carlo standard error is not trusted: the point
     /// is inconclusive.
-    pub const MIN_ESS: f64 = 400.0;
+    pub use crate::stats::MIN_ESS;
     /// Grid size for monotone and convex checks.
     pub const GRID: usize = 24;
     /// Below this absolute level a tolerance counts as able to detect any error that matters,
     /// even when every compared value is zero (the power rule, [`crate::estimate::power_rule`]).
-    pub const POWER_FLOOR: f64 = 1e-8;
+    pub use crate::estimate::POWER_FLOOR;
+}
+
+/// An engine for the definitions, parameters and variable domains of a file.
+///
+/// # Errors
+/// A definition that calls an unknown function, calls itself, or has the wrong arity.
+pub fn engine_for(file: &DerivationFile) -> Result<Engine, EngineError> {
+    let mut ctx = Context::new();
+    for (name, v) in &file.parameters {
+        match v {
+            ParamValue::Number(x) => ctx.set_param(name, *x),
+            ParamValue::List(xs) => ctx.set_list(name, xs.clone()),
+        }
+    }
+    let defs: Vec<Definition> = file
+        .definitions
+        .iter()
+        .map(|d| Definition {
+            name: d.name.clone(),
+            name_span: Span::default(),
+            params: d.params.clone(),
+            body: d.body.expr.clone(),
+        })
+        .collect();
+    ctx.add_definitions(defs)
+        .map_err(|e| EngineError::Expr(e.to_string()))?;
+    Ok(Engine::new(ctx, file.variables.clone()))
 }
 
 /// Runs every check of a loaded file in order (checks run in parallel; results keep file order).
 pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
     use rayon::prelude::*;
-    let engine = match Engine::from_file(file) {
+    let engine = match engine_for(file) {
         Ok(e) => e,
         Err(e) => {
             return file

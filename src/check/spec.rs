@@ -285,33 +285,7 @@ pub struct SourceExpr {
     pub location: Location,
 }
 
-/// A parameter value: a number or a list of numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ParamValue {
-    /// A single number.
-    Number(f64),
-    /// A list, indexed from 0 by an integer variable (`c[k]`).
-    List(Vec<f64>),
-}
-
-/// The domain of a declared variable: the default limits of integrals, sums and minima over it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum VarDomain {
-    /// A real interval; either end may be infinite.
-    Continuous {
-        /// Lower end (may be `-inf`).
-        lo: f64,
-        /// Upper end (may be `inf`).
-        hi: f64,
-    },
-    /// An inclusive integer range, summed.
-    Integer {
-        /// Smallest value.
-        lo: i64,
-        /// Largest value.
-        hi: i64,
-    },
-}
+pub use crate::domain::{ParamValue, VarDomain};
 
 /// How a test-point coordinate is chosen.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,7 +24,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use crate::check::spec::{DerivationFile, ParamValue, VarDomain};
+use crate::domain::VarDomain;
 use crate::expr::{
     self, BinOp, Binding, Bindings, BoundEvaluator, Builtin, Context, EvalError, Expr, ExprKind,
     Extremum, Interval, Program, Span,
@@ -121,45 +121,6 @@ impl Engine {
             domains,
             opts: EngineOptions::default(),
         }
-    }
-
-    /// An engine for the definitions, parameters and variable domains of a file.
-    ///
-    /// # Errors
-    /// A definition that calls an unknown function, calls itself, or has the wrong arity.
-    pub fn from_file(file: &DerivationFile) -> Result<Engine, EngineError> {
-        let mut ctx = Context::new();
-        let mut params = Bindings::new();
-        for (name, v) in &file.parameters {
-            match v {
-                ParamValue::Number(x) => {
-                    ctx.set_param(name, *x);
-                    params.set(name, *x);
-                }
-                ParamValue::List(xs) => {
-                    ctx.set_list(name, xs.clone());
-                    params.set_list(name, xs.clone());
-                }
-            }
-        }
-        let defs: Vec<expr::Definition> = file
-            .definitions
-            .iter()
-            .map(|d| expr::Definition {
-                name: d.name.clone(),
-                name_span: Span::default(),
-                params: d.params.clone(),
-                body: d.body.expr.clone(),
-            })
-            .collect();
-        ctx.add_definitions(defs)
-            .map_err(|e| EngineError::Expr(e.to_string()))?;
-        Ok(Engine {
-            ctx,
-            params,
-            domains: file.variables.clone(),
-            opts: EngineOptions::default(),
-        })
     }
 
     /// The parameters (and lists) every evaluation starts from.
@@ -403,10 +364,7 @@ impl Engine {
     fn quad_domain(&self, binds: &[Binding], b: &Bindings) -> Result<quad::Domain, EngineError> {
         let mut vars = Vec::new();
         for bind in binds {
-            vars.push(match self.domain_of(bind, b)? {
-                VarDomain::Continuous { lo, hi } => quad::VarDomain::Continuous { lo, hi },
-                VarDomain::Integer { lo, hi } => quad::VarDomain::Integer { lo, hi },
-            });
+            vars.push(self.domain_of(bind, b)?);
         }
         quad::Domain::new(vars).map_err(quad_error)
     }
@@ -2035,6 +1993,7 @@ pub fn named_quad_error(e: &quad::QuadError, names: &[String], minimising: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::engine_for;
     use crate::check::spec::load_str;
 
     fn engine(defs: &str) -> Engine {
@@ -2042,7 +2001,7 @@ mod tests {
             "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[definitions]\n{defs}\n[[check]]\nname = \"n\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\n"
         );
         let file = load_str("t", &text).unwrap_or_else(|e| panic!("{e:?}"));
-        Engine::from_file(&file).expect("engine")
+        engine_for(&file).expect("engine")
     }
 
     fn value(e: &Engine, src: &str, point: &[(&str, f64)]) -> Value {

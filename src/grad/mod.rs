@@ -50,19 +50,19 @@ use std::fmt::Write as _;
 
 pub use sampler::SamplerKind;
 
-use crate::check::spec::VarDomain;
+use crate::domain::VarDomain;
 use crate::engine::{Engine, Point, Termination, Value};
 use crate::expr::{Context, Definition, Expr, Span, parse};
 use crate::sample::{Estimate, iid_estimate, mc_estimate, single_sample};
 use crate::stats::{StatisticalDecision, Verdict, ess};
 
-/// Default family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across parameters).
-pub const ALPHA: f64 = 1e-3;
 /// Below this absolute level a tolerance counts as able to detect any error that matters (the
 /// power rule's floor, as in `check`).
-pub const POWER_FLOOR: f64 = 1e-8;
+pub use crate::estimate::POWER_FLOOR;
+/// Default family-wise false-alarm rate of the Monte-Carlo z-tests (Holm across parameters).
+pub use crate::stats::ALPHA;
 /// A standard error from fewer effective samples than this is not trusted.
-pub const MIN_ESS: f64 = 400.0;
+pub use crate::stats::MIN_ESS;
 /// Chains whose split R-hat exceeds this disagree: the verdict cannot be `pass`.
 pub const MAX_RHAT: f64 = 1.01;
 /// The default number of Monte-Carlo draws (over all chains) of the library and of the power

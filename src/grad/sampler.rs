@@ -1,7 +1,7 @@
 //! Draws of `(y', z) ~ exp(−βE)` for the gradient check (exact, MH, MALA, HMC, and the
 //! deliberately biased ULA), and contrastive-divergence chains started at the data.
 
-use crate::check::spec::VarDomain;
+use crate::domain::VarDomain;
 use crate::engine::{Engine, ProgramEnergy};
 use crate::expr::{Bindings, Expr};
 use crate::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};

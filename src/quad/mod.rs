@@ -109,24 +109,7 @@ impl<F: Fn(&[f64]) -> f64 + Sync> Energy for FnEnergy<F> {
     }
 }
 
-/// The range of one variable.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum VarDomain {
-    /// A continuous variable on `lo..hi`; either end may be infinite.
-    Continuous {
-        /// Lower end (`-inf` allowed).
-        lo: f64,
-        /// Upper end (`+inf` allowed).
-        hi: f64,
-    },
-    /// An integer variable taking every value in `lo..=hi`, summed exactly.
-    Integer {
-        /// Smallest value.
-        lo: i64,
-        /// Largest value (inclusive).
-        hi: i64,
-    },
-}
+pub use crate::domain::VarDomain;
 
 /// Largest number of integer combinations summed over.
 pub const MAX_DISCRETE_COMBINATIONS: u64 = 100_000;

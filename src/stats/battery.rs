@@ -313,7 +313,7 @@ pub struct BatteryOptions {
 impl Default for BatteryOptions {
     fn default() -> Self {
         Self {
-            alpha: 1e-3,
+            alpha: super::ALPHA,
             min_ess: DEFAULT_MIN_ESS,
             iid: false,
         }

@@ -25,6 +25,17 @@ pub use draws_npy::{NpyError, parse_draws_npy};
 pub use draws_npz::{NpzDraws, NpzError, parse_draws_npz};
 pub use test::{Decision, StatisticalDecision, TestOutcome, Verdict};
 
+/// The default family-wise false-alarm rate of every statistical decision of the crate (Holm
+/// across the family): the sampler-test battery, the gradient's z-tests and the Monte-Carlo
+/// comparisons of a `check` run (`grad::ALPHA` and `check::run::tol::ALPHA` are this constant).
+pub const ALPHA: f64 = 1e-3;
+
+/// Below this effective sample size a Monte-Carlo standard error of an average is not trusted:
+/// the comparison is inconclusive (`grad::MIN_ESS` and `check::run::tol::MIN_ESS` are this
+/// constant). The sampler-test battery, which carries the ESS's own uncertainty into each test,
+/// has a lower floor of its own ([`battery::DEFAULT_MIN_ESS`]).
+pub const MIN_ESS: f64 = 400.0;
+
 /// Errors of the statistics module (malformed input; statistical outcomes are never errors).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StatsError {

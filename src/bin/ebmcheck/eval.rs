@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::common::{
     ExprOptions, Failure, Format, context, expression, finite, json_object, range,
 };
-use ebmcheck::check::spec::VarDomain;
+use ebmcheck::domain::VarDomain;
 use ebmcheck::engine::{Engine, Point};
 use ebmcheck::expr::{ErrorKind, Tok, eval, format_number, tokenize};
 

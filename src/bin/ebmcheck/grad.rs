@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use ebmcheck::check::spec::VarDomain;
+use ebmcheck::domain::VarDomain;
 use ebmcheck::estimate::Verdict;
 use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, GradResult, Variable};
 
