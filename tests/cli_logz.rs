@@ -71,6 +71,9 @@ fn divergent_energies_are_refused_with_direction() {
         ("z", "z=-inf..inf", "1"),
         ("z^3", "z=-inf..inf", "1"),
         ("-log(z)", "z=1..inf", "0.5"),
+        // Poles inside a finite domain (issue 13: `-1/z^2` on [-1, 1] was 1.1e49, converged).
+        ("-1/z^2", "z=-1..1", "1"),
+        ("z^2 + log(abs(z - 0.123))", "z=-1..1", "1"),
     ] {
         let (code, out, err) = ebmcheck(&["logz", energy, "--over", over, "--beta", beta]);
         assert_eq!(code, 2, "{energy}: {out}");

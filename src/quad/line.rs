@@ -285,7 +285,7 @@ pub(crate) fn find_minima(
                 continue;
             }
             let (xm, fm) = brent(line, a, b, x, fx, 1e-14 * ls)?;
-            out.push((xm, fm));
+            out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
             continue;
         }
         if i == 0 && n == 1 {
@@ -295,7 +295,7 @@ pub(crate) fn find_minima(
         a = a.max(lo);
         b = b.min(hi);
         let (xm, fm) = brent(line, a, b, zs[i], es[i], 1e-14 * ls)?;
-        out.push((xm, fm));
+        out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
     }
     out.sort_by(|a, b| a.1.total_cmp(&b.1));
     // Merge minima found twice.
@@ -309,6 +309,41 @@ pub(crate) fn find_minima(
         }
     }
     Ok(merged)
+}
+
+/// A minimiser where the energy is `-inf` (the search landed exactly on a singular point such as
+/// `log|z − c|` at `c`) is replaced by the lowest finite point next to it, found by stepping out
+/// geometrically from a few ulps: the shift `E*` must be finite, and whether the singularity is
+/// integrable is decided by [`probe_interior_pole`], not here. `None` when no finite point is
+/// found within the domain (the energy is `-inf` on a neighbourhood).
+fn finite_stand_in(
+    line: &mut dyn Line,
+    xm: f64,
+    fm: f64,
+    lo: f64,
+    hi: f64,
+    ls: f64,
+) -> Result<Option<(f64, f64)>, QuadError> {
+    if fm != f64::NEG_INFINITY {
+        return Ok(Some((xm, fm)));
+    }
+    let mut d = 4.0 * f64::EPSILON * xm.abs().max(ls);
+    for _ in 0..64 {
+        let mut best: Option<(f64, f64)> = None;
+        for z in [xm - d, xm + d] {
+            if z > lo && z < hi {
+                let e = line.energy(z)?;
+                if e.is_finite() && best.is_none_or(|b| e < b.1) {
+                    best = Some((z, e));
+                }
+            }
+        }
+        if best.is_some() {
+            return Ok(best);
+        }
+        d *= 4.0;
+    }
+    Ok(None)
 }
 
 /// Distance from `m` (direction `dir`) where `β (E - E_m)` first reaches 1, capped at `limit`.
@@ -497,6 +532,72 @@ fn probe_tails(
     Ok(note)
 }
 
+/// Refuses a minimiser at which the energy falls to `-inf` fast enough to make `exp(-βE)`
+/// non-integrable: a pole inside the domain (`-1/z^2`, `2*log|z|`), which the minimum search
+/// finds as a point of very low energy and no quadrature rule can integrate.
+///
+/// On each side of `m` it measures the fall of `β E` over successive decades of distance
+/// `d_k = 10^-k · d_0`, down to a hundred times the minimiser's resolution. The point is a
+/// non-integrable pole when every decade's fall is at least `0.95 ln 10` (the integrand grows at
+/// least like `|z − m|^-0.95`) and the falls do not shrink towards `m` (each at least 0.9 of the
+/// one before): a logarithmic pole keeps them equal and a power pole makes them grow, while a
+/// smooth minimum, however narrow, makes them shrink a hundredfold per decade and a cusp
+/// `|z − m|^a` by `10^-a`. At least three decades are required, else nothing is concluded.
+pub(crate) fn probe_interior_pole(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    beta: f64,
+    m: f64,
+    ls: f64,
+) -> Result<(), QuadError> {
+    const DECADE_FALL: f64 = 0.95 * std::f64::consts::LN_10;
+    // Brent's resolution of a minimiser (see `find_minima`), and room above it.
+    let d_last = 100.0 * (1.5e-8 * m.abs() + 1e-14 * ls);
+    let d_first = 1e-2 * ls;
+    for dir in [-1.0, 1.0] {
+        let room = if dir > 0.0 { hi - m } else { m - lo };
+        let mut d = d_first.min(0.5 * room);
+        if !(d > 0.0) || d < 1e3 * d_last {
+            continue;
+        }
+        let mut prev_q = beta * line.energy(m + dir * d)?;
+        let mut prev_fall = f64::NAN;
+        let mut decades = 0;
+        let mut pole = true;
+        while d * 0.1 >= d_last {
+            d *= 0.1;
+            let q = beta * line.energy(m + dir * d)?;
+            // An energy that overflows to -inf on a whole neighbourhood (`-exp(1/|z|)`), not
+            // at one point, falls without bound: exp(-βE) is infinite there.
+            let fall = if q == f64::NEG_INFINITY {
+                f64::INFINITY
+            } else {
+                prev_q - q
+            };
+            if !(fall >= DECADE_FALL) || (prev_fall.is_finite() && fall < 0.9 * prev_fall) {
+                pole = false;
+                break;
+            }
+            prev_fall = fall;
+            prev_q = q;
+            decades += 1;
+        }
+        if pole && decades >= 3 {
+            let axis = line.axis();
+            return Err(QuadError::Diverges {
+                axis: Some(axis),
+                direction: format!(
+                    "exp(-βE) is not integrable near z{} = {:.6e} (the energy falls to -inf there)",
+                    axis + 1,
+                    m
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One interval of the adaptive partition; its sums live in [`Adaptive::data`].
 #[derive(Clone, Copy)]
 struct Seg {
@@ -603,7 +704,11 @@ impl<'l> Adaptive<'l> {
             es.iter().enumerate().fold(
                 (0, f64::INFINITY),
                 |acc, (i, &e)| {
-                    if e < acc.1 { (i, e) } else { acc }
+                    if e < acc.1 && e > f64::NEG_INFINITY {
+                        (i, e)
+                    } else {
+                        acc
+                    }
                 },
             );
         if lowest.1 < self.e_star {
@@ -621,9 +726,18 @@ impl<'l> Adaptive<'l> {
             self.argmin = zs[lowest.0];
         }
         let nc = self.n_comp();
+        // A node exactly on a singular point (`log|z − c|` at `c`) has no finite integrand
+        // value: it is left out and the segment's error made infinite, so that the segment is
+        // split and the point becomes an end, where no Gauss–Kronrod node lies. Whether the
+        // singularity is integrable was decided before (`probe_interior_pole`).
+        let singular = es[..n].contains(&f64::NEG_INFINITY);
         for i in 0..n {
             let q = self.beta * (es[i] - self.e_star);
-            let w = if es[i] == f64::INFINITY || jac[i] == 0.0 || q > EXP_UNDERFLOW {
+            let w = if es[i] == f64::INFINITY
+                || es[i] == f64::NEG_INFINITY
+                || jac[i] == 0.0
+                || q > EXP_UNDERFLOW
+            {
                 0.0
             } else {
                 (-q).exp() * jac[i]
@@ -674,7 +788,11 @@ impl<'l> Adaptive<'l> {
                 gk::rule(&self.f_buf[k], half, rough == 0)
             };
             self.data[base + k] = r;
-            self.data[base + nc + k] = if e.is_finite() { e } else { f64::INFINITY };
+            self.data[base + nc + k] = if e.is_finite() && !singular {
+                e
+            } else {
+                f64::INFINITY
+            };
             self.data[base + 2 * nc + k] = ab;
         }
         Ok(j)
@@ -838,6 +956,7 @@ pub(crate) fn integrate_line(
         });
     };
     let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
+    probe_interior_pole(line, lo, hi, beta, z0, ls)?;
 
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
     // `SOFT_BREAKS` local widths on each side of each minimiser.

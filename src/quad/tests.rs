@@ -367,6 +367,64 @@ fn divergent_energies_are_refused_with_a_direction() {
 }
 
 #[test]
+fn interior_poles_are_refused_and_integrable_singularities_and_narrow_wells_are_not() {
+    // Non-integrable poles inside the domain (issue 13: `-1/z^2` on [-1, 1] came back as
+    // 1.1e49, converged): the pole's position is named.
+    // (name, energy, pole, how close the named point must be: `-exp(1/|z-0.2|)` overflows to
+    // -inf within 1/709 of its pole, so a point near there is named).
+    let poles: Vec<(&str, tq::EnergyFn, f64, f64)> = vec![
+        ("-1/z^2", Box::new(|z: &[f64]| -1.0 / (z[0] * z[0])), 0.0, 1e-6),
+        (
+            "log|z-0.7|",
+            Box::new(|z: &[f64]| (z[0] - 0.7).abs().ln()),
+            0.7,
+            1e-6,
+        ),
+        (
+            "-exp(1/|z-0.2|)",
+            Box::new(|z: &[f64]| -(1.0 / (z[0] - 0.2).abs()).exp()),
+            0.2,
+            0.01,
+        ),
+        (
+            "z^2 + 3 log|z+0.31|",
+            Box::new(|z: &[f64]| z[0] * z[0] + 3.0 * (z[0] + 0.31).abs().ln()),
+            -0.31,
+            1e-6,
+        ),
+    ];
+    let dom = Domain::continuous(&[(-1.0, 1.0)]).expect("domain");
+    for (name, f, at, near) in poles {
+        let e = FnEnergy::new(1, f);
+        match log_partition(&e, &dom, 1.0, &QuadOptions::default()) {
+            Err(QuadError::Diverges { direction, .. }) => {
+                let named: f64 = direction
+                    .split("z1 = ")
+                    .nth(1)
+                    .and_then(|t| t.split(' ').next())
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(f64::NAN);
+                assert!((named - at).abs() <= near, "{name}: {direction}");
+            }
+            other => panic!("{name}: expected divergence, got {other:?}"),
+        }
+    }
+    // An integrable pole inside: ∫_{-1}^{1} |z|^-0.9 dz = 20.
+    let e = FnEnergy::new(1, |z: &[f64]| 0.9 * z[0].abs().ln());
+    let r = log_partition(&e, &dom, 1.0, &QuadOptions::default()).expect("integrable");
+    assert_eq!(r.status, Status::Converged, "{r:?}");
+    assert!((r.log_z - 20f64.ln()).abs() <= r.abs_error.max(1e-9), "{r:?}");
+    // Narrow smooth wells fall steeply near their minimum but are not poles:
+    // ∫ exp(-k (z - 0.3)^2) = √(π/k).
+    for k in [1e6, 1e12, 1e20] {
+        let e = FnEnergy::new(1, move |z: &[f64]| k * (z[0] - 0.3).powi(2));
+        let r = log_partition(&e, &dom, 1.0, &QuadOptions::default()).expect("a narrow well");
+        let truth = 0.5 * (std::f64::consts::PI / k).ln();
+        assert!((r.log_z - truth).abs() <= r.abs_error.max(1e-9), "k = {k}: {r:?}");
+    }
+}
+
+#[test]
 fn nan_energy_is_an_error_naming_the_point() {
     let e = FnEnergy::new(
         1,
