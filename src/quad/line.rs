@@ -700,17 +700,16 @@ impl<'l> Adaptive<'l> {
         self.line
             .eval_many(&zs[..n], &mut es[..n], &mut self.obs_buf)?;
         // Streaming re-shift: a node below E* lowers the shift and rescales what is stored.
-        let lowest =
-            es.iter().enumerate().fold(
-                (0, f64::INFINITY),
-                |acc, (i, &e)| {
-                    if e < acc.1 && e > f64::NEG_INFINITY {
-                        (i, e)
-                    } else {
-                        acc
-                    }
-                },
-            );
+        let lowest = es
+            .iter()
+            .enumerate()
+            .fold((0, f64::INFINITY), |acc, (i, &e)| {
+                if e < acc.1 && e > f64::NEG_INFINITY {
+                    (i, e)
+                } else {
+                    acc
+                }
+            });
         if lowest.1 < self.e_star {
             // Every drop is applied, however small: a stored segment left on the old shift is
             // off by the factor exp(-βΔ), and βΔ can reach 1e-7 at β = 1e6 from the Brent

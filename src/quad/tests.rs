@@ -373,7 +373,12 @@ fn interior_poles_are_refused_and_integrable_singularities_and_narrow_wells_are_
     // (name, energy, pole, how close the named point must be: `-exp(1/|z-0.2|)` overflows to
     // -inf within 1/709 of its pole, so a point near there is named).
     let poles: Vec<(&str, tq::EnergyFn, f64, f64)> = vec![
-        ("-1/z^2", Box::new(|z: &[f64]| -1.0 / (z[0] * z[0])), 0.0, 1e-6),
+        (
+            "-1/z^2",
+            Box::new(|z: &[f64]| -1.0 / (z[0] * z[0])),
+            0.0,
+            1e-6,
+        ),
         (
             "log|z-0.7|",
             Box::new(|z: &[f64]| (z[0] - 0.7).abs().ln()),
@@ -413,14 +418,20 @@ fn interior_poles_are_refused_and_integrable_singularities_and_narrow_wells_are_
     let e = FnEnergy::new(1, |z: &[f64]| 0.9 * z[0].abs().ln());
     let r = log_partition(&e, &dom, 1.0, &QuadOptions::default()).expect("integrable");
     assert_eq!(r.status, Status::Converged, "{r:?}");
-    assert!((r.log_z - 20f64.ln()).abs() <= r.abs_error.max(1e-9), "{r:?}");
+    assert!(
+        (r.log_z - 20f64.ln()).abs() <= r.abs_error.max(1e-9),
+        "{r:?}"
+    );
     // Narrow smooth wells fall steeply near their minimum but are not poles:
     // ∫ exp(-k (z - 0.3)^2) = √(π/k).
     for k in [1e6, 1e12, 1e20] {
         let e = FnEnergy::new(1, move |z: &[f64]| k * (z[0] - 0.3).powi(2));
         let r = log_partition(&e, &dom, 1.0, &QuadOptions::default()).expect("a narrow well");
         let truth = 0.5 * (std::f64::consts::PI / k).ln();
-        assert!((r.log_z - truth).abs() <= r.abs_error.max(1e-9), "k = {k}: {r:?}");
+        assert!(
+            (r.log_z - truth).abs() <= r.abs_error.max(1e-9),
+            "k = {k}: {r:?}"
+        );
     }
 }
 
