@@ -558,7 +558,7 @@ pub(crate) fn probe_interior_pole(
     for dir in [-1.0, 1.0] {
         let room = if dir > 0.0 { hi - m } else { m - lo };
         let mut d = d_first.min(0.5 * room);
-        if !(d > 0.0) || d < 1e3 * d_last {
+        if d.is_nan() || d <= 0.0 || d < 1e3 * d_last {
             continue;
         }
         let mut prev_q = beta * line.energy(m + dir * d)?;
@@ -575,7 +575,10 @@ pub(crate) fn probe_interior_pole(
             } else {
                 prev_q - q
             };
-            if !(fall >= DECADE_FALL) || (prev_fall.is_finite() && fall < 0.9 * prev_fall) {
+            if fall.is_nan()
+                || fall < DECADE_FALL
+                || (prev_fall.is_finite() && fall < 0.9 * prev_fall)
+            {
                 pole = false;
                 break;
             }
