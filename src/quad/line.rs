@@ -311,6 +311,56 @@ pub(crate) fn find_minima(
     Ok(merged)
 }
 
+/// Re-polishes minimisers whose peak is narrower than the search resolved them: Brent stops
+/// within `1.5e-8·|m| + 1e-14·ls` of a minimiser, and at β = 1e60 the peak of `z^2` is 1e-30
+/// wide, so the breakpoint put at `m` missed it and every node read ≈ 0 (log Z came back as
+/// -2e9, honestly "not converged", but not the value). While `β (E − E_m)` at ten resolutions
+/// from `m` exceeds 1, Brent runs again inside that bracket with a tolerance a thousand times
+/// finer (at most 110 rounds: down to the abscissae f64 can tell apart, 1e-300 near 0). The
+/// modes stay sorted by energy.
+fn repolish_narrow(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    beta: f64,
+    mut modes: Vec<Mode>,
+    ls: f64,
+) -> Result<Vec<Mode>, QuadError> {
+    let Some(e0) = modes.first().map(|m| m.em) else {
+        return Ok(modes);
+    };
+    for md in &mut modes {
+        if !md.em.is_finite() || beta * (md.em - e0) > SIGNIFICANT {
+            continue;
+        }
+        let mut res = 1.5e-8 * md.m.abs() + 1e-14 * ls;
+        for _ in 0..110 {
+            let (a, b) = ((md.m - 10.0 * res).max(lo), (md.m + 10.0 * res).min(hi));
+            if !(a < md.m && md.m < b) {
+                break;
+            }
+            let qa = beta * (line.energy(a)? - md.em);
+            let qb = beta * (line.energy(b)? - md.em);
+            if !(qa > 1.0 && qb > 1.0) {
+                break;
+            }
+            let fine = 1e-3 * res;
+            let (x, f) = brent(line, a, b, md.m, md.em, fine)?;
+            if f.is_nan() || f > md.em || fine <= 4.0 * f64::EPSILON * x.abs() || fine < 1e-300 {
+                break;
+            }
+            // The polished point replaces the old one; widths are measured anew.
+            md.m = x;
+            md.em = f;
+            md.w_left = f64::NAN;
+            md.w_right = f64::NAN;
+            res = 1.5e-8 * md.m.abs() + fine;
+        }
+    }
+    modes.sort_by(|a, b| a.em.total_cmp(&b.em));
+    Ok(modes)
+}
+
 /// A minimiser where the energy is `-inf` (the search landed exactly on a singular point such as
 /// `log|z − c|` at `c`) is replaced by the lowest finite point next to it, found by stepping out
 /// geometrically from a few ulps: the shift `E*` must be finite, and whether the singularity is
@@ -937,6 +987,7 @@ pub(crate) fn integrate_line(
             })
             .collect(),
     };
+    let modes = repolish_narrow(line, lo, hi, beta, modes, ls)?;
     line.search_done();
     let Some(&Mode { m: z0, em: e0, .. }) = modes.first() else {
         // No finite minimum: the energy is +inf on the grid or falls towards an infinite end.

@@ -436,6 +436,34 @@ fn interior_poles_are_refused_and_integrable_singularities_and_narrow_wells_are_
 }
 
 #[test]
+fn peaks_narrower_than_the_minimiser_resolution_are_repolished() {
+    // Issue 13: `z^2` at β = 1e50 came back as log Z −41.77 (truth −56.99), at 1e60 as −2e9:
+    // the peak (width 1/√β) was narrower than Brent's resolution of its minimiser.
+    let e = FnEnergy::new(1, |z: &[f64]| z[0] * z[0]);
+    let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    for beta in [1e40, 1e50, 1e60, 1e100, 1e200, 1e300] {
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrable");
+        let truth = 0.5 * (std::f64::consts::PI / beta).ln();
+        assert_eq!(r.status, Status::Converged, "β = {beta}: {r:?}");
+        assert!(
+            (r.log_z - truth).abs() <= r.abs_error,
+            "β = {beta}: {r:?} vs {truth}"
+        );
+    }
+    // Off the origin the peak at β = 1e60 is narrower than the spacing of f64 near 0.3: never
+    // a converged wrong number.
+    let e = FnEnergy::new(1, |z: &[f64]| (z[0] - 0.3).powi(2));
+    for beta in [1e30, 1e60] {
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrable");
+        let truth = 0.5 * (std::f64::consts::PI / beta).ln();
+        assert!(
+            r.status != Status::Converged || (r.log_z - truth).abs() <= r.abs_error,
+            "β = {beta}: {r:?} vs {truth}"
+        );
+    }
+}
+
+#[test]
 fn nan_energy_is_an_error_naming_the_point() {
     let e = FnEnergy::new(
         1,
