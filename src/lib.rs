@@ -9,14 +9,15 @@ pub mod estimate;
 pub mod expr;
 pub mod quad;
 pub mod sample;
+pub mod seed;
 pub mod stats;
 
 pub mod check;
 pub mod engine;
 pub mod grad;
 pub mod report;
-#[cfg(test)]
-pub(crate) mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

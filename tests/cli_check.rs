@@ -1,20 +1,9 @@
 //! CLI tests of `ebmcheck check`: the lecture's derivations pass, wrong claims fail, bad files
 //! are reported with file:line:column, and the JSON contract holds.
 
-use std::process::Command;
+mod common;
 
-fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ebmcheck;
 
 fn json(args: &[&str]) -> (i32, serde_json::Value) {
     let (code, stdout, stderr) = ebmcheck(args);

@@ -2,7 +2,7 @@
 // The CLI promises full-precision output that reads back as the same f64: exact comparison intended.
 #![allow(clippy::float_cmp)]
 
-use std::process::Command;
+mod common;
 
 struct Run {
     code: i32,
@@ -11,14 +11,11 @@ struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ebmcheck: {e}"));
+    let (code, stdout, stderr) = common::ebmcheck(args);
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout,
+        stderr,
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::Command;
+use common::ebmcheck;
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -19,18 +19,6 @@ const W: f64 = 0.7;
 const A: f64 = 1.3;
 const BETA: f64 = 2.0;
 const DATA: [f64; 3] = [0.5, -1.2, 2.0];
-
-fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Closed forms of the Gaussian latent model. Integrating z out,
 /// `F(y) = a y²/(2(w²+a)) + (1/(2β)) log(β(w²+a)/(2π))`; the marginal of y is Gaussian with

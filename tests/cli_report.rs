@@ -3,17 +3,10 @@
 
 mod common;
 
-use std::process::Command;
-
 fn run_report(args: &[&str], dir: &std::path::Path) -> i32 {
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .arg("--report")
-        .arg(dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    out.status.code().unwrap_or(-1)
+    let dir = dir.to_str().expect("a UTF-8 temporary path");
+    let args: Vec<&str> = args.iter().copied().chain(["--report", dir]).collect();
+    common::ebmcheck(&args).0
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {

@@ -9,7 +9,6 @@ use ebmcheck::sample::{
 };
 use ebmcheck::stats::test::clopper_pearson;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 /// The command's default family-wise false-alarm rate, used for every verdict here.
@@ -28,14 +27,11 @@ struct Run {
 
 fn ebmcheck(args: &[&str]) -> Run {
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
+    let (code, stdout, stderr) = common::ebmcheck(args);
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout,
+        stderr,
         seconds: start.elapsed().as_secs_f64(),
     }
 }

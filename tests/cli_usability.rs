@@ -3,26 +3,11 @@
 //! `eval` through the numeric engine, readable numbers, load errors once with suggestions, and
 //! `--report` saying where it wrote.
 
+mod common;
+
+use common::{ebmcheck, ebmcheck_env};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-
-fn ebmcheck_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ebmcheck"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    ebmcheck_env(args, &[])
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir =

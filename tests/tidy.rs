@@ -215,6 +215,25 @@ fn item_end(code: &[char], mut i: usize) -> usize {
     i
 }
 
+/// Index just past the `]` that closes the attribute starting at `i` (its `#`).
+fn attribute_end(code: &[char], mut i: usize) -> usize {
+    let mut depth = 0;
+    while i < code.len() {
+        match code[i] {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Code of one file without the items under a test-only `#[cfg(…)]`, and the names of the
 /// test-only out-of-line modules it declares (`#[cfg(test)] mod tests;`).
 fn strip_test_items(code: &str) -> (String, Vec<String>) {
@@ -227,22 +246,8 @@ fn strip_test_items(code: &str) -> (String, Vec<String>) {
             break;
         };
         let start = from + text[..pos].chars().count();
-        // The attribute ends at its closing bracket: find it by bracket depth.
-        let mut depth = 0;
-        let mut close = start + 1;
-        while close < chars.len() {
-            match chars[close] {
-                '[' | '(' => depth += 1,
-                ']' | ')' => {
-                    depth -= 1;
-                    if depth == 0 && chars[close] == ']' {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            close += 1;
-        }
+        // The attribute ends at its closing bracket.
+        let close = attribute_end(&chars, start).saturating_sub(1);
         let cond: String = chars[start + 2..close.min(chars.len())].iter().collect();
         if !is_test_cfg(&cond) {
             from = close.min(chars.len());
@@ -255,21 +260,7 @@ fn strip_test_items(code: &str) -> (String, Vec<String>) {
                 i += 1;
             }
             if chars.get(i) == Some(&'#') {
-                let mut d = 0;
-                while i < chars.len() {
-                    match chars[i] {
-                        '[' => d += 1,
-                        ']' => {
-                            d -= 1;
-                            if d == 0 {
-                                i += 1;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
+                i = attribute_end(&chars, i);
             } else {
                 break;
             }

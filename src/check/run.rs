@@ -117,21 +117,10 @@ pub fn run_file(file: &DerivationFile, opts: &RunOptions) -> Vec<CheckResult> {
         .collect()
 }
 
-/// A deterministic per-check seed from the run seed, the file and the check's index.
+/// A deterministic per-check seed from the run seed, the file and the check's index
+/// ([`crate::seed::check_seed`]).
 pub(crate) fn mix_seed(run: u64, path: &str, file_seed: u64, index: usize) -> u64 {
-    // FNV-1a over the path, then SplitMix64 finalisation; stable across platforms and runs.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in path.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut z = run
-        ^ h.rotate_left(17)
-        ^ file_seed.rotate_left(31)
-        ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    crate::seed::check_seed(run, path, file_seed, index)
 }
 
 fn error_result(c: &CheckSpec, message: String) -> CheckResult {

@@ -882,7 +882,7 @@ impl Engine {
         let chains = draws.clamp(1, MC_CHAINS);
         let per_chain = draws.div_ceil(chains);
         let inits = vec![start; chains];
-        let seed = self.opts.seed ^ bindings_hash(b) ^ (span.start as u64).rotate_left(32);
+        let seed = crate::seed::node_seed(self.opts.seed, bindings_hash(b), span.start as u64);
         let set = run_chains(&target, &kernel, &inits, MC_WARMUP, per_chain, seed)
             .map_err(|e| EngineError::Numeric(e.to_string()))?;
         let d = names.len();
@@ -1678,19 +1678,21 @@ impl BoundEvaluator for &Hook<'_> {
     }
 }
 
-/// A hash of every binding's name and value bits: bound nodes are cached per node and bindings.
+/// A hash of every binding's name and value bits (a list by its length): bound nodes are cached
+/// per node and bindings, and Monte-Carlo seeds mix it in (the crate's one seed mixer,
+/// [`crate::seed`]).
 fn bindings_hash(b: &Bindings) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use crate::seed::{hash_bytes, stream};
+    let mut h = 0;
     for name in b.names() {
-        name.hash(&mut h);
+        h = stream(h, hash_bytes(name.as_bytes()));
         match b.get(name) {
-            Some(expr::Value::Number(x)) => x.to_bits().hash(&mut h),
-            Some(expr::Value::List(xs)) => xs.len().hash(&mut h),
+            Some(expr::Value::Number(x)) => h = stream(h, x.to_bits()),
+            Some(expr::Value::List(xs)) => h = stream(h ^ 1, xs.len() as u64),
             None => {}
         }
     }
-    h.finish()
+    h
 }
 
 /// Replaces every `diff[w](f)` whose `f` has no bound operator by its simplified symbolic

@@ -346,16 +346,14 @@ fn repolish_narrow(
             }
             let fine = 1e-3 * res;
             let (x, f) = brent(line, a, b, md.m, md.em, fine)?;
-            if !(f <= md.em) || fine <= 4.0 * f64::EPSILON * x.abs() || fine < 1e-300 {
+            if f.is_nan() || f > md.em || fine <= 4.0 * f64::EPSILON * x.abs() || fine < 1e-300 {
                 break;
             }
-            if f < md.em || x != md.m {
-                // The polished point replaces the old one; widths are measured anew.
-                md.m = x;
-                md.em = f;
-                md.w_left = f64::NAN;
-                md.w_right = f64::NAN;
-            }
+            // The polished point replaces the old one; widths are measured anew.
+            md.m = x;
+            md.em = f;
+            md.w_left = f64::NAN;
+            md.w_right = f64::NAN;
             res = 1.5e-8 * md.m.abs() + fine;
         }
     }
@@ -610,7 +608,7 @@ pub(crate) fn probe_interior_pole(
     for dir in [-1.0, 1.0] {
         let room = if dir > 0.0 { hi - m } else { m - lo };
         let mut d = d_first.min(0.5 * room);
-        if !(d > 0.0) || d < 1e3 * d_last {
+        if d.is_nan() || d <= 0.0 || d < 1e3 * d_last {
             continue;
         }
         let mut prev_q = beta * line.energy(m + dir * d)?;
@@ -627,7 +625,10 @@ pub(crate) fn probe_interior_pole(
             } else {
                 prev_q - q
             };
-            if !(fall >= DECADE_FALL) || (prev_fall.is_finite() && fall < 0.9 * prev_fall) {
+            if fall.is_nan()
+                || fall < DECADE_FALL
+                || (prev_fall.is_finite() && fall < 0.9 * prev_fall)
+            {
                 pole = false;
                 break;
             }

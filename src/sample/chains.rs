@@ -5,18 +5,10 @@ use crate::stats::battery::{BatteryOptions, BatteryReport, Draws, Reference, run
 use rand::SeedableRng;
 use rayon::prelude::*;
 
-/// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective mixer of 64-bit words.
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Seed of stream `index` under run seed `seed`: two SplitMix rounds so neighbouring seeds and
-/// indices give unrelated streams.
+/// indices give unrelated streams ([`crate::seed::stream`], the crate's one seed mixer).
 pub fn chain_seed(seed: u64, index: u64) -> u64 {
-    splitmix64(splitmix64(seed) ^ splitmix64(index.wrapping_add(0x5851_F42D_4C95_7F2D)))
+    crate::seed::stream(seed, index)
 }
 
 /// The generator for stream `index` under run seed `seed`.

@@ -50,7 +50,8 @@ fn case(id: &str, bounds: Vec<(f64, f64)>, beta: f64, e: EnergyFn, truth: f64) -
     }
 }
 
-fn quad_form(a: Vec<Vec<f64>>, mu: Vec<f64>) -> EnergyFn {
+/// The quadratic form `½ (z − μ)ᵀ A (z − μ)`: the energy of a Gaussian with precision `A`.
+pub fn quad_form(a: Vec<Vec<f64>>, mu: Vec<f64>) -> EnergyFn {
     Box::new(move |z: &[f64]| {
         let d = mu.len();
         let mut s = 0.0;

@@ -2,13 +2,21 @@
 
 use std::path::Path;
 
-/// Runs the binary with `args`: (exit code, stdout, stderr).
+/// Runs the binary with `args` in the package's folder: (exit code, stdout, stderr).
 #[allow(dead_code)] // not every test crate runs the binary through this helper
 pub fn ebmcheck(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebmcheck"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
+    ebmcheck_env(args, &[])
+}
+
+/// Runs the binary with `args` and extra environment variables: (exit code, stdout, stderr).
+#[allow(dead_code)] // not every test crate sets environment variables
+pub fn ebmcheck_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ebmcheck"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the binary runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
