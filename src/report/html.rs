@@ -27,7 +27,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px so
 th{background:#eee}td.num{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}
 .pass{color:#006e4f}.fail{color:#b34700;font-weight:bold}.inconclusive{color:#7a5a00}.error{color:#8a3d73;font-weight:bold}
 tr.failing{background:#fbe3d0}code{background:#f4f4f4;padding:0 .2em}figure{margin:.8em 0}figcaption{font-size:.9em;color:#333}
-.summary{font-size:1.1em;margin:1em 0}nav ul{columns:2;font-size:.95em}pre{background:#f6f6f6;padding:.5em;overflow-x:auto}
+.summary{font-size:1.1em;margin:1em 0}nav ul{columns:2;font-size:.95em}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere}
 .provenance{font-size:.9em;background:#f7f7f7;border:1px solid #ddd;padding:.3em .8em;margin:1em 0}.provenance dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.4em 0}.provenance dd{margin:0;overflow-wrap:anywhere}
 math{font-size:1.1em}.formulas td{vertical-align:middle}.formulas td.rel{text-align:center;font-size:1.2em}.formulas tr.failing td{background:#fbe3d0}
 .formulas .where{font-size:.9em;color:#333}details.check{margin:.4em 0;border:1px solid #ddd;padding:.2em .6em}details.check>summary{cursor:pointer}
