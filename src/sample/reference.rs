@@ -1626,25 +1626,6 @@ mod tests {
         totals
     }
 
-    /// The edges of a bin from its name `bin k of NAME (LO < NAME <= HI)`.
-    fn bin_edges(name: &str) -> (f64, f64) {
-        let inner = name
-            .split_once('(')
-            .and_then(|(_, r)| r.strip_suffix(')'))
-            .unwrap_or("");
-        let parts: Vec<&str> = inner.split_whitespace().collect();
-        let num = |s: &str| match s {
-            "-inf" => f64::NEG_INFINITY,
-            "inf" => f64::INFINITY,
-            t => t.parse().unwrap_or(f64::NAN),
-        };
-        if parts.len() == 5 {
-            (num(parts[0]), num(parts[4]))
-        } else {
-            (f64::NAN, f64::NAN)
-        }
-    }
-
     #[test]
     fn three_and_four_dimensional_bins_are_exact_by_quadrature() {
         for d in [3, 4] {
@@ -1721,7 +1702,7 @@ mod tests {
                 let want = if g.name.contains("of y2 (") {
                     0.5
                 } else {
-                    let (lo, hi) = bin_edges(&g.name);
+                    let (lo, hi) = crate::testing::sample_reference::bin_edges(&g.name);
                     let sd = 0.5f64.sqrt();
                     crate::stats::special::cdf(hi / sd) - crate::stats::special::cdf(lo / sd)
                 };
