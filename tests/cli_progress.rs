@@ -96,3 +96,77 @@ fn a_terminal_sees_progress_while_json_on_stdout_stays_clean() {
     assert_eq!(v["schema"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn long_monte_carlo_work_in_grad_shows_progress_on_a_terminal_only() {
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ebmcheck-grad-progress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join("grad.json");
+    let bin = env!("CARGO_BIN_EXE_ebmcheck");
+    // Three million HMC draws: a few seconds, past the second after which progress appears.
+    let args = [
+        "grad",
+        "0.5*(y-w)^2",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=0.1,0.2,0.3",
+        "--wrt",
+        "w",
+        "--set",
+        "w=0.5",
+        "--beta",
+        "1",
+        "--mc",
+        "3000000",
+        "--sampler",
+        "hmc",
+        "--format",
+        "json",
+    ];
+    let quoted: Vec<String> = args.iter().map(|a| sh_quote(a)).collect();
+    let inner = format!(
+        "{} {} > {}",
+        sh_quote(bin),
+        quoted.join(" "),
+        sh_quote(json.to_str().expect("utf-8 path"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script runs");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        terminal.contains(
+            "computing the exact gradient, finite differences and 3000000 Monte-Carlo draws (hmc)"
+        ),
+        "no progress on the terminal: {terminal:?}"
+    );
+    assert!(
+        terminal
+            .chars()
+            .any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+        "no spinner frame on the terminal: {terminal:?}"
+    );
+    let written = std::fs::read_to_string(&json).expect("grad.json");
+    assert!(!has_progress_bytes(&written), "{written}");
+    let v: serde_json::Value = serde_json::from_str(&written).expect("pure JSON");
+    assert_eq!(v["schema"], 1);
+    // The same run into a pipe writes no progress bytes to standard error.
+    let piped = Command::new(bin)
+        .args(args)
+        .env_remove("CI")
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(!has_progress_bytes(&err), "stderr in a pipe: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

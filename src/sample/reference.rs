@@ -753,12 +753,31 @@ fn bins_on_axis(
         let (a, b, p) = (w[0], w[1], *p);
         err = err.max(p * (q.abs_error + total_err));
         reference = reference.region(
-            &format!("bin {} of {name} ({a:.6} < {name} <= {b:.6})", k + 1),
+            &bin_label(k, name, a, b),
             move |y| y[axis] > a && y[axis] <= b,
             p,
         );
     }
     Ok((reference, err, converged))
+}
+
+/// The name of the `k`-th (0-based) bin of coordinate `name`, `lo < name <= hi`, with its cuts to
+/// six decimals and a cut that rounds to zero written `0.000000`, never `-0.000000`
+/// (`testing::sample_reference::bin_edges` reads the cuts back).
+fn bin_label(k: usize, name: &str, lo: f64, hi: f64) -> String {
+    let cut = |x: f64| {
+        let s = format!("{x:.6}");
+        match s.strip_prefix('-') {
+            Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+            _ => s,
+        }
+    };
+    format!(
+        "bin {} of {name} ({} < {name} <= {})",
+        k + 1,
+        cut(lo),
+        cut(hi)
+    )
 }
 
 /// Notes the coordinates whose bins the quadrature refused (their tests are left out).
@@ -1345,12 +1364,7 @@ fn regions_nd(
                     grid.lo[axis] + h * b as f64
                 };
                 reference = reference.region(
-                    &format!(
-                        "bin {} of {} ({lo:.6} < {} <= {hi:.6})",
-                        k + 1,
-                        names[axis],
-                        names[axis]
-                    ),
+                    &bin_label(k, &names[axis], lo, hi),
                     move |y| y[axis] > lo && y[axis] <= hi,
                     p,
                 );
@@ -1383,6 +1397,18 @@ mod tests {
             .iter()
             .find(|m| m.name == name)
             .map_or(f64::NAN, |m| m.exact)
+    }
+
+    #[test]
+    fn bin_labels_never_print_a_negative_zero_and_read_back() {
+        let label = bin_label(1, "y2", -1e-9, 0.674_489_75);
+        assert_eq!(label, "bin 2 of y2 (0.000000 < y2 <= 0.674490)");
+        assert_eq!(
+            bin_label(0, "x", f64::NEG_INFINITY, -0.000_000_6),
+            "bin 1 of x (-inf < x <= -0.000001)"
+        );
+        let (lo, hi) = crate::testing::sample_reference::bin_edges(&label);
+        assert_eq!((lo.to_bits(), hi), (0.0f64.to_bits(), 0.674_49));
     }
 
     #[test]

@@ -61,18 +61,32 @@ pub fn well_defined_expr() -> impl Strategy<Value = String> {
     })
 }
 
-/// Expressions that also contain bound operators, for print/parse round trips.
+/// Expressions that also contain bound operators, nested in each other (in bodies, in limits,
+/// in the density of an expectation), next to unary minus, powers and products written without
+/// parentheses, with primed names and Unicode forms: for print/parse round trips.
 pub fn expr_with_bound_operators() -> impl Strategy<Value = String> {
-    (well_defined_expr(), well_defined_expr(), 0usize..9).prop_map(|(a, b, k)| match k {
-        0 => format!("int[z = -inf..{b}]({a}*z)"),
-        1 => format!("sum[k = 0..2](c[k]*{a})"),
-        2 => format!("min[z]({a} + z^2)"),
-        3 => format!("argmin[z, ]({a} + z^2)").replace(", ]", "]"),
-        4 => format!("diff[x]({a})"),
-        5 => format!("lim[y -> inf]({a})"),
-        6 => format!("expect[z, w ~ exp(-z^2 - w^2)]({a} + {b})"),
-        7 => format!("mc[z ~ exp(-z^2); n = 7]({a})"),
-        _ => format!("∫[z](∂[x]({a}) + β)"),
+    well_defined_expr().prop_recursive(3, 24, 2, |inner| {
+        (inner.clone(), inner, 0usize..16).prop_map(|(a, b, k)| match k {
+            // The parser refuses limits that mention the bound name anywhere, even bound again
+            // inside them: such limits are left to the other cases.
+            0 if !b.contains("[t") => format!("int[t = -inf..{b}]({a}*t)"),
+            0 => format!("int[t = -inf..y]({a}*t)"),
+            1 => format!("sum[k = 0..2](c[k]*{a})"),
+            2 => format!("min[z]({a} + z^2)"),
+            3 => format!("argmin[z, ]({a} + z^2)").replace(", ]", "]"),
+            4 => format!("diff[x]({a})"),
+            5 => format!("lim[y -> inf]({a})"),
+            6 => format!("expect[z, w ~ exp(-z^2 - w^2)]({a} + {b})"),
+            7 => format!("mc[z ~ exp(-z^2); n = 7]({a})"),
+            8 => format!("∫[z](∂[x]({a}) + β)"),
+            9 => format!("max[z = 0..1]({a}*z)"),
+            10 => format!("int[y = 0..1, z](({a})*({b}))"),
+            11 => format!("-int[z]({a})^2"),
+            12 => format!("({a})*sum[k = 1..3](({b})/k)"),
+            13 => format!("expect[y' ~ exp(-(1 + ({b})^2)*y'^2)](diff[w](({a})*w*y'))"),
+            14 => format!("mc[z ~ exp(-z^2 - ({b})^2); n = 3](min[u]({a} + (u - z)^2))"),
+            _ => format!("lim[beta -> inf](-1/beta*log(int[z](exp(-beta*(({a}) + z^2)))))"),
+        })
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod expr;
+pub mod fuzz;
 pub mod grad;
 pub mod quad;
 pub mod sample_reference;
