@@ -64,7 +64,14 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
         let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
         let q1 = beta * (probe_eval(p, &at(r1), s)? - e0);
         let q2 = beta * (probe_eval(p, &at(r2), s)? - e0);
-        if super::ray_diverges(q1, q2) {
+        let mut further = |r: f64| -> Result<f64, QuadError> {
+            let z = at(r * s);
+            if z.iter().any(|x| !x.is_finite() || x.abs() > 1e300) {
+                return Ok(f64::NAN);
+            }
+            Ok(probe_eval(p, &z, s).map_or(f64::NAN, |e| beta * (e - e0)))
+        };
+        if super::ray_decides_divergence(q1, q2, super::RAY_DIVERGES_AT, &mut further)? {
             return Err(QuadError::Diverges {
                 axis,
                 direction: name,
@@ -476,7 +483,24 @@ impl NestedLine<'_, '_> {
             &self.hints,
             self.ls,
             warm.as_deref(),
-        )?;
+        );
+        // A hint may sit exactly where the energy is NaN far out (`x^2*exp(-v)` at x = 0,
+        // v → -inf: 0·∞), where the search's grid does not: search that slice without them.
+        let r = match r {
+            Err(QuadError::NotANumber { .. }) if !self.hints.is_empty() => line::integrate_line(
+                &mut sl,
+                lo,
+                hi,
+                self.beta,
+                self.tol_inner,
+                0.0,
+                SLICE_BUDGET,
+                &[],
+                self.ls,
+                warm.as_deref(),
+            )?,
+            r => r?,
+        };
         if !r.modes.is_empty() {
             self.shapes.insert(at, (z1, r.modes.clone()));
         }
@@ -878,7 +902,19 @@ pub(crate) fn integrate_problem(
     }
     let budget2 = budget.saturating_sub(p.count());
     let r2 = whitened_run(
-        p, beta, obs, n_obs, tol_run, budget2, &x0, e0, &m, log_det_m, all_infinite, laplace, n_sig,
+        p,
+        beta,
+        obs,
+        n_obs,
+        tol_run,
+        budget2,
+        &x0,
+        e0,
+        &m,
+        log_det_m,
+        all_infinite,
+        laplace,
+        n_sig,
         true,
     )?;
     Ok(cross_checked(r1, r2, tol))
