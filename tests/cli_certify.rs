@@ -278,3 +278,26 @@ fn json_minima_agree_with_the_result() {
         }
     }
 }
+
+#[test]
+fn a_3d_funnel_neck_between_the_nodes_is_caught_by_the_second_partition() {
+    // Battery case funnel-3d-6 (Neal's funnel, log Z in closed form): the neck along the z1
+    // axis lies on the first partition's cuts t2 = t3 = 0, between every Genz–Malik node, and
+    // 3.5e-6 of Z read as nothing ("converged" with 1e-7 claimed at the default tolerance, the
+    // same at 1e-6). The second partition has its nodes on the neck; the two disagree.
+    let truth = 4.287280707722183;
+    let (code, v, _) = logz_json(&[
+        "z1^2/4.5 + 0.5*z2^2*exp(-z1) + 0.5*z3^2*exp(-z1)",
+        "--over",
+        "z1=-inf..inf",
+        "--over",
+        "z2=-inf..inf",
+        "--over",
+        "z3=-inf..inf",
+        "--beta",
+        "1",
+        "--rel-tol",
+        "1e-6",
+    ]);
+    assert_right_or_not_converged(code, &v, truth);
+}

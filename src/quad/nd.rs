@@ -535,7 +535,7 @@ impl NestedLine<'_, '_> {
     ) -> Result<bool, QuadError> {
         let em = warm.iter().map(|m| m.em).fold(f64::INFINITY, f64::min);
         for &h in &self.hints {
-            if !(h > lo && h < hi) || !em.is_finite() {
+            if !(h > lo && h < hi && em.is_finite()) {
                 continue;
             }
             let width = |m: &line::Mode| {
@@ -553,7 +553,8 @@ impl NestedLine<'_, '_> {
                 continue;
             }
             let eh = sl.energy(h)?;
-            if !(self.beta * (eh - em) < SIGNIFICANT) {
+            // NaN (an undefined point) counts as negligible, like a weight above the cut.
+            if self.beta * (eh - em) >= SIGNIFICANT || eh.is_nan() {
                 continue;
             }
             // Still in the nearest mode's basin when the energy falls from `h` towards it.
