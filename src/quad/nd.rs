@@ -552,14 +552,16 @@ impl NestedLine<'_, '_> {
             if (near.m - h).abs() <= 5.0 * w {
                 continue;
             }
-            let eh = sl.energy(h)?;
-            // NaN (an undefined point) counts as negligible, like a weight above the cut.
-            if self.beta * (eh - em) >= SIGNIFICANT || eh.is_nan() {
+            // A point where the energy is undefined (0·∞ far out) holds no mode to miss.
+            let Ok(eh) = sl.energy(h) else {
+                continue;
+            };
+            if self.beta * (eh - em) >= SIGNIFICANT {
                 continue;
             }
             // Still in the nearest mode's basin when the energy falls from `h` towards it.
             let step = h + (near.m - h).signum() * 0.5 * w.min((near.m - h).abs());
-            if sl.energy(step)? < eh {
+            if sl.energy(step).is_ok_and(|e| e < eh) {
                 continue;
             }
             return Ok(true);
