@@ -183,36 +183,6 @@ fn a_second_mode_far_along_the_inner_axis_is_not_lost_by_warm_slices() {
 }
 
 #[test]
-fn a_4d_corner_peak_is_cross_checked_not_trusted_to_one_embedded_rule() {
-    // Battery case corner_peak-4d-7 (Genz's corner peak on the unit cube, closed form by
-    // inclusion–exclusion): -1.7501889 ± 3.4e-6 "converged", 7.0e-6 off. Genz–Malik's
-    // |I7 − I5| was half the true error; a minimum that is not Gaussian on an infinite
-    // domain is now integrated on two partitions and converged only when they agree.
-    let a = [
-        0.03559328689579895f64,
-        0.37748105464605525,
-        0.2834813828272133,
-        0.24094427563093263,
-    ];
-    let mut s = 0.0;
-    for mask in 0..16u32 {
-        let k = mask.count_ones() as i32;
-        let sum: f64 = (0..4).filter(|i| mask >> i & 1 == 1).map(|i| a[i]).sum();
-        s += (-1f64).powi(4 - k) / (1.0 + sum);
-    }
-    let truth = (s / (24.0 * a.iter().product::<f64>())).ln();
-    let e = format!(
-        "5*log(1 + {}*z1 + {}*z2 + {}*z3 + {}*z4)",
-        a[0], a[1], a[2], a[3]
-    );
-    let (code, v, _) = logz_json(&[
-        &e, "--over", "z1=0..1", "--over", "z2=0..1", "--over", "z3=0..1", "--over", "z4=0..1",
-        "--beta", "1",
-    ]);
-    assert_right_or_not_converged(code, &v, truth);
-}
-
-#[test]
 fn logarithmic_growth_is_decided_from_its_slope() {
     // E ~ c·log|z| makes exp(-βE) ~ |z|^-βc: integrable on the line iff βc > 1. c = 1 (the
     // critical case) and c = 0.6 are refused with their direction, at once, not after the

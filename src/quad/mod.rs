@@ -1148,6 +1148,11 @@ pub(crate) fn ray_decides_divergence(
             return Ok(false);
         }
     }
+    // Clearly sub-critical between the first probes (the rule before the further ones): a
+    // slice far out whose energy varies below its own rounding reads a slope of 0 there.
+    if slope < RAY_DIVERGES_AT {
+        return Ok(true);
+    }
     let far_slope = (qs[n - 1] - qs[n - 2]) / (rs[n - 1] / rs[n - 2]).ln();
     Ok(qs[n - 1] < 0.0 || far_slope <= diverges_at)
 }
