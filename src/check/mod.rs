@@ -9,9 +9,12 @@ pub mod claims;
 mod hint;
 #[cfg(test)]
 mod mutation;
+mod raw;
 pub mod result;
 pub mod run;
+mod source;
 pub mod spec;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
