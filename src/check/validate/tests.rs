@@ -94,7 +94,10 @@ fn missing_file_has_no_caret_under_an_empty_line() {
 
 #[test]
 fn parse_error_suggests_the_builtin() {
-    let e = first_error("p", include_str!("../../../tests/data/bad/parse_error.toml"));
+    let e = first_error(
+        "p",
+        include_str!("../../../tests/data/bad/parse_error.toml"),
+    );
     assert_eq!(
         e.help.as_deref(),
         Some("did you mean `exp`?"),
