@@ -7,6 +7,7 @@
 
 pub mod claims;
 mod hint;
+mod kinds;
 #[cfg(test)]
 mod mutation;
 mod raw;

@@ -3,8 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use std::ops::Range;
+
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
+
+use super::kinds::chain::RawStep;
 
 use crate::expr;
 
@@ -28,57 +33,257 @@ pub(crate) struct RawFile {
     pub(crate) checks: Vec<Spanned<RawCheck>>,
 }
 
-/// Every field any check kind may carry; which ones apply is validated per kind.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// The type of a check field's value, as serde reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ty {
+    /// A string (an expression, a name, a keyword).
+    Text,
+    /// A number.
+    Number,
+    /// An integer.
+    Integer,
+    /// Any TOML value (`to`: a number or a string).
+    Value,
+    /// A list of numbers.
+    Numbers,
+    /// A list of integers.
+    Integers,
+    /// The steps of a chain.
+    Steps,
+    /// A table of test-point ranges.
+    Points,
+    /// A list of explicit test points.
+    At,
+}
+
+/// Every field a `[[check]]` table may hold, with the type of its value: the fields every kind
+/// shares ([`COMMON_FIELDS`]) and each kind's own (the union of the kinds' `FIELDS`;
+/// `kinds::tests` keeps the two in step). The order is a CLI contract: serde's "unknown field"
+/// message lists the names in it.
+pub(crate) const CHECK_FIELDS: [(&str, Ty); 32] = [
+    ("name", Ty::Text),
+    ("claim", Ty::Text),
+    ("kind", Ty::Text),
+    ("lhs", Ty::Text),
+    ("rhs", Ty::Text),
+    ("relation", Ty::Text),
+    ("tolerance", Ty::Number),
+    ("expr", Ty::Text),
+    ("var", Ty::Text),
+    ("to", Ty::Value),
+    ("target", Ty::Text),
+    ("rate", Ty::Text),
+    ("ladder", Ty::Numbers),
+    ("range", Ty::Text),
+    ("direction", Ty::Text),
+    ("sense", Ty::Text),
+    ("loss", Ty::Text),
+    ("wrt", Ty::Text),
+    ("exact", Ty::Text),
+    ("steps", Ty::Steps),
+    ("estimator", Ty::Text),
+    ("energy", Ty::Text),
+    ("of", Ty::Text),
+    ("sizes", Ty::Integers),
+    ("replicates", Ty::Integer),
+    ("k", Ty::Integer),
+    ("start", Ty::Text),
+    ("step", Ty::Number),
+    ("predicted", Ty::Text),
+    ("points", Ty::Points),
+    ("at", Ty::At),
+    ("count", Ty::Integer),
+];
+
+/// The fields every check kind shares; the others belong to kinds.
+pub(crate) const COMMON_FIELDS: [&str; 6] = ["name", "claim", "kind", "points", "at", "count"];
+
+/// The names of [`CHECK_FIELDS`], for serde's messages.
+const CHECK_FIELD_NAMES: [&str; 32] = {
+    let mut out = [""; 32];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = CHECK_FIELDS[i].0;
+        i += 1;
+    }
+    out
+};
+
+/// A field's value as read, with its span.
+#[derive(Debug)]
+pub(crate) enum RawField {
+    Text(Spanned<String>),
+    Number(Spanned<f64>),
+    Integer(Spanned<i64>),
+    Value(Spanned<toml::Value>),
+    Numbers(Spanned<Vec<f64>>),
+    Integers(Spanned<Vec<i64>>),
+    Steps(Spanned<Vec<Spanned<RawStep>>>),
+    Points(BTreeMap<String, Spanned<toml::Value>>),
+    At(Vec<BTreeMap<String, Spanned<f64>>>),
+}
+
+impl RawField {
+    /// The value's span (a points table or a list of points has none of its own).
+    pub(crate) fn span(&self) -> Option<Range<usize>> {
+        match self {
+            RawField::Text(v) => Some(v.span()),
+            RawField::Number(v) => Some(v.span()),
+            RawField::Integer(v) => Some(v.span()),
+            RawField::Value(v) => Some(v.span()),
+            RawField::Numbers(v) => Some(v.span()),
+            RawField::Integers(v) => Some(v.span()),
+            RawField::Steps(v) => Some(v.span()),
+            RawField::Points(_) | RawField::At(_) => None,
+        }
+    }
+}
+
+/// One `[[check]]` table as read: its fields by name, each value typed by [`CHECK_FIELDS`] and
+/// spanned. The `kind` decides which fields apply; each kind reads its own (`kinds::*::Raw`).
+///
+/// Not a serde-tagged enum on `kind`: an internally tagged enum buffers the table into serde's
+/// `Content`, which loses the spans of the values and the "unknown field" message listing the
+/// known fields (with its "did you mean" help), both CLI contracts. So serde reads every field
+/// by its type here, and the loader dispatches on `kind` itself.
+#[derive(Debug, Default)]
 pub(crate) struct RawCheck {
-    pub(crate) name: Option<Spanned<String>>,
-    pub(crate) claim: Option<Spanned<String>>,
-    pub(crate) kind: Option<Spanned<String>>,
-    pub(crate) lhs: Option<Spanned<String>>,
-    pub(crate) rhs: Option<Spanned<String>>,
-    pub(crate) relation: Option<Spanned<String>>,
-    pub(crate) tolerance: Option<Spanned<f64>>,
-    pub(crate) expr: Option<Spanned<String>>,
-    pub(crate) var: Option<Spanned<String>>,
-    pub(crate) to: Option<Spanned<toml::Value>>,
-    pub(crate) target: Option<Spanned<String>>,
-    pub(crate) rate: Option<Spanned<String>>,
-    pub(crate) ladder: Option<Spanned<Vec<f64>>>,
-    pub(crate) range: Option<Spanned<String>>,
-    pub(crate) direction: Option<Spanned<String>>,
-    pub(crate) sense: Option<Spanned<String>>,
-    pub(crate) loss: Option<Spanned<String>>,
-    pub(crate) wrt: Option<Spanned<String>>,
-    pub(crate) exact: Option<Spanned<String>>,
-    pub(crate) steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
-    pub(crate) estimator: Option<Spanned<String>>,
-    pub(crate) energy: Option<Spanned<String>>,
-    pub(crate) of: Option<Spanned<String>>,
-    pub(crate) sizes: Option<Spanned<Vec<i64>>>,
-    pub(crate) replicates: Option<Spanned<i64>>,
-    pub(crate) k: Option<Spanned<i64>>,
-    pub(crate) start: Option<Spanned<String>>,
-    pub(crate) step: Option<Spanned<f64>>,
-    pub(crate) predicted: Option<Spanned<String>>,
-    pub(crate) points: Option<BTreeMap<String, Spanned<toml::Value>>>,
-    pub(crate) at: Option<Vec<BTreeMap<String, Spanned<f64>>>>,
-    pub(crate) count: Option<Spanned<i64>>,
+    fields: BTreeMap<&'static str, RawField>,
 }
 
-/// One line of a `chain` check.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawStep {
-    pub(crate) expr: Option<Spanned<String>>,
-    pub(crate) relation: Option<Spanned<String>>,
-    pub(crate) note: Option<Spanned<String>>,
-    pub(crate) var: Option<Spanned<String>>,
-    pub(crate) to: Option<Spanned<toml::Value>>,
+/// A typed accessor of [`RawCheck`]: the field `key` when it holds that variant.
+macro_rules! accessor {
+    ($(#[$doc:meta] $name:ident: $variant:ident => $ty:ty;)*) => {$(
+        #[$doc]
+        pub(crate) fn $name(&self, key: &str) -> Option<&$ty> {
+            match self.fields.get(key) {
+                Some(RawField::$variant(v)) => Some(v),
+                _ => None,
+            }
+        }
+    )*};
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validated layer.
+impl RawCheck {
+    /// The fields present, in [`CHECK_FIELDS`] order.
+    pub(crate) fn present(&self) -> impl Iterator<Item = (&'static str, &RawField)> {
+        CHECK_FIELDS
+            .iter()
+            .filter_map(|(name, _)| self.fields.get(name).map(|f| (*name, f)))
+    }
+
+    accessor! {
+        /// A string field.
+        text: Text => Spanned<String>;
+        /// A number field.
+        number: Number => Spanned<f64>;
+        /// An integer field.
+        integer: Integer => Spanned<i64>;
+        /// A field of any TOML value.
+        value: Value => Spanned<toml::Value>;
+        /// A list of numbers.
+        numbers: Numbers => Spanned<Vec<f64>>;
+        /// A list of integers.
+        integers: Integers => Spanned<Vec<i64>>;
+        /// The steps of a chain.
+        steps: Steps => Spanned<Vec<Spanned<RawStep>>>;
+        /// A table of test-point ranges.
+        points: Points => BTreeMap<String, Spanned<toml::Value>>;
+        /// A list of explicit test points.
+        at: At => Vec<BTreeMap<String, Spanned<f64>>>;
+    }
+}
+
+/// Reads a key: the index of a known field, or serde's "unknown field" error (at the key's span).
+struct FieldSeed;
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = usize;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field identifier")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+        CHECK_FIELDS
+            .iter()
+            .position(|(name, _)| *name == v)
+            .ok_or_else(|| E::unknown_field(v, &CHECK_FIELD_NAMES))
+    }
+}
+
+/// Reads a value of the given type as the derived code read an `Option<Spanned<T>>` field, so
+/// serde's messages and spans for a value of the wrong type are unchanged.
+struct ValueSeed(Ty);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Option<RawField>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<RawField>, D::Error> {
+        Ok(match self.0 {
+            Ty::Text => Option::deserialize(d)?.map(RawField::Text),
+            Ty::Number => Option::deserialize(d)?.map(RawField::Number),
+            Ty::Integer => Option::deserialize(d)?.map(RawField::Integer),
+            Ty::Value => Option::deserialize(d)?.map(RawField::Value),
+            Ty::Numbers => Option::deserialize(d)?.map(RawField::Numbers),
+            Ty::Integers => Option::deserialize(d)?.map(RawField::Integers),
+            Ty::Steps => Option::deserialize(d)?.map(RawField::Steps),
+            Ty::Points => Option::deserialize(d)?.map(RawField::Points),
+            Ty::At => Option::deserialize(d)?.map(RawField::At),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_struct("RawCheck", &CHECK_FIELD_NAMES, CheckVisitor)
+    }
+}
+
+struct CheckVisitor;
+
+impl<'de> Visitor<'de> for CheckVisitor {
+    type Value = RawCheck;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("struct RawCheck")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCheck, A::Error> {
+        let mut c = RawCheck::default();
+        while let Some(i) = map.next_key_seed(FieldSeed)? {
+            let (name, ty) = CHECK_FIELDS[i];
+            if c.fields.contains_key(name) {
+                return Err(de::Error::duplicate_field(name));
+            }
+            if let Some(v) = map.next_value_seed(ValueSeed(ty))? {
+                c.fields.insert(name, v);
+            }
+        }
+        Ok(c)
+    }
+    /// A check written as an array reads its fields by position, as serde's derive did.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawCheck, A::Error> {
+        let mut c = RawCheck::default();
+        for (i, (name, ty)) in CHECK_FIELDS.iter().enumerate() {
+            match seq.next_element_seed(ValueSeed(*ty))? {
+                Some(Some(v)) => {
+                    c.fields.insert(name, v);
+                }
+                Some(None) => {}
+                None => {
+                    return Err(de::Error::invalid_length(
+                        i,
+                        &"struct RawCheck with 32 elements",
+                    ));
+                }
+            }
+        }
+        Ok(c)
+    }
+}
 
 /// The help under a serde/TOML error: the closest field for an unknown one, the quoting rule for
 /// a value of the wrong type.

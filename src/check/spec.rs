@@ -117,152 +117,34 @@ pub enum Direction {
     NonIncreasing,
 }
 
-/// One line of a chain.
-#[derive(Debug, Clone)]
-pub struct ChainLine {
-    /// The line's expression.
-    pub expr: SourceExpr,
-    /// Relation to the next line (ignored on the last line).
-    pub relation: Relation,
-    /// The rule applied, as written.
-    pub note: Option<String>,
-    /// For a `→` step: the variable and where it tends.
-    pub limit: Option<(String, LimitPoint)>,
-}
+pub use super::kinds::chain::{Chain, ChainLine};
+pub use super::kinds::compare::{Bound, Equal};
+pub use super::kinds::estimator::{Estimator, EstimatorSpec};
+pub use super::kinds::gradient::Gradient;
+pub use super::kinds::limit::Limit;
+pub use super::kinds::shape::{Convex, Monotone};
 
-/// What a check asserts, by kind.
+/// What a check asserts, by kind. Each kind's type has private fields and is built only by
+/// [`load_str`]'s validation (`check::kinds`), so every kind a program holds is a valid one.
 #[derive(Debug, Clone)]
 pub enum CheckKind {
     /// Two expressions agree at every test point.
-    Equal {
-        /// Left side.
-        lhs: SourceExpr,
-        /// Right side.
-        rhs: SourceExpr,
-        /// Extra absolute tolerance on top of the propagated numerical errors.
-        tolerance: Option<f64>,
-    },
+    Equal(Equal),
     /// `lhs ≤ rhs` or `lhs ≥ rhs` at every test point.
-    Bound {
-        /// Left side.
-        lhs: SourceExpr,
-        /// `<=` or `>=`.
-        relation: Relation,
-        /// Right side.
-        rhs: SourceExpr,
-        /// Extra absolute tolerance.
-        tolerance: Option<f64>,
-    },
+    Bound(Bound),
     /// `expr → target` as `var → to`, on a ladder of values, optionally at a given rate.
-    Limit {
-        /// The expression that tends to the target.
-        expr: SourceExpr,
-        /// The variable that moves.
-        var: String,
-        /// Where the variable goes.
-        to: LimitPoint,
-        /// The limit value.
-        target: SourceExpr,
-        /// How `expr - target` behaves, if claimed.
-        rate: Option<SourceExpr>,
-        /// Values of `var`, approaching `to`.
-        ladder: Vec<f64>,
-        /// Tolerance on the last rung (without a rate).
-        tolerance: Option<f64>,
-    },
+    Limit(Limit),
     /// `expr` is monotone in `var` on `range`.
-    Monotone {
-        /// The expression.
-        expr: SourceExpr,
-        /// The variable.
-        var: String,
-        /// The range of the variable.
-        range: (f64, f64),
-        /// Claimed direction.
-        direction: Direction,
-    },
+    Monotone(Monotone),
     /// `expr` is convex (or concave) in `var` on `range`.
-    Convex {
-        /// The expression.
-        expr: SourceExpr,
-        /// The variable.
-        var: String,
-        /// The range of the variable.
-        range: (f64, f64),
-        /// `true` for concave.
-        concave: bool,
-    },
+    Convex(Convex),
     /// The exact ML gradient against finite differences of the loss and its symbolic derivative.
-    Gradient {
-        /// The loss.
-        loss: SourceExpr,
-        /// The parameter.
-        wrt: String,
-        /// The claimed exact gradient.
-        exact: SourceExpr,
-    },
+    Gradient(Gradient),
     /// A derivation line by line.
-    Chain {
-        /// The lines, in order.
-        lines: Vec<ChainLine>,
-    },
+    Chain(Chain),
     /// A Monte-Carlo estimator of `⟨of⟩` under `exp(−energy)` over `var`, run many times and
     /// judged statistically (claim C12): unbiased, converging at `1/√N`, or CD-k's known bias.
-    Estimator {
-        /// Which estimator and what is claimed of it.
-        estimator: EstimatorSpec,
-        /// The sampled variable (real line).
-        var: String,
-        /// `U` with the density ∝ exp(−U) (β folded in).
-        energy: SourceExpr,
-        /// The averaged observable.
-        of: SourceExpr,
-        /// The exact expectation `⟨of⟩`.
-        exact: SourceExpr,
-        /// Independent replicates of the estimator (CD-k: chains).
-        replicates: usize,
-    },
-}
-
-/// The estimator of an `estimator` check, and what its check claims.
-#[derive(Debug, Clone)]
-pub enum EstimatorSpec {
-    /// One exact draw per replicate: the mean of the replicates equals the exact value.
-    Single,
-    /// The average of `N` exact draws for each `N` of `sizes`: unbiased at every `N`, and its
-    /// spread across replicates falls like `N^(-1/2)`.
-    Average {
-        /// The sample sizes, increasing.
-        sizes: Vec<usize>,
-    },
-    /// CD-k: chains started at `start` take `k` unadjusted-Langevin steps of size `step`; the
-    /// average of `of` at their final states equals `predicted` and differs from `exact`.
-    Cd {
-        /// Kernel steps.
-        k: usize,
-        /// The starting point (the data point).
-        start: Box<SourceExpr>,
-        /// The Langevin time step.
-        step: f64,
-        /// The claimed (biased) value.
-        predicted: Box<SourceExpr>,
-    },
-}
-
-impl CheckKind {
-    /// The kind's name as written in files and JSON.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CheckKind::Equal { .. } => "equal",
-            CheckKind::Bound { .. } => "bound",
-            CheckKind::Limit { .. } => "limit",
-            CheckKind::Monotone { .. } => "monotone",
-            CheckKind::Convex { .. } => "convex",
-            CheckKind::Gradient { .. } => "gradient",
-            CheckKind::Chain { .. } => "chain",
-            CheckKind::Estimator { .. } => "estimator",
-        }
-    }
+    Estimator(Estimator),
 }
 
 /// One check of a derivation file.

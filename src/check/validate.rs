@@ -8,11 +8,12 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::claims::is_known_claim;
-use super::raw::{RawCheck, RawFile, RawStep, toml_help};
+use super::kinds;
+use super::raw::{COMMON_FIELDS, RawCheck, RawFile, toml_help};
 use super::source::{Location, SourceMap, SpecError, SpecErrorKind};
 use super::spec::{
-    ChainLine, CheckKind, CheckSpec, DefinitionSpec, DerivationFile, Direction, EstimatorSpec,
-    LimitPoint, ParamValue, PointRange, PointSpec, Relation, SourceExpr, VarDomain,
+    CheckKind, CheckSpec, DefinitionSpec, DerivationFile, LimitPoint, ParamValue, PointRange,
+    PointSpec, SourceExpr, VarDomain,
 };
 use crate::budgets::{self, Budget};
 use crate::expr::{self, Expr};
@@ -44,17 +45,25 @@ pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>
     }
 }
 
-struct Loader<'a> {
+/// The loader's state: the file's source map and the errors found so far (each kind's
+/// validation in `kinds` reports through it).
+pub(crate) struct Loader<'a> {
     map: &'a SourceMap<'a>,
     errors: Vec<SpecError>,
 }
 
 impl Loader<'_> {
-    fn err(&mut self, span: Range<usize>, kind: SpecErrorKind, msg: String, help: Option<String>) {
+    pub(crate) fn err(
+        &mut self,
+        span: Range<usize>,
+        kind: SpecErrorKind,
+        msg: String,
+        help: Option<String>,
+    ) {
         self.errors.push(self.map.error(span, kind, msg, help));
     }
 
-    fn invalid(&mut self, span: Range<usize>, msg: String, help: Option<&str>) {
+    pub(crate) fn invalid(&mut self, span: Range<usize>, msg: String, help: Option<&str>) {
         self.err(span, SpecErrorKind::Invalid, msg, help.map(str::to_string));
     }
 
@@ -88,7 +97,7 @@ impl Loader<'_> {
         (start, exact)
     }
 
-    fn expression(&mut self, s: &Spanned<String>) -> Option<SourceExpr> {
+    pub(crate) fn expression(&mut self, s: &Spanned<String>) -> Option<SourceExpr> {
         let span = s.span();
         let text = s.get_ref();
         let (start, exact) = self.string_content_start(&span, text);
@@ -143,7 +152,7 @@ impl Loader<'_> {
         }
         let ctx = self.context(&parameters, &definitions);
         for check in &checks {
-            for e in check_expressions(&check.kind) {
+            for e in check.kind.expressions() {
                 self.scope(e, &ctx);
             }
         }
@@ -413,14 +422,14 @@ impl Loader<'_> {
         let span = raw.span();
         let c = raw.get_ref();
         let location = self.location(span.start);
-        let name = match &c.name {
+        let name = match c.text("name") {
             Some(n) => n.get_ref().clone(),
             None => {
                 self.invalid(span.clone(), "a check needs a `name`".into(), None);
                 return None;
             }
         };
-        let claim = match &c.claim {
+        let claim = match c.text("claim") {
             Some(cl) if is_known_claim(cl.get_ref()) => cl.get_ref().clone(),
             Some(cl) => {
                 self.err(
@@ -440,7 +449,7 @@ impl Loader<'_> {
                 return None;
             }
         };
-        let Some(kind_name) = &c.kind else {
+        let Some(kind_name) = c.text("kind") else {
             self.invalid(
                 span.clone(),
                 format!("check `{name}` needs a `kind`"),
@@ -450,19 +459,19 @@ impl Loader<'_> {
         };
         let kind = self.kind(kind_name, c, &span)?;
         let mut points = defaults.clone();
-        if let Some(own) = &c.points {
+        if let Some(own) = c.points("points") {
             if let Some(n) = self.count_in_points(own) {
                 points.count = n;
             }
             let own = self.point_ranges(own);
             points.ranges.extend(own.ranges);
         }
-        if let Some(n) = &c.count {
+        if let Some(n) = c.integer("count") {
             if let Some(k) = self.point_count(n.span(), *n.get_ref()) {
                 points.count = k;
             }
         }
-        if let Some(at) = &c.at {
+        if let Some(at) = c.at("at") {
             points.listed = at
                 .iter()
                 .map(|p| p.iter().map(|(k, v)| (k.clone(), *v.get_ref())).collect())
@@ -477,9 +486,9 @@ impl Loader<'_> {
         })
     }
 
-    fn required(
+    pub(crate) fn required(
         &mut self,
-        field: &Option<Spanned<String>>,
+        field: Option<&Spanned<String>>,
         key: &str,
         kind: &str,
         span: &Range<usize>,
@@ -497,9 +506,9 @@ impl Loader<'_> {
         }
     }
 
-    fn variable_name(
+    pub(crate) fn variable_name(
         &mut self,
-        field: &Option<Spanned<String>>,
+        field: Option<&Spanned<String>>,
         key: &str,
         kind: &str,
         span: &Range<usize>,
@@ -521,9 +530,9 @@ impl Loader<'_> {
         }
     }
 
-    fn range_field(
+    pub(crate) fn range_field(
         &mut self,
-        field: &Option<Spanned<String>>,
+        field: Option<&Spanned<String>>,
         kind: &str,
         span: &Range<usize>,
     ) -> Option<(f64, f64)> {
@@ -550,45 +559,19 @@ impl Loader<'_> {
         }
     }
 
-    /// Reports fields present in `c` that the kind does not use.
-    fn reject_foreign(&mut self, c: &RawCheck, kind: &str, allowed: &[&str]) {
-        let present: [(&str, Option<Range<usize>>); 26] = [
-            ("lhs", c.lhs.as_ref().map(Spanned::span)),
-            ("rhs", c.rhs.as_ref().map(Spanned::span)),
-            ("relation", c.relation.as_ref().map(Spanned::span)),
-            ("tolerance", c.tolerance.as_ref().map(Spanned::span)),
-            ("expr", c.expr.as_ref().map(Spanned::span)),
-            ("var", c.var.as_ref().map(Spanned::span)),
-            ("to", c.to.as_ref().map(Spanned::span)),
-            ("target", c.target.as_ref().map(Spanned::span)),
-            ("rate", c.rate.as_ref().map(Spanned::span)),
-            ("ladder", c.ladder.as_ref().map(Spanned::span)),
-            ("range", c.range.as_ref().map(Spanned::span)),
-            ("direction", c.direction.as_ref().map(Spanned::span)),
-            ("sense", c.sense.as_ref().map(Spanned::span)),
-            ("loss", c.loss.as_ref().map(Spanned::span)),
-            ("wrt", c.wrt.as_ref().map(Spanned::span)),
-            ("exact", c.exact.as_ref().map(Spanned::span)),
-            ("steps", c.steps.as_ref().map(Spanned::span)),
-            ("estimator", c.estimator.as_ref().map(Spanned::span)),
-            ("energy", c.energy.as_ref().map(Spanned::span)),
-            ("of", c.of.as_ref().map(Spanned::span)),
-            ("sizes", c.sizes.as_ref().map(Spanned::span)),
-            ("replicates", c.replicates.as_ref().map(Spanned::span)),
-            ("k", c.k.as_ref().map(Spanned::span)),
-            ("start", c.start.as_ref().map(Spanned::span)),
-            ("step", c.step.as_ref().map(Spanned::span)),
-            ("predicted", c.predicted.as_ref().map(Spanned::span)),
-        ];
-        for (key, span) in present {
-            if let Some(span) = span {
-                if !allowed.contains(&key) {
-                    self.invalid(
-                        span,
-                        format!("`{key}` does not apply to a `{kind}` check"),
-                        Some("docs/derivations.md lists the fields of each kind"),
-                    );
-                }
+    /// Reports fields present in `c` that the kind does not use (in the order of
+    /// [`CHECK_FIELDS`](super::raw::CHECK_FIELDS)); the fields every kind shares always apply.
+    pub(crate) fn reject_foreign(&mut self, c: &RawCheck, kind: &str, allowed: &[&str]) {
+        for (key, field) in c.present() {
+            if COMMON_FIELDS.contains(&key) || allowed.contains(&key) {
+                continue;
+            }
+            if let Some(span) = field.span() {
+                self.invalid(
+                    span,
+                    format!("`{key}` does not apply to a `{kind}` check"),
+                    Some("docs/derivations.md lists the fields of each kind"),
+                );
             }
         }
     }
@@ -600,8 +583,8 @@ impl Loader<'_> {
         span: &Range<usize>,
     ) -> Option<CheckKind> {
         let kind = kind_name.get_ref().as_str();
-        let tolerance = c.tolerance.as_ref().map(|t| *t.get_ref());
-        if let Some(t) = &c.tolerance {
+        let tolerance = c.number("tolerance").map(|t| *t.get_ref());
+        if let Some(t) = c.number("tolerance") {
             if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) {
                 self.invalid(
                     t.span(),
@@ -611,218 +594,17 @@ impl Loader<'_> {
             }
         }
         match kind {
-            "equal" => {
-                self.reject_foreign(c, kind, &["lhs", "rhs", "tolerance"]);
-                let lhs = self.required(&c.lhs, "lhs", kind, span);
-                let rhs = self.required(&c.rhs, "rhs", kind, span);
-                Some(CheckKind::Equal {
-                    lhs: lhs?,
-                    rhs: rhs?,
-                    tolerance,
-                })
-            }
-            "bound" => {
-                self.reject_foreign(c, kind, &["lhs", "rhs", "relation", "tolerance"]);
-                let lhs = self.required(&c.lhs, "lhs", kind, span);
-                let rhs = self.required(&c.rhs, "rhs", kind, span);
-                let relation = match &c.relation {
-                    Some(r) => match Relation::parse(r.get_ref()) {
-                        Some(rel @ (Relation::LessEq | Relation::GreaterEq)) => Some(rel),
-                        _ => {
-                            self.invalid(
-                                r.span(),
-                                format!(
-                                    "a bound's relation must be <= or >=, not `{}`",
-                                    r.get_ref()
-                                ),
-                                None,
-                            );
-                            None
-                        }
-                    },
-                    None => {
-                        self.invalid(
-                            span.clone(),
-                            "a `bound` check needs `relation` (\"<=\" or \">=\")".into(),
-                            None,
-                        );
-                        None
-                    }
-                };
-                Some(CheckKind::Bound {
-                    lhs: lhs?,
-                    relation: relation?,
-                    rhs: rhs?,
-                    tolerance,
-                })
-            }
-            "limit" => {
-                self.reject_foreign(
-                    c,
-                    kind,
-                    &["expr", "var", "to", "target", "rate", "ladder", "tolerance"],
-                );
-                let e = self.required(&c.expr, "expr", kind, span);
-                let var = self.variable_name(&c.var, "var", kind, span);
-                let target = self.required(&c.target, "target", kind, span);
-                let rate = c.rate.as_ref().map(|r| self.expression(r));
-                let to = match &c.to {
-                    Some(t) => self.limit_point(t),
-                    None => {
-                        self.invalid(
-                            span.clone(),
-                            "a `limit` check needs `to` (\"inf\", \"-inf\" or a number)".into(),
-                            None,
-                        );
-                        None
-                    }
-                };
-                let ladder = match &c.ladder {
-                    Some(l)
-                        if l.get_ref().len() >= 3 && l.get_ref().iter().all(|x| x.is_finite()) =>
-                    {
-                        Some(l.get_ref().clone())
-                    }
-                    Some(l) => {
-                        self.invalid(
-                            l.span(),
-                            "a ladder needs at least 3 finite values".into(),
-                            None,
-                        );
-                        None
-                    }
-                    None => {
-                        self.invalid(span.clone(), "a `limit` check needs `ladder`, the values of the variable approaching the limit".into(), None);
-                        None
-                    }
-                };
-                let rate = match rate {
-                    Some(None) => return None,
-                    Some(Some(r)) => Some(r),
-                    None => None,
-                };
-                Some(CheckKind::Limit {
-                    expr: e?,
-                    var: var?,
-                    to: to?,
-                    target: target?,
-                    rate,
-                    ladder: ladder?,
-                    tolerance,
-                })
-            }
-            "monotone" => {
-                self.reject_foreign(c, kind, &["expr", "var", "range", "direction"]);
-                let e = self.required(&c.expr, "expr", kind, span);
-                let var = self.variable_name(&c.var, "var", kind, span);
-                let range = self.range_field(&c.range, kind, span);
-                let direction = match &c.direction {
-                    Some(d) => {
-                        match d.get_ref().as_str() {
-                            "increasing" => Some(Direction::Increasing),
-                            "non-decreasing" => Some(Direction::NonDecreasing),
-                            "decreasing" => Some(Direction::Decreasing),
-                            "non-increasing" => Some(Direction::NonIncreasing),
-                            other => {
-                                self.invalid(d.span(), format!("unknown direction `{other}`"), Some("use increasing, non-decreasing, decreasing or non-increasing"));
-                                None
-                            }
-                        }
-                    }
-                    None => {
-                        self.invalid(
-                            span.clone(),
-                            "a `monotone` check needs `direction`".into(),
-                            None,
-                        );
-                        None
-                    }
-                };
-                Some(CheckKind::Monotone {
-                    expr: e?,
-                    var: var?,
-                    range: range?,
-                    direction: direction?,
-                })
-            }
-            "convex" => {
-                self.reject_foreign(c, kind, &["expr", "var", "range", "sense"]);
-                let e = self.required(&c.expr, "expr", kind, span);
-                let var = self.variable_name(&c.var, "var", kind, span);
-                let range = self.range_field(&c.range, kind, span);
-                let concave = match &c.sense {
-                    None => Some(false),
-                    Some(s) => match s.get_ref().as_str() {
-                        "convex" => Some(false),
-                        "concave" => Some(true),
-                        other => {
-                            self.invalid(
-                                s.span(),
-                                format!("unknown sense `{other}`"),
-                                Some("use convex or concave"),
-                            );
-                            None
-                        }
-                    },
-                };
-                Some(CheckKind::Convex {
-                    expr: e?,
-                    var: var?,
-                    range: range?,
-                    concave: concave?,
-                })
-            }
-            "gradient" => {
-                self.reject_foreign(c, kind, &["loss", "wrt", "exact"]);
-                let loss = self.required(&c.loss, "loss", kind, span);
-                let wrt = self.variable_name(&c.wrt, "wrt", kind, span);
-                let exact = self.required(&c.exact, "exact", kind, span);
-                Some(CheckKind::Gradient {
-                    loss: loss?,
-                    wrt: wrt?,
-                    exact: exact?,
-                })
-            }
-            "chain" => {
-                self.reject_foreign(c, kind, &["steps", "tolerance"]);
-                let Some(steps) = &c.steps else {
-                    self.invalid(span.clone(), "a `chain` check needs `steps`".into(), None);
-                    return None;
-                };
-                if steps.get_ref().len() < 2 {
-                    self.invalid(
-                        steps.span(),
-                        "a chain needs at least two steps".into(),
-                        None,
-                    );
-                    return None;
-                }
-                let mut lines = Vec::new();
-                let mut ok = true;
-                for step in steps.get_ref() {
-                    match self.chain_line(step) {
-                        Some(l) => lines.push(l),
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(CheckKind::Chain { lines })
-            }
-            "estimator" => self.estimator_kind(c, span),
+            "equal" => kinds::compare::equal(self, c, span, tolerance),
+            "bound" => kinds::compare::bound(self, c, span, tolerance),
+            "limit" => kinds::limit::validate(self, c, span, tolerance),
+            "monotone" => kinds::shape::monotone(self, c, span),
+            "convex" => kinds::shape::convex(self, c, span),
+            "gradient" => kinds::gradient::validate(self, c, span),
+            "chain" => kinds::chain::validate(self, c, span),
+            "estimator" => kinds::estimator::validate(self, c, span),
             other => {
-                let help = expr::suggest(
-                    other,
-                    [
-                        "equal",
-                        "bound",
-                        "limit",
-                        "monotone",
-                        "convex",
-                        "gradient",
-                        "chain",
-                        "estimator",
-                    ],
-                )
-                .map(|k| format!("did you mean `{k}`?"));
+                let help = expr::suggest(other, kinds::KINDS.map(|(name, _)| name))
+                    .map(|k| format!("did you mean `{k}`?"));
                 self.err(
                     kind_name.span(),
                     SpecErrorKind::Invalid,
@@ -841,7 +623,13 @@ impl Loader<'_> {
 
     /// A positive integer field of at least `min`, or an error at its span.
     /// `n` when it fits the budget `b`, else an error at `span` naming the budget.
-    fn within(&mut self, b: Budget, n: usize, span: Range<usize>, what: &str) -> Option<usize> {
+    pub(crate) fn within(
+        &mut self,
+        b: Budget,
+        n: usize,
+        span: Range<usize>,
+        what: &str,
+    ) -> Option<usize> {
         match budgets::check(b, n as u128, what) {
             Ok(()) => Some(n),
             Err(e) => {
@@ -851,7 +639,12 @@ impl Loader<'_> {
         }
     }
 
-    fn count_field(&mut self, field: &Spanned<i64>, key: &str, min: i64) -> Option<usize> {
+    pub(crate) fn count_field(
+        &mut self,
+        field: &Spanned<i64>,
+        key: &str,
+        min: i64,
+    ) -> Option<usize> {
         let v = *field.get_ref();
         if v >= min {
             usize::try_from(v).ok()
@@ -865,198 +658,7 @@ impl Loader<'_> {
         }
     }
 
-    fn estimator_kind(&mut self, c: &RawCheck, span: &Range<usize>) -> Option<CheckKind> {
-        const KIND: &str = "estimator";
-        let common = ["estimator", "var", "energy", "of", "exact", "replicates"];
-        let Some(which) = &c.estimator else {
-            self.invalid(
-                span.clone(),
-                "an `estimator` check needs `estimator` (\"single\", \"average\" or \"cd\")".into(),
-                None,
-            );
-            return None;
-        };
-        let extra: &[&str] = match which.get_ref().as_str() {
-            "single" => &[],
-            "average" => &["sizes"],
-            "cd" => &["k", "start", "step", "predicted"],
-            other => {
-                self.invalid(
-                    which.span(),
-                    format!("unknown estimator `{other}`"),
-                    Some("use single, average or cd"),
-                );
-                return None;
-            }
-        };
-        let allowed: Vec<&str> = common.iter().chain(extra).copied().collect();
-        let label = format!("{KIND} = {}", which.get_ref());
-        self.reject_foreign(c, &label, &allowed);
-        let var = self.variable_name(&c.var, "var", KIND, span);
-        let energy = self.required(&c.energy, "energy", KIND, span);
-        let of = self.required(&c.of, "of", KIND, span);
-        let exact = self.required(&c.exact, "exact", KIND, span);
-        let replicates = match &c.replicates {
-            Some(r) => self
-                .count_field(r, "replicates", 10)
-                .and_then(|n| self.within(Budget::Replicates, n, r.span(), "`replicates`")),
-            None => {
-                self.invalid(
-                    span.clone(),
-                    "an `estimator` check needs `replicates` (how many times the estimator is run)"
-                        .into(),
-                    None,
-                );
-                None
-            }
-        };
-        let estimator = match which.get_ref().as_str() {
-            "single" => Some(EstimatorSpec::Single),
-            "average" => match &c.sizes {
-                Some(s)
-                    if s.get_ref().len() >= 3
-                        && s.get_ref().iter().all(|n| *n >= 1)
-                        && s.get_ref().windows(2).all(|w| w[0] < w[1]) =>
-                {
-                    Some(EstimatorSpec::Average {
-                        sizes: s
-                            .get_ref()
-                            .iter()
-                            .filter_map(|n| usize::try_from(*n).ok())
-                            .collect(),
-                    })
-                }
-                Some(s) => {
-                    self.invalid(
-                        s.span(),
-                        "`sizes` must be at least 3 increasing whole numbers, each at least 1"
-                            .into(),
-                        None,
-                    );
-                    None
-                }
-                None => {
-                    self.invalid(
-                        span.clone(),
-                        "an `average` estimator needs `sizes`, e.g. [1, 4, 16, 64]".into(),
-                        None,
-                    );
-                    None
-                }
-            },
-            _ => {
-                let k = match &c.k {
-                    Some(k) => self.count_field(k, "k", 1),
-                    None => {
-                        self.invalid(span.clone(), "a `cd` estimator needs `k`".into(), None);
-                        None
-                    }
-                };
-                let start = self.required(&c.start, "start", "cd estimator", span);
-                let predicted = self.required(&c.predicted, "predicted", "cd estimator", span);
-                let step = match &c.step {
-                    Some(h) if h.get_ref().is_finite() && *h.get_ref() > 0.0 => Some(*h.get_ref()),
-                    Some(h) => {
-                        self.invalid(h.span(), "`step` must be a positive number".into(), None);
-                        None
-                    }
-                    None => {
-                        self.invalid(
-                            span.clone(),
-                            "a `cd` estimator needs `step` (the Langevin time step)".into(),
-                            None,
-                        );
-                        None
-                    }
-                };
-                Some(EstimatorSpec::Cd {
-                    k: k?,
-                    start: Box::new(start?),
-                    step: step?,
-                    predicted: Box::new(predicted?),
-                })
-            }
-        };
-        let estimator = estimator?;
-        let replicates = replicates?;
-        let per_replicate = match &estimator {
-            EstimatorSpec::Single => 1u128,
-            EstimatorSpec::Average { sizes } => sizes.iter().map(|&n| n as u128).sum(),
-            EstimatorSpec::Cd { k, .. } => *k as u128,
-        };
-        if let Err(e) = budgets::check(
-            Budget::Draws,
-            per_replicate.saturating_mul(replicates as u128),
-            "the estimator's replicates",
-        ) {
-            self.err(
-                span.clone(),
-                SpecErrorKind::Invalid,
-                e.message(),
-                Some(e.help()),
-            );
-            return None;
-        }
-        Some(CheckKind::Estimator {
-            estimator,
-            var: var?,
-            energy: energy?,
-            of: of?,
-            exact: exact?,
-            replicates,
-        })
-    }
-
-    fn chain_line(&mut self, step: &Spanned<RawStep>) -> Option<ChainLine> {
-        let s = step.get_ref();
-        let Some(e) = &s.expr else {
-            self.invalid(step.span(), "a chain step needs `expr`".into(), None);
-            return None;
-        };
-        let expr = self.expression(e)?;
-        let relation = match &s.relation {
-            None => Relation::Equal,
-            Some(r) => match Relation::parse(r.get_ref()) {
-                Some(rel) => rel,
-                None => {
-                    self.invalid(
-                        r.span(),
-                        format!("unknown relation `{}`", r.get_ref()),
-                        Some("use =, ≈ (~), → (->), ≤ (<=) or ≥ (>=)"),
-                    );
-                    return None;
-                }
-            },
-        };
-        let limit = if relation == Relation::Limit {
-            let var = match &s.var {
-                Some(v) if is_identifier(v.get_ref()) => v.get_ref().clone(),
-                _ => {
-                    self.invalid(
-                        step.span(),
-                        "a → step needs `var`, the variable that moves".into(),
-                        None,
-                    );
-                    return None;
-                }
-            };
-            let to = match &s.to {
-                Some(t) => self.limit_point(t)?,
-                None => LimitPoint::PosInf,
-            };
-            Some((var, to))
-        } else {
-            None
-        };
-        Some(ChainLine {
-            expr,
-            relation,
-            note: s.note.as_ref().map(|n| n.get_ref().clone()),
-            limit,
-        })
-    }
-
-    fn limit_point(&mut self, t: &Spanned<toml::Value>) -> Option<LimitPoint> {
+    pub(crate) fn limit_point(&mut self, t: &Spanned<toml::Value>) -> Option<LimitPoint> {
         match t.get_ref() {
             toml::Value::Float(x) if x.is_finite() => Some(LimitPoint::Value(*x)),
             #[allow(clippy::cast_precision_loss)]
@@ -1129,40 +731,7 @@ fn constant_value(e: &Expr, known: &BTreeMap<String, ParamValue>) -> Result<f64,
     expr::eval(e, &b).map_err(|d| d.message)
 }
 
-/// The expressions of a check, for scope checking.
-pub(crate) fn check_expressions(kind: &CheckKind) -> Vec<&SourceExpr> {
-    match kind {
-        CheckKind::Equal { lhs, rhs, .. } | CheckKind::Bound { lhs, rhs, .. } => vec![lhs, rhs],
-        CheckKind::Limit {
-            expr, target, rate, ..
-        } => {
-            let mut v = vec![expr, target];
-            v.extend(rate.iter());
-            v
-        }
-        CheckKind::Monotone { expr, .. } | CheckKind::Convex { expr, .. } => vec![expr],
-        CheckKind::Gradient { loss, exact, .. } => vec![loss, exact],
-        CheckKind::Chain { lines } => lines.iter().map(|l| &l.expr).collect(),
-        CheckKind::Estimator {
-            estimator,
-            energy,
-            of,
-            exact,
-            ..
-        } => {
-            let mut v = vec![energy, of, exact];
-            if let EstimatorSpec::Cd {
-                start, predicted, ..
-            } = estimator
-            {
-                v.extend([start.as_ref(), predicted.as_ref()]);
-            }
-            v
-        }
-    }
-}
-
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
         && s.trim_end_matches('\'')
