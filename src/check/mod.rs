@@ -7,11 +7,15 @@
 
 pub mod claims;
 mod hint;
+mod kinds;
 #[cfg(test)]
 mod mutation;
+mod raw;
 pub mod result;
 pub mod run;
+mod source;
 pub mod spec;
+mod validate;
 
 use std::path::{Path, PathBuf};
 

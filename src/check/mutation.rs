@@ -50,103 +50,49 @@ fn mutants(c: &CheckSpec) -> Vec<(String, CheckSpec, Expect)> {
         out.push((label.to_string(), m, ex));
     };
     match &c.kind {
-        CheckKind::Equal {
-            lhs,
-            rhs,
-            tolerance,
-        } => with(
+        CheckKind::Equal(k) => with(
             "rhs·(1+δ)",
-            CheckKind::Equal {
-                lhs: lhs.clone(),
-                rhs: bump(rhs, 1.0),
-                tolerance: *tolerance,
-            },
+            CheckKind::Equal(k.with_rhs(bump(k.rhs(), 1.0))),
             Expect::Detect,
         ),
-        CheckKind::Bound {
-            lhs,
-            relation,
-            rhs,
-            tolerance,
-        } => {
-            let sign = if *relation == Relation::LessEq {
+        CheckKind::Bound(k) => {
+            let sign = if k.relation() == Relation::LessEq {
                 1.0
             } else {
                 -1.0
             };
             with(
                 "lhs towards violation",
-                CheckKind::Bound {
-                    lhs: bump(lhs, sign),
-                    relation: *relation,
-                    rhs: rhs.clone(),
-                    tolerance: *tolerance,
-                },
+                CheckKind::Bound(k.with_lhs(bump(k.lhs(), sign))),
                 Expect::Bound,
             );
         }
-        CheckKind::Limit {
-            expr,
-            var,
-            to,
-            target,
-            rate,
-            ladder,
-            tolerance,
-        } => with(
+        CheckKind::Limit(k) => with(
             "target·(1+δ)",
-            CheckKind::Limit {
-                expr: expr.clone(),
-                var: var.clone(),
-                to: *to,
-                target: bump(target, 1.0),
-                rate: rate.clone(),
-                ladder: ladder.clone(),
-                tolerance: *tolerance,
-            },
+            CheckKind::Limit(k.with_target(bump(k.target(), 1.0))),
             Expect::Detect,
         ),
-        CheckKind::Gradient { loss, wrt, exact } => with(
+        CheckKind::Gradient(k) => with(
             "exact·(1+δ)",
-            CheckKind::Gradient {
-                loss: loss.clone(),
-                wrt: wrt.clone(),
-                exact: bump(exact, 1.0),
-            },
+            CheckKind::Gradient(k.with_exact(bump(k.exact(), 1.0))),
             Expect::Detect,
         ),
-        CheckKind::Chain { lines } => {
-            for k in 0..lines.len() {
-                let mut ls = lines.clone();
-                ls[k].expr = bump(&lines[k].expr, 1.0);
+        CheckKind::Chain(k) => {
+            for (i, line) in k.lines().iter().enumerate() {
                 with(
-                    &format!("line {}·(1+δ)", k + 1),
-                    CheckKind::Chain { lines: ls },
-                    Expect::Line(k + 1),
+                    &format!("line {}·(1+δ)", i + 1),
+                    CheckKind::Chain(k.with_line(i, bump(&line.expr, 1.0))),
+                    Expect::Line(i + 1),
                 );
             }
         }
-        CheckKind::Estimator {
-            estimator,
-            var,
-            energy,
-            of,
-            exact,
-            replicates,
-        } => with(
+        CheckKind::Estimator(k) => with(
             "exact·(1+δ)",
-            CheckKind::Estimator {
-                estimator: estimator.clone(),
-                var: var.clone(),
-                energy: energy.clone(),
-                of: of.clone(),
-                exact: bump(exact, 1.0),
-                replicates: *replicates,
-            },
+            CheckKind::Estimator(k.with_exact(bump(k.exact(), 1.0))),
             Expect::Detect,
         ),
         // Shapes have no side to perturb; their power is still reported.
-        CheckKind::Monotone { .. } | CheckKind::Convex { .. } => {}
+        CheckKind::Monotone(_) | CheckKind::Convex(_) => {}
     }
     out
 }
@@ -172,9 +118,7 @@ fn perturbed_scale(orig: &CheckResult, kind: &CheckKind) -> f64 {
         .iter()
         .filter(|p| p.judged)
         .map(|p| match kind {
-            CheckKind::Bound { .. } | CheckKind::Gradient { .. } | CheckKind::Estimator { .. } => {
-                p.lhs.abs()
-            }
+            CheckKind::Bound(_) | CheckKind::Gradient(_) | CheckKind::Estimator(_) => p.lhs.abs(),
             _ => p.rhs.abs().max(p.lhs.abs()),
         })
         .fold(0.0, f64::max)

@@ -545,7 +545,15 @@ fn probe_tails(
             let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
             let q1 = beta * (line.energy(centre + dir * r1)? - e_star);
             let q2 = beta * (line.energy(centre + dir * r2)? - e_star);
-            if super::ray_diverges(q1, q2) {
+            let mut further = |r: f64| -> Result<f64, QuadError> {
+                let z = centre + dir * r * s;
+                if !z.is_finite() || z.abs() > 1e300 {
+                    return Ok(f64::NAN);
+                }
+                // A NaN this far out ends the probes instead of failing the integral.
+                Ok(line.energy(z).map_or(f64::NAN, |e| beta * (e - e_star)))
+            };
+            if super::ray_decides_divergence(q1, q2, super::LINE_DIVERGES_AT, &mut further)? {
                 return Err(QuadError::Diverges {
                     axis: Some(axis),
                     direction: super::direction_name(axis, dir > 0.0),

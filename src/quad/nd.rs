@@ -64,7 +64,14 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
         let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
         let q1 = beta * (probe_eval(p, &at(r1), s)? - e0);
         let q2 = beta * (probe_eval(p, &at(r2), s)? - e0);
-        if super::ray_diverges(q1, q2) {
+        let mut further = |r: f64| -> Result<f64, QuadError> {
+            let z = at(r * s);
+            if z.iter().any(|x| !x.is_finite() || x.abs() > 1e300) {
+                return Ok(f64::NAN);
+            }
+            Ok(probe_eval(p, &z, s).map_or(f64::NAN, |e| beta * (e - e0)))
+        };
+        if super::ray_decides_divergence(q1, q2, super::RAY_DIVERGES_AT, &mut further)? {
             return Err(QuadError::Diverges {
                 axis,
                 direction: name,
@@ -125,14 +132,18 @@ fn gaussian_at_weight_scale(
             }
         }
     }
+    let mut checked = 0;
     for v in &dirs {
         for r in [1.0, 2.0, 3.0] {
             let z: Vec<f64> = (0..d)
                 .map(|i| x0[i] + (0..d).map(|j| m[(i, j)] * v[j] * r).sum::<f64>())
                 .collect();
+            // Outside the domain the energy does not matter (a Gaussian cut by finite bounds
+            // is still smooth where it is integrated).
             if z.iter().zip(&p.bounds).any(|(x, b)| *x < b.0 || *x > b.1) {
-                return Ok(false);
+                continue;
             }
+            checked += 1;
             let q = beta * (p.eval(&z)? - e0);
             let want = 0.5 * r * r;
             let close = (q - want).abs() <= 0.1 * want + 0.05;
@@ -141,7 +152,7 @@ fn gaussian_at_weight_scale(
             }
         }
     }
-    Ok(true)
+    Ok(checked > 0)
 }
 
 /// Central-difference Hessian at `x`.
@@ -320,12 +331,25 @@ impl Field for NdField<'_, '_> {
     }
 }
 
-/// Pieces of one whitened axis `t ∈ [tlo, thi]`: breakpoints at 0 and ±3, tails mapped.
-fn axis_pieces(tlo: f64, thi: f64) -> Vec<(f64, f64, AxisMap)> {
-    let mut bps: Vec<f64> = [-3.0, 0.0, 3.0]
-        .into_iter()
+/// Breakpoints of the first whitened partition (module docs): 0 and ±3.
+const CUTS: [f64; 3] = [-3.0, 0.0, 3.0];
+/// Breakpoints of the cross-check's partition: none on the minimiser or on the first
+/// partition's cuts or their dyadic refinements, so that a feature between the first rule's
+/// nodes (a funnel's neck along an axis through the minimiser) lies on the second's.
+const CROSS_CUTS: [f64; 4] = [-4.5, -1.5, 1.5, 4.5];
+
+/// Pieces of one whitened axis `t ∈ [tlo, thi]`: breakpoints at `cuts` (those inside), tails
+/// mapped. A finite axis that no cut divides is cut at a third of its length when `third`
+/// (the cross-check's partition, whose boxes must differ from the first's).
+fn axis_pieces(tlo: f64, thi: f64, cuts: &[f64], third: bool) -> Vec<(f64, f64, AxisMap)> {
+    let mut bps: Vec<f64> = cuts
+        .iter()
+        .copied()
         .filter(|&b| b > tlo && b < thi)
         .collect();
+    if third && bps.is_empty() && tlo.is_finite() && thi.is_finite() {
+        bps.push(tlo + (thi - tlo) / 3.0);
+    }
     if tlo.is_finite() {
         bps.insert(0, tlo);
     }
@@ -448,6 +472,10 @@ impl NestedLine<'_, '_> {
             .filter(|_| self.warm_enabled)
             .min_by(|a, b| (a.0 - z1).abs().total_cmp(&(b.0 - z1).abs()))
             .map(|s| s.1.clone());
+        let warm = match warm {
+            Some(w) if !self.warm_misses_a_mode(&mut sl, lo, hi, &w)? => Some(w),
+            _ => None,
+        };
         let r = line::integrate_line(
             &mut sl,
             lo,
@@ -459,7 +487,24 @@ impl NestedLine<'_, '_> {
             &self.hints,
             self.ls,
             warm.as_deref(),
-        )?;
+        );
+        // A hint may sit exactly where the energy is NaN far out (`x^2*exp(-v)` at x = 0,
+        // v → -inf: 0·∞), where the search's grid does not: search that slice without them.
+        let r = match r {
+            Err(QuadError::NotANumber { .. }) if !self.hints.is_empty() => line::integrate_line(
+                &mut sl,
+                lo,
+                hi,
+                self.beta,
+                self.tol_inner,
+                0.0,
+                SLICE_BUDGET,
+                &[],
+                self.ls,
+                warm.as_deref(),
+            )?,
+            r => r?,
+        };
         if !r.modes.is_empty() {
             self.shapes.insert(at, (z1, r.modes.clone()));
         }
@@ -477,6 +522,57 @@ impl NestedLine<'_, '_> {
 }
 
 impl NestedLine<'_, '_> {
+    /// Whether a neighbouring slice's modes `warm` may miss a mode of this slice: the inner
+    /// coordinate of a located 2D minimum (`hints`) that lies outside every warm mode's basin
+    /// (more than five widths away, and the energy not falling from it towards the nearest
+    /// warm mode) and is not negligible against them (`β(E − E_m)` below [`SIGNIFICANT`]).
+    /// A chain of warm starts only follows the modes it began with; a mode that becomes
+    /// significant further along (the second component of a mixture, 27 widths away in the
+    /// inner coordinate) was lost with 5e-6 of Z, so the slice is then searched afresh with
+    /// the minima as hints.
+    fn warm_misses_a_mode(
+        &self,
+        sl: &mut SliceLine<'_, '_>,
+        lo: f64,
+        hi: f64,
+        warm: &[line::Mode],
+    ) -> Result<bool, QuadError> {
+        let em = warm.iter().map(|m| m.em).fold(f64::INFINITY, f64::min);
+        for &h in &self.hints {
+            if !(h > lo && h < hi && em.is_finite()) {
+                continue;
+            }
+            let width = |m: &line::Mode| {
+                let w = m.w_left.max(m.w_right);
+                if w.is_finite() && w > 0.0 { w } else { self.ls }
+            };
+            let Some(near) = warm
+                .iter()
+                .min_by(|a, b| (a.m - h).abs().total_cmp(&(b.m - h).abs()))
+            else {
+                return Ok(true);
+            };
+            let w = width(near);
+            if (near.m - h).abs() <= 5.0 * w {
+                continue;
+            }
+            // A point where the energy is undefined (0·∞ far out) holds no mode to miss.
+            let Ok(eh) = sl.energy(h) else {
+                continue;
+            };
+            if self.beta * (eh - em) >= SIGNIFICANT {
+                continue;
+            }
+            // Still in the nearest mode's basin when the energy falls from `h` towards it.
+            let step = h + (near.m - h).signum() * 0.5 * w.min((near.m - h).abs());
+            if sl.energy(step).is_ok_and(|e| e < eh) {
+                continue;
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
     /// out (where the outer tail probes go) the slice's energy is so much higher than the lowest
     /// slice found that its weight `exp(-β(E - E*))` is exactly zero, and its inner variation
@@ -605,6 +701,28 @@ fn nested(
 ) -> Result<PartResult, QuadError> {
     let ls = opts.length_scale.unwrap_or(1.0);
     let outer_hints: Vec<f64> = mins.iter().map(|m| m.1[0]).collect();
+    // Every located 2D minimum's inner coordinate seeds each slice's search, and a warm start
+    // that would miss one is not taken (`warm_misses_a_mode`).
+    // A chain of warm starts can only lose a mode when there are several: minima separated
+    // from the lowest by a barrier of at least 1/β at the midpoint (not near-duplicates on a
+    // flat plateau).
+    let separate = |m: &(f64, Vec<f64>)| -> bool {
+        let (e0, x0) = &mins[0];
+        let mid: Vec<f64> = m.1.iter().zip(x0).map(|(a, b)| 0.5 * (a + b)).collect();
+        p.eval(&mid)
+            .is_ok_and(|em| beta * (em - m.0.max(*e0)) >= 1.0)
+    };
+    let others: Vec<f64> = mins
+        .iter()
+        .skip(1)
+        .filter(|m| beta * (m.0 - mins[0].0) <= SIGNIFICANT && separate(m))
+        .map(|m| m.1[1])
+        .collect();
+    let inner_hints: Vec<f64> = if others.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(mins[0].1[1]).chain(others).collect()
+    };
     let mut nl = NestedLine {
         p,
         beta,
@@ -615,7 +733,7 @@ fn nested(
         obs: obs.map(|o| o.0),
         n_user: n_obs,
         ls,
-        hints: Vec::new(),
+        hints: inner_hints,
         best: (f64::INFINITY, f64::NAN, f64::NAN),
         inner_failure: None,
         shapes: Vec::new(),
@@ -723,7 +841,12 @@ pub(crate) fn integrate_problem(
     let well_conditioned = well_conditioned && quadratic;
     // The whitened rule's error estimate is trusted alone only on a minimum that is Gaussian
     // at the weight's scale; otherwise 2D goes to the nested rule and 3–4D are cross-checked.
-    let gaussian = match (&chol, well_conditioned && d == 2) {
+    // In 3–4D the check decides only whether one estimate is trusted, which expectations
+    // always are (below): not spent there.
+    let gaussian = match (
+        &chol,
+        well_conditioned && (d == 2 || (n_obs == 0 && all_infinite)),
+    ) {
         (Some(c), true) => {
             let m = c
                 .l()
@@ -778,12 +901,22 @@ pub(crate) fn integrate_problem(
             )
         }
     };
+    // In 3–4D on an infinite domain one embedded-rule estimate is trusted alone only on a
+    // Gaussian minimum. Otherwise (a funnel's neck between the rule's nodes read 3.5e-6 of Z
+    // as nothing) the integral is taken twice, at half the tolerance, the second time on a
+    // partition with no cut in common (`CROSS_CUTS`); the result is the midpoint, its error
+    // covering both claimed intervals.
+    // Expectations (observables) and finite domains keep one estimate: the sampler
+    // references' quartile bins (finite boxes) and moments do not afford two within their
+    // budgets (ARCHITECTURE.md names the gap: a corner peak on the unit cube stays silent).
+    let trusted = (well_conditioned && gaussian) || n_sig > 1 || n_obs > 0 || !all_infinite;
+    let tol_run = if trusted { tol } else { 0.5 * tol };
     let r1 = whitened_run(
         p,
         beta,
         obs,
         n_obs,
-        tol,
+        tol_run,
         budget,
         &x0,
         e0,
@@ -792,16 +925,83 @@ pub(crate) fn integrate_problem(
         all_infinite,
         laplace,
         n_sig,
+        false,
     )?;
-    // 3–4D minima that are not Gaussian at the weight's scale are still trusted to one
-    // embedded-rule estimate: a cross-check by a second whitening (pieces twice as wide, a
-    // tenth of the tolerance) lost the flat 3D power well and exhausted the 4D references'
-    // budgets, so it is not enabled (ARCHITECTURE.md names the gap).
-    Ok(r1)
+    if trusted || !r1.converged || !r1.log_z.is_finite() {
+        return Ok(r1);
+    }
+    let budget2 = budget.saturating_sub(p.count());
+    let r2 = whitened_run(
+        p,
+        beta,
+        obs,
+        n_obs,
+        tol_run,
+        budget2,
+        &x0,
+        e0,
+        &m,
+        log_det_m,
+        all_infinite,
+        laplace,
+        n_sig,
+        true,
+    )?;
+    Ok(cross_checked(r1, r2, tol))
+}
+
+/// Two estimates of one integral on different partitions, combined: the midpoint, with an
+/// error `|L1 − L2|/2 + max(e1, e2)`, so that the result's interval contains both claimed
+/// intervals. Converged only when both were, they agree within their errors
+/// (`|L1 − L2| ≤ e1 + e2`: the claimed intervals overlap) and that error is within `tol`.
+fn cross_checked(r1: PartResult, r2: PartResult, tol: f64) -> PartResult {
+    let mut r = r1;
+    if !r2.log_z.is_finite() {
+        r.converged = false;
+        r.reason = Some(format!(
+            "the cross-check on a second partition did not give a finite estimate ({})",
+            r2.reason.as_deref().unwrap_or("no reason")
+        ));
+        return r;
+    }
+    let (l1, e1) = (r.log_z, r.abs_error);
+    let spread = (l1 - r2.log_z).abs();
+    let floor = r.rounding_floor.max(r2.rounding_floor);
+    let rule = (e1 - r.rounding_floor).max(r2.abs_error - r2.rounding_floor);
+    r.log_z = 0.5 * (l1 + r2.log_z);
+    r.abs_error = 0.5 * spread + rule + floor;
+    r.rounding_floor = floor;
+    for k in 0..r.obs.len() {
+        let dv = (r.obs[k] - r2.obs[k]).abs();
+        r.obs[k] = 0.5 * (r.obs[k] + r2.obs[k]);
+        r.obs_err[k] = 0.5 * dv + r.obs_err[k].max(r2.obs_err[k]);
+        r.obs_abs[k] = r.obs_abs[k].max(r2.obs_abs[k]);
+    }
+    if !r2.converged {
+        r.converged = false;
+        r.reason = Some(format!(
+            "the cross-check on a second partition did not converge: {}",
+            r2.reason.as_deref().unwrap_or("no reason")
+        ));
+    } else if spread > e1 + r2.abs_error {
+        r.converged = false;
+        r.reason = Some(format!(
+            "two partitions disagree: log Z {l1:.10} ± {e1:.2e} and {:.10} ± {:.2e} \
+             (the embedded rule's error is not a bound on this non-Gaussian minimum)",
+            r2.log_z, r2.abs_error
+        ));
+    } else if r.abs_error - floor > tol {
+        r.converged = false;
+        r.reason = Some(format!(
+            "two partitions agree only to {:.2e} in log Z (tolerance {tol:.1e})",
+            r.abs_error
+        ));
+    }
+    r
 }
 
 /// The whitened Genz–Malik rule on `z = x0 + M t`, each axis cut at `t = 0, ±3` with mapped
-/// tails.
+/// tails, or with `cross` on the cross-check's partition (`CROSS_CUTS`).
 fn whitened_run(
     p: &Problem<'_>,
     beta: f64,
@@ -816,16 +1016,22 @@ fn whitened_run(
     all_infinite: bool,
     laplace: Option<f64>,
     n_sig: usize,
+    cross: bool,
 ) -> Result<PartResult, QuadError> {
     let d = x0.len();
     let per_axis: Vec<Vec<(f64, f64, AxisMap)>> = (0..d)
         .map(|i| {
             let (lo, hi) = p.bounds[i];
+            let (cuts, third): (&[f64], bool) = if cross {
+                (&CROSS_CUTS, true)
+            } else {
+                (&CUTS, false)
+            };
             if all_infinite {
-                axis_pieces(f64::NEG_INFINITY, f64::INFINITY)
+                axis_pieces(f64::NEG_INFINITY, f64::INFINITY, cuts, third)
             } else {
                 let s = m[(i, i)];
-                axis_pieces((lo - x0[i]) / s, (hi - x0[i]) / s)
+                axis_pieces((lo - x0[i]) / s, (hi - x0[i]) / s, cuts, third)
             }
         })
         .collect();

@@ -1,0 +1,820 @@
+//! Loading a derivation file: serde reads the raw tables with spans (`raw`), then [`load_str`]
+//! validates every field, parses every expression and maps any error inside an expression string
+//! back to the line and column of the TOML file (`source`).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::claims::is_known_claim;
+use super::kinds;
+use super::raw::{COMMON_FIELDS, RawCheck, RawFile, toml_help};
+use super::source::{Location, SourceMap, SpecError, SpecErrorKind};
+use super::spec::{
+    CheckKind, CheckSpec, DefinitionSpec, DerivationFile, LimitPoint, ParamValue, PointRange,
+    PointSpec, SourceExpr, VarDomain,
+};
+use crate::budgets::{self, Budget};
+use crate::expr::{self, Expr};
+
+/// Loads a derivation file from its text; `path` is used in diagnostics only.
+///
+/// # Errors
+/// Every problem found, each with file:line:column; the list is never empty on `Err`.
+pub fn load_str(path: &str, text: &str) -> Result<DerivationFile, Vec<SpecError>> {
+    let map = SourceMap::new(path, text);
+    let raw: RawFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            let help = toml_help(&message);
+            return Err(vec![map.error(span, SpecErrorKind::Toml, message, help)]);
+        }
+    };
+    let mut loader = Loader {
+        map: &map,
+        errors: Vec::new(),
+    };
+    let file = loader.file(raw);
+    if loader.errors.is_empty() {
+        file.ok_or_else(Vec::new)
+    } else {
+        Err(loader.errors)
+    }
+}
+
+/// The loader's state: the file's source map and the errors found so far (each kind's
+/// validation in `kinds` reports through it).
+pub(crate) struct Loader<'a> {
+    map: &'a SourceMap<'a>,
+    errors: Vec<SpecError>,
+}
+
+impl Loader<'_> {
+    pub(crate) fn err(
+        &mut self,
+        span: Range<usize>,
+        kind: SpecErrorKind,
+        msg: String,
+        help: Option<String>,
+    ) {
+        self.errors.push(self.map.error(span, kind, msg, help));
+    }
+
+    pub(crate) fn invalid(&mut self, span: Range<usize>, msg: String, help: Option<&str>) {
+        self.err(span, SpecErrorKind::Invalid, msg, help.map(str::to_string));
+    }
+
+    fn location(&self, offset: usize) -> Location {
+        let (line, column) = self.map.line_col(offset);
+        Location {
+            path: self.map.path.to_string(),
+            line,
+            column,
+        }
+    }
+
+    /// Byte offset where the content of a TOML string value starts, and whether the content is
+    /// the verbatim text of the file (so columns inside it map exactly).
+    fn string_content_start(&self, span: &Range<usize>, value: &str) -> (usize, bool) {
+        let raw = self.map.text.get(span.clone()).unwrap_or("");
+        for quote in ["\"\"\"", "'''"] {
+            if let Some(rest) = raw.strip_prefix(quote) {
+                let skip = if rest.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(rest.starts_with('\n'))
+                };
+                let start = span.start + 3 + skip;
+                let exact = self.map.text.get(start..start + value.len()) == Some(value);
+                return (start, exact);
+            }
+        }
+        let start = span.start + 1;
+        let exact = self.map.text.get(start..start + value.len()) == Some(value);
+        (start, exact)
+    }
+
+    pub(crate) fn expression(&mut self, s: &Spanned<String>) -> Option<SourceExpr> {
+        let span = s.span();
+        let text = s.get_ref();
+        let (start, exact) = self.string_content_start(&span, text);
+        match expr::parse(text) {
+            Ok(e) => Some(SourceExpr {
+                expr: e,
+                text: text.clone(),
+                location: self.location(start),
+            }),
+            Err(e) => {
+                let inner = e.span;
+                let (lo, hi) = if exact {
+                    (start + inner.start, start + inner.end)
+                } else {
+                    (span.start, span.end)
+                };
+                self.err(lo..hi, SpecErrorKind::Parse, e.message, e.help);
+                None
+            }
+        }
+    }
+
+    fn file(&mut self, raw: RawFile) -> Option<DerivationFile> {
+        let parameters = self.parameters(&raw.parameters);
+        let variables = self.variables(&raw.variables);
+        let definitions = self.definitions(&raw.definitions);
+        let seed = raw.seed.as_ref().and_then(|s| {
+            if *s.get_ref() < 0 {
+                self.invalid(s.span(), "seed must be a non-negative integer".into(), None);
+                None
+            } else {
+                u64::try_from(*s.get_ref()).ok()
+            }
+        });
+        let mut defaults = self.point_ranges(&raw.points);
+        defaults.count = 5;
+        if let Some(c) = &raw.count {
+            if let Some(n) = self.point_count(c.span(), *c.get_ref()) {
+                defaults.count = n;
+            }
+        }
+        // `count = N` written under `[points]` (as docs/derivations.md shows) is the number of
+        // points, never a variable called `count`.
+        if let Some(n) = self.count_in_points(&raw.points) {
+            defaults.count = n;
+        }
+        let mut checks = Vec::new();
+        for raw_check in &raw.checks {
+            if let Some(c) = self.check(raw_check, &defaults) {
+                checks.push(c);
+            }
+        }
+        let ctx = self.context(&parameters, &definitions);
+        for check in &checks {
+            for e in check.kind.expressions() {
+                self.scope(e, &ctx);
+            }
+        }
+        if raw.checks.is_empty() {
+            self.invalid(
+                0..0,
+                "the file has no checks".into(),
+                Some("add a [[check]] table with name, claim and kind"),
+            );
+        }
+        Some(DerivationFile {
+            path: self.map.path.to_string(),
+            title: raw.title.into_inner(),
+            source: raw.source.map(Spanned::into_inner),
+            seed,
+            parameters,
+            variables,
+            definitions,
+            checks,
+        })
+    }
+
+    /// A context with the file's parameters and definitions; definition errors (unknown
+    /// functions, cycles, wrong arity) are reported at their place in the file.
+    fn context(
+        &mut self,
+        parameters: &BTreeMap<String, ParamValue>,
+        definitions: &[DefinitionSpec],
+    ) -> expr::Context {
+        let mut ctx = expr::Context::new();
+        for (k, v) in parameters {
+            match v {
+                ParamValue::Number(x) => ctx.set_param(k, *x),
+                ParamValue::List(xs) => ctx.set_list(k, xs.clone()),
+            }
+        }
+        let defs: Vec<expr::Definition> = definitions
+            .iter()
+            .map(|d| expr::Definition {
+                name: d.name.clone(),
+                name_span: expr::Span::default(),
+                params: d.params.clone(),
+                body: d.body.expr.clone(),
+            })
+            .collect();
+        if let Err(e) = ctx.add_definitions(defs) {
+            if let Some(d) = definitions.get(e.index) {
+                let start = d.body.location_offset(self.map);
+                let span = e.diagnostic.span;
+                self.err(
+                    start + span.start..start + span.end,
+                    SpecErrorKind::Invalid,
+                    format!("in definition `{}`: {}", d.name, e.diagnostic.message),
+                    e.diagnostic.help.clone(),
+                );
+            }
+        }
+        ctx
+    }
+
+    fn parameters(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<toml::Value>>,
+    ) -> BTreeMap<String, ParamValue> {
+        let mut out = BTreeMap::new();
+        for (name, value) in raw {
+            let span = value.span();
+            let parsed = match value.get_ref() {
+                toml::Value::Float(x) => Some(ParamValue::Number(*x)),
+                #[allow(clippy::cast_precision_loss)]
+                toml::Value::Integer(i) => Some(ParamValue::Number(*i as f64)),
+                toml::Value::Array(items) => {
+                    let mut xs = Vec::new();
+                    for item in items {
+                        match item {
+                            toml::Value::Float(x) => xs.push(*x),
+                            #[allow(clippy::cast_precision_loss)]
+                            toml::Value::Integer(i) => xs.push(*i as f64),
+                            _ => {
+                                self.invalid(
+                                    span.clone(),
+                                    format!("list parameter `{name}` must hold numbers only"),
+                                    None,
+                                );
+                                break;
+                            }
+                        }
+                    }
+                    Some(ParamValue::List(xs))
+                }
+                toml::Value::String(s) => {
+                    let spanned = Spanned::new(span.clone(), s.clone());
+                    self.expression(&spanned)
+                        .and_then(|e| match constant_value(&e.expr, &out) {
+                            Ok(v) => Some(ParamValue::Number(v)),
+                            Err(msg) => {
+                                self.invalid(
+                                    span.clone(),
+                                    format!("parameter `{name}` is not a constant: {msg}"),
+                                    Some("a parameter may use numbers, pi and earlier parameters"),
+                                );
+                                None
+                            }
+                        })
+                }
+                _ => {
+                    self.invalid(
+                        span.clone(),
+                        format!("parameter `{name}` must be a number, a list of numbers or a constant expression"),
+                        None,
+                    );
+                    None
+                }
+            };
+            if let Some(p) = parsed {
+                out.insert(name.clone(), p);
+            }
+        }
+        out
+    }
+
+    fn variables(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<String>>,
+    ) -> BTreeMap<String, VarDomain> {
+        let mut out = BTreeMap::new();
+        for (name, value) in raw {
+            match parse_domain(value.get_ref()) {
+                Ok(d) => {
+                    out.insert(name.clone(), d);
+                }
+                Err(msg) => self.invalid(
+                    value.span(),
+                    format!("variable `{name}`: {msg}"),
+                    Some("write a domain as \"-inf..inf\", \"0..1\", or \"integer 0..2\""),
+                ),
+            }
+        }
+        out
+    }
+
+    fn definitions(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> Vec<DefinitionSpec> {
+        let mut defs = Vec::new();
+        for (signature, body) in raw {
+            let key_span = self.key_span(signature, body.span().start);
+            // The same head rules as `--def` (one function): a definable name, distinct
+            // parameters that are not reserved words.
+            let (name, params) = match expr::parse_definition_head(signature) {
+                Ok(h) => (h.name, h.params),
+                Err(e) => {
+                    let exact = self.map.text.get(key_span.clone()) == Some(signature.as_str());
+                    let span = if exact {
+                        key_span.start + e.span.start..key_span.start + e.span.end.max(e.span.start)
+                    } else {
+                        key_span
+                    };
+                    self.err(
+                        span,
+                        SpecErrorKind::Invalid,
+                        format!(
+                            "definition head `{}`: {}",
+                            expr::visible(signature),
+                            e.message
+                        ),
+                        e.help.or_else(|| {
+                            Some(
+                                "write the key as \"F(beta, y)\": a name and its parameters".into(),
+                            )
+                        }),
+                    );
+                    continue;
+                }
+            };
+            if let Some(body) = self.expression(body) {
+                defs.push(DefinitionSpec { name, params, body });
+            }
+        }
+        defs
+    }
+
+    /// The span of a quoted key on the line of its value, for diagnostics about the key.
+    fn key_span(&self, key: &str, value_start: usize) -> Range<usize> {
+        let line_start = self.map.text[..value_start.min(self.map.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = &self.map.text[line_start..value_start.min(self.map.text.len())];
+        match line.find(key) {
+            Some(i) => line_start + i..line_start + i + key.len(),
+            None => line_start..line_start + 1,
+        }
+    }
+
+    /// A number of test points: a positive integer within the `points` budget.
+    fn point_count(&mut self, span: Range<usize>, n: i64) -> Option<usize> {
+        match usize::try_from(n) {
+            Ok(k) if k >= 1 => self.within(Budget::Points, k, span, "`count`"),
+            _ => {
+                self.invalid(span, "count must be a positive integer".into(), None);
+                None
+            }
+        }
+    }
+
+    /// `count` written inside a `points` table: the number of points.
+    fn count_in_points(&mut self, raw: &BTreeMap<String, Spanned<toml::Value>>) -> Option<usize> {
+        let value = raw.get("count")?;
+        match value.get_ref() {
+            toml::Value::Integer(n) => self.point_count(value.span(), *n),
+            _ => {
+                self.invalid(
+                    value.span(),
+                    "`count` in a points table is the number of test points, so it must be a positive integer".into(),
+                    Some("a variable cannot be called `count`; rename it"),
+                );
+                None
+            }
+        }
+    }
+
+    fn point_ranges(&mut self, raw: &BTreeMap<String, Spanned<toml::Value>>) -> PointSpec {
+        let mut spec = PointSpec::default();
+        for (name, value) in raw {
+            if name == "count" {
+                continue;
+            }
+            let span = value.span();
+            let range = match value.get_ref() {
+                toml::Value::Float(x) => Ok(PointRange::Fixed(*x)),
+                #[allow(clippy::cast_precision_loss)]
+                toml::Value::Integer(i) => Ok(PointRange::Fixed(*i as f64)),
+                toml::Value::String(s) => parse_point_range(s),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::Float(x) => Ok(*x),
+                        #[allow(clippy::cast_precision_loss)]
+                        toml::Value::Integer(i) => Ok(*i as f64),
+                        _ => Err("a list of test values must hold numbers".to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(|xs| {
+                        if xs.is_empty() {
+                            Err("a list of test values must not be empty".to_string())
+                        } else {
+                            Ok(PointRange::Values(xs))
+                        }
+                    }),
+                _ => Err("expected a range string, a number or a list of numbers".into()),
+            };
+            match range {
+                Ok(r) => {
+                    spec.ranges.insert(name.clone(), r);
+                }
+                Err(msg) => self.invalid(
+                    span,
+                    format!("test points for `{name}`: {msg}"),
+                    Some(
+                        "write \"0.5..5\", \"0.1..100 log\", \"integer 0..3\", a number, or a list",
+                    ),
+                ),
+            }
+        }
+        spec
+    }
+
+    fn check(&mut self, raw: &Spanned<RawCheck>, defaults: &PointSpec) -> Option<CheckSpec> {
+        let span = raw.span();
+        let c = raw.get_ref();
+        let location = self.location(span.start);
+        let name = match c.text("name") {
+            Some(n) => n.get_ref().clone(),
+            None => {
+                self.invalid(span.clone(), "a check needs a `name`".into(), None);
+                return None;
+            }
+        };
+        let claim = match c.text("claim") {
+            Some(cl) if is_known_claim(cl.get_ref()) => cl.get_ref().clone(),
+            Some(cl) => {
+                self.err(
+                    cl.span(),
+                    SpecErrorKind::UnknownClaim(cl.get_ref().clone()),
+                    format!("unknown claim id `{}`", cl.get_ref()),
+                    Some("claim ids are C1 to C13, as listed in docs/derivations.md".into()),
+                );
+                return None;
+            }
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("check `{name}` needs a `claim` (an id such as \"C5\")"),
+                    None,
+                );
+                return None;
+            }
+        };
+        let Some(kind_name) = c.text("kind") else {
+            self.invalid(
+                span.clone(),
+                format!("check `{name}` needs a `kind`"),
+                Some("kinds: equal, bound, limit, monotone, convex, gradient, chain"),
+            );
+            return None;
+        };
+        let kind = self.kind(kind_name, c, &span)?;
+        let mut points = defaults.clone();
+        if let Some(own) = c.points("points") {
+            if let Some(n) = self.count_in_points(own) {
+                points.count = n;
+            }
+            let own = self.point_ranges(own);
+            points.ranges.extend(own.ranges);
+        }
+        if let Some(n) = c.integer("count") {
+            if let Some(k) = self.point_count(n.span(), *n.get_ref()) {
+                points.count = k;
+            }
+        }
+        if let Some(at) = c.at("at") {
+            points.listed = at
+                .iter()
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), *v.get_ref())).collect())
+                .collect();
+        }
+        Some(CheckSpec {
+            name,
+            claim,
+            kind,
+            points,
+            location,
+        })
+    }
+
+    pub(crate) fn required(
+        &mut self,
+        field: Option<&Spanned<String>>,
+        key: &str,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<SourceExpr> {
+        match field {
+            Some(s) => self.expression(s),
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("a `{kind}` check needs `{key}`"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn variable_name(
+        &mut self,
+        field: Option<&Spanned<String>>,
+        key: &str,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<String> {
+        match field {
+            Some(s) if is_identifier(s.get_ref()) => Some(s.get_ref().clone()),
+            Some(s) => {
+                self.invalid(s.span(), format!("`{key}` must be a variable name"), None);
+                None
+            }
+            None => {
+                self.invalid(
+                    span.clone(),
+                    format!("a `{kind}` check needs `{key}`"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn range_field(
+        &mut self,
+        field: Option<&Spanned<String>>,
+        kind: &str,
+        span: &Range<usize>,
+    ) -> Option<(f64, f64)> {
+        let Some(r) = field else {
+            self.invalid(
+                span.clone(),
+                format!("a `{kind}` check needs `range` (\"lo..hi\")"),
+                None,
+            );
+            return None;
+        };
+        match parse_domain(r.get_ref()) {
+            Ok(VarDomain::Continuous { lo, hi }) if lo.is_finite() && hi.is_finite() => {
+                Some((lo, hi))
+            }
+            _ => {
+                self.invalid(
+                    r.span(),
+                    "range must be a finite interval \"lo..hi\" with lo < hi".into(),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports fields present in `c` that the kind does not use (in the order of
+    /// [`CHECK_FIELDS`](super::raw::CHECK_FIELDS)); the fields every kind shares always apply.
+    pub(crate) fn reject_foreign(&mut self, c: &RawCheck, kind: &str, allowed: &[&str]) {
+        for (key, field) in c.present() {
+            if COMMON_FIELDS.contains(&key) || allowed.contains(&key) {
+                continue;
+            }
+            if let Some(span) = field.span() {
+                self.invalid(
+                    span,
+                    format!("`{key}` does not apply to a `{kind}` check"),
+                    Some("docs/derivations.md lists the fields of each kind"),
+                );
+            }
+        }
+    }
+
+    fn kind(
+        &mut self,
+        kind_name: &Spanned<String>,
+        c: &RawCheck,
+        span: &Range<usize>,
+    ) -> Option<CheckKind> {
+        let kind = kind_name.get_ref().as_str();
+        let tolerance = c.number("tolerance").map(|t| *t.get_ref());
+        if let Some(t) = c.number("tolerance") {
+            if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) {
+                self.invalid(
+                    t.span(),
+                    "tolerance must be a non-negative number".into(),
+                    None,
+                );
+            }
+        }
+        match kind {
+            "equal" => kinds::compare::equal(self, c, span, tolerance),
+            "bound" => kinds::compare::bound(self, c, span, tolerance),
+            "limit" => kinds::limit::validate(self, c, span, tolerance),
+            "monotone" => kinds::shape::monotone(self, c, span),
+            "convex" => kinds::shape::convex(self, c, span),
+            "gradient" => kinds::gradient::validate(self, c, span),
+            "chain" => kinds::chain::validate(self, c, span),
+            "estimator" => kinds::estimator::validate(self, c, span),
+            other => {
+                let help = expr::suggest(other, kinds::KINDS.map(|(name, _)| name))
+                    .map(|k| format!("did you mean `{k}`?"));
+                self.err(
+                    kind_name.span(),
+                    SpecErrorKind::Invalid,
+                    format!("unknown check kind `{other}`"),
+                    help.or_else(|| {
+                        Some(
+                            "kinds: equal, bound, limit, monotone, convex, gradient, chain, estimator"
+                                .into(),
+                        )
+                    }),
+                );
+                None
+            }
+        }
+    }
+
+    /// A positive integer field of at least `min`, or an error at its span.
+    /// `n` when it fits the budget `b`, else an error at `span` naming the budget.
+    pub(crate) fn within(
+        &mut self,
+        b: Budget,
+        n: usize,
+        span: Range<usize>,
+        what: &str,
+    ) -> Option<usize> {
+        match budgets::check(b, n as u128, what) {
+            Ok(()) => Some(n),
+            Err(e) => {
+                self.err(span, SpecErrorKind::Invalid, e.message(), Some(e.help()));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn count_field(
+        &mut self,
+        field: &Spanned<i64>,
+        key: &str,
+        min: i64,
+    ) -> Option<usize> {
+        let v = *field.get_ref();
+        if v >= min {
+            usize::try_from(v).ok()
+        } else {
+            self.invalid(
+                field.span(),
+                format!("`{key}` must be a whole number of at least {min}, not {v}"),
+                None,
+            );
+            None
+        }
+    }
+
+    pub(crate) fn limit_point(&mut self, t: &Spanned<toml::Value>) -> Option<LimitPoint> {
+        match t.get_ref() {
+            toml::Value::Float(x) if x.is_finite() => Some(LimitPoint::Value(*x)),
+            #[allow(clippy::cast_precision_loss)]
+            toml::Value::Integer(i) => Some(LimitPoint::Value(*i as f64)),
+            toml::Value::String(s) => match s.trim() {
+                "inf" | "+inf" | "∞" => Some(LimitPoint::PosInf),
+                "-inf" | "-∞" => Some(LimitPoint::NegInf),
+                other => match other.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Some(LimitPoint::Value(x)),
+                    _ => {
+                        self.invalid(
+                            t.span(),
+                            format!("`to` must be \"inf\", \"-inf\" or a number, not `{other}`"),
+                            None,
+                        );
+                        None
+                    }
+                },
+            },
+            _ => {
+                self.invalid(
+                    t.span(),
+                    "`to` must be \"inf\", \"-inf\" or a number".into(),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports calls of undefined functions (with the nearest known name) and wrong arities.
+    fn scope(&mut self, e: &SourceExpr, ctx: &expr::Context) {
+        if let Err(d) = ctx.check_calls(&e.expr) {
+            let start = e.location_offset(self.map);
+            let kind = if d.kind == expr::ErrorKind::UnknownFunction {
+                SpecErrorKind::UndefinedSymbol(
+                    e.text
+                        .get(d.span.start..d.span.end)
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            } else {
+                SpecErrorKind::Invalid
+            };
+            self.err(
+                start + d.span.start..start + d.span.end,
+                kind,
+                d.message,
+                d.help,
+            );
+        }
+    }
+}
+
+impl SourceExpr {
+    fn location_offset(&self, map: &SourceMap<'_>) -> usize {
+        map.offset_of(self.location.line, self.location.column)
+    }
+}
+
+/// Evaluates a constant expression (numbers, `pi`, earlier parameters).
+fn constant_value(e: &Expr, known: &BTreeMap<String, ParamValue>) -> Result<f64, String> {
+    let mut b = expr::Bindings::new();
+    for (k, v) in known {
+        match v {
+            ParamValue::Number(x) => b.set(k, *x),
+            ParamValue::List(xs) => b.set_list(k, xs.clone()),
+        }
+    }
+    expr::eval(e, &b).map_err(|d| d.message)
+}
+
+pub(crate) fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && s.trim_end_matches('\'')
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn parse_bound(s: &str) -> Result<f64, String> {
+    match s.trim() {
+        "inf" | "+inf" | "∞" => Ok(f64::INFINITY),
+        "-inf" | "-∞" => Ok(f64::NEG_INFINITY),
+        t => t
+            .parse::<f64>()
+            .map_err(|_| format!("`{t}` is not a number")),
+    }
+}
+
+fn split_range(s: &str) -> Result<(f64, f64), String> {
+    let Some((lo, hi)) = s.split_once("..") else {
+        return Err(format!("`{s}` is not a range lo..hi"));
+    };
+    let (lo, hi) = (parse_bound(lo)?, parse_bound(hi)?);
+    if lo.is_nan() || hi.is_nan() || lo >= hi {
+        return Err(format!("the range {s} is empty: lo must be below hi"));
+    }
+    Ok((lo, hi))
+}
+
+/// Parses a variable domain: `"-inf..inf"`, `"0..1"`, `"integer 0..2"`.
+pub(crate) fn parse_domain(s: &str) -> Result<VarDomain, String> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix("integer") {
+        let (lo, hi) = split_integer_range(rest)?;
+        return Ok(VarDomain::Integer { lo, hi });
+    }
+    let s = s.strip_prefix("real").unwrap_or(s);
+    let (lo, hi) = split_range(s)?;
+    Ok(VarDomain::Continuous { lo, hi })
+}
+
+fn split_integer_range(s: &str) -> Result<(i64, i64), String> {
+    let Some((lo, hi)) = s.trim().split_once("..") else {
+        return Err(format!("`{}` is not an integer range lo..hi", s.trim()));
+    };
+    let lo: i64 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not an integer", lo.trim()))?;
+    let hi: i64 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not an integer", hi.trim()))?;
+    if lo > hi {
+        return Err("an integer range needs lo <= hi".into());
+    }
+    if i128::from(hi) - i128::from(lo) > 1_000_000 {
+        return Err(format!(
+            "an integer range may hold at most a million values; {lo}..{hi} holds {}",
+            i128::from(hi) - i128::from(lo) + 1
+        ));
+    }
+    Ok((lo, hi))
+}
+
+fn parse_point_range(s: &str) -> Result<PointRange, String> {
+    let t = s.trim();
+    if let Some(rest) = t.strip_prefix("integer") {
+        let (lo, hi) = split_integer_range(rest)?;
+        return Ok(PointRange::Integer(lo, hi));
+    }
+    if let Some(rest) = t.strip_suffix("log") {
+        let (lo, hi) = split_range(rest)?;
+        if lo <= 0.0 || !hi.is_finite() {
+            return Err("a log range needs 0 < lo < hi < inf".into());
+        }
+        return Ok(PointRange::LogUniform(lo, hi));
+    }
+    let (lo, hi) = split_range(t)?;
+    if !lo.is_finite() || !hi.is_finite() {
+        return Err("test points need a finite range".into());
+    }
+    Ok(PointRange::Uniform(lo, hi))
+}
+
+#[cfg(test)]
+mod tests;
