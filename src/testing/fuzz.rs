@@ -11,8 +11,11 @@ use crate::expr::{
     Bindings, Context, Program, derivative_of, eval, parse, parse_definition, simplify,
 };
 
+/// A fuzz target's body: it takes the raw input and panics only on a defect.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by the names of their binaries and corpus folders.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("expr_pipeline", expr_pipeline),
     ("derivation_loader", derivation_loader),
     ("draws_csv", draws_csv),
