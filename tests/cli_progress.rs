@@ -51,6 +51,19 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// Runs `sh -c inner` with a pseudo-terminal as its terminal (util-linux `script`), outside CI,
+/// and returns what the terminal showed.
+fn on_a_terminal(inner: &str) -> String {
+    let out = Command::new("script")
+        .args(["-qec", inner, "/dev/null"])
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn a_terminal_sees_progress_while_json_on_stdout_stays_clean() {
     if Command::new("script").arg("--version").output().is_err() {
@@ -72,14 +85,7 @@ fn a_terminal_sees_progress_while_json_on_stdout_stays_clean() {
         SLOW.join(" "),
         sh_quote(json.to_str().expect("utf-8 path"))
     );
-    let out = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env_remove("CI")
-        .env("TERM", "xterm")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("script runs");
-    let terminal = String::from_utf8_lossy(&out.stdout);
+    let terminal = on_a_terminal(&inner);
     assert!(
         terminal.contains("checking ") && terminal.contains(" files ["),
         "no progress on the terminal: {terminal:?}"
@@ -136,14 +142,7 @@ fn long_monte_carlo_work_in_grad_shows_progress_on_a_terminal_only() {
         quoted.join(" "),
         sh_quote(json.to_str().expect("utf-8 path"))
     );
-    let out = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env_remove("CI")
-        .env("TERM", "xterm")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("script runs");
-    let terminal = String::from_utf8_lossy(&out.stdout);
+    let terminal = on_a_terminal(&inner);
     assert!(
         terminal.contains(
             "computing the exact gradient, finite differences and 3000000 Monte-Carlo draws (hmc)"
