@@ -27,6 +27,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#eee}td.num{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}
 .pass{color:#006e4f}.fail{color:#b34700;font-weight:bold}.inconclusive{color:#7a5a00}.error{color:#8a3d73;font-weight:bold}
+.pass,.fail,.inconclusive,.error{white-space:nowrap}
 tr.failing{background:#fbe3d0}code{background:#f4f4f4;padding:0 .2em}figure{margin:.8em 0}figcaption{font-size:.9em;color:#333}
 .summary{font-size:1.1em;margin:1em 0}nav ul{columns:2;font-size:.95em}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere}
 .provenance{font-size:.9em;background:#f7f7f7;border:1px solid #ddd;padding:.3em .8em;margin:1em 0}.provenance dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.4em 0}.provenance dd{margin:0;overflow-wrap:anywhere}
