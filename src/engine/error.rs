@@ -73,7 +73,8 @@ pub fn named_quad_error(e: &quad::QuadError, names: &[String], minimising: bool)
     let mut msg = e.to_string();
     // Highest index first, so that `z1` does not match inside `z12`.
     for (i, n) in names.iter().enumerate().rev() {
-        for arrow in [" →", " ->"] {
+        // `z1 → +inf`, `z1 -> inf`, and a point `near z1 = 0.3`.
+        for arrow in [" →", " ->", " ="] {
             msg = msg.replace(&format!("z{}{arrow}", i + 1), &format!("`{n}`{arrow}"));
         }
     }

@@ -146,6 +146,121 @@ pub(crate) fn minimize_nd(
     p: &Problem<'_>,
     opts: &QuadOptions,
 ) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+    minima_or_pole(p, opts)?.map_err(|x| QuadError::Diverges {
+        axis: None,
+        direction: format!(
+            "the energy is unbounded below (it reaches -inf at {:?})",
+            p.full_point(&x)
+        ),
+    })
+}
+
+/// [`minimize_nd`] for `∫ exp(-βE)`: where the energy reaches `-inf` at a point, the weight's
+/// growth there decides. It is measured along rays from the point (the fall of `βE` per decade of
+/// radius, from 1e-2 to 1e-8 of the length scale): when it grows at least like `r^-d` in every
+/// direction (`d` the number of continuous variables) the integral diverges for certain
+/// ([`QuadError::Diverges`]); otherwise it may be finite (`log(z1^2 + z2^2)` at β = 1/2 in 2D),
+/// and the result is [`QuadError::Singular`] — never the false claim that it diverges.
+///
+/// # Errors
+/// As [`minimize_nd`], with [`QuadError::Singular`] for a weaker singularity.
+pub(crate) fn minimize_nd_for_weight(
+    p: &Problem<'_>,
+    opts: &QuadOptions,
+    beta: f64,
+) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+    let x = match minima_or_pole(p, opts)? {
+        Ok(mins) => return Ok(mins),
+        Err(x) => x,
+    };
+    let d = p.dim();
+    let ls = opts.length_scale.unwrap_or(1.0);
+    // The weakest growth over the rays: along the axes, both ways, and the main diagonals.
+    let mut dirs: Vec<Vec<f64>> = Vec::new();
+    for i in 0..d {
+        for s in [-1.0, 1.0] {
+            let mut u = vec![0.0; d];
+            u[i] = s;
+            dirs.push(u);
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let norm = 1.0 / (d as f64).sqrt();
+    for s in [-1.0, 1.0] {
+        dirs.push(vec![s * norm; d]);
+    }
+    let mut weakest = f64::INFINITY;
+    for u in &dirs {
+        if let Some(a) = ray_exponent(p, &x, u, ls, beta)? {
+            weakest = weakest.min(a);
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let dim = d as f64;
+    let point = p.full_point(&x);
+    // (The exponent is a difference of logarithms: `r^-d` itself measures d to ~1e-15.)
+    if weakest >= dim * (1.0 - 1e-9) {
+        return Err(QuadError::Diverges {
+            axis: None,
+            direction: format!(
+                "exp(-βE) grows at least like r^-{} near {point:?} (the energy falls to -inf there), and r^-{d} is not integrable in {d} dimensions",
+                if weakest.is_finite() {
+                    format!("{weakest:.2}")
+                } else {
+                    "∞".into()
+                }
+            ),
+        });
+    }
+    Err(QuadError::Singular {
+        point,
+        exponent: weakest,
+        dim: d,
+    })
+}
+
+/// The exponent `a` of the weight's growth `exp(-βE) ~ r^-a` along the ray `x + r·u`, from the
+/// fall of `βE` over six decades of `r` (the smallest fall of one decade, in units of `ln 10`);
+/// `∞` when the energy is `-inf` along the ray; `None` when the ray leaves the domain.
+fn ray_exponent(
+    p: &Problem<'_>,
+    x: &[f64],
+    u: &[f64],
+    ls: f64,
+    beta: f64,
+) -> Result<Option<f64>, QuadError> {
+    let at = |r: f64| -> Option<Vec<f64>> {
+        let y: Vec<f64> = x.iter().zip(u).map(|(a, b)| a + r * ls * b).collect();
+        y.iter()
+            .zip(&p.bounds)
+            .all(|(v, (lo, hi))| (*lo..=*hi).contains(v))
+            .then_some(y)
+    };
+    let mut prev: Option<f64> = None;
+    let mut slowest = f64::INFINITY;
+    for k in 2..=8 {
+        let Some(y) = at(10f64.powi(-k)) else {
+            return Ok(None);
+        };
+        let q = beta * p.eval(&y)?;
+        if let Some(pq) = prev {
+            let fall = if q == f64::NEG_INFINITY {
+                f64::INFINITY
+            } else {
+                (pq - q) / std::f64::consts::LN_10
+            };
+            slowest = slowest.min(fall);
+        }
+        prev = Some(q);
+    }
+    Ok(Some(slowest.max(0.0)))
+}
+
+/// The local minima, or `Err(x)` with a point where the energy is `-inf`.
+fn minima_or_pole(
+    p: &Problem<'_>,
+    opts: &QuadOptions,
+) -> Result<Result<Vec<(f64, Vec<f64>)>, Vec<f64>>, QuadError> {
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
     let mut starts: Vec<Vec<f64>> = opts
@@ -189,13 +304,7 @@ pub(crate) fn minimize_nd(
         // A restart from the result polishes a simplex that collapsed early.
         let (x, f) = nelder_mead(p, &x, 1e-3 * ls, 400 * d)?;
         if f == f64::NEG_INFINITY {
-            return Err(QuadError::Diverges {
-                axis: None,
-                direction: format!(
-                    "the energy is unbounded below (it reaches -inf at {:?})",
-                    p.full_point(&x)
-                ),
-            });
+            return Ok(Err(x));
         }
         let dup = mins.iter().any(|(_, y)| {
             y.iter()
@@ -207,5 +316,5 @@ pub(crate) fn minimize_nd(
         }
     }
     mins.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(mins)
+    Ok(Ok(mins))
 }

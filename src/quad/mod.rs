@@ -369,6 +369,20 @@ pub enum QuadError {
         /// Human-readable direction, e.g. `exp(-βE) does not decay as z1 → +inf`.
         direction: String,
     },
+    /// The energy falls to `-inf` at a point where `exp(-βE)` grows more slowly than `r^-d`
+    /// in some direction, so `∫ exp(-βE)` may be finite; no rule here integrates a singular
+    /// weight, so the integral is refused, never reported as divergent or converged.
+    #[error(
+        "the energy falls to -inf at {point:?}, where exp(-βE) grows like r^-{exponent:.2} along some direction (below r^-{dim}, so the partition function may be finite), but singular weights are not integrated: remove the singularity by a change of variables, or cut a small ball around the point out of the domain"
+    )]
+    Singular {
+        /// The full point where the energy is `-inf`.
+        point: Vec<f64>,
+        /// The smallest growth exponent `a` of `exp(-βE) ~ r^-a` over the rays probed.
+        exponent: f64,
+        /// The number of continuous variables.
+        dim: usize,
+    },
     /// The energy returned NaN.
     #[error("the energy is NaN at {point:?}")]
     NotANumber {

@@ -3,7 +3,7 @@
 use super::cubature::{self, Field, Region};
 use super::gk::AxisMap;
 use super::line::{self, Line};
-use super::minimize::minimize_nd;
+use super::minimize::minimize_nd_for_weight;
 use super::{Observables, PartResult, Problem, QuadError, QuadOptions};
 use nalgebra::DMatrix;
 
@@ -801,7 +801,7 @@ pub(crate) fn integrate_problem(
 ) -> Result<PartResult, QuadError> {
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
-    let mins = minimize_nd(p, opts)?;
+    let mins = minimize_nd_for_weight(p, opts, beta)?;
     let Some((e0, x0)) = mins.first().cloned() else {
         return Ok(PartResult {
             minima: Vec::new(),

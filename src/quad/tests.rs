@@ -946,3 +946,45 @@ fn nonquadratic_3d_minima_never_claim_false_convergence() {
     eprintln!("40 cases: {not_converged} not converged, {uncovered_nc} of them uncovered");
     sweep.assert_clean();
 }
+
+#[test]
+fn a_point_singularity_in_nd_is_refused_as_divergent_only_when_it_is() {
+    // E = (c/2)·log(|z|²) near 0: exp(-βE) = |z|^-(βc), integrable in d dimensions iff βc < d.
+    // Divergent ones are refused as divergent; weaker ones are `Singular` (the integral may be
+    // finite and is not integrated), never called divergent and never a number.
+    let cases: Vec<(usize, f64, f64, bool)> = vec![
+        // (d, c, β, diverges)
+        (2, 1.0, 0.5, false), // |z|^-1/2·… : βc = 0.5 < 2
+        (2, 2.0, 0.5, false), // βc = 1 < 2
+        (2, 2.0, 1.0, true),  // βc = 2 = d: logarithmic divergence
+        (2, 2.0, 1.5, true),  // βc = 3 > 2
+        (3, 1.0, 2.0, false), // βc = 2 < 3
+        (3, 2.0, 2.0, true),  // βc = 4 > 3
+    ];
+    for (d, c, beta, diverges) in cases {
+        let e = FnEnergy::new(d, move |z: &[f64]| {
+            0.5 * c * z.iter().map(|v| v * v).sum::<f64>().ln()
+        });
+        let dom = Domain::continuous(&vec![(-1.0, 1.0); d]).expect("domain");
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default());
+        match (diverges, &r) {
+            (true, Err(QuadError::Diverges { direction, .. })) => {
+                assert!(direction.contains("not integrable"), "{direction}");
+            }
+            (false, Err(QuadError::Singular { exponent, dim, .. })) => {
+                assert_eq!(*dim, d);
+                assert!(
+                    (exponent - beta * c).abs() < 0.05,
+                    "{exponent} vs {}",
+                    beta * c
+                );
+            }
+            _ => panic!("d = {d}, c = {c}, β = {beta}: got {r:?}"),
+        }
+    }
+    // A pole that is not logarithmic (`-1/|z|²`) diverges in every dimension.
+    let e = FnEnergy::new(3, |z: &[f64]| -1.0 / z.iter().map(|v| v * v).sum::<f64>());
+    let dom = Domain::continuous(&[(-1.0, 1.0); 3]).expect("domain");
+    let r = log_partition(&e, &dom, 0.01, &QuadOptions::default());
+    assert!(matches!(r, Err(QuadError::Diverges { .. })), "{r:?}");
+}

@@ -148,10 +148,14 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             Ok(lz) => results.push((beta, lz)),
             Err(QuadError::Diverges { axis, direction }) => {
                 // The library names variables by position; say the user's name.
-                let direction = match axis.and_then(|a| names.get(a).map(|n| (a, n))) {
+                let mut direction = match axis.and_then(|a| names.get(a).map(|n| (a, n))) {
                     Some((a, n)) => direction.replace(&format!("z{} →", a + 1), &format!("{n} →")),
                     None => direction,
                 };
+                // A point named by position (`near z1 = 0.3`), highest index first.
+                for (i, n) in names.iter().enumerate().rev() {
+                    direction = direction.replace(&format!("z{} =", i + 1), &format!("{n} ="));
+                }
                 let beta = ebmcheck::expr::format_number(beta);
                 return Err(Failure::invalid(format!(
                     "error: at beta = {beta}, the partition function diverges: {direction}\n  = help: exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
