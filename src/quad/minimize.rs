@@ -138,6 +138,9 @@ pub(crate) fn nelder_mead(
     Ok((simplex[best].clone(), fs[best]))
 }
 
+/// Local minima `(E, x)`, lowest first.
+type Minima = Vec<(f64, Vec<f64>)>;
+
 /// Local minima of a 2–4 variable problem, `(E, x)`, sorted by energy (lowest first).
 ///
 /// # Errors
@@ -260,7 +263,7 @@ fn ray_exponent(
 fn minima_or_pole(
     p: &Problem<'_>,
     opts: &QuadOptions,
-) -> Result<Result<Vec<(f64, Vec<f64>)>, Vec<f64>>, QuadError> {
+) -> Result<Result<Minima, Vec<f64>>, QuadError> {
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
     let mut starts: Vec<Vec<f64>> = opts
