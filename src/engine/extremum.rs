@@ -1,0 +1,50 @@
+//! `min`, `max` and `argmin` over bound variables, by [`quad::minimize`].
+
+use super::error::EngineError;
+use super::{Engine, Termination, Value};
+use crate::expr::{Binding, Bindings, Expr, Extremum};
+use crate::quad;
+
+impl Engine {
+    pub(super) fn extremum(
+        &self,
+        kind: Extremum,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+    ) -> Result<Value, EngineError> {
+        let domain = self.quad_domain(binds, b)?;
+        let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
+        let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
+        let objective = self.energy(body, &names, b, sign)?;
+        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
+            .map_err(|e| objective.quad_error(&e, &names, true))?;
+        // The minimum moves by at most the energy's own error bound.
+        let moved = objective.error();
+        let converged = objective.converged();
+        match kind {
+            Extremum::Min | Extremum::Max => Ok(Value::new(
+                sign * m.value,
+                MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
+                Termination::from_converged(converged),
+            )),
+            Extremum::Argmin => {
+                if names.len() != 1 {
+                    return Err(EngineError::Unsupported(
+                        "argmin over several variables is a vector; use one variable".into(),
+                    ));
+                }
+                Ok(Value::new(
+                    m.argmin[0],
+                    ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
+                    Termination::from_converged(converged),
+                ))
+            }
+        }
+    }
+}
+
+/// Relative accuracy claimed for a minimum value found by [`quad::minimize`].
+const MIN_VALUE_REL_ERROR: f64 = 1e-10;
+/// Relative accuracy claimed for a minimiser (about the square root of the value's).
+const ARGMIN_REL_ERROR: f64 = 1e-6;

@@ -1,0 +1,152 @@
+//! Sums over integer ranges: `sum[k](body)` term by term, and `log(sum[k](exp(u)))` as a
+//! log-sum-exp.
+
+use super::error::EngineError;
+use super::{Engine, Termination, Value};
+use crate::domain::VarDomain;
+use crate::expr::{self, Binding, Bindings, Builtin, Expr, ExprKind};
+
+impl Engine {
+    /// The integer ranges of a sum's bindings.
+    fn sum_ranges(
+        &self,
+        binds: &[Binding],
+        b: &Bindings,
+    ) -> Result<Vec<(String, i64, i64)>, EngineError> {
+        let mut ranges = Vec::new();
+        for bind in binds {
+            match self.domain_of(bind, b)? {
+                VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
+                VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
+                    let Some((l, h)) = expr::integer_limits(lo.round(), hi.round()) else {
+                        return Err(EngineError::Expr(format!(
+                            "the sum over `{}` runs from {lo:e} to {hi:e}, beyond ±2^53 where floating-point numbers skip integers",
+                            bind.var
+                        )));
+                    };
+                    ranges.push((bind.var.clone(), l, h));
+                }
+                VarDomain::Continuous { .. } => {
+                    return Err(EngineError::Expr(format!(
+                        "a sum over `{}` needs a finite integer range",
+                        bind.var
+                    )));
+                }
+            }
+        }
+        // i128: the width of an i64 range overflows i64; the product saturates.
+        let total: u128 = ranges
+            .iter()
+            .map(|(_, lo, hi)| {
+                (i128::from(*hi) - i128::from(*lo) + 1)
+                    .max(0)
+                    .unsigned_abs()
+            })
+            .fold(1u128, u128::saturating_mul);
+        let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
+        crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
+            .map_err(|e| EngineError::Expr(format!("{}; {}", e.message(), e.help())))?;
+        Ok(ranges)
+    }
+
+    /// Calls `f` with the bindings of every term of a sum, in lexicographic order.
+    fn for_each_term(
+        &self,
+        ranges: &[(String, i64, i64)],
+        b: &Bindings,
+        f: &mut dyn FnMut(&Bindings) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        if ranges.iter().any(|(_, lo, hi)| lo > hi) {
+            return Ok(());
+        }
+        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+        loop {
+            let mut bb = b.clone();
+            for ((name, _, _), k) in ranges.iter().zip(&idx) {
+                #[allow(clippy::cast_precision_loss)]
+                bb.set(name, *k as f64);
+            }
+            f(&bb)?;
+            let mut i = ranges.len();
+            loop {
+                if i == 0 {
+                    return Ok(());
+                }
+                i -= 1;
+                if idx[i] < ranges[i].2 {
+                    idx[i] += 1;
+                    break;
+                }
+                idx[i] = ranges[i].1;
+            }
+        }
+    }
+
+    pub(super) fn sum(
+        &self,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+    ) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let mut acc = Value::exact(0.0);
+        self.for_each_term(&ranges, b, &mut |bb| {
+            let v = self.eval_bindings(body, bb)?;
+            acc.value += v.value;
+            acc.error += v.error + f64::EPSILON * acc.value.abs();
+            acc.depend_on(v.termination());
+            Ok(())
+        })?;
+        Ok(acc)
+    }
+
+    /// `log(sum[k](body))`; when `body = exp(u)` this is a log-sum-exp of the exponents, which
+    /// neither overflows nor underflows.
+    pub(super) fn log_sum(
+        &self,
+        binds: &[Binding],
+        body: &Expr,
+        b: &Bindings,
+    ) -> Result<Value, EngineError> {
+        let ranges = self.sum_ranges(binds, b)?;
+        let exponent = match &body.kind {
+            ExprKind::Call {
+                func: Builtin::Exp,
+                args,
+            } if args.len() == 1 => Some(&args[0]),
+            _ => None,
+        };
+        let Some(u) = exponent else {
+            let s = self.sum(binds, body, b)?;
+            if s.value <= 0.0 {
+                return Err(EngineError::NoRealValue(format!(
+                    "the logarithm of a sum that is not positive ({:e})",
+                    s.value
+                )));
+            }
+            return Ok(Value::new(
+                s.value.ln(),
+                s.error / s.value,
+                Termination::from_converged(s.converged()),
+            ));
+        };
+        let mut terms = Vec::new();
+        self.for_each_term(&ranges, b, &mut |bb| {
+            terms.push(self.eval_bindings(u, bb)?);
+            Ok(())
+        })?;
+        let values: Vec<f64> = terms.iter().map(|t| t.value).collect();
+        let value = expr::logsumexp(&values);
+        // d lse / d u_k = softmax weight w_k ≤ 1, so the error is at most Σ w_k err_k ≤ max err.
+        let error = terms
+            .iter()
+            .map(|t| (t.value - value).exp() * t.error)
+            .sum::<f64>()
+            + 4.0 * f64::EPSILON * value.abs();
+        Ok(Value::new(
+            value,
+            error,
+            Termination::from_converged(terms.iter().all(|t| t.converged())),
+        ))
+    }
+}

@@ -1,0 +1,240 @@
+//! Tests of the engine: Monte-Carlo traces, engines from contexts, log-space free energies,
+//! compiled and tree-evaluated integrands.
+
+use super::*;
+use crate::check::engine_for;
+use crate::check::spec::load_str;
+
+fn engine(defs: &str) -> Engine {
+    let text = format!(
+        "title = \"t\"\n[variables]\nz = \"-inf..inf\"\n[definitions]\n{defs}\n[[check]]\nname = \"n\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\n"
+    );
+    let file = load_str("t", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    engine_for(&file).expect("engine")
+}
+
+fn value(e: &Engine, src: &str, point: &[(&str, f64)]) -> Value {
+    let parsed = expr::parse(src).expect("parses");
+    let prepared = e.prepare(&parsed).expect("prepares");
+    let p: Point = point.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
+    e.eval(&prepared, &p)
+        .unwrap_or_else(|err| panic!("{src}: {err}"))
+}
+
+/// The trace of a Monte-Carlo average is the draws `eval` averaged: same seed, same mean,
+/// `n` values over the chains; an expression without a top-level `mc` has none.
+#[test]
+fn monte_carlo_trace_reproduces_the_estimate() {
+    let e = engine("\"E(z)\" = \"0.5*(z - 1)^2\"");
+    let src = "2 + mc[z ~ exp(-beta*E(z)); n = 4000](z^2)";
+    let prepared = e
+        .prepare(&expr::parse(src).expect("parses"))
+        .expect("prepares");
+    let p: Point = [("beta".to_string(), 2.0)].into_iter().collect();
+    let v = e.eval(&prepared, &p).expect("evaluates");
+    let trace = e
+        .monte_carlo_trace(&prepared, &p)
+        .expect("evaluates")
+        .expect("has an mc average");
+    let n: usize = trace.iter().map(Vec::len).sum();
+    assert_eq!(n, 4000);
+    let mean = trace.iter().flatten().sum::<f64>() / 4000.0;
+    assert!(
+        (2.0 + mean - v.value).abs() < 1e-12,
+        "{mean} vs {}",
+        v.value
+    );
+    // ⟨z²⟩ = 1 + 1/β under the Gaussian at β = 2.
+    assert!(
+        (mean - 1.5).abs() < 5.0 * v.std_error,
+        "{mean} ± {}",
+        v.std_error
+    );
+    let none = e
+        .prepare(&expr::parse("int[z](exp(-E(z)))").expect("parses"))
+        .expect("prepares");
+    assert!(e.monte_carlo_trace(&none, &p).expect("evaluates").is_none());
+}
+
+/// An engine from a context: parameters come from the context, a primed variable takes its
+/// base name's domain, an integer domain is summed; the ML gradient of a Gibbs family
+/// `exp(-w k)/Z` on k = 0..2 is `k_data - <k>`.
+#[test]
+fn engine_from_context_uses_domains_and_parameters() {
+    let mut ctx = Context::new();
+    ctx.set_param("w", 0.4);
+    ctx.add_definition(expr::parse_definition("E(k) = w*k").expect("parses"))
+        .expect("adds");
+    let domains: BTreeMap<String, VarDomain> =
+        [("k".to_string(), VarDomain::Integer { lo: 0, hi: 2 })]
+            .into_iter()
+            .collect();
+    let e = Engine::new(ctx, domains);
+    assert_eq!(e.params().number("w"), Some(0.4));
+    let grad = value(&e, "diff[w](E(2)) - expect[k' ~ exp(-E(k'))](k')", &[]);
+    let weights: Vec<f64> = (0..3).map(|k| (-0.4 * f64::from(k)).exp()).collect();
+    let mean = (weights[1] + 2.0 * weights[2]) / weights.iter().sum::<f64>();
+    assert!((grad.value - (2.0 - mean)).abs() <= grad.error.max(1e-14));
+    let loss = e
+        .prepare(&expr::parse("E(2) + log(sum[k'](exp(-E(k'))))").expect("parses"))
+        .expect("prepares");
+    let fd = e
+        .richardson(&loss, &Point::new(), "w")
+        .expect("differences");
+    assert!((fd.value - grad.value).abs() <= fd.error + grad.error);
+}
+
+/// The reported error bound covers the true error of a Gaussian free energy, in log space
+/// at large β where `Z` itself underflows.
+#[test]
+fn log_space_free_energy_is_exact_where_z_underflows() {
+    let e = engine("\"E(z)\" = \"(z - 0.3)^2 + 1\"");
+    for beta in [0.5, 10.0, 1e3, 1e5] {
+        let f = value(
+            &e,
+            "-1/beta*log(int[z](exp(-beta*E(z))))",
+            &[("beta", beta)],
+        );
+        let exact = 1.0 - 0.5 * (std::f64::consts::PI / beta).ln() / beta;
+        assert!(
+            (f.value - exact).abs() <= f.error.max(4.0 * f64::EPSILON),
+            "β = {beta}: {} vs {exact} ± {}",
+            f.value,
+            f.error
+        );
+        assert!(f.converged());
+    }
+    // Linear space (a factor of unknown sign keeps the logarithm literal) agrees where Z is
+    // representable …
+    let lin = value(
+        &e,
+        "-1/beta*log(sign(beta)*int[z](exp(-beta*E(z))))",
+        &[("beta", 10.0)],
+    );
+    let log = value(
+        &e,
+        "-1/beta*log(int[z](exp(-beta*E(z))))",
+        &[("beta", 10.0)],
+    );
+    assert!((lin.value - log.value).abs() <= lin.error + log.error);
+    // … and fails honestly where it is not (Z = e^{-1e5}·… underflows to 0).
+    let parsed = expr::parse("-1/beta*log(sign(beta)*int[z](exp(-beta*E(z))))").expect("parses");
+    let p: Point = [("beta".to_string(), 1e5)].into_iter().collect();
+    assert!(e.eval(&e.prepare(&parsed).expect("prepares"), &p).is_err());
+    // A positive factor is split off: `log(1*Z)` is `log 1 + log Z`, in log space.
+    let split = value(
+        &e,
+        "-1/beta*log(1*int[z](exp(-beta*E(z))))",
+        &[("beta", 1e5)],
+    );
+    let exact = 1.0 - 0.5 * (std::f64::consts::PI / 1e5).ln() / 1e5;
+    assert!((split.value - exact).abs() <= split.error.max(4.0 * f64::EPSILON));
+}
+
+/// An integrand the compiler cannot take (it holds a bound operator) is evaluated through the
+/// tree and gives the same integral.
+#[test]
+fn compiled_and_tree_integrands_agree() {
+    let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+    let compiled = value(&e, "log(int[z](exp(-beta*E(z))))", &[("beta", 3.0)]);
+    let tree = value(
+        &e,
+        "log(int[z](exp(-beta*E(z) - min[u = 0..1](u^2 + 0*z))))",
+        &[("beta", 3.0)],
+    );
+    assert!(
+        (compiled.value - tree.value).abs() <= 2.0 * (compiled.error + tree.error) + 1e-10,
+        "{compiled:?} vs {tree:?}"
+    );
+}
+
+/// `d log Z/dβ = -⟨E⟩`: the symbolic route under the integral sign, the finite-difference
+/// route, and the expectation agree.
+#[test]
+fn derivative_routes_agree_with_the_thermodynamic_identity() {
+    let e = engine("\"E(z)\" = \"(z^2 - 1)^2 + 0.3*z\"");
+    let d = value(
+        &e,
+        "diff[beta](log(int[z](exp(-beta*E(z)))))",
+        &[("beta", 2.0)],
+    );
+    let mean = value(&e, "-expect[z ~ exp(-beta*E(z))](E(z))", &[("beta", 2.0)]);
+    assert!(
+        (d.value - mean.value).abs() <= 2.0 * (d.error + mean.error),
+        "{d:?} vs {mean:?}"
+    );
+    let parsed = expr::parse("log(int[z](exp(-beta*E(z))))").expect("parses");
+    let prepared = e.prepare(&parsed).expect("prepares");
+    let p: Point = [("beta".to_string(), 2.0)].into_iter().collect();
+    let fd = e.richardson(&prepared, &p, "beta").expect("fd");
+    assert!(
+        (fd.value - mean.value).abs() <= 2.0 * (fd.error + mean.error),
+        "{fd:?} vs {mean:?}"
+    );
+}
+
+/// A sum with explicit limits over a body holding an integral evaluates each term at its own
+/// value of the index (bound nodes are cached per bindings, not per node).
+#[test]
+fn sums_over_integrals_evaluate_every_term() {
+    let e = engine("\"E(z)\" = \"z^2\"");
+    // Σ_{k=1..3} log ∫ exp(-k z²) dz = Σ ½ log(π/k)
+    let v = value(&e, "sum[k = 1..3](log(int[z](exp(-k*E(z)))))", &[]);
+    let exact: f64 = (1..=3)
+        .map(|k| 0.5 * (std::f64::consts::PI / f64::from(k)).ln())
+        .sum();
+    assert!(
+        (v.value - exact).abs() <= v.error + 1e-14,
+        "{v:?} vs {exact}"
+    );
+}
+
+/// The error of a constant hoisted out of an integrand (here the normaliser) and of inner
+/// integrals in a tree-evaluated energy reaches the outer value's bound.
+#[test]
+fn hoisted_and_inner_errors_are_carried() {
+    let e = engine("\"E(z)\" = \"(z^2 - 1)^2\"");
+    let normaliser = value(&e, "int[u = -inf..inf](exp(-2*E(u)))", &[]);
+    let ratio = value(
+        &e,
+        "int[z](exp(-2*E(z)) / int[u = -inf..inf](exp(-2*E(u))))",
+        &[],
+    );
+    assert!((ratio.value - 1.0).abs() <= ratio.error, "{ratio:?}");
+    assert!(
+        ratio.error >= normaliser.error / normaliser.value,
+        "{ratio:?} vs {normaliser:?}"
+    );
+    // An outer integral over a slice free energy carries the inner errors.
+    let inner = value(
+        &e,
+        "log(int[u = -inf..inf](exp(-2*E(u) - 0.5*v^2)))",
+        &[("v", 0.0)],
+    );
+    let outer = value(
+        &e,
+        "log(int[v = -inf..inf](exp(log(int[u = -inf..inf](exp(-2*E(u) - 0.5*v^2))))))",
+        &[],
+    );
+    assert!(outer.error >= inner.error, "{outer:?} vs {inner:?}");
+    let exact = value(
+        &e,
+        "log(int[u = -inf..inf](exp(-2*E(u)))) + 0.5*log(2*pi)",
+        &[],
+    );
+    assert!(
+        (outer.value - exact.value).abs() <= outer.error + exact.error,
+        "{outer:?} vs {exact:?}"
+    );
+}
+
+#[test]
+fn log_sum_exp_of_a_sum_does_not_underflow() {
+    let e = engine("\"E(k)\" = \"(k - 1)^2 + 5\"");
+    let v = value(
+        &e,
+        "-1/beta*log(sum[k = 0..2](exp(-beta*E(k))))",
+        &[("beta", 1e4)],
+    );
+    assert!((v.value - 5.0).abs() < 1e-12, "{v:?}");
+}
