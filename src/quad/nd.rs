@@ -255,7 +255,7 @@ fn truncated_width(
     limit: f64,
     w: f64,
 ) -> Result<f64, QuadError> {
-    if w != limit || !(limit.is_finite() && limit > 0.0) {
+    if w < limit || !(limit.is_finite() && limit > 0.0) {
         return Ok(w);
     }
     let mut q = |s: f64| -> Result<f64, QuadError> { Ok(beta * (ray.energy(m + dir * s)? - e0)) };
@@ -302,7 +302,7 @@ fn quadratic_at_weight_scale(
             }
             let w = (2.0 / (beta * hii)).sqrt();
             [(down, ext_down), (up, ext_up)].iter().all(|&(x, ext)| {
-                let truncated = x == ext && ext < w * 1.5;
+                let truncated = x >= ext && ext < w * 1.5;
                 truncated || (x.is_finite() && x > w / 1.5 && x < w * 1.5)
             })
         })
@@ -979,11 +979,8 @@ pub(crate) fn integrate_problem(
     let trusted = (well_conditioned && gaussian) || n_sig > 1 || n_obs > 0;
     // Where the second estimate is conditional (a finite bound), the first is taken at the
     // full tolerance and retaken at half only when the cross-check is due (few boxes: cheap).
-    let tol_run = if trusted || !all_infinite {
-        tol
-    } else {
-        0.5 * tol
-    };
+    let full_first = trusted || !all_infinite;
+    let tol_run = if full_first { tol } else { 0.5 * tol };
     let (r1, boxes) = whitened_run(
         p,
         beta,
@@ -1009,7 +1006,7 @@ pub(crate) fn integrate_problem(
     if trusted || !few_boxes || !r1.converged || !r1.log_z.is_finite() {
         return Ok(r1);
     }
-    let r1 = if tol_run == tol {
+    let r1 = if full_first {
         let (r, _) = whitened_run(
             p,
             beta,
