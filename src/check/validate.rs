@@ -106,6 +106,7 @@ impl Loader<'_> {
                 expr: e,
                 text: text.clone(),
                 location: self.location(start),
+                verbatim: exact,
             }),
             Err(e) => {
                 let inner = e.span;

@@ -19,7 +19,7 @@ impl Engine {
                 VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
                 VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
                     let Some((l, h)) = expr::integer_limits(lo.round(), hi.round()) else {
-                        return Err(EngineError::Expr(format!(
+                        return Err(EngineError::expr(format!(
                             "the sum over `{}` runs from {lo:e} to {hi:e}, beyond ±2^53 where floating-point numbers skip integers",
                             bind.var
                         )));
@@ -27,7 +27,7 @@ impl Engine {
                     ranges.push((bind.var.clone(), l, h));
                 }
                 VarDomain::Continuous { .. } => {
-                    return Err(EngineError::Expr(format!(
+                    return Err(EngineError::expr(format!(
                         "a sum over `{}` needs a finite integer range",
                         bind.var
                     )));
@@ -45,7 +45,7 @@ impl Engine {
             .fold(1u128, u128::saturating_mul);
         let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
         crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
-            .map_err(|e| EngineError::Expr(format!("{}; {}", e.message(), e.help())))?;
+            .map_err(|e| EngineError::expr(format!("{}; {}", e.message(), e.help())))?;
         Ok(ranges)
     }
 
@@ -119,7 +119,7 @@ impl Engine {
         let Some(u) = exponent else {
             let s = self.sum(binds, body, b)?;
             if s.value <= 0.0 {
-                return Err(EngineError::NoRealValue(format!(
+                return Err(EngineError::no_real_value(format!(
                     "the logarithm of a sum that is not positive ({:e})",
                     s.value
                 )));
