@@ -34,7 +34,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::VarDomain;
+use crate::domain::{IntRange, VarDomain};
 use crate::expr::{self, Binding, Bindings, Context, Expr, ExprKind};
 use crate::quad::{self, QuadOptions};
 
@@ -165,11 +165,14 @@ impl Engine {
             let lo = self.limit_value(lo, b)?;
             let hi = self.limit_value(hi, b)?;
             if let Some(VarDomain::Integer { .. }) = self.declared(&bind.var) {
-                #[allow(clippy::cast_possible_truncation)]
-                return Ok(VarDomain::Integer {
-                    lo: lo.round() as i64,
-                    hi: hi.round() as i64,
-                });
+                // The integers in [lo, hi], as every sum takes them.
+                let r = IntRange::from_limits(lo, hi).ok_or_else(|| {
+                    EngineError::expr(format!(
+                        "the integer variable `{}` runs from {lo:e} to {hi:e}: its limits must be finite and within ±2^53",
+                        bind.var
+                    ))
+                })?;
+                return Ok(VarDomain::Integer { lo: r.lo, hi: r.hi });
             }
             return Ok(VarDomain::Continuous { lo, hi });
         }

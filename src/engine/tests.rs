@@ -289,3 +289,25 @@ fn errors_keep_their_span_and_help() {
         "{err:?}"
     );
 }
+
+/// A sum takes the integers in `[lo, hi]` on every path: the expression evaluator's (a closed
+/// body), the engine's (a body holding an integral; it used to round the limits, so
+/// `sum[k = 0..2.6]` ran to 3 there and to 2 in the evaluator) and an integer domain's.
+#[test]
+fn every_sum_takes_the_same_integers() {
+    let e = engine("\"G(w)\" = \"int[z](exp(-w*z^2))\"");
+    let closed = value(&e, "sum[k = 0.5..2.6](k)", &[]);
+    assert!(
+        (closed.value - 3.0).abs() <= closed.error,
+        "{}",
+        closed.value
+    );
+    let root_pi = std::f64::consts::PI.sqrt();
+    let nested = value(&e, "sum[k = 0.5..2.6](k * G(1))", &[]);
+    assert!(
+        (nested.value - 3.0 * root_pi).abs() <= nested.error.max(1e-12),
+        "{} vs {}",
+        nested.value,
+        3.0 * root_pi
+    );
+}
