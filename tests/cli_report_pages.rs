@@ -231,3 +231,117 @@ fn grad_and_sampler_pages_have_provenance_and_well_formed_figures() {
     provenance(&html, &read(&out, "report.json"), false);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn grad_page_shows_each_comparisons_verdict_and_power() {
+    // At β = 1e308 the exact gradient has no finite error bound: the comparison with the finite
+    // difference cannot fail, so its row must read inconclusive (never the bare "agree" as a
+    // pass), and the table shows the power it had.
+    let dir = temp_dir("grad-inconclusive");
+    let d = dir.to_str().expect("utf-8");
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "0.5*(y - w*z)^2 + 0.5*z^2",
+        "--over",
+        "y=-inf..inf",
+        "--latent",
+        "z=-inf..inf",
+        "--data",
+        "y=0.3,-1.2,0.8",
+        "--wrt",
+        "w",
+        "--set",
+        "w=1.5",
+        "--beta",
+        "1e308",
+        "--report",
+        d,
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let html = read(&dir, "index.html");
+    let table = &html[html.find("<th>power</th>").expect("a power column")..];
+    let row = &table[table.find("<td>w</td>").expect("the row of w")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(row.contains("inconclusive"), "{row}");
+    assert!(!row.contains("pass"), "{row}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A comparison that can fail and agrees: pass, with a finite power in the same row.
+    let dir = temp_dir("grad-pass");
+    let d = dir.to_str().expect("utf-8");
+    let (code, out, err) = ebmcheck(&[
+        "grad",
+        "0.5*(y - m)^2",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=1",
+        "--wrt",
+        "m",
+        "--set",
+        "m=0",
+        "--beta",
+        "1",
+        "--report",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let html = read(&dir, "index.html");
+    let table = &html[html.find("<th>power</th>").expect("a power column")..];
+    let row = &table[table.find("<td>m</td>").expect("the row of m")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(row.contains("pass"), "{row}");
+    assert!(row.contains("e-"), "a finite power: {row}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_line_with_no_value_reads_no_value_and_the_file_column_names_the_file() {
+    let dir = temp_dir("no-value");
+    let folder = dir.join("a folder with a long name").join("derivations");
+    std::fs::create_dir_all(&folder).expect("dir");
+    let file = folder.join("diverging_line.toml");
+    std::fs::write(
+        &file,
+        r#"title = "A chain whose second line diverges"
+[variables]
+z = "-inf..inf"
+[points]
+beta = "0.3..5 log"
+[[check]]
+name = "a sign flipped in one exponent"
+claim = "C1"
+kind = "chain"
+steps = [
+  { expr = "int[z](exp(-beta*0.5*z^2))", note = "the partition function" },
+  { expr = "int[z](exp(beta*0.5*z^2))", note = "a sign flipped" },
+  { expr = "sqrt(2*pi/beta)", note = "Gaussian integral" },
+]
+"#,
+    )
+    .expect("toml");
+    let out = dir.join("report");
+    let (code, text, err) = ebmcheck(&[
+        "check",
+        file.to_str().expect("utf-8"),
+        "--report",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{text}{err}");
+    let html = read(&out, "index.html");
+    let md = read(&out, "report.md");
+    // The worst discrepancy of a step with no value is not a number.
+    assert!(text.contains("no value to compare"), "{text}");
+    assert!(html.contains("no value to compare"), "overview");
+    for (name, page) in [("index.html", &html), ("report.md", &md)] {
+        assert!(!page.contains("NaN"), "{name} prints NaN");
+        assert!(page.contains("no value"), "{name}");
+    }
+    // The overview's file column shows the file's name; its full path is the tooltip.
+    let full = file.to_str().expect("utf-8");
+    assert!(
+        html.contains(&format!("title=\"{full}\">diverging_line.toml</td>")),
+        "file cell"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -403,7 +403,7 @@ pub(super) fn describe_point(p: &PointResult) -> String {
     let inputs: Vec<String> = p
         .inputs
         .iter()
-        .map(|(k, v)| format!("{k} = {v:.6}"))
+        .map(|(k, v)| format!("{k} = {}", crate::expr::format_readable(*v, 6)))
         .collect();
     if inputs.is_empty() {
         String::new()

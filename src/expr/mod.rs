@@ -68,6 +68,6 @@ pub use logspace::expand_logs;
 pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
 };
-pub use print::format_number;
+pub use print::{format_number, format_readable};
 pub use rounding::rounding_error;
 pub use simplify::simplify;

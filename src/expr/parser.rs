@@ -231,13 +231,10 @@ fn check_variable_name(name: &str, span: Span) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Whether `name` occurs free in `e`: `t` in `int[t = 0..1](t)` is bound there, so the limits
+/// `0..int[t = 0..1](t)` of an outer `t` do not depend on the outer `t`.
 fn mentions(e: &Expr, name: &str) -> bool {
-    let mut found = false;
-    e.visit(&mut |n| match &n.kind {
-        ExprKind::Var(v) | ExprKind::Index { list: v, .. } if v == name => found = true,
-        _ => {}
-    });
-    found
+    super::context::free_variables(e).contains(name)
 }
 
 struct Parser<'a> {
@@ -938,7 +935,26 @@ mod tests {
         check_error("exp + 1", ErrorKind::ReservedWord, "exp(...)");
         check_error("int(z)", ErrorKind::UnexpectedToken, "int[z]");
         check_error("int[z = 0..z](z)", ErrorKind::DependentRange, "");
+        check_error(
+            "int[z = 0..1 + int[u = 0..z](u)](z)",
+            ErrorKind::DependentRange,
+            "",
+        );
+        check_error("lim[b -> 2*b](b)", ErrorKind::DependentRange, "");
         check_error("a +", ErrorKind::UnexpectedEnd, "");
+    }
+
+    #[test]
+    fn a_limit_may_bind_the_same_name_again() {
+        // The inner `t` is bound by its own integral, so the outer limits do not depend on the
+        // outer `t` (the print→parse proptest once had to avoid this form).
+        for src in [
+            "int[t = -inf..int[t = -inf..c](exp(-t^2))](exp(-t^2))",
+            "sum[k = 1..sum[k = 1..3](k)](k)",
+            "lim[b -> int[b = 0..1](b)](b)",
+        ] {
+            assert!(parse(src).is_ok(), "{src}: {:?}", parse(src).err());
+        }
     }
 
     #[test]

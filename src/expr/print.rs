@@ -13,6 +13,17 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
+/// Formats a number for people: `digits` decimals in fixed notation when `1e-3 <= |v| < 1e6` (or
+/// `v` is 0), otherwise `digits` digits in exponent notation, so that `1e300` never prints as 301
+/// digits and `1e-9` never as `0.000000`.
+pub fn format_readable(v: f64, digits: usize) -> String {
+    if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.digits$e}")
+    }
+}
+
 fn sexpr_bindings(out: &mut String, bindings: &[Binding]) {
     for b in bindings {
         out.push_str(" [");
@@ -242,6 +253,16 @@ impl fmt::Display for Expr {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn readable_numbers_never_run_long_or_lose_small_values() {
+        assert_eq!(super::format_readable(4.543_894_2, 6), "4.543894");
+        assert_eq!(super::format_readable(0.0, 4), "0.0000");
+        assert_eq!(super::format_readable(1e300, 6), "1.000000e300");
+        assert_eq!(super::format_readable(-2.5e-9, 4), "-2.5000e-9");
+        assert_eq!(super::format_readable(f64::INFINITY, 6), "inf");
+    }
+
     use crate::expr::parse;
 
     fn round_trip(src: &str, printed: &str) {

@@ -36,7 +36,7 @@ pub fn figures(c: &CheckResult) -> Vec<(String, String)> {
 fn point_text(inputs: &std::collections::BTreeMap<String, f64>) -> String {
     let v: Vec<String> = inputs
         .iter()
-        .map(|(k, v)| format!("{k} = {v:.4}"))
+        .map(|(k, v)| format!("{k} = {}", crate::expr::format_readable(*v, 4)))
         .collect();
     if v.is_empty() {
         String::new()
@@ -64,10 +64,10 @@ fn trace_figures(t: &McTrace) -> Vec<(String, String)> {
     ) {
         out.push((
             format!(
-                "`{}`{at}: the running estimate over {} chains with ±2 standard errors (from the effective sample size of each prefix), and the exact value {:.6}",
+                "`{}`{at}: the running estimate over {} chains with ±2 standard errors (from the effective sample size of each prefix), and the exact value {}",
                 t.expression,
                 t.chains.len(),
-                t.reference
+                crate::expr::format_readable(t.reference, 6)
             ),
             svg,
         ));
@@ -88,10 +88,10 @@ fn trace_figures(t: &McTrace) -> Vec<(String, String)> {
     ) {
         out.push((
             format!(
-                "`{}`{at}: the {} single-sample estimates (one per draw); their mean is the Monte-Carlo estimate, the exact value is {:.6}",
+                "`{}`{at}: the {} single-sample estimates (one per draw); their mean is the Monte-Carlo estimate, the exact value is {}",
                 t.expression,
                 all.len(),
-                t.reference
+                crate::expr::format_readable(t.reference, 6)
             ),
             svg,
         ));
@@ -135,7 +135,7 @@ fn limit_figure(c: &CheckResult) -> Res<String> {
             .inputs
             .iter()
             .filter(|(k, _)| **k != var)
-            .map(|(k, v)| format!("{k} = {v:.3}"))
+            .map(|(k, v)| format!("{k} = {}", crate::expr::format_readable(*v, 3)))
             .collect();
         let caption = if others.is_empty() {
             format!("approach as {var} moves")
@@ -337,10 +337,16 @@ fn chain_figure(c: &CheckResult) -> Res<String> {
         .iter()
         .map(|s| {
             let r = s.difference.abs() / s.tolerance.max(f64::MIN_POSITIVE);
-            if r.is_finite() { r } else { 1e6 }
+            // NaN stays NaN: a line with no value gets an outlined bar of its own below.
+            if r.is_finite() || r.is_nan() { r } else { 1e6 }
         })
         .collect();
-    let top = ratios.iter().copied().fold(10.0f64, f64::max) * 3.0;
+    let top = ratios
+        .iter()
+        .copied()
+        .filter(|r| !r.is_nan())
+        .fold(10.0f64, f64::max)
+        * 3.0;
     let bottom = FLOOR / 10.0;
     let mut svg = String::new();
     {
@@ -368,12 +374,31 @@ fn chain_figure(c: &CheckResult) -> Res<String> {
             .y_label_formatter(&|y: &f64| format!("{y:.0e}"))
             .draw()
             .map_err(err)?;
-        let mut zero_drawn = false;
+        let (mut zero_drawn, mut none_drawn) = (false, false);
         for (i, (s, r)) in steps.iter().zip(&ratios).enumerate() {
             #[allow(clippy::cast_precision_loss)]
             let x = i as f64 + 1.0;
             let passed = s.status == crate::check::Status::Pass;
             let color = if passed { PASS } else { FAIL };
+            if r.is_nan() {
+                // No value to compare (a line diverges or is undefined): an outlined bar to the
+                // top, never a filled one that would read as a measured ratio.
+                let series = chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x - 0.3, bottom), (x + 0.3, top)],
+                        color.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+                if !none_drawn {
+                    series
+                        .label("no value to compare (a line diverges or is undefined)")
+                        .legend(move |(x, y)| {
+                            Rectangle::new([(x + 4, y - 5), (x + 16, y + 5)], color.stroke_width(2))
+                        });
+                    none_drawn = true;
+                }
+                continue;
+            }
             if *r == 0.0 {
                 let series = chart
                     .draw_series(std::iter::once(TriangleMarker::new(

@@ -4,6 +4,7 @@
 
 use super::page::{Block, Cell, Mark, Page, Table};
 use super::plot::{grouped_errorbars, histogram, running_estimate, running_points};
+use crate::expr::format_number;
 use crate::grad::GradResult;
 
 /// Points of each running-estimate curve.
@@ -42,7 +43,7 @@ pub fn page(r: &GradResult, command: &str) -> Page {
             r.loss.error,
             r.n_data,
             if r.n_data == 1 { "" } else { "s" },
-            r.beta
+            format_number(r.beta)
         ),
     ));
     page.push(Block::Heading("Gradient".into()));
@@ -52,6 +53,7 @@ pub fn page(r: &GradResult, command: &str) -> Page {
         "± error",
         "finite difference",
         "± error",
+        "power",
         "agree",
     ]);
     for p in &r.params {
@@ -62,14 +64,24 @@ pub fn page(r: &GradResult, command: &str) -> Page {
                 short(p.exact.error),
                 num(p.finite_difference.value),
                 short(p.finite_difference.error),
-                Cell::Mark(if p.agree { Mark::Pass } else { Mark::Fail }),
+                short(p.power),
+                // The comparison's verdict, not the bare agreement: a comparison that could not
+                // fail (no finite power) is inconclusive, never a pass.
+                Cell::Mark(Mark::of(p.agreement)),
             ],
-            !p.agree,
+            p.agreement != crate::estimate::Verdict::Pass,
         );
     }
     page.push(Block::Table(table));
     if r.monte_carlo.is_some() {
-        let mut mc = Table::new(["parameter", "Monte Carlo", "MCSE", "ESS", "z-score"]);
+        let mut mc = Table::new([
+            "parameter",
+            "Monte Carlo",
+            "MCSE",
+            "ESS",
+            "z-score",
+            "power",
+        ]);
         for p in &r.params {
             if let Some(m) = &p.monte_carlo {
                 mc.row(
@@ -79,6 +91,7 @@ pub fn page(r: &GradResult, command: &str) -> Page {
                         short(m.estimate.mcse),
                         Cell::Num(format!("{:.0}", m.estimate.ess)),
                         Cell::Num(format!("{:.2}", m.z)),
+                        short(m.power),
                     ],
                     !m.z.is_finite(),
                 );
@@ -150,7 +163,11 @@ pub fn page(r: &GradResult, command: &str) -> Page {
         figure(
             &mut page,
             running_estimate(
-                &format!("running estimate of ∂L/∂{} (β = {})", p.name, r.beta),
+                &format!(
+                    "running estimate of ∂L/∂{} (β = {})",
+                    p.name,
+                    format_number(r.beta)
+                ),
                 &format!("∂L/∂{}", p.name),
                 &pts,
                 Some(p.exact.value),
@@ -235,7 +252,10 @@ fn side_by_side(page: &mut Page, r: &GradResult) {
     figure(
         page,
         grouped_errorbars(
-            &format!("the gradient per parameter at β = {}", r.beta),
+            &format!(
+                "the gradient per parameter at β = {}",
+                format_number(r.beta)
+            ),
             "gradient",
             "parameter",
             &names,

@@ -8,6 +8,7 @@ use crate::check::{CheckResult, FileResult, PointResult, RunResult, Status};
 use super::figures::figures;
 use super::mathml;
 use super::provenance::Provenance;
+use super::text::{step_number, step_tolerance};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -37,6 +38,14 @@ body:has(#show-fail:checked) [data-status]:not([data-status=fail]){display:none}
 body:has(#show-inconclusive:checked) [data-status]:not([data-status=inconclusive]){display:none}
 body:has(#show-error:checked) [data-status]:not([data-status=error]){display:none}
 body:has(#show-pass:checked) [data-status]:not([data-status=pass]){display:none}";
+
+/// The last component of a file's path, for the overview's narrow "file" column (the full path is
+/// the cell's tooltip and is listed under "Files").
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\'])
+        .find(|p| !p.is_empty())
+        .unwrap_or(path)
+}
 
 fn status_cell(s: Status) -> String {
     let (mark, class) = match s {
@@ -77,7 +86,9 @@ pub(crate) fn status_filter(counts: &[(&str, usize)]) -> String {
 
 /// A number for a formula's side: 10 significant digits.
 fn value(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+    if x.is_nan() {
+        "no value".into()
+    } else if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
         format!("{x:.10}")
             .trim_end_matches('0')
             .trim_end_matches('.')
@@ -230,7 +241,7 @@ pub fn render_with(run: &RunResult, title: &str, provenance: Option<&Provenance>
     for (n, f, c) in &all {
         let _ = writeln!(
             h,
-            "<tr data-status=\"{}\"{}><td>{}</td><td>{}</td><td><a href=\"#check-{n}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{:.2} s</td></tr>",
+            "<tr data-status=\"{}\"{}><td>{}</td><td>{}</td><td><a href=\"#check-{n}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td title=\"{}\">{}</td><td class=\"num\">{:.2} s</td></tr>",
             c.status.as_str(),
             if c.status == Status::Pass {
                 ""
@@ -243,6 +254,7 @@ pub fn render_with(run: &RunResult, title: &str, provenance: Option<&Provenance>
             escape(&c.kind),
             escape(&super::text::worst_text(c)),
             escape(&f.path),
+            escape(file_name(&f.path)),
             c.seconds
         );
     }
@@ -343,7 +355,7 @@ fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> String {
         for s in steps {
             let _ = write!(
                 h,
-                "<tr{}><td>{} (line {})</td><td>{}</td><td>{}</td><td class=\"num\">{:.10e}</td><td class=\"num\">{:.10e}</td><td class=\"num\">{:.2e}</td><td class=\"num\">{:.2e}</td><td>{}</td>",
+                "<tr{}><td>{} (line {})</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td>",
                 if s.status == Status::Pass {
                     ""
                 } else {
@@ -353,10 +365,10 @@ fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> String {
                 s.line,
                 escape(s.relation),
                 status_cell(s.status),
-                s.lhs,
-                s.rhs,
-                s.difference,
-                s.tolerance,
+                step_number(s.lhs, 10),
+                step_number(s.rhs, 10),
+                step_number(s.difference, 2),
+                step_tolerance(s.difference, s.tolerance),
                 escape(s.note.as_deref().unwrap_or(""))
             );
             if hints {

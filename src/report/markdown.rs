@@ -9,6 +9,7 @@ use crate::check::{CheckResult, FileResult, RunResult, Status};
 
 use super::figures::figures as check_figures;
 use super::provenance::Provenance;
+use super::text::{step_number, step_tolerance};
 
 fn mark(s: Status) -> &'static str {
     match s {
@@ -142,14 +143,14 @@ pub fn render_with(
                 let strong = if st.status == Status::Pass { "" } else { "**" };
                 let _ = writeln!(
                     m,
-                    "| {strong}{}{strong} | {} | {} | {:.10e} | {:.10e} | {:.2e} | {:.2e} | {} |",
+                    "| {strong}{}{strong} | {} | {} | {} | {} | {} | {} | {} |",
                     st.index,
                     cell(st.relation),
                     mark(st.status),
-                    st.lhs,
-                    st.rhs,
-                    st.difference,
-                    st.tolerance,
+                    step_number(st.lhs, 10),
+                    step_number(st.rhs, 10),
+                    step_number(st.difference, 2),
+                    step_tolerance(st.difference, st.tolerance),
                     cell(st.note.as_deref().unwrap_or(""))
                 );
                 if hints {

@@ -543,9 +543,10 @@ pub fn page(
         .map(|(k, v)| format!("{k} = {v:.0}"))
         .collect();
     let mut facts = format!(
-        "{} draws in {} chain(s) at β = {beta}; effective sample size {}.",
+        "{} draws in {} chain(s) at β = {}; effective sample size {}.",
         report.n,
         draws.chains.len(),
+        crate::expr::format_number(beta),
         ess.join(", ")
     );
     if !report.rhat.is_empty() {

@@ -122,6 +122,9 @@ pub(crate) fn worst_text(c: &CheckResult) -> String {
                 w.extra["z"], w.extra["p_value"]
             )
         }
+        // A side with no value (a diverging line of a chain, an undefined expression): there is
+        // no discrepancy to print and no tolerance it was held to, only the absence of a value.
+        Some(w) if w.difference.is_nan() => "no value to compare".into(),
         Some(w) if w.sense != 0 => {
             let margin = -f64::from(w.sense) * w.difference;
             format!("margin {margin:.1e} (tol {:.1e}; {power})", w.tolerance)
@@ -132,6 +135,25 @@ pub(crate) fn worst_text(c: &CheckResult) -> String {
             w.tolerance
         ),
         None => String::new(),
+    }
+}
+
+/// A chain step's number for the step tables, in exponent form with `digits` digits; `no value`
+/// for NaN (a line that diverges or has no real value), so a table never prints a bare `NaN`.
+pub(crate) fn step_number(x: f64, digits: usize) -> String {
+    if x.is_nan() {
+        "no value".into()
+    } else {
+        format!("{x:.digits$e}")
+    }
+}
+
+/// A step's tolerance for the step tables: `—` when the step had no difference to hold to it.
+pub(crate) fn step_tolerance(difference: f64, tolerance: f64) -> String {
+    if difference.is_nan() {
+        "—".into()
+    } else {
+        format!("{tolerance:.2e}")
     }
 }
 

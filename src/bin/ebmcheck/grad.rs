@@ -240,7 +240,7 @@ fn text(r: &GradResult) -> String {
         r.loss.error,
         r.n_data,
         if r.n_data == 1 { "" } else { "s" },
-        r.beta
+        ebmcheck::expr::format_number(r.beta)
     );
     let _ = writeln!(
         out,
