@@ -82,6 +82,8 @@ pub(crate) struct CubResult {
     pub abs: Vec<f64>,
     pub converged: bool,
     pub reason: Option<String>,
+    /// Boxes the integral was finally taken on.
+    pub regions: usize,
 }
 
 fn eval_region(field: &mut dyn Field, offs: &[Vec<f64>], r: Region) -> Result<Done, QuadError> {
@@ -352,5 +354,6 @@ pub(crate) fn integrate(
         abs,
         converged,
         reason,
+        regions: done.len() - free.len(),
     })
 }
