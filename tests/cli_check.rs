@@ -371,3 +371,48 @@ fn verdicts_do_not_depend_on_the_seed() {
         assert!(differ.is_empty(), "seed {seed}: {differ:#?}");
     }
 }
+
+/// A claim whose evaluation fails is an `error` naming the file, line and column of the part of
+/// the expression that failed (the divergent integral, the logarithm on the second line of a
+/// multi-line string), with the fix (`EngineError` keeps its span and help).
+#[test]
+fn evaluation_errors_point_at_the_failing_part() {
+    let path = "tests/data/errors/engine_spans.toml";
+    let (code, v) = json(&["check", path, "--format", "json"]);
+    assert_eq!(code, 1, "an error result is exit 1: {v}");
+    let checks = v["files"][0]["checks"].as_array().expect("checks");
+    let messages: Vec<&str> = checks
+        .iter()
+        .map(|c| {
+            assert_eq!(c["status"], "error", "{c}");
+            c["message"].as_str().unwrap_or("")
+        })
+        .collect();
+    // `rhs = "a + log(int[..` : the content starts at column 8, `log(int[..])` at column 12.
+    assert!(
+        messages[0].contains(&format!("({path}:16:12)"))
+            && messages[0].contains("diverges")
+            && messages[0].contains("give `z` finite limits"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].contains(&format!("({path}:25:3)"))
+            && messages[1].contains("`log` needs a positive argument"),
+        "{}",
+        messages[1]
+    );
+}
+
+/// `eval` shows an engine error under a caret at the failing operator, with its fix.
+#[test]
+fn eval_puts_a_caret_under_the_failing_operator() {
+    let (code, _, stderr) = ebmcheck(&["eval", "1 + int[z](exp(z))"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("diverges") && stderr.contains("at 1:5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("    ^^^^^^^^^^^^^^"), "{stderr}");
+    assert!(stderr.contains("help: give `z` finite limits"), "{stderr}");
+}

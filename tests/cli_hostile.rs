@@ -205,7 +205,7 @@ fn cases() -> Vec<Case> {
         case("sum_beyond_2_53", &["eval", "sum[k=1e17..1e17](1)"], 2, &["2^53", "1:5"]),
         case("sum_beyond_i64", &["eval", "sum[k=-1e19..1e19](1)"], 2, &["2^53"]),
         case("nested_sums_in_logz", &["logz", "sum[i=0..4000](sum[j=0..4000](exp(-x^2)))", "--over", "x=-inf..inf", "--beta", "1"], 2, &["sum"]),
-        case("nested_sums_in_a_check", &["check", "f.toml"], 1, &["budget `sum_terms`", "f.toml:11:8"])
+        case("nested_sums_in_a_check", &["check", "f.toml"], 1, &["budget `sum_terms`", "f.toml:11:36"])
             .file("f.toml", equal_file("", "int[z=-1..1](sum[i=0..4000](sum[j=0..4000](exp(-z^2))))*0 + x"))
             .within(15.0, 300),
         Case { args: def_chain, ..case("chain_of_named_values", &[], 2, &["budget `inlined_nodes`", "--budget inlined_nodes=N"]) },

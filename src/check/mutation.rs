@@ -27,6 +27,8 @@ fn bump(e: &SourceExpr, sign: f64) -> SourceExpr {
             if sign > 0.0 { "+" } else { "−" }
         ),
         location: e.location.clone(),
+        // The text is rewritten: its bytes no longer match the spans of `expr`.
+        verbatim: false,
     }
 }
 

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::result::{CheckResult, PointResult, Status};
-use super::spec::{CheckSpec, DerivationFile, PointRange, Relation, SourceExpr};
+use super::spec::{CheckSpec, DerivationFile, Location, PointRange, Relation, SourceExpr};
 use crate::domain::ParamValue;
 use crate::engine::{Engine, EngineError, Point, Value};
 use crate::expr::{Context, Definition, Expr, Span};
@@ -79,7 +79,7 @@ pub fn engine_for(file: &DerivationFile) -> Result<Engine, EngineError> {
         })
         .collect();
     ctx.add_definitions(defs)
-        .map_err(|e| EngineError::Expr(e.to_string()))?;
+        .map_err(|e| EngineError::expr(e.to_string()))?;
     Ok(Engine::new(ctx, file.variables.clone()))
 }
 
@@ -171,9 +171,13 @@ impl From<EngineError> for CheckFailure {
 }
 
 pub(super) fn prepare(engine: &Engine, e: &SourceExpr) -> Result<Expr, CheckFailure> {
-    engine
-        .prepare(&e.expr)
-        .map_err(|err| CheckFailure::Error(format!("in `{}` ({}): {err}", e.text, e.location)))
+    engine.prepare(&e.expr).map_err(|err| {
+        let help = err
+            .help
+            .as_ref()
+            .map_or(String::new(), |h| format!("; {h}"));
+        CheckFailure::Error(format!("in `{}` ({}): {err}{help}", e.text, place(&err, e)))
+    })
 }
 
 /// Draws the test points for the given free variables.
@@ -462,17 +466,25 @@ pub(super) fn finish(
     }
 }
 
+/// Where in the file an engine error of `src` points: the failing part of the expression when
+/// the engine placed it, else where the expression starts.
+fn place(e: &EngineError, src: &SourceExpr) -> Location {
+    e.span
+        .map_or_else(|| src.location.clone(), |s| src.location_of(s))
+}
+
 pub(super) fn at_point(e: EngineError, p: &Point, src: &SourceExpr) -> CheckFailure {
     let inputs: Vec<String> = p.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     CheckFailure::Error(format!(
-        "evaluating `{}` ({}) at {}: {e}",
+        "evaluating `{}` ({}) at {}: {e}{}",
         src.text,
-        src.location,
+        place(&e, src),
         if inputs.is_empty() {
             "the point".to_string()
         } else {
             inputs.join(", ")
-        }
+        },
+        e.help.as_ref().map_or(String::new(), |h| format!("; {h}"))
     ))
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 pub use super::source::{Location, SpecError, SpecErrorKind};
 pub use super::validate::load_str;
-use crate::expr::Expr;
+use crate::expr::{Expr, Span};
 
 /// An expression from a derivation file, with its text and where it starts.
 #[derive(Debug, Clone)]
@@ -18,6 +18,35 @@ pub struct SourceExpr {
     pub text: String,
     /// Where the text starts in the file.
     pub location: Location,
+    /// Whether the text stands in the file as written (no escape sequences), so that a byte of
+    /// it maps to a line and column of the file ([`SourceExpr::location_of`]).
+    pub(crate) verbatim: bool,
+}
+
+impl SourceExpr {
+    /// Where in the file the part `span` of the expression's text stands (a span from parsing or
+    /// evaluating [`SourceExpr::expr`]); the start of the text when the text is not verbatim
+    /// (escape sequences) or the span lies outside it.
+    pub fn location_of(&self, span: Span) -> Location {
+        let Some(before) = self.text.get(..span.start).filter(|_| self.verbatim) else {
+            return self.location.clone();
+        };
+        let (line, column) = match before.rfind('\n') {
+            Some(nl) => (
+                self.location.line + before.matches('\n').count(),
+                before[nl + 1..].chars().count() + 1,
+            ),
+            None => (
+                self.location.line,
+                self.location.column + before.chars().count(),
+            ),
+        };
+        Location {
+            path: self.location.path.clone(),
+            line,
+            column,
+        }
+    }
 }
 
 pub use crate::domain::{ParamValue, VarDomain};

@@ -16,6 +16,7 @@ use super::spec::{
     PointSpec, SourceExpr, VarDomain,
 };
 use crate::budgets::{self, Budget};
+use crate::domain::{IntRange, MAX_DOMAIN_VALUES};
 use crate::expr::{self, Expr};
 
 /// Loads a derivation file from its text; `path` is used in diagnostics only.
@@ -106,6 +107,7 @@ impl Loader<'_> {
                 expr: e,
                 text: text.clone(),
                 location: self.location(start),
+                verbatim: exact,
             }),
             Err(e) => {
                 let inner = e.span;
@@ -495,15 +497,18 @@ impl Loader<'_> {
     ) -> Option<SourceExpr> {
         match field {
             Some(s) => self.expression(s),
-            None => {
-                self.invalid(
-                    span.clone(),
-                    format!("a `{kind}` check needs `{key}`"),
-                    None,
-                );
-                None
-            }
+            None => self.missing(kind, key, span),
         }
+    }
+
+    /// Reports that a `kind` check lacks the field `key` (at the check's table); `None`.
+    fn missing<T>(&mut self, kind: &str, key: &str, span: &Range<usize>) -> Option<T> {
+        self.invalid(
+            span.clone(),
+            format!("a `{kind}` check needs `{key}`"),
+            None,
+        );
+        None
     }
 
     pub(crate) fn variable_name(
@@ -519,14 +524,7 @@ impl Loader<'_> {
                 self.invalid(s.span(), format!("`{key}` must be a variable name"), None);
                 None
             }
-            None => {
-                self.invalid(
-                    span.clone(),
-                    format!("a `{kind}` check needs `{key}`"),
-                    None,
-                );
-                None
-            }
+            None => self.missing(kind, key, span),
         }
     }
 
@@ -787,10 +785,10 @@ fn split_integer_range(s: &str) -> Result<(i64, i64), String> {
     if lo > hi {
         return Err("an integer range needs lo <= hi".into());
     }
-    if i128::from(hi) - i128::from(lo) > 1_000_000 {
+    let values = IntRange { lo, hi }.len();
+    if values > MAX_DOMAIN_VALUES {
         return Err(format!(
-            "an integer range may hold at most a million values; {lo}..{hi} holds {}",
-            i128::from(hi) - i128::from(lo) + 1
+            "an integer range may hold at most a million values; {lo}..{hi} holds {values}"
         ));
     }
     Ok((lo, hi))

@@ -25,7 +25,7 @@ impl Engine {
         let tol =
             2.0 * (sym.error + fd.error) + 8.0 * f64::EPSILON * sym.value.abs().max(fd.value.abs());
         if (sym.value - fd.value).abs() > tol {
-            return Err(EngineError::Numeric(format!(
+            return Err(EngineError::numeric(format!(
                 "the derivative in `{var}` under the integral sign ({:.12e}) disagrees with finite differences of the whole expression ({:.12e}) by {:.3e} (tolerance {:.3e})",
                 sym.value,
                 fd.value,
@@ -58,7 +58,7 @@ impl Engine {
         const LEVELS: usize = 4;
         const STEP: f64 = 1e-2;
         let w = b.number(var).ok_or_else(|| {
-            EngineError::Expr(format!("`{var}` has no value to differentiate at"))
+            EngineError::expr(format!("`{var}` has no value to differentiate at"))
         })?;
         let mut h = STEP * w.abs().max(1.0);
         let mut table: Vec<Vec<f64>> = Vec::new();
@@ -106,7 +106,7 @@ pub(super) fn expand_closed_derivatives(e: &Expr) -> Result<Expr, EngineError> {
     let mapped = e.try_map_children(&mut |c| expand_closed_derivatives(c))?;
     match &mapped.kind {
         ExprKind::Derivative { var, body, .. } if !body.has_bound_operator() => {
-            let d = expr::derivative_of(body, var).map_err(|d| EngineError::Expr(d.message))?;
+            let d = expr::derivative_of(body, var).map_err(EngineError::from)?;
             Ok(expr::simplify(&d))
         }
         _ => Ok(mapped),

@@ -168,8 +168,7 @@ impl ProgramEnergy {
         inputs: &[&str],
         bindings: &Bindings,
     ) -> Result<ProgramEnergy, EngineError> {
-        let program =
-            Program::compile(e, inputs, bindings).map_err(|d| EngineError::Expr(d.message))?;
+        let program = Program::compile(e, inputs, bindings).map_err(EngineError::from)?;
         Ok(ProgramEnergy {
             program,
             derivatives: Derivatives::lookup(e, inputs, bindings),
@@ -270,7 +269,7 @@ pub(super) struct TreeEnergy<'a> {
     /// evaluation converged.
     pub(super) worst: Mutex<(f64, bool)>,
     /// The first evaluation error (the point gets NaN).
-    pub(super) first_error: Mutex<Option<String>>,
+    pub(super) first_error: Mutex<Option<EngineError>>,
     /// The charge of each evaluated node (its energy's error bound, plus 1 when an inner step
     /// did not converge there), keyed by the point's bits: the outer rule averages it with its
     /// own weights ([`IntegrandEnergy::charge_at`](super::integral::IntegrandEnergy::charge_at)).
@@ -319,7 +318,7 @@ impl Energy for TreeEnergy<'_> {
             Err(_) if z.iter().any(|x| x.abs() > FAR_OUT) => f64::INFINITY,
             Err(e) => {
                 if let Ok(mut first) = self.first_error.lock() {
-                    first.get_or_insert_with(|| e.to_string());
+                    first.get_or_insert(e);
                 }
                 f64::NAN
             }

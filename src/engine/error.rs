@@ -1,44 +1,126 @@
 //! What can go wrong while evaluating: [`EngineError`], and quadrature errors in the user's
 //! words (variables by name).
 
-use crate::expr::{self, EvalError, Expr};
+use crate::expr::{self, EvalError, Expr, Span};
 use crate::quad;
 
-/// What can go wrong while evaluating.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum EngineError {
+/// What kind of failure an [`EngineError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineErrorKind {
     /// An expression error (unknown variable, wrong use of a list, …).
-    #[error("{0}")]
-    Expr(String),
+    Expr,
     /// The expression has no real value at the point (`log` of a negative number, `0/0`, …).
-    #[error("{0}")]
-    NoRealValue(String),
+    NoRealValue,
     /// The quadrature or minimiser refused (a divergent integral, NaN energy, …).
-    #[error("{0}")]
-    Numeric(String),
+    Numeric,
     /// A construct the engine cannot evaluate here.
-    #[error("{0}")]
-    Unsupported(String),
+    Unsupported,
     /// An integral diverges (the direction is in the message).
-    #[error("{0}")]
-    Diverges(String),
+    Diverges,
     /// A work budget ran out (its name and how to raise it are in the message).
-    #[error("{0}")]
-    Budget(String),
+    Budget,
 }
 
-/// A quadrature error as an engine error: a divergent integral keeps its own variant (a chain
-/// line that diverges fails its step rather than stopping the check).
-pub(super) fn quad_error(e: quad::QuadError) -> EngineError {
-    match e {
-        quad::QuadError::Diverges { .. } => EngineError::Diverges(e.to_string()),
-        other => EngineError::Numeric(other.to_string()),
+/// What went wrong while evaluating (`kind` and `message`), where (`span`: the part of the
+/// evaluated expression that failed, in bytes of the text it was parsed from; definitions
+/// inlined into it point at their call), and how to fix it (`help`, where the engine knows).
+/// Its display is the message alone; callers place the span and the help (`eval` draws a
+/// caret, `check` names the file, line and column).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    /// What kind of failure.
+    pub kind: EngineErrorKind,
+    /// What failed, a lowercase sentence without trailing period.
+    pub message: String,
+    /// Where: the innermost node known to have failed (a bound operator, or the operation an
+    /// expression error names); `None` when no node of the user's text is to blame.
+    pub span: Option<Span>,
+    /// The likely fix.
+    pub help: Option<String>,
+}
+
+impl EngineError {
+    /// An error of `kind` with `message`, not yet placed.
+    pub fn new(kind: EngineErrorKind, message: impl Into<String>) -> Self {
+        EngineError {
+            kind,
+            message: message.into(),
+            span: None,
+            help: None,
+        }
+    }
+
+    /// [`EngineErrorKind::Expr`].
+    pub fn expr(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::Expr, message)
+    }
+
+    /// [`EngineErrorKind::NoRealValue`].
+    pub fn no_real_value(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::NoRealValue, message)
+    }
+
+    /// [`EngineErrorKind::Numeric`].
+    pub fn numeric(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::Numeric, message)
+    }
+
+    /// [`EngineErrorKind::Unsupported`].
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::Unsupported, message)
+    }
+
+    /// [`EngineErrorKind::Diverges`].
+    pub fn diverges(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::Diverges, message)
+    }
+
+    /// [`EngineErrorKind::Budget`].
+    pub fn budget(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::Budget, message)
+    }
+
+    /// Places the error at `span` unless it is placed already (an inner node is the more
+    /// precise place) or `span` is empty (a node the engine built, with no text behind it).
+    #[must_use]
+    pub fn at(mut self, span: Span) -> Self {
+        if self.span.is_none() && span.end > span.start {
+            self.span = Some(span);
+        }
+        self
+    }
+
+    /// Adds the likely fix, unless one is known already.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        if self.help.is_none() {
+            self.help = Some(help.into());
+        }
+        self
     }
 }
 
+/// A quadrature error as an engine error: a divergent integral keeps its own kind (a chain
+/// line that diverges fails its step rather than stopping the check).
+pub(super) fn quad_error(e: quad::QuadError) -> EngineError {
+    match e {
+        quad::QuadError::Diverges { .. } => EngineError::diverges(e.to_string()),
+        other => EngineError::numeric(other.to_string()),
+    }
+}
+
+/// An expression error keeps its place and its help. Its kind is [`EngineErrorKind::Expr`]
+/// (a caller that tells "no real value" apart maps it itself, as top-level evaluation does).
 impl From<EvalError> for EngineError {
     fn from(e: EvalError) -> Self {
-        EngineError::Expr(e.message)
+        EngineError {
+            kind: EngineErrorKind::Expr,
+            message: e.message,
+            span: None,
+            help: e.help,
+        }
+        .at(e.span)
     }
 }
 
@@ -46,7 +128,7 @@ impl From<EvalError> for EngineError {
 /// ([`crate::budgets::check_point_clock`]); the error names `node`.
 pub(super) fn point_clock(node: &Expr) -> Result<(), EngineError> {
     crate::budgets::check_point_clock("").map_err(|e| {
-        EngineError::Budget(format!(
+        EngineError::budget(format!(
             "evaluating `{}` at this point took more than {} s, its time budget `{}`; {}",
             crate::expr::excerpt(&node.to_string(), 60),
             e.limit,

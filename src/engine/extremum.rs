@@ -30,8 +30,8 @@ impl Engine {
             )),
             Extremum::Argmin => {
                 if names.len() != 1 {
-                    return Err(EngineError::Unsupported(
-                        "argmin over several variables is a vector; use one variable".into(),
+                    return Err(EngineError::unsupported(
+                        "argmin over several variables is a vector; use one variable",
                     ));
                 }
                 Ok(Value::new(

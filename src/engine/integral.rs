@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::energy::{ProgramEnergy, TreeEnergy};
-use super::error::{EngineError, named_quad_error};
+use super::error::{EngineError, EngineErrorKind, named_quad_error};
 use super::rewrite::{
     Hoisted, factor_exp, factor_exp_with, has_foldable_factor, mul, neg_log_abs, sign_of,
 };
@@ -71,7 +71,7 @@ impl Engine {
     ) -> Result<Value, EngineError> {
         if has_foldable_factor(body) {
             match self.integral_of(binds, body, b, log_of, factor_exp_with(body, true)) {
-                Err(EngineError::Diverges(_)) => {}
+                Err(e) if e.kind == EngineErrorKind::Diverges => {}
                 r => return r,
             }
         }
@@ -133,7 +133,7 @@ impl Engine {
                 let t = Termination::from_converged(converged);
                 if log_of {
                     if mean <= 0.0 {
-                        return Err(EngineError::NoRealValue(format!(
+                        return Err(EngineError::no_real_value(format!(
                             "the logarithm of an integral that is not positive ({mean:e} · Z)"
                         )));
                     }
@@ -314,7 +314,7 @@ enum IntegrandKind<'a> {
 impl IntegrandEnergy<'_> {
     /// The first evaluation error of a tree-evaluated energy (reported to the quadrature as
     /// NaN), so that the message says what failed, such as a budget.
-    pub(super) fn failure(&self) -> Option<String> {
+    pub(super) fn failure(&self) -> Option<EngineError> {
         match &self.kind {
             IntegrandKind::Tree(t) => t.first_error.lock().ok().and_then(|e| e.clone()),
             IntegrandKind::Compiled(_) => None,
@@ -334,12 +334,26 @@ impl IntegrandEnergy<'_> {
             _ => names,
         };
         match (e, self.failure()) {
-            (quad::QuadError::NotANumber { .. }, Some(f)) => EngineError::Numeric(f),
-            // A divergent integral (or a minimum that does not exist) keeps its own variant.
+            // The energy's own failure, where it happened (a budget, `log` of a negative).
+            (quad::QuadError::NotANumber { .. }, Some(f)) => EngineError {
+                kind: EngineErrorKind::Numeric,
+                ..f
+            },
+            // A divergent integral (or a minimum that does not exist) keeps its own kind.
             (quad::QuadError::Diverges { .. }, _) => {
-                EngineError::Diverges(named_quad_error(e, names, minimising))
+                let vars: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                let why = if minimising {
+                    "the objective must be bounded below"
+                } else {
+                    "exp(-energy) must decay"
+                };
+                EngineError::diverges(named_quad_error(e, names, minimising)).with_help(format!(
+                    "give {} finite limits (`{} = lo..hi` in the operator's brackets), or check the sign: {why}",
+                    if vars.is_empty() { "the variables".to_string() } else { vars.join(", ") },
+                    names.first().map_or("z", String::as_str)
+                ))
             }
-            _ => EngineError::Numeric(named_quad_error(e, names, minimising)),
+            _ => EngineError::numeric(named_quad_error(e, names, minimising)),
         }
     }
 

@@ -34,13 +34,13 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::VarDomain;
+use crate::domain::{IntRange, VarDomain};
 use crate::expr::{self, Binding, Bindings, Context, Expr, ExprKind};
 use crate::quad::{self, QuadOptions};
 
 use derivative::expand_closed_derivatives;
 pub use energy::ProgramEnergy;
-pub use error::{EngineError, named_quad_error};
+pub use error::{EngineError, EngineErrorKind, named_quad_error};
 use error::{point_clock, quad_error};
 use rewrite::LOG_MARK;
 
@@ -93,10 +93,7 @@ impl Engine {
     /// # Errors
     /// An undefined function or a wrong number of arguments.
     pub fn prepare(&self, e: &Expr) -> Result<Expr, EngineError> {
-        let inlined = self
-            .ctx
-            .inline(e)
-            .map_err(|d| EngineError::Expr(d.message))?;
+        let inlined = self.ctx.inline(e).map_err(EngineError::from)?;
         // Logarithms of positive forms in log space, so that `log(exp(-beta*E)/q)` stays finite
         // where both underflow (an identity wherever the literal form has a value).
         expand_closed_derivatives(&expr::expand_logs(&inlined))
@@ -116,7 +113,7 @@ impl Engine {
     pub fn derivative(&self, e: &Expr, var: &str) -> Result<Expr, EngineError> {
         expr::derivative(e, var, &self.ctx)
             .map(|d| expr::simplify(&d))
-            .map_err(|d| EngineError::Expr(d.message))
+            .map_err(EngineError::from)
     }
 
     /// The same engine with another Monte-Carlo seed.
@@ -152,9 +149,9 @@ impl Engine {
         if e.has_bound_operator() {
             return Ok(self.eval_bindings(e, b)?.value);
         }
-        let v = expr::eval(e, b).map_err(|d| EngineError::Expr(d.message))?;
+        let v = expr::eval(e, b).map_err(EngineError::from)?;
         if v.is_nan() {
-            return Err(EngineError::NoRealValue(format!(
+            return Err(EngineError::no_real_value(format!(
                 "the limit `{e}` is not a number"
             )));
         }
@@ -168,16 +165,19 @@ impl Engine {
             let lo = self.limit_value(lo, b)?;
             let hi = self.limit_value(hi, b)?;
             if let Some(VarDomain::Integer { .. }) = self.declared(&bind.var) {
-                #[allow(clippy::cast_possible_truncation)]
-                return Ok(VarDomain::Integer {
-                    lo: lo.round() as i64,
-                    hi: hi.round() as i64,
-                });
+                // The integers in [lo, hi], as every sum takes them.
+                let r = IntRange::from_limits(lo, hi).ok_or_else(|| {
+                    EngineError::expr(format!(
+                        "the integer variable `{}` runs from {lo:e} to {hi:e}: its limits must be finite and within ±2^53",
+                        bind.var
+                    ))
+                })?;
+                return Ok(VarDomain::Integer { lo: r.lo, hi: r.hi });
             }
             return Ok(VarDomain::Continuous { lo, hi });
         }
         self.declared(&bind.var).ok_or_else(|| {
-            EngineError::Expr(format!(
+            EngineError::expr(format!(
                 "`{}` has no declared domain: give it limits ({} = lo..hi) or declare it under [variables]",
                 bind.var, bind.var
             ))
@@ -243,9 +243,8 @@ impl Engine {
                 body,
             } => self.extremum(*kind, bindings, body, b),
             ExprKind::Derivative { var, body, .. } => self.derivative_value(var, body, b),
-            ExprKind::Limit { .. } => Err(EngineError::Unsupported(
-                "a limit inside an expression cannot be evaluated: write it as a `limit` check"
-                    .into(),
+            ExprKind::Limit { .. } => Err(EngineError::unsupported(
+                "a limit inside an expression cannot be evaluated: write it as a `limit` check",
             )),
             ExprKind::MonteCarlo {
                 bindings,
@@ -253,7 +252,7 @@ impl Engine {
                 n,
                 body,
             } => self.monte_carlo(bindings, density, n.as_deref(), body, b, node.span),
-            _ => Err(EngineError::Unsupported("not a bound operator".into())),
+            _ => Err(EngineError::unsupported("not a bound operator")),
         }
     }
 }

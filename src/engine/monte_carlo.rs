@@ -69,8 +69,8 @@ impl Engine {
         let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
         let est = crate::sample::mc_estimate(&refs);
         if !est.estimate.is_finite() {
-            return Err(EngineError::NoRealValue(
-                "the Monte-Carlo average is not a real number".into(),
+            return Err(EngineError::no_real_value(
+                "the Monte-Carlo average is not a real number",
             ));
         }
         Ok(est.to_estimate())
@@ -93,7 +93,7 @@ impl Engine {
             match self.domain_of(bind, b)? {
                 VarDomain::Continuous { lo, hi } => bounds.push((lo, hi)),
                 VarDomain::Integer { .. } => {
-                    return Err(EngineError::Unsupported(format!(
+                    return Err(EngineError::unsupported(format!(
                         "a Monte-Carlo average over the integer variable `{}` is not supported; sum it exactly",
                         bind.var
                     )));
@@ -107,7 +107,7 @@ impl Engine {
                 #[allow(clippy::cast_precision_loss)]
                 let most = crate::budgets::limit(crate::budgets::Budget::Draws) as f64;
                 if !((1.0..=most).contains(&v) && v.fract() == 0.0) {
-                    return Err(EngineError::Expr(format!(
+                    return Err(EngineError::expr(format!(
                         "the number of Monte-Carlo draws must be a whole number from 1 to {most:e} (the budget `draws`), not {v:e}; {}",
                         crate::budgets::how_to_raise(crate::budgets::Budget::Draws)
                     )));
@@ -119,8 +119,8 @@ impl Engine {
         };
         let (u, g0) = factor_exp(density);
         if g0.is_some() {
-            return Err(EngineError::Unsupported(
-                "write the density of mc[..] as exp(-U)".into(),
+            return Err(EngineError::unsupported(
+                "write the density of mc[..] as exp(-U)",
             ));
         }
         let u = u.unwrap_or_else(|| neg_log_abs(density));
@@ -148,13 +148,13 @@ impl Engine {
         );
         let kernel = RandomWalkMetropolis::new(1.0)
             .and_then(|k| k.with_adaptation(0.3))
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+            .map_err(|e| EngineError::numeric(e.to_string()))?;
         let chains = draws.clamp(1, MC_CHAINS);
         let per_chain = draws.div_ceil(chains);
         let inits = vec![start; chains];
         let seed = crate::seed::node_seed(self.opts.seed, bindings_hash(b), span.start as u64);
         let set = run_chains(&target, &kernel, &inits, MC_WARMUP, per_chain, seed)
-            .map_err(|e| EngineError::Numeric(e.to_string()))?;
+            .map_err(|e| EngineError::numeric(e.to_string()))?;
         let d = names.len();
         let values: Vec<Vec<f64>> = set
             .draws

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::error::EngineError;
+use super::error::{EngineError, EngineErrorKind};
 use super::rewrite::mark_log_integrals;
 use super::{Engine, Termination, Value};
 use crate::expr::{self, Bindings, BoundEvaluator, EvalError, Expr};
@@ -37,17 +37,23 @@ impl Engine {
         let v0 = match expr::eval_with(e, b, &mut h) {
             Ok(v) => v,
             Err(d) => {
-                return Err(hook.failure.borrow_mut().take().unwrap_or({
-                    if d.kind == expr::ErrorKind::NoRealValue {
-                        EngineError::NoRealValue(d.message)
-                    } else {
-                        EngineError::Expr(d.message)
-                    }
-                }));
+                let kind = if d.kind == expr::ErrorKind::NoRealValue {
+                    EngineErrorKind::NoRealValue
+                } else {
+                    EngineErrorKind::Expr
+                };
+                return Err(hook
+                    .failure
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or_else(|| EngineError {
+                        kind,
+                        ..EngineError::from(d)
+                    }));
             }
         };
         if !v0.is_finite() {
-            return Err(EngineError::NoRealValue(format!(
+            return Err(EngineError::no_real_value(format!(
                 "the value is not a real number ({v0})"
             )));
         }
@@ -67,7 +73,7 @@ impl Engine {
             *hook.perturb.borrow_mut() = Some((key, to));
             let vp = expr::eval_with(e, b, &mut h);
             *hook.perturb.borrow_mut() = None;
-            let delta = (vp.map_err(|d| EngineError::Expr(d.message))? - v0).abs();
+            let delta = (vp.map_err(EngineError::from)? - v0).abs();
             Ok(if delta.is_finite() {
                 delta
             } else {
@@ -124,6 +130,8 @@ impl BoundEvaluator for &Hook<'_> {
         let v = match self.engine.bound(node, bindings) {
             Ok(v) => v,
             Err(e) => {
+                // The innermost node that failed is the place to show.
+                let e = e.at(node.span);
                 let msg = e.to_string();
                 *self.failure.borrow_mut() = Some(e);
                 return Err(EvalError::new(

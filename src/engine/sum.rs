@@ -3,7 +3,7 @@
 
 use super::error::EngineError;
 use super::{Engine, Termination, Value};
-use crate::domain::VarDomain;
+use crate::domain::{IntRange, VarDomain};
 use crate::expr::{self, Binding, Bindings, Builtin, Expr, ExprKind};
 
 impl Engine {
@@ -12,57 +12,52 @@ impl Engine {
         &self,
         binds: &[Binding],
         b: &Bindings,
-    ) -> Result<Vec<(String, i64, i64)>, EngineError> {
+    ) -> Result<Vec<(String, IntRange)>, EngineError> {
         let mut ranges = Vec::new();
         for bind in binds {
-            match self.domain_of(bind, b)? {
-                VarDomain::Integer { lo, hi } => ranges.push((bind.var.clone(), lo, hi)),
+            let range = match self.domain_of(bind, b)? {
+                VarDomain::Integer { lo, hi } => IntRange { lo, hi },
                 VarDomain::Continuous { lo, hi } if lo.is_finite() && hi.is_finite() => {
-                    let Some((l, h)) = expr::integer_limits(lo.round(), hi.round()) else {
-                        return Err(EngineError::Expr(format!(
+                    IntRange::from_limits(lo, hi).ok_or_else(|| {
+                        EngineError::expr(format!(
                             "the sum over `{}` runs from {lo:e} to {hi:e}, beyond ±2^53 where floating-point numbers skip integers",
                             bind.var
-                        )));
-                    };
-                    ranges.push((bind.var.clone(), l, h));
+                        ))
+                    })?
                 }
                 VarDomain::Continuous { .. } => {
-                    return Err(EngineError::Expr(format!(
+                    return Err(EngineError::expr(format!(
                         "a sum over `{}` needs a finite integer range",
                         bind.var
                     )));
                 }
-            }
+            };
+            ranges.push((bind.var.clone(), range));
         }
-        // i128: the width of an i64 range overflows i64; the product saturates.
-        let total: u128 = ranges
-            .iter()
-            .map(|(_, lo, hi)| {
-                (i128::from(*hi) - i128::from(*lo) + 1)
-                    .max(0)
-                    .unsigned_abs()
-            })
-            .fold(1u128, u128::saturating_mul);
+        let all: Vec<IntRange> = ranges.iter().map(|r| r.1).collect();
         let names: Vec<&str> = ranges.iter().map(|r| r.0.as_str()).collect();
-        crate::budgets::charge_sum_terms(total, &format!("the sum over {}", names.join(", ")))
-            .map_err(|e| EngineError::Expr(format!("{}; {}", e.message(), e.help())))?;
+        crate::budgets::charge_sum_terms(
+            IntRange::product_len(&all),
+            &format!("the sum over {}", names.join(", ")),
+        )
+        .map_err(|e| EngineError::expr(format!("{}; {}", e.message(), e.help())))?;
         Ok(ranges)
     }
 
     /// Calls `f` with the bindings of every term of a sum, in lexicographic order.
     fn for_each_term(
         &self,
-        ranges: &[(String, i64, i64)],
+        ranges: &[(String, IntRange)],
         b: &Bindings,
         f: &mut dyn FnMut(&Bindings) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
-        if ranges.iter().any(|(_, lo, hi)| lo > hi) {
+        if ranges.iter().any(|(_, r)| r.is_empty()) {
             return Ok(());
         }
-        let mut idx: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+        let mut idx: Vec<i64> = ranges.iter().map(|(_, r)| r.lo).collect();
         loop {
             let mut bb = b.clone();
-            for ((name, _, _), k) in ranges.iter().zip(&idx) {
+            for ((name, _), k) in ranges.iter().zip(&idx) {
                 #[allow(clippy::cast_precision_loss)]
                 bb.set(name, *k as f64);
             }
@@ -73,11 +68,11 @@ impl Engine {
                     return Ok(());
                 }
                 i -= 1;
-                if idx[i] < ranges[i].2 {
+                if idx[i] < ranges[i].1.hi {
                     idx[i] += 1;
                     break;
                 }
-                idx[i] = ranges[i].1;
+                idx[i] = ranges[i].1.lo;
             }
         }
     }
@@ -119,7 +114,7 @@ impl Engine {
         let Some(u) = exponent else {
             let s = self.sum(binds, body, b)?;
             if s.value <= 0.0 {
-                return Err(EngineError::NoRealValue(format!(
+                return Err(EngineError::no_real_value(format!(
                     "the logarithm of a sum that is not positive ({:e})",
                     s.value
                 )));

@@ -238,3 +238,76 @@ fn log_sum_exp_of_a_sum_does_not_underflow() {
     );
     assert!((v.value - 5.0).abs() < 1e-12, "{v:?}");
 }
+
+fn error(e: &Engine, src: &str) -> EngineError {
+    let parsed = expr::parse(src).expect("parses");
+    let prepared = e.prepare(&parsed).expect("prepares");
+    match e.eval(&prepared, &Point::new()) {
+        Ok(v) => panic!("{src}: expected an error, got {}", v.value),
+        Err(err) => err,
+    }
+}
+
+/// An engine error keeps its kind, the span of the innermost part that failed (a bound
+/// operator, an operation without a real value, a definition inlined at its call) and its help.
+#[test]
+fn errors_keep_their_span_and_help() {
+    let e = engine("\"E(z)\" = \"-z\"");
+    let src = "1 + int[z](exp(-E(z)))";
+    let err = error(&e, src);
+    assert_eq!(err.kind, EngineErrorKind::Diverges, "{err}");
+    assert_eq!(
+        err.span.map(|s| &src[s.start..s.end]),
+        Some("int[z](exp(-E(z)))")
+    );
+    assert!(
+        err.help.as_deref().is_some_and(|h| h.contains("`z`")),
+        "{err:?}"
+    );
+    // A sum's limits beyond ±2^53 point at its variable; a `log` of a negative number at the
+    // `log`, with the expression language's help.
+    let src = "2 * sum[k = 0..1e300](k)";
+    let err = error(&e, src);
+    assert_eq!(err.span.map(|s| &src[s.start..s.end]), Some("k"), "{err}");
+    let src = "int[z](exp(-z^2)) + log(-1 - int[z](exp(-z^2)))";
+    let err = error(&e, src);
+    assert_eq!(err.kind, EngineErrorKind::NoRealValue, "{err}");
+    assert_eq!(
+        err.span.map(|s| &src[s.start..s.end]),
+        Some("log(-1 - int[z](exp(-z^2)))")
+    );
+    assert!(err.help.is_some(), "{err:?}");
+    // A minimum that does not exist is placed at the `min` and says so.
+    let src = "min[z](z)";
+    let err = error(&e, src);
+    assert_eq!(err.kind, EngineErrorKind::Diverges, "{err}");
+    assert_eq!(err.span.map(|s| &src[s.start..s.end]), Some(src));
+    assert!(
+        err.help
+            .as_deref()
+            .is_some_and(|h| h.contains("bounded below")),
+        "{err:?}"
+    );
+}
+
+/// A sum takes the integers in `[lo, hi]` on every path: the expression evaluator's (a closed
+/// body), the engine's (a body holding an integral; it used to round the limits, so
+/// `sum[k = 0..2.6]` ran to 3 there and to 2 in the evaluator) and an integer domain's.
+#[test]
+fn every_sum_takes_the_same_integers() {
+    let e = engine("\"G(w)\" = \"int[z](exp(-w*z^2))\"");
+    let closed = value(&e, "sum[k = 0.5..2.6](k)", &[]);
+    assert!(
+        (closed.value - 3.0).abs() <= closed.error,
+        "{}",
+        closed.value
+    );
+    let root_pi = std::f64::consts::PI.sqrt();
+    let nested = value(&e, "sum[k = 0.5..2.6](k * G(1))", &[]);
+    assert!(
+        (nested.value - 3.0 * root_pi).abs() <= nested.error.max(1e-12),
+        "{} vs {}",
+        nested.value,
+        3.0 * root_pi
+    );
+}

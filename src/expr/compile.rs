@@ -15,6 +15,7 @@ use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
 use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
 use crate::budgets::{self, Budget};
+use crate::domain::IntRange;
 use num_traits::Float;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -353,23 +354,14 @@ impl Compiler<'_> {
         let (Operand::Const(lo), Operand::Const(hi)) = (self.emit(lo)?, self.emit(hi)?) else {
             return Err(not_compilable(e, "a sum whose limits vary per point"));
         };
-        let limits = if lo.is_finite() && hi.is_finite() {
-            super::eval::integer_limits(lo, hi)
-        } else {
-            None
-        };
-        let Some((lo, hi)) = limits else {
+        let Some(range) = IntRange::from_limits(lo, hi) else {
             return Err(not_compilable(
                 e,
                 "a sum with infinitely or very many terms",
             ));
         };
         // All unrolled sums of one program together (nested sums multiply).
-        let n = if hi >= lo {
-            (i128::from(hi) - i128::from(lo) + 1).unsigned_abs()
-        } else {
-            0
-        };
+        let n = range.len();
         let budget = u128::from(budgets::limit(Budget::UnrolledTerms));
         if u128::from(self.unrolled) + n > budget {
             return Err(not_compilable(
@@ -389,9 +381,7 @@ impl Compiler<'_> {
             e.span,
         );
         let mut total = Operand::Const(0.0);
-        for k in lo..=hi {
-            #[allow(clippy::cast_precision_loss)]
-            let kf = k as f64;
+        for kf in range.values() {
             let map: HashMap<String, Expr> = [(first.var.clone(), Expr::number(kf, e.span))]
                 .into_iter()
                 .collect();

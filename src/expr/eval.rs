@@ -3,6 +3,7 @@
 use super::ast::{BinOp, Builtin, Expr, ExprKind};
 use super::diagnostic::{Diagnostic, ErrorKind, EvalError, excerpt, suggest};
 use crate::budgets;
+use crate::domain::IntRange;
 use num_traits::Float;
 use std::collections::BTreeMap;
 
@@ -296,7 +297,7 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
                 if !lo_v.is_finite() || !hi_v.is_finite() {
                     return hook.eval_bound(e, b);
                 }
-                let Some((lo_i, hi_i)) = integer_limits(lo_v, hi_v) else {
+                let Some(range) = IntRange::from_limits(lo_v, hi_v) else {
                     return Err(Diagnostic::new(
                         ErrorKind::TooLarge,
                         x.span,
@@ -309,13 +310,8 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
                     )
                     .with_help("keep sum limits within ±9007199254740992"));
                 };
-                let n = if hi_i >= lo_i {
-                    (i128::from(hi_i) - i128::from(lo_i) + 1).unsigned_abs()
-                } else {
-                    0
-                };
-                terms = terms.saturating_mul(n);
-                ranges.push((x.var.as_str(), lo_i, hi_i));
+                terms = terms.saturating_mul(range.len());
+                ranges.push((x.var.as_str(), range));
             }
             if terms as f64 > MAX_SUM_TERMS {
                 return hook.eval_bound(e, b);
@@ -345,33 +341,18 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
     Ok(v)
 }
 
-/// The integers `ceil(lo)..=floor(hi)` of finite sum limits, or `None` beyond ±2^53, where a
-/// float counter would stop advancing.
-pub(crate) fn integer_limits(lo: f64, hi: f64) -> Option<(i64, i64)> {
-    const EXACT: f64 = 9_007_199_254_740_992.0;
-    let (lo, hi) = (lo.ceil(), hi.floor());
-    if lo.abs() > EXACT || hi.abs() > EXACT {
-        return None;
-    }
-    // Both are integers within ±2^53, so the casts are exact.
-    #[allow(clippy::cast_possible_truncation)]
-    Some((lo as i64, hi as i64))
-}
-
 fn sum_terms(
-    ranges: &[(&str, i64, i64)],
+    ranges: &[(&str, IntRange)],
     body: &Expr,
     b: &Bindings,
     hook: &mut dyn BoundEvaluator,
 ) -> Result<f64, EvalError> {
-    let Some(&(var, lo, hi)) = ranges.first() else {
+    let Some(&(var, range)) = ranges.first() else {
         return eval_node(body, b, hook);
     };
     let mut total = 0.0;
     // An integer counter: exact at every magnitude the limits allow.
-    for k in lo..=hi {
-        #[allow(clippy::cast_precision_loss)]
-        let kf = k as f64;
+    for kf in range.values() {
         total += sum_terms(&ranges[1..], body, &b.with(var, kf), hook)?;
     }
     Ok(total)

@@ -58,7 +58,6 @@ pub use diagnostic::{
 };
 pub use diff::{derivative, derivative_of};
 pub use dual::Dual;
-pub(crate) use eval::integer_limits;
 pub use eval::{
     Bindings, BoundEvaluator, MAX_SUM_TERMS, NoBoundEvaluator, Value, apply, apply1, binary, eval,
     eval_with, logsumexp, logsumexp2, max2, min2, pow, sigmoid, sign, softplus,

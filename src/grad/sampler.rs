@@ -146,10 +146,10 @@ impl Compiled {
 fn integer_grid(vars: &[Variable]) -> Result<Vec<Vec<f64>>, GradError> {
     let mut grid: Vec<Vec<f64>> = vec![Vec::new()];
     for v in vars {
-        let VarDomain::Integer { lo, hi } = v.domain else {
+        let Some(range) = v.domain.integers() else {
             continue;
         };
-        let len = usize::try_from(hi - lo + 1).unwrap_or(usize::MAX);
+        let len = usize::try_from(range.len()).unwrap_or(usize::MAX);
         if grid.len().saturating_mul(len) > MAX_GRID {
             return Err(GradError::input_help(
                 format!("the exact sampler would enumerate more than {MAX_GRID} points"),
@@ -158,10 +158,9 @@ fn integer_grid(vars: &[Variable]) -> Result<Vec<Vec<f64>>, GradError> {
         }
         let mut next = Vec::with_capacity(grid.len() * len);
         for g in &grid {
-            for k in lo..=hi {
+            for k in range.values() {
                 let mut p = g.clone();
-                #[allow(clippy::cast_precision_loss, reason = "integer ranges are small")]
-                p.push(k as f64);
+                p.push(k);
                 next.push(p);
             }
         }

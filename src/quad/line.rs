@@ -960,24 +960,47 @@ fn polish(
     Ok(Some(out))
 }
 
-/// Integrates `exp(-β E)` (with observables) over `[lo, hi]`.
-///
-/// `tol` is the target error of `log Z`; the observables are driven to `tol` relative to
-/// `∫ |g| w`. `budget` caps the evaluations of this call. `warm`, the modes of a neighbouring
-/// line (a slice of the nested 2D rule at a nearby outer coordinate), replaces the grid search
-/// and the width measurements when every one of its minima is found again within half a width.
+/// What [`integrate_line`] integrates and to what accuracy: its arguments by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineSpec<'a> {
+    /// Lower end of the line (`-inf` allowed).
+    pub lo: f64,
+    /// Upper end of the line (`+inf` allowed).
+    pub hi: f64,
+    /// Inverse temperature of the weight `exp(-β E)`.
+    pub beta: f64,
+    /// Target error of `log Z`; the observables are driven to it relative to `∫ |g| w`.
+    pub tol: f64,
+    /// Extra tolerance relative to `|log Z|` (0 for none).
+    pub rel_tol: f64,
+    /// Evaluations this call may spend.
+    pub budget: u64,
+    /// Points where minima may lie, searched besides the grid.
+    pub hints: &'a [f64],
+    /// The length scale of the search grid.
+    pub ls: f64,
+    /// The modes of a neighbouring line (a slice of the nested 2D rule at a nearby outer
+    /// coordinate): they replace the grid search and the width measurements when every one of
+    /// its minima is found again within half a width.
+    pub warm: Option<&'a [Mode]>,
+}
+
+/// Integrates `exp(-β E)` (with observables) over `[spec.lo, spec.hi]` (see [`LineSpec`]).
 pub(crate) fn integrate_line(
     line: &mut dyn Line,
-    lo: f64,
-    hi: f64,
-    beta: f64,
-    tol: f64,
-    rel_tol: f64,
-    budget: u64,
-    hints: &[f64],
-    ls: f64,
-    warm: Option<&[Mode]>,
+    spec: &LineSpec<'_>,
 ) -> Result<LineResult, QuadError> {
+    let LineSpec {
+        lo,
+        hi,
+        beta,
+        tol,
+        rel_tol,
+        budget,
+        hints,
+        ls,
+        warm,
+    } = *spec;
     let start = line.evals();
     let polished = match warm {
         Some(w) => polish(line, lo, hi, w, ls)?,
@@ -1408,7 +1431,20 @@ pub(crate) fn integrate_problem(
     let hints = hints_1d(p, opts);
     // The 1D default also allows 1e-12 relative to |log Z|.
     let rel = if opts.abs_tol.is_none() { 1e-12 } else { 0.0 };
-    let r = integrate_line(&mut line, lo, hi, beta, tol, rel, budget, &hints, ls, None)?;
+    let r = integrate_line(
+        &mut line,
+        &LineSpec {
+            lo,
+            hi,
+            beta,
+            tol,
+            rel_tol: rel,
+            budget,
+            hints: &hints,
+            ls,
+            warm: None,
+        },
+    )?;
     Ok(PartResult {
         minima: r.modes.iter().map(|m| m.m).collect(),
         log_z: r.log_z,

@@ -130,29 +130,42 @@ pub fn run_chains(
     })
 }
 
-/// The invariance test: `n_chains` independent chains start at exact draws, take `k_steps`
-/// kernel transitions each, and the final states — i.i.d. from the target if the kernel leaves it
-/// invariant — are tested with the battery (`iid` forced on). Exactly calibrated: no ESS estimate
-/// is involved. Chain i uses [`rng_for`]`(seed, i)` for its exact draw and its steps.
+/// The settings of [`invariance_test`], by name.
+#[derive(Debug, Clone)]
+pub struct InvarianceOptions {
+    /// Independent chains, each started at an exact draw (its final state is one i.i.d. draw).
+    pub n_chains: usize,
+    /// Kernel transitions each chain takes.
+    pub k_steps: usize,
+    /// Options of the battery run on the final states (`iid` is forced on).
+    pub battery: BatteryOptions,
+    /// Seed: chain i uses [`rng_for`]`(seed, i)`.
+    pub seed: u64,
+}
+
+/// The invariance test: `opts.n_chains` independent chains start at exact draws, take
+/// `opts.k_steps` kernel transitions each, and the final states — i.i.d. from the target if the
+/// kernel leaves it invariant — are tested with the battery (`iid` forced on). Exactly
+/// calibrated: no ESS estimate is involved. Chain i uses [`rng_for`]`(seed, i)` for its exact
+/// draw and its steps.
 ///
 /// Accepts any [`Kernel`], including closures `Fn(&[f64], &mut Rng) -> Vec<f64>`.
 ///
 /// # Errors
 /// [`SampleError`] for no chains, a wrong-dimension exact draw, or invalid battery options.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the documented library API of the sampler-test issue"
-)]
 pub fn invariance_test(
     target: &dyn Target,
     kernel: &dyn Kernel,
     exact_draw: &(dyn Fn(&mut Rng) -> Vec<f64> + Sync),
-    n_chains: usize,
-    k_steps: usize,
     reference: &Reference,
-    opts: &BatteryOptions,
-    seed: u64,
+    opts: &InvarianceOptions,
 ) -> Result<BatteryReport, SampleError> {
+    let InvarianceOptions {
+        n_chains,
+        k_steps,
+        seed,
+        ..
+    } = *opts;
     if n_chains == 0 {
         return Err(SampleError::NoChains);
     }
@@ -176,9 +189,9 @@ pub fn invariance_test(
         });
     }
     let draws = Draws::new(dim, vec![finals.concat()])?;
-    let opts = BatteryOptions {
+    let battery = BatteryOptions {
         iid: true,
-        ..opts.clone()
+        ..opts.battery.clone()
     };
-    Ok(run_battery(&draws, reference, &opts)?)
+    Ok(run_battery(&draws, reference, &battery)?)
 }

@@ -30,9 +30,13 @@
 //!     .moment("mean of y1^2", |y| y[0] * y[0], 1.0, Some(2f64.sqrt()))
 //!     .cdf("y1", |y| y[0], special::cdf);
 //! let exact = |rng: &mut Rng| vec![StandardNormal.sample(rng)];
-//! let report = sample::invariance_test(
-//!     &target, &my_kernel, &exact, 20_000, 10, &reference, &BatteryOptions::default(), 42,
-//! ).unwrap();
+//! let opts = sample::InvarianceOptions {
+//!     n_chains: 20_000,
+//!     k_steps: 10,
+//!     battery: BatteryOptions::default(),
+//!     seed: 42,
+//! };
+//! let report = sample::invariance_test(&target, &my_kernel, &exact, &reference, &opts).unwrap();
 //! assert_battery_passes(&report);
 //! ```
 
@@ -50,7 +54,7 @@ mod realistic;
 #[cfg(test)]
 mod selftest;
 
-pub use chains::{ChainSet, chain_seed, invariance_test, rng_for, run_chains};
+pub use chains::{ChainSet, InvarianceOptions, chain_seed, invariance_test, rng_for, run_chains};
 pub use estimate::{
     CdkResult, Estimate, cd_k, cd_k_states, check_estimate, iid_estimate, mc_estimate,
     single_sample,

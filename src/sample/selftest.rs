@@ -33,13 +33,20 @@ fn inv(
         target,
         kernel,
         draw,
-        INV_CHAINS,
-        INV_STEPS,
         reference,
-        &opts(),
-        seed,
+        &inv_opts(INV_CHAINS, INV_STEPS, seed),
     )
     .expect("valid input")
+}
+
+/// The invariance test's settings: `n` chains of `k` steps, the battery options of these tests.
+fn inv_opts(n: usize, k: usize, seed: u64) -> InvarianceOptions {
+    InvarianceOptions {
+        n_chains: n,
+        k_steps: k,
+        battery: opts(),
+        seed,
+    }
 }
 
 fn chains(
@@ -453,11 +460,8 @@ fn calibration_invariance_test_false_alarms() {
             &g,
             &hmc,
             &targets::gauss_2d_draw,
-            2_000,
-            5,
             &gref,
-            &opts(),
-            seed,
+            &inv_opts(2_000, 5, seed),
         )
         .expect("valid")
     });
@@ -466,7 +470,7 @@ fn calibration_invariance_test_false_alarms() {
     let draw = targets_dw_draw();
     let mala = Mala::new(0.1).expect("valid");
     false_alarm_study("invariance, MALA on double well", &|seed| {
-        invariance_test(&dw, &mala, &draw, 2_000, 5, &dref, &opts(), seed).expect("valid")
+        invariance_test(&dw, &mala, &draw, &dref, &inv_opts(2_000, 5, seed)).expect("valid")
     });
 }
 

@@ -9,8 +9,8 @@ use crate::common::{
     ExprOptions, Failure, Format, context, expression, finite, json_object, range,
 };
 use ebmcheck::domain::VarDomain;
-use ebmcheck::engine::{Engine, Point};
-use ebmcheck::expr::{ErrorKind, Tok, eval, format_number, tokenize};
+use ebmcheck::engine::{Engine, EngineError, Point};
+use ebmcheck::expr::{Diagnostic, ErrorKind, Tok, eval, format_number, tokenize};
 
 /// Arguments of `ebmcheck eval`.
 #[derive(Debug, clap::Args)]
@@ -53,11 +53,23 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
     }
     let domains = domains(args)?;
     let engine = Engine::new(ctx, domains).with_seed(args.seed);
-    let fail = |e: &dyn std::fmt::Display| {
-        Failure::invalid(format!(
-            "error: `{}` cannot be evaluated: {e}\n  = help: every name must have a value (`--set NAME=VALUE`) or be bound by an operator; give a bound variable limits (`int[z = 0..1](...)`) or `--over z=LO..HI`",
-            args.expr
-        ))
+    let fail = |e: &EngineError| {
+        let help = e.help.clone().unwrap_or_else(|| {
+            "every name must have a value (`--set NAME=VALUE`) or be bound by an operator; give a bound variable limits (`int[z = 0..1](...)`) or `--over z=LO..HI`".to_string()
+        });
+        match e.span {
+            // The part of the expression that failed, under a caret.
+            Some(span) => Failure::diagnostic(
+                &Diagnostic::new(ErrorKind::NeedsNumericEngine, span, e.message.clone())
+                    .with_help(help),
+                &args.expr,
+                "",
+            ),
+            None => Failure::invalid(format!(
+                "error: `{}` cannot be evaluated: {e}\n  = help: {help}",
+                args.expr
+            )),
+        }
     };
     let prepared = engine.prepare(&parsed).map_err(|e| fail(&e))?;
     let v = engine

@@ -18,7 +18,7 @@ use crate::check::run::{
 };
 use crate::check::spec::{CheckKind, CheckSpec, LimitPoint, Relation, SourceExpr};
 use crate::check::validate::{Loader, is_identifier};
-use crate::engine::{Engine, EngineError, Point, Termination, Value};
+use crate::engine::{Engine, EngineErrorKind, Point, Termination, Value};
 use crate::expr::Expr;
 
 /// The fields of a `chain` check (beyond name, claim, kind and test points). `tolerance` is
@@ -426,7 +426,14 @@ fn line_value(
 ) -> Result<Result<Value, String>, CheckFailure> {
     match engine.eval(e, p) {
         Ok(v) => Ok(Ok(v)),
-        Err(EngineError::NoRealValue(m) | EngineError::Diverges(m)) => Ok(Err(m)),
+        Err(e)
+            if matches!(
+                e.kind,
+                EngineErrorKind::NoRealValue | EngineErrorKind::Diverges
+            ) =>
+        {
+            Ok(Err(e.message))
+        }
         Err(err) => Err(at_point(err, p, src)),
     }
 }

@@ -39,43 +39,78 @@ impl<'a> Raw<'a> {
     }
 }
 
-/// Two expressions that agree at every test point (`kind = "equal"`).
+/// The two sides and the extra tolerance, shared by `equal` and `bound`.
 #[derive(Debug, Clone)]
-pub struct Equal {
+struct Sides {
     lhs: SourceExpr,
     rhs: SourceExpr,
     tolerance: Option<f64>,
+}
+
+impl Sides {
+    fn expressions(&self) -> Vec<&SourceExpr> {
+        vec![&self.lhs, &self.rhs]
+    }
+
+    fn formulas(&self) -> Vec<(String, String)> {
+        vec![
+            ("left side".to_string(), self.lhs.text.clone()),
+            ("right side".to_string(), self.rhs.text.clone()),
+        ]
+    }
+
+    fn run(
+        &self,
+        engine: &Engine,
+        c: &CheckSpec,
+        seed: u64,
+        relation: Relation,
+    ) -> Result<CheckResult, CheckFailure> {
+        compare(
+            engine,
+            c,
+            seed,
+            &self.lhs,
+            &self.rhs,
+            relation,
+            self.tolerance.unwrap_or(0.0),
+        )
+    }
+}
+
+/// Two expressions that agree at every test point (`kind = "equal"`).
+#[derive(Debug, Clone)]
+pub struct Equal {
+    sides: Sides,
 }
 
 /// `lhs ≤ rhs` or `lhs ≥ rhs` at every test point (`kind = "bound"`).
 #[derive(Debug, Clone)]
 pub struct Bound {
-    lhs: SourceExpr,
+    sides: Sides,
     relation: Relation,
-    rhs: SourceExpr,
-    tolerance: Option<f64>,
 }
 
 impl Equal {
     /// The left side.
     pub fn lhs(&self) -> &SourceExpr {
-        &self.lhs
+        &self.sides.lhs
     }
     /// The right side.
     pub fn rhs(&self) -> &SourceExpr {
-        &self.rhs
+        &self.sides.rhs
     }
     /// The extra absolute tolerance on top of the propagated numerical errors.
     pub fn tolerance(&self) -> Option<f64> {
-        self.tolerance
+        self.sides.tolerance
     }
 
     pub(crate) fn expressions(&self) -> Vec<&SourceExpr> {
-        vec![&self.lhs, &self.rhs]
+        self.sides.expressions()
     }
 
     pub(crate) fn formulas(&self) -> Vec<(String, String)> {
-        sides(&self.lhs, &self.rhs)
+        self.sides.formulas()
     }
 
     pub(crate) fn run(
@@ -84,31 +119,22 @@ impl Equal {
         c: &CheckSpec,
         seed: u64,
     ) -> Result<CheckResult, CheckFailure> {
-        compare(
-            engine,
-            c,
-            seed,
-            &self.lhs,
-            &self.rhs,
-            Relation::Equal,
-            self.tolerance.unwrap_or(0.0),
-        )
+        self.sides.run(engine, c, seed, Relation::Equal)
     }
 
     /// The same check with the right side replaced (test only: the mutation study).
     #[cfg(test)]
     pub(crate) fn with_rhs(&self, rhs: SourceExpr) -> Self {
-        Equal {
-            rhs,
-            ..self.clone()
-        }
+        let mut out = self.clone();
+        out.sides.rhs = rhs;
+        out
     }
 }
 
 impl Bound {
     /// The left side.
     pub fn lhs(&self) -> &SourceExpr {
-        &self.lhs
+        &self.sides.lhs
     }
     /// `<=` or `>=`.
     pub fn relation(&self) -> Relation {
@@ -116,19 +142,19 @@ impl Bound {
     }
     /// The right side.
     pub fn rhs(&self) -> &SourceExpr {
-        &self.rhs
+        &self.sides.rhs
     }
     /// The extra absolute tolerance.
     pub fn tolerance(&self) -> Option<f64> {
-        self.tolerance
+        self.sides.tolerance
     }
 
     pub(crate) fn expressions(&self) -> Vec<&SourceExpr> {
-        vec![&self.lhs, &self.rhs]
+        self.sides.expressions()
     }
 
     pub(crate) fn formulas(&self) -> Vec<(String, String)> {
-        sides(&self.lhs, &self.rhs)
+        self.sides.formulas()
     }
 
     pub(crate) fn run(
@@ -137,32 +163,16 @@ impl Bound {
         c: &CheckSpec,
         seed: u64,
     ) -> Result<CheckResult, CheckFailure> {
-        compare(
-            engine,
-            c,
-            seed,
-            &self.lhs,
-            &self.rhs,
-            self.relation,
-            self.tolerance.unwrap_or(0.0),
-        )
+        self.sides.run(engine, c, seed, self.relation)
     }
 
     /// The same check with the left side replaced (test only: the mutation study).
     #[cfg(test)]
     pub(crate) fn with_lhs(&self, lhs: SourceExpr) -> Self {
-        Bound {
-            lhs,
-            ..self.clone()
-        }
+        let mut out = self.clone();
+        out.sides.lhs = lhs;
+        out
     }
-}
-
-fn sides(lhs: &SourceExpr, rhs: &SourceExpr) -> Vec<(String, String)> {
-    vec![
-        ("left side".to_string(), lhs.text.clone()),
-        ("right side".to_string(), rhs.text.clone()),
-    ]
 }
 
 /// Validates an `equal` check.
@@ -178,9 +188,11 @@ pub(crate) fn equal(
     let lhs = l.required(raw.lhs, "lhs", kind, span);
     let rhs = l.required(raw.rhs, "rhs", kind, span);
     Some(CheckKind::Equal(Equal {
-        lhs: lhs?,
-        rhs: rhs?,
-        tolerance,
+        sides: Sides {
+            lhs: lhs?,
+            rhs: rhs?,
+            tolerance,
+        },
     }))
 }
 
@@ -218,10 +230,12 @@ pub(crate) fn bound(
         }
     };
     Some(CheckKind::Bound(Bound {
-        lhs: lhs?,
+        sides: Sides {
+            lhs: lhs?,
+            rhs: rhs?,
+            tolerance,
+        },
         relation: relation?,
-        rhs: rhs?,
-        tolerance,
     }))
 }
 
@@ -230,7 +244,7 @@ impl Equal {
     /// the other side's value as the reference. `None` for other checks, or when the draws cannot be
     /// recomputed.
     pub(crate) fn monte_carlo_trace(&self, engine: &Engine, r: &CheckResult) -> Option<McTrace> {
-        let (lhs, rhs) = (&self.lhs, &self.rhs);
+        let (lhs, rhs) = (&self.sides.lhs, &self.sides.rhs);
         let worst = r
             .points
             .iter()

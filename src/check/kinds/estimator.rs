@@ -419,7 +419,7 @@ fn estimator(
             continue;
         }
         let cdf = Cdf1d::new(&ue, f64::NEG_INFINITY, f64::INFINITY, 1.0)
-            .map_err(|e| at_point(EngineError::Numeric(e.to_string()), p, spec.energy))?;
+            .map_err(|e| at_point(EngineError::numeric(e.to_string()), p, spec.energy))?;
         let fast = FastQuantile::new(&cdf);
         let draw = |rng: &mut crate::sample::Rng| -> f64 {
             let x: f64 = rng.random();

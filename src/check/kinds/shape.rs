@@ -41,13 +41,34 @@ impl<'a> Raw<'a> {
     }
 }
 
+/// `expr` as a function of `var` on a finite, non-empty `range`: what `monotone` and `convex`
+/// share.
+#[derive(Debug, Clone)]
+struct Curve {
+    expr: SourceExpr,
+    var: String,
+    range: (f64, f64),
+}
+
+impl Curve {
+    /// Validates the shared fields, in file order (each missing or invalid one is reported).
+    fn read(l: &mut Loader<'_>, raw: &Raw<'_>, kind: &str, span: &Range<usize>) -> Option<Curve> {
+        let expr = l.required(raw.expr, "expr", kind, span);
+        let var = l.variable_name(raw.var, "var", kind, span);
+        let range = l.range_field(raw.range, kind, span);
+        Some(Curve {
+            expr: expr?,
+            var: var?,
+            range: range?,
+        })
+    }
+}
+
 /// `expr` is monotone in `var` on `range` (`kind = "monotone"`); the range is finite and
 /// non-empty.
 #[derive(Debug, Clone)]
 pub struct Monotone {
-    expr: SourceExpr,
-    var: String,
-    range: (f64, f64),
+    curve: Curve,
     direction: Direction,
 }
 
@@ -55,24 +76,22 @@ pub struct Monotone {
 /// and non-empty.
 #[derive(Debug, Clone)]
 pub struct Convex {
-    expr: SourceExpr,
-    var: String,
-    range: (f64, f64),
+    curve: Curve,
     concave: bool,
 }
 
 impl Monotone {
     /// The expression.
     pub fn expr(&self) -> &SourceExpr {
-        &self.expr
+        &self.curve.expr
     }
     /// The variable.
     pub fn var(&self) -> &str {
-        &self.var
+        &self.curve.var
     }
     /// The range of the variable.
     pub fn range(&self) -> (f64, f64) {
-        self.range
+        self.curve.range
     }
     /// The claimed direction.
     pub fn direction(&self) -> Direction {
@@ -85,23 +104,28 @@ impl Monotone {
         c: &CheckSpec,
         seed: u64,
     ) -> Result<CheckResult, CheckFailure> {
-        let s = Shape::Monotone(self.direction);
-        shape(engine, c, seed, &self.expr, &self.var, self.range, s)
+        shape(
+            engine,
+            c,
+            seed,
+            &self.curve,
+            Shape::Monotone(self.direction),
+        )
     }
 }
 
 impl Convex {
     /// The expression.
     pub fn expr(&self) -> &SourceExpr {
-        &self.expr
+        &self.curve.expr
     }
     /// The variable.
     pub fn var(&self) -> &str {
-        &self.var
+        &self.curve.var
     }
     /// The range of the variable.
     pub fn range(&self) -> (f64, f64) {
-        self.range
+        self.curve.range
     }
     /// `true` for concave.
     pub fn concave(&self) -> bool {
@@ -117,7 +141,7 @@ impl Convex {
         let s = Shape::Convex {
             concave: self.concave,
         };
-        shape(engine, c, seed, &self.expr, &self.var, self.range, s)
+        shape(engine, c, seed, &self.curve, s)
     }
 }
 
@@ -126,9 +150,7 @@ pub(crate) fn monotone(l: &mut Loader<'_>, c: &RawCheck, span: &Range<usize>) ->
     let kind = "monotone";
     l.reject_foreign(c, kind, MONOTONE_FIELDS);
     let raw = Raw::read(c);
-    let e = l.required(raw.expr, "expr", kind, span);
-    let var = l.variable_name(raw.var, "var", kind, span);
-    let range = l.range_field(raw.range, kind, span);
+    let curve = Curve::read(l, &raw, kind, span);
     let direction = match raw.direction {
         Some(d) => match d.get_ref().as_str() {
             "increasing" => Some(Direction::Increasing),
@@ -154,9 +176,7 @@ pub(crate) fn monotone(l: &mut Loader<'_>, c: &RawCheck, span: &Range<usize>) ->
         }
     };
     Some(CheckKind::Monotone(Monotone {
-        expr: e?,
-        var: var?,
-        range: range?,
+        curve: curve?,
         direction: direction?,
     }))
 }
@@ -166,9 +186,7 @@ pub(crate) fn convex(l: &mut Loader<'_>, c: &RawCheck, span: &Range<usize>) -> O
     let kind = "convex";
     l.reject_foreign(c, kind, CONVEX_FIELDS);
     let raw = Raw::read(c);
-    let e = l.required(raw.expr, "expr", kind, span);
-    let var = l.variable_name(raw.var, "var", kind, span);
-    let range = l.range_field(raw.range, kind, span);
+    let curve = Curve::read(l, &raw, kind, span);
     let concave = match raw.sense {
         None => Some(false),
         Some(s) => match s.get_ref().as_str() {
@@ -185,9 +203,7 @@ pub(crate) fn convex(l: &mut Loader<'_>, c: &RawCheck, span: &Range<usize>) -> O
         },
     };
     Some(CheckKind::Convex(Convex {
-        expr: e?,
-        var: var?,
-        range: range?,
+        curve: curve?,
         concave: concave?,
     }))
 }
@@ -211,16 +227,14 @@ fn grid(range: (f64, f64)) -> Vec<f64> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn shape(
     engine: &Engine,
     c: &CheckSpec,
     seed: u64,
-    expr: &SourceExpr,
-    var: &str,
-    range: (f64, f64),
+    curve: &Curve,
     shape: Shape,
 ) -> Result<CheckResult, CheckFailure> {
+    let (expr, var, range) = (&curve.expr, curve.var.as_str(), curve.range);
     let e = prepare(engine, expr)?;
     let vars = free_vars(engine, &[&e], &[var]);
     let pts = test_points(c, &vars, seed)?;
