@@ -14,8 +14,14 @@ const OUTER_GRID: usize = 24;
 /// Evaluations allowed for one slice of the nested 2D rule.
 const SLICE_BUDGET: u64 = 100_000;
 
-/// Refuses directions along which `exp(-βE)` does not decay (axes with an infinite end, and
-/// the diagonals when every axis is infinite).
+/// Refuses directions along which `exp(-βE)` does not decay (axes with an infinite end and,
+/// when every axis is infinite, every direction with components in {−1, 0, 1}: the full
+/// diagonals and the partial ones, where a valley such as `(z3 − z4)²` is flat), and
+/// logarithmic growth too slow for `d` dimensions: when every probed ray grows like
+/// `c·log r` with `c ≤ d` (`exp(-βE) ~ r^-c` along each; `∫ r^(d−1−c) dr` diverges), the
+/// integral diverges — `1.4·log(1 + |z|²)` in 3D (`c` = 2.8) is refused with the slowest
+/// direction, a Student-t (`c = ν + d`) is integrated, and so is a product of Cauchy
+/// factors `Σ log(1 + z_i²)` (2 along the axes, but 2d along the full diagonals).
 fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Result<(), QuadError> {
     let d = p.dim();
     let mut dirs: Vec<(Vec<f64>, Option<usize>, String)> = Vec::new();
@@ -27,38 +33,36 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
             if inf {
                 let mut v = vec![0.0; d];
                 v[i] = s;
-                dirs.push((
-                    v,
-                    Some(p.cont[i]),
-                    super::direction_name(p.cont[i], s > 0.0),
-                ));
+                let name = ray_name(&p.cont, &v);
+                dirs.push((v, Some(p.cont[i]), name));
             }
         }
     }
-    if p.bounds
+    let all_infinite = p
+        .bounds
         .iter()
-        .all(|b| b.0.is_infinite() && b.1.is_infinite())
-    {
-        for mask in 0..(1usize << d) {
+        .all(|b| b.0.is_infinite() && b.1.is_infinite());
+    if all_infinite {
+        for code in 0..3usize.pow(d as u32) {
             let v: Vec<f64> = (0..d)
-                .map(|i| if mask >> i & 1 == 1 { 1.0 } else { -1.0 })
-                .collect();
-            let name = v
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    format!(
-                        "z{} → {}inf",
-                        p.cont[i] + 1,
-                        if *s > 0.0 { "+" } else { "-" }
-                    )
+                .map(|i| match code / 3usize.pow(i as u32) % 3 {
+                    0 => 0.0,
+                    1 => 1.0,
+                    _ => -1.0,
                 })
-                .collect::<Vec<_>>()
-                .join(", ");
-            dirs.push((v, None, format!("exp(-βE) does not decay as {name}")));
+                .collect();
+            if v.iter().filter(|x| **x != 0.0).count() >= 2 {
+                let name = ray_name(&p.cont, &v);
+                dirs.push((v, None, name));
+            }
         }
     }
     let s = x0.iter().fold(ls, |a, b| a.max(b.abs()));
+    // The slowest and the fastest logarithmic growth over the rays, while every ray is
+    // logarithmic: the integral diverges when even the fastest is at most `d`.
+    let mut slowest: Option<(f64, String)> = None;
+    let mut fastest = f64::NEG_INFINITY;
+    let mut all_log = all_infinite;
     for (v, axis, name) in dirs {
         let at = |r: f64| -> Vec<f64> { x0.iter().zip(&v).map(|(x, d)| x + r * d).collect() };
         let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
@@ -74,11 +78,42 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
         if super::ray_decides_divergence(q1, q2, super::RAY_DIVERGES_AT, &mut further)? {
             return Err(QuadError::Diverges {
                 axis,
-                direction: name,
+                direction: format!("exp(-βE) does not decay as {name}"),
             });
         }
+        match super::ray_slope(q1, q2) {
+            Some(c) if !super::ray_grows_like_a_power(q1, q2) && c.is_finite() => {
+                fastest = fastest.max(c);
+                if slowest.as_ref().is_none_or(|(m, _)| c < *m) {
+                    slowest = Some((c, name));
+                }
+            }
+            _ => all_log = false,
+        }
     }
-    Ok(())
+    match slowest {
+        Some((c, name)) if all_log && fastest <= d as f64 * super::LINE_DIVERGES_AT => {
+            Err(QuadError::Diverges {
+                axis: None,
+                direction: format!(
+                    "exp(-βE) decays only like |z|^-{c:.3} as {name}, and no faster than \
+                     |z|^-{d} along any probed direction (a {d}-dimensional integral needs \
+                     faster than |z|^-{d})"
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `z1 → +inf, z3 → -inf` for a direction (its non-zero components, 1-based variable names).
+fn ray_name(cont: &[usize], v: &[f64]) -> String {
+    v.iter()
+        .enumerate()
+        .filter(|(_, x)| **x != 0.0)
+        .map(|(i, x)| format!("z{} → {}inf", cont[i] + 1, if *x > 0.0 { "+" } else { "-" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The energy at a far probe point. A NaN there may be an artefact of the exact ray, such as

@@ -988,3 +988,32 @@ fn a_point_singularity_in_nd_is_refused_as_divergent_only_when_it_is() {
     let r = log_partition(&e, &dom, 0.01, &QuadOptions::default());
     assert!(matches!(r, Err(QuadError::Diverges { .. })), "{r:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Issue 18: divergence decided in nD. Every growth energy of `testing::quad::growth_energy`
+    /// (logarithmic growth on either side of the critical slope `d`, even powers over every
+    /// coordinate or with an axis or a diagonal left flat) is refused exactly when
+    /// `∫ exp(-E)` diverges; a normalisable one is integrated (converged or not, never refused).
+    #[test]
+    fn growth_energies_are_refused_iff_divergent((src, d, divergent) in tq::growth_energy()) {
+        let names: Vec<String> = (1..=d).map(|i| format!("z{i}")).collect();
+        let vars: Vec<&str> = names.iter().map(String::as_str).collect();
+        let e = crate::engine::ProgramEnergy::new(
+            &crate::expr::parse(&src).expect("parses"),
+            &vars,
+            &crate::expr::Bindings::new(),
+        )
+        .expect("compiles");
+        let dom = Domain::continuous(&vec![(-INF, INF); d]).expect("domain");
+        let opts = QuadOptions { max_evals: 200_000, ..QuadOptions::default() };
+        match log_partition(&e, &dom, 1.0, &opts) {
+            Err(QuadError::Diverges { direction, .. }) => {
+                prop_assert!(divergent, "{src} refused ({direction}) but normalisable");
+                prop_assert!(direction.contains('z'), "a refusal names its direction: {direction}");
+            }
+            Ok(r) => prop_assert!(!divergent, "{src} divergent but integrated: {} ({:?})", r.log_z, r.status),
+            Err(other) => prop_assert!(false, "{src}: {other}"),
+        }
+    }
+}

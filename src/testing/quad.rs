@@ -485,3 +485,54 @@ pub fn seeded_uniforms(seed: u64) -> impl FnMut() -> f64 {
         (state >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// A growth energy in 2–4 continuous variables (`z1`, `z2`, …, all over the whole line) with
+/// whether `∫ exp(-E)` diverges, for the divergence decision (`quad::tests`,
+/// `growth_energies_are_refused_iff_divergent`). Three shapes:
+/// - `c·log(1 + |z|²)`: `exp(-E) ~ |z|^-2c`, divergent iff `2c ≤ d` (slopes within 5% of `d`
+///   are left out: a finite probe cannot tell them from the critical one);
+/// - a sum of even powers `a_i·z_i^(2k_i)` over every coordinate (normalisable), or with one
+///   coordinate left out (flat along its axis: divergent);
+/// - the same with two coordinates entering only through `(z_i − z_j)²` (flat along the
+///   diagonal `e_i + e_j`: divergent) or through `(z_i − z_j)² + (z_i + z_j)²` (normalisable).
+pub fn growth_energy() -> impl proptest::strategy::Strategy<Value = (String, usize, bool)> {
+    use proptest::prelude::*;
+    let log_growth = (2usize..=4, 0.5f64..1.5).prop_filter_map("near critical", |(d, r)| {
+        if (r - 1.0).abs() < 0.05 {
+            return None;
+        }
+        let c = r * d as f64 / 2.0;
+        let sq = (1..=d)
+            .map(|i| format!("z{i}^2"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        Some((format!("{c}*log(1 + {sq})"), d, r <= 1.0))
+    });
+    let powers = (
+        2usize..=4,
+        proptest::collection::vec((0.2f64..3.0, 1u32..=2), 4),
+        0usize..3,
+        any::<bool>(),
+    )
+        .prop_map(|(d, terms, shape, flat)| {
+            let mut parts: Vec<String> = Vec::new();
+            let (i, j) = (d - 1, d);
+            for (k, (a, p)) in terms.iter().enumerate().take(d) {
+                let var = k + 1;
+                let paired = shape == 2 && (var == i || var == j);
+                let left_out = shape == 1 && flat && var == d;
+                if !paired && !left_out {
+                    parts.push(format!("{a}*z{var}^{}", 2 * p));
+                }
+            }
+            if shape == 2 {
+                parts.push(format!("(z{i} - z{j})^2"));
+                if !flat {
+                    parts.push(format!("(z{i} + z{j})^2"));
+                }
+            }
+            let divergent = flat && shape != 0;
+            (parts.join(" + "), d, divergent)
+        });
+    prop_oneof![log_growth, powers]
+}
