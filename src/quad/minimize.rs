@@ -177,7 +177,15 @@ pub(crate) fn minimize_nd_for_weight(
         Err(x) => x,
     };
     let d = p.dim();
-    let ls = opts.length_scale.unwrap_or(1.0);
+    // Rays of length up to 1e-2 of the scale: at most the box's narrowest width, so that on
+    // every axis at least one direction stays inside the domain and the weakest growth is
+    // measured, never assumed (no measured ray must not read as "diverges").
+    let ls = p
+        .bounds
+        .iter()
+        .map(|(lo, hi)| hi - lo)
+        .filter(|w| w.is_finite())
+        .fold(opts.length_scale.unwrap_or(1.0), f64::min);
     // The weakest growth over the rays: along the axes, both ways, and the main diagonals.
     let mut dirs: Vec<Vec<f64>> = Vec::new();
     for i in 0..d {

@@ -982,6 +982,12 @@ fn a_point_singularity_in_nd_is_refused_as_divergent_only_when_it_is() {
             _ => panic!("d = {d}, c = {c}, β = {beta}: got {r:?}"),
         }
     }
+    // On a box narrower than the probes' reach (1e-2 of the length scale), with the point on
+    // its edge, the growth is still measured: βc = 1 < 2 is not called divergent.
+    let e = FnEnergy::new(2, |z: &[f64]| z.iter().map(|v| v * v).sum::<f64>().ln());
+    let dom = Domain::continuous(&[(0.0, 1e-4), (-1e-4, 1e-4)]).expect("domain");
+    let r = log_partition(&e, &dom, 0.5, &QuadOptions::default());
+    assert!(matches!(r, Err(QuadError::Singular { .. })), "{r:?}");
     // A pole that is not logarithmic (`-1/|z|²`) diverges in every dimension.
     let e = FnEnergy::new(3, |z: &[f64]| -1.0 / z.iter().map(|v| v * v).sum::<f64>());
     let dom = Domain::continuous(&[(-1.0, 1.0); 3]).expect("domain");
