@@ -790,6 +790,162 @@ pub(crate) fn line_mass_upper(p: &Problem<'_>, x: &[f64], k: usize, beta: f64, e
     logsumexp(logs.into_iter())
 }
 
+/// A certified lower bound of the energy over a problem's continuous box, from
+/// [`certified_min_lower`].
+#[derive(Debug, Clone)]
+pub(crate) struct MinBound {
+    /// `E(z) ≥ lower` for every `z` of the box (`-inf` when nothing bounds it).
+    pub lower: f64,
+    /// The lowest energy met at a box centre (and the caller's `found`), with its point.
+    pub best: f64,
+    /// Where `best` is (continuous coordinates; the caller's point when none was lower).
+    pub best_point: Vec<f64>,
+    /// Boxes examined.
+    pub boxes: usize,
+    /// Whether `best − lower ≤ target` was reached within the budget.
+    pub closed: bool,
+}
+
+/// Lower bound of `E` over one box: the plain enclosure, and the centred form
+/// `E(c) − Σ_k max|∂_k E(B)|·h_k/2` (mean-value theorem), whose gap shrinks as the square of
+/// the width near a smooth minimum; the larger of the two holds.
+fn box_lower(p: &Problem<'_>, lo: &[f64], hi: &[f64], grad: bool) -> f64 {
+    let b: Vec<Interval> = lo
+        .iter()
+        .zip(hi)
+        .map(|(&a, &b)| Interval::new(a, b))
+        .collect();
+    let Some(e) = p.enclose(&b) else {
+        return f64::NEG_INFINITY;
+    };
+    let mut out = if e.lo.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        e.lo
+    };
+    let finite = lo.iter().chain(hi).all(|x| x.is_finite());
+    if grad && finite {
+        let d = lo.len();
+        let c: Vec<f64> = lo
+            .iter()
+            .zip(hi)
+            .map(|(&a, &b)| 0.5 * a + 0.5 * b)
+            .collect();
+        let pc: Vec<Interval> = c.iter().map(|&x| Interval::point(x)).collect();
+        let mut gb = vec![Interval::ENTIRE; d];
+        if let (Some(ec), true) = (p.enclose(&pc), p.enclose_gradient(&b, &mut gb))
+            && ec.lo.is_finite()
+        {
+            let mut bound = Interval::point(ec.lo);
+            for k in 0..d {
+                let g = gb[k].lo.abs().max(gb[k].hi.abs());
+                // The half width, rounded up, times the largest slope, subtracted outward.
+                let h = Interval::point(hi[k]).sub(Interval::point(c[k]));
+                let h =
+                    h.hi.max(Interval::point(c[k]).sub(Interval::point(lo[k])).hi);
+                bound = bound.sub(Interval::point(g).mul(Interval::point(h)));
+            }
+            if bound.lo.is_finite() {
+                out = out.max(bound.lo);
+            }
+        }
+    }
+    out
+}
+
+/// Splits side `k` of a box: at the middle when finite, else at a point moving out
+/// geometrically from `centre` (so a half-line is covered by boxes doubling in size).
+fn split_point(a: f64, b: f64, centre: f64) -> f64 {
+    match (a.is_finite(), b.is_finite()) {
+        (true, true) => 0.5 * a + 0.5 * b,
+        (false, false) => centre,
+        (true, false) => a + (a - centre).abs().max(1.0),
+        (false, true) => b - (b - centre).abs().max(1.0),
+    }
+}
+
+/// Certified lower bound of `E` over the problem's continuous box by branch and bound on
+/// interval enclosures: the box whose lower bound is lowest is bisected (its widest side; an
+/// infinite side first, at a point moving out from `centre`), its centre's energy tightens
+/// the best value found, until `best − lower ≤ target` or `max_boxes` boxes were examined.
+/// Returns `None` when the energy has no interval enclosure.
+pub(crate) fn certified_min_lower(
+    p: &Problem<'_>,
+    found: f64,
+    centre: &[f64],
+    target: f64,
+    max_boxes: usize,
+) -> Option<MinBound> {
+    let d = p.dim();
+    if !p.has_enclosure() {
+        return None;
+    }
+    let grad = p.has_gradient_enclosure();
+    let lo0: Vec<f64> = p.bounds.iter().map(|b| b.0).collect();
+    let hi0: Vec<f64> = p.bounds.iter().map(|b| b.1).collect();
+    let mut best = found;
+    let mut best_point = centre.to_vec();
+    let mut heap: BinaryHeap<Keyed> = BinaryHeap::new();
+    let mut items: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
+    let first = box_lower(p, &lo0, &hi0, grad);
+    items.push((lo0, hi0, first));
+    heap.push(Keyed(-first, 0));
+    let mut boxes = 1;
+    let mut dropped = f64::INFINITY;
+    let lowest = |heap: &BinaryHeap<Keyed>| heap.peek().map_or(f64::INFINITY, |k| -k.0);
+    while boxes < max_boxes && best - lowest(&heap) > target {
+        let Some(Keyed(_, idx)) = heap.pop() else {
+            break;
+        };
+        let (lo, hi, _) = items[idx].clone();
+        // The side to split: an infinite one first, else the widest.
+        let k = (0..d)
+            .max_by(|&i, &j| (hi[i] - lo[i]).total_cmp(&(hi[j] - lo[j])))
+            .unwrap_or(0);
+        let m = split_point(lo[k], hi[k], centre[k]);
+        if !(m > lo[k] && m < hi[k]) {
+            // Cannot split further in f64: this box's bound stays as it is.
+            heap.push(Keyed(-items[idx].2, idx));
+            break;
+        }
+        for (a, b) in [(lo[k], m), (m, hi[k])] {
+            let mut l = lo.clone();
+            let mut h = hi.clone();
+            l[k] = a;
+            h[k] = b;
+            if l.iter().chain(&h).all(|x| x.is_finite()) {
+                let c: Vec<f64> = l.iter().zip(&h).map(|(&x, &y)| 0.5 * x + 0.5 * y).collect();
+                if let Ok(v) = p.eval(&c)
+                    && v < best
+                {
+                    best = v;
+                    best_point = c;
+                }
+            }
+            let bound = box_lower(p, &l, &h, grad);
+            boxes += 1;
+            // A box that cannot hold anything below the best value less the target is done.
+            if bound < best - target {
+                items.push((l, h, bound));
+                heap.push(Keyed(-bound, items.len() - 1));
+            } else {
+                dropped = dropped.min(bound);
+            }
+        }
+        if crate::budgets::point_clock_expired() {
+            break;
+        }
+    }
+    let lower = lowest(&heap).min(dropped).min(best);
+    Some(MinBound {
+        lower,
+        best,
+        best_point,
+        boxes,
+        closed: best - lower <= target,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

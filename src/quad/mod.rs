@@ -345,7 +345,23 @@ pub struct Minimum {
     pub evaluations: u64,
     /// Other local minima found, `(value, location)`, sorted by value.
     pub local_minima: Vec<(f64, Vec<f64>)>,
+    /// Certified lower bound of the energy over the domain, by branch and bound on interval
+    /// enclosures (`-inf` when the energy has none or nothing bounds it).
+    pub lower_bound: f64,
+    /// `value − lower_bound`: the error of `value` as the global minimum (`+inf` when there
+    /// is no certified lower bound).
+    pub abs_error: f64,
+    /// Converged when the gap closed to [`MIN_GAP_REL`]`·max(1, |value|)` within
+    /// [`MIN_BOXES`] boxes.
+    pub status: Status,
+    /// Why not converged.
+    pub reason: Option<String>,
 }
+
+/// Target of the certified gap of [`minimize`], relative to `max(1, |value|)`.
+pub const MIN_GAP_REL: f64 = 1e-9;
+/// Boxes the branch and bound of [`minimize`] may examine per problem.
+pub const MIN_BOXES: usize = 20_000;
 
 /// Gibbs expectations `⟨g_k⟩ = ∫ g_k e^{-βE} / Z`, with `log Z`, from [`expectations`].
 #[derive(Debug, Clone)]
@@ -1065,28 +1081,91 @@ pub fn minimize(
     check_inputs(energy, domain, None, opts)?;
     let probs = problems(energy, domain);
     let mut all: Vec<(f64, Vec<f64>)> = Vec::new();
-    let mut evaluations = 0;
+    let mut found: Vec<(f64, Vec<f64>)> = Vec::with_capacity(probs.len());
     for p in &probs {
         let mins = match p.dim() {
             0 => vec![(p.eval(&[])?, Vec::new())],
             1 => line::minima_of_problem(p, opts)?,
             _ => minimize::minimize_nd(p, opts)?,
         };
+        found.push(
+            mins.first()
+                .cloned()
+                .unwrap_or((f64::INFINITY, vec![0.0; p.dim()])),
+        );
         for (v, x) in mins {
             all.push((v, p.full_point(&x)));
         }
-        evaluations += p.count();
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (value, argmin) = all
+    let (mut value, mut argmin) = all
         .first()
         .cloned()
         .unwrap_or((f64::INFINITY, vec![f64::NAN; domain.dim()]));
+    // The certified lower bound: each problem's branch and bound, to the gap target of the
+    // lowest value (a lower point met on the way becomes the minimum).
+    let target = MIN_GAP_REL * value.abs().max(1.0);
+    let mut lower_bound = f64::INFINITY;
+    let mut reason = None;
+    for (p, (v, x)) in probs.iter().zip(&found) {
+        if p.dim() == 0 {
+            lower_bound = lower_bound.min(*v);
+            continue;
+        }
+        let centre: Vec<f64> = if x.iter().all(|c| c.is_finite()) {
+            x.clone()
+        } else {
+            vec![0.0; p.dim()]
+        };
+        match bounds::certified_min_lower(p, *v, &centre, target, MIN_BOXES) {
+            Some(mb) => {
+                lower_bound = lower_bound.min(mb.lower);
+                if mb.best < value {
+                    value = mb.best;
+                    argmin = p.full_point(&mb.best_point);
+                }
+                if !mb.closed && reason.is_none() {
+                    reason = Some(format!(
+                        "branch and bound on interval enclosures left a gap of {:.3e} \
+                         between the minimum found and its certified lower bound after {} \
+                         boxes (target {target:.1e})",
+                        mb.best - mb.lower,
+                        mb.boxes
+                    ));
+                }
+            }
+            None => {
+                lower_bound = f64::NEG_INFINITY;
+                reason = Some("the energy has no interval enclosure to bound its minimum".into());
+            }
+        }
+    }
+    let evaluations = probs.iter().map(Problem::count).sum();
+    let abs_error = value - lower_bound;
+    let closed = abs_error.is_finite() && abs_error <= target;
+    let status = if closed && reason.is_none() {
+        Status::Converged
+    } else {
+        Status::NotConverged
+    };
+    if status == Status::NotConverged && reason.is_none() {
+        reason = Some(format!(
+            "the minimum found is {abs_error:.3e} above its certified lower bound (target {target:.1e})"
+        ));
+    }
     Ok(Minimum {
         value,
         argmin,
         evaluations,
         local_minima: all.into_iter().skip(1).collect(),
+        lower_bound,
+        abs_error,
+        status,
+        reason: if status == Status::Converged {
+            None
+        } else {
+            reason
+        },
     })
 }
 
