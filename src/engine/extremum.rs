@@ -38,13 +38,10 @@ impl Engine {
                 }
                 Ok(Value::new(
                     m.argmin[0],
-                    ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
+                    m.argmin_error,
                     Termination::from_converged(converged),
                 ))
             }
         }
     }
 }
-
-/// Relative accuracy claimed for a minimiser (about the square root of the value's).
-const ARGMIN_REL_ERROR: f64 = 1e-6;

@@ -356,7 +356,17 @@ pub struct Minimum {
     pub status: Status,
     /// Why not converged.
     pub reason: Option<String>,
+    /// Certified bound on `|argmin − z*|` (largest over coordinates) for every global
+    /// minimiser `z*`: the hull of the boxes that may hold one ([`MIN_ARGMIN_BOXES`]). `+inf`
+    /// when not certified (more than one continuous coordinate, several problems, no
+    /// enclosure, or a tie between distinct points).
+    pub argmin_error: f64,
 }
+
+/// Boxes the certified hull of the minimisers may examine (one continuous coordinate).
+pub const MIN_ARGMIN_BOXES: usize = 5_000;
+/// Width, relative to `max(1, |argmin|)`, to which the minimiser's boxes are refined.
+pub const MIN_ARGMIN_REL: f64 = 1e-10;
 
 /// Target of the certified gap of [`minimize`], relative to `max(1, |value|)`.
 pub const MIN_GAP_REL: f64 = 1e-9;
@@ -1140,6 +1150,7 @@ pub fn minimize(
             }
         }
     }
+    let argmin_error = argmin_error(&probs, &argmin, value);
     let evaluations = probs.iter().map(Problem::count).sum();
     let abs_error = value - lower_bound;
     let closed = abs_error.is_finite() && abs_error <= target;
@@ -1166,7 +1177,43 @@ pub fn minimize(
         } else {
             reason
         },
+        argmin_error,
     })
+}
+
+/// Certified error of the minimiser `argmin` (full coordinates) of the lowest `value`: one
+/// problem with one continuous coordinate refines the boxes that may hold a minimiser
+/// ([`bounds::certified_argmin_hull`]); problems without continuous coordinates are exact when
+/// one of them is strictly lowest. `+inf` otherwise.
+fn argmin_error(probs: &[Problem<'_>], argmin: &[f64], value: f64) -> f64 {
+    if probs.iter().all(|p| p.dim() == 0) {
+        let at_min = probs
+            .iter()
+            .filter(|p| p.eval(&[]).is_ok_and(|v| v <= value))
+            .count();
+        return if at_min == 1 { 0.0 } else { f64::INFINITY };
+    }
+    let [p] = probs else {
+        return f64::INFINITY;
+    };
+    if !argmin.iter().all(|x| x.is_finite()) {
+        return f64::INFINITY;
+    }
+    let xs: Vec<f64> = p.cont.iter().map(|&i| argmin[i]).collect();
+    let convex = bounds::strongly_convex_certificate(p, &xs).map_or(f64::INFINITY, |c| c.1);
+    if p.dim() != 1 {
+        return convex;
+    }
+    let x = xs[0];
+    let point = [Interval::point(x)];
+    let Some(best_hi) = p.enclose(&point).map(|e| e.hi) else {
+        return f64::INFINITY;
+    };
+    let width = MIN_ARGMIN_REL * x.abs().max(1.0);
+    match bounds::certified_argmin_hull(p, best_hi, &[x], width, MIN_ARGMIN_BOXES) {
+        Some((lo, hi)) if lo[0] <= hi[0] => (x - lo[0]).max(hi[0] - x).max(0.0).min(convex),
+        _ => convex,
+    }
 }
 
 /// Distances (in units of the energy's length scale) at which a ray's tail is probed.
