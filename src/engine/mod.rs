@@ -63,8 +63,9 @@ pub struct EngineOptions {
     /// `log Z` ([`quad::certify_log_partition`]), its value the enclosure's midpoint and its
     /// error the half-width; a bound operator without a certified value (an expectation, an
     /// integral of `g·exp(-U)`, an energy holding other bound operators, more than two
-    /// continuous variables, a minimum, a Monte-Carlo average) is an
-    /// [`EngineErrorKind::NotCertified`] error.
+    /// continuous variables, a Monte-Carlo average) is an [`EngineErrorKind::NotCertified`]
+    /// error. Minima keep their certified gap ([`quad::Minimum::abs_error`]), which is not
+    /// converged when it does not close.
     pub certify: bool,
 }
 
@@ -255,13 +256,12 @@ impl Engine {
         if self.opts.certify {
             let what = match &node.kind {
                 ExprKind::Expect { .. } => Some("an expectation `expect[..]`"),
-                ExprKind::Extremum { .. } => Some("a minimum or maximum (found by a search)"),
                 ExprKind::MonteCarlo { .. } => Some("a Monte-Carlo average `mc[..]`"),
                 _ => None,
             };
             if let Some(what) = what {
                 return Err(EngineError::not_certified(format!(
-                    "a certified value was asked for, but {what} has none: only sums and integrals of exp(-U) over one or two continuous variables are certified"
+                    "a certified value was asked for, but {what} has none: only sums, minima (their certified gap) and integrals of exp(-U) over one or two continuous variables are certified"
                 )));
             }
         }
