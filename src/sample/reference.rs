@@ -1008,7 +1008,10 @@ impl ECdf {
                 ev.push((c.e, w, 0.0));
             }
         }
-        ev.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Unstable: the events number twice the grid's cells (about two million in 2D), and the
+        // stable sort's scratch copy made it 40 % of `sampler-test`'s CPU time. The unstable
+        // sort is deterministic, so ties keep the same order run to run.
+        ev.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let first = ev.first().map_or(e_star, |v| v.0);
         let mut e = vec![first];
         let mut f = vec![0.0];
