@@ -6,7 +6,7 @@ use crate::engine::{Engine, ProgramEnergy};
 use crate::expr::{Bindings, Expr};
 use crate::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};
 use crate::sample::{
-    Categorical, Hmc, Kernel, Mala, RandomWalkMetropolis, Target, cd_k_states, rng_for, run_chains,
+    Categorical, Hmc, Kernel, Mala, RandomWalkMetropolis, cd_k_states, rng_for, run_chains,
     zoo::Ula,
 };
 use rand::Rng as _;
@@ -366,11 +366,11 @@ impl<'a> Gibbs<'a> {
     }
 }
 
-impl Target for Gibbs<'_> {
+impl Energy for Gibbs<'_> {
     fn dim(&self) -> usize {
         self.bounds.len()
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         if self.inside(y) {
             self.beta * self.energy.eval(y)
         } else {

@@ -39,76 +39,7 @@ pub use crate::estimate::{Estimate, Termination};
 use crate::expr::Interval;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An energy over `R^d`: the quadrature may call [`Energy::eval_batch`] with many points at once.
-///
-/// The point has one coordinate per variable of the [`Domain`], in order; integer variables are
-/// passed as exact integral `f64` values. `+inf` is an allowed value (zero weight); NaN is an error.
-pub trait Energy: Sync {
-    /// Number of variables (continuous and integer) the energy takes.
-    fn dim(&self) -> usize;
-    /// Energy at one point `z` (`z.len() == self.dim()`).
-    fn eval(&self, z: &[f64]) -> f64;
-    /// Energies at `out.len()` points stored row-major in `points` (n × dim).
-    fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
-        let d = self.dim().max(1);
-        for (p, o) in points.chunks_exact(d).zip(out.iter_mut()) {
-            *o = self.eval(p);
-        }
-    }
-    /// An enclosure of the energy over the box `b` (one interval per variable, ends possibly
-    /// infinite, integer variables as single points): every value at a point of the box lies
-    /// inside, rounding included. `None` (the default) when the energy cannot say; the
-    /// quadrature then cannot certify the mass of regions it did not integrate.
-    fn enclose(&self, b: &[Interval]) -> Option<Interval> {
-        let _ = b;
-        None
-    }
-    /// Enclosures of the partial derivatives over the box `b`, written to `out` (one per
-    /// variable); `false` (the default) when not available.
-    fn enclose_gradient(&self, b: &[Interval], out: &mut [Interval]) -> bool {
-        let _ = (b, out);
-        false
-    }
-    /// Whether [`Energy::enclose`] can answer.
-    fn has_enclosure(&self) -> bool {
-        false
-    }
-    /// Enclosures of the second partial derivatives over the box `b`, written row-major to
-    /// `out` (`d × d`); `false` (the default) when not available. Only energies with
-    /// continuous first derivatives may answer (a kink's second derivative is not a function).
-    fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
-        let _ = (b, out);
-        false
-    }
-    /// A hash of the energy as a function (equal energies, equal hashes), under which the
-    /// quadrature may reuse the certified bounds it computed for an earlier, identical problem;
-    /// `None` (the default) when the energy cannot say.
-    fn fingerprint(&self) -> Option<u128> {
-        None
-    }
-}
-
-/// Adapter making a closure an [`Energy`]: `FnEnergy::new(2, |z: &[f64]| z[0] * z[0] + z[1].abs())`.
-pub struct FnEnergy<F> {
-    dim: usize,
-    f: F,
-}
-
-impl<F: Fn(&[f64]) -> f64 + Sync> FnEnergy<F> {
-    /// Wraps `f`, which takes points of `dim` coordinates.
-    pub fn new(dim: usize, f: F) -> Self {
-        Self { dim, f }
-    }
-}
-
-impl<F: Fn(&[f64]) -> f64 + Sync> Energy for FnEnergy<F> {
-    fn dim(&self) -> usize {
-        self.dim
-    }
-    fn eval(&self, z: &[f64]) -> f64 {
-        (self.f)(z)
-    }
-}
+pub use crate::energy::{Energy, FnEnergy};
 
 pub use crate::domain::VarDomain;
 
