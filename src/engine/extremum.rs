@@ -19,13 +19,15 @@ impl Engine {
         let objective = self.energy(body, &names, b, sign)?;
         let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
             .map_err(|e| objective.quad_error(&e, &names, true))?;
-        // The minimum moves by at most the energy's own error bound.
+        // The minimum moves by at most the energy's own error bound; its own error is the gap
+        // between the value found and the certified lower bound (branch and bound on interval
+        // enclosures), and a gap that did not close makes it not converged.
         let moved = objective.error();
-        let converged = objective.converged();
+        let converged = objective.converged() && m.status == quad::Status::Converged;
         match kind {
             Extremum::Min | Extremum::Max => Ok(Value::new(
                 sign * m.value,
-                MIN_VALUE_REL_ERROR * m.value.abs().max(1.0) + moved,
+                m.abs_error + moved,
                 Termination::from_converged(converged),
             )),
             Extremum::Argmin => {
@@ -36,15 +38,10 @@ impl Engine {
                 }
                 Ok(Value::new(
                     m.argmin[0],
-                    ARGMIN_REL_ERROR * m.argmin[0].abs().max(1.0),
+                    m.argmin_error,
                     Termination::from_converged(converged),
                 ))
             }
         }
     }
 }
-
-/// Relative accuracy claimed for a minimum value found by [`quad::minimize`].
-const MIN_VALUE_REL_ERROR: f64 = 1e-10;
-/// Relative accuracy claimed for a minimiser (about the square root of the value's).
-const ARGMIN_REL_ERROR: f64 = 1e-6;

@@ -276,7 +276,33 @@ pub struct Minimum {
     pub evaluations: u64,
     /// Other local minima found, `(value, location)`, sorted by value.
     pub local_minima: Vec<(f64, Vec<f64>)>,
+    /// Certified lower bound of the energy over the domain, by branch and bound on interval
+    /// enclosures (`-inf` when the energy has none or nothing bounds it).
+    pub lower_bound: f64,
+    /// `value − lower_bound`: the error of `value` as the global minimum (`+inf` when there
+    /// is no certified lower bound).
+    pub abs_error: f64,
+    /// Converged when the gap closed to [`MIN_GAP_REL`]`·max(1, |value|)` within
+    /// [`MIN_BOXES`] boxes.
+    pub status: Status,
+    /// Why not converged.
+    pub reason: Option<String>,
+    /// Certified bound on `|argmin − z*|` (largest over coordinates) for every global
+    /// minimiser `z*`: the hull of the boxes that may hold one ([`MIN_ARGMIN_BOXES`]). `+inf`
+    /// when not certified (more than one continuous coordinate, several problems, no
+    /// enclosure, or a tie between distinct points).
+    pub argmin_error: f64,
 }
+
+/// Boxes the certified hull of the minimisers may examine (one continuous coordinate).
+pub const MIN_ARGMIN_BOXES: usize = 5_000;
+/// Width, relative to `max(1, |argmin|)`, to which the minimiser's boxes are refined.
+pub const MIN_ARGMIN_REL: f64 = 1e-10;
+
+/// Target of the certified gap of [`minimize`], relative to `max(1, |value|)`.
+pub const MIN_GAP_REL: f64 = 1e-9;
+/// Boxes the branch and bound of [`minimize`] may examine per problem.
+pub const MIN_BOXES: usize = 20_000;
 
 /// Gibbs expectations `⟨g_k⟩ = ∫ g_k e^{-βE} / Z`, with `log Z`, from [`expectations`].
 #[derive(Debug, Clone)]
@@ -996,29 +1022,129 @@ pub fn minimize(
     check_inputs(energy, domain, None, opts)?;
     let probs = problems(energy, domain);
     let mut all: Vec<(f64, Vec<f64>)> = Vec::new();
-    let mut evaluations = 0;
+    let mut found: Vec<(f64, Vec<f64>)> = Vec::with_capacity(probs.len());
     for p in &probs {
         let mins = match p.dim() {
             0 => vec![(p.eval(&[])?, Vec::new())],
             1 => line::minima_of_problem(p, opts)?,
             _ => minimize::minimize_nd(p, opts)?,
         };
+        found.push(
+            mins.first()
+                .cloned()
+                .unwrap_or((f64::INFINITY, vec![0.0; p.dim()])),
+        );
         for (v, x) in mins {
             all.push((v, p.full_point(&x)));
         }
-        evaluations += p.count();
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (value, argmin) = all
+    let (mut value, mut argmin) = all
         .first()
         .cloned()
         .unwrap_or((f64::INFINITY, vec![f64::NAN; domain.dim()]));
+    // The certified lower bound: each problem's branch and bound, to the gap target of the
+    // lowest value (a lower point met on the way becomes the minimum).
+    let target = MIN_GAP_REL * value.abs().max(1.0);
+    let mut lower_bound = f64::INFINITY;
+    let mut reason = None;
+    for (p, (v, x)) in probs.iter().zip(&found) {
+        if p.dim() == 0 {
+            lower_bound = lower_bound.min(*v);
+            continue;
+        }
+        let centre: Vec<f64> = if x.iter().all(|c| c.is_finite()) {
+            x.clone()
+        } else {
+            vec![0.0; p.dim()]
+        };
+        match bounds::certified_min_lower(p, *v, &centre, target, MIN_BOXES) {
+            Some(mb) => {
+                lower_bound = lower_bound.min(mb.lower);
+                if mb.best < value {
+                    value = mb.best;
+                    argmin = p.full_point(&mb.best_point);
+                }
+                if !mb.closed && reason.is_none() {
+                    reason = Some(format!(
+                        "branch and bound on interval enclosures left a gap of {:.3e} \
+                         between the minimum found and its certified lower bound after {} \
+                         boxes (target {target:.1e})",
+                        mb.best - mb.lower,
+                        mb.boxes
+                    ));
+                }
+            }
+            None => {
+                lower_bound = f64::NEG_INFINITY;
+                reason = Some("the energy has no interval enclosure to bound its minimum".into());
+            }
+        }
+    }
+    let argmin_error = argmin_error(&probs, &argmin, value);
+    let evaluations = probs.iter().map(Problem::count).sum();
+    let abs_error = value - lower_bound;
+    let closed = abs_error.is_finite() && abs_error <= target;
+    let status = if closed && reason.is_none() {
+        Status::Converged
+    } else {
+        Status::NotConverged
+    };
+    if status == Status::NotConverged && reason.is_none() {
+        reason = Some(format!(
+            "the minimum found is {abs_error:.3e} above its certified lower bound (target {target:.1e})"
+        ));
+    }
     Ok(Minimum {
         value,
         argmin,
         evaluations,
         local_minima: all.into_iter().skip(1).collect(),
+        lower_bound,
+        abs_error,
+        status,
+        reason: if status == Status::Converged {
+            None
+        } else {
+            reason
+        },
+        argmin_error,
     })
+}
+
+/// Certified error of the minimiser `argmin` (full coordinates) of the lowest `value`: one
+/// problem with one continuous coordinate refines the boxes that may hold a minimiser
+/// ([`bounds::certified_argmin_hull`]); problems without continuous coordinates are exact when
+/// one of them is strictly lowest. `+inf` otherwise.
+fn argmin_error(probs: &[Problem<'_>], argmin: &[f64], value: f64) -> f64 {
+    if probs.iter().all(|p| p.dim() == 0) {
+        let at_min = probs
+            .iter()
+            .filter(|p| p.eval(&[]).is_ok_and(|v| v <= value))
+            .count();
+        return if at_min == 1 { 0.0 } else { f64::INFINITY };
+    }
+    let [p] = probs else {
+        return f64::INFINITY;
+    };
+    if !argmin.iter().all(|x| x.is_finite()) {
+        return f64::INFINITY;
+    }
+    let xs: Vec<f64> = p.cont.iter().map(|&i| argmin[i]).collect();
+    let convex = bounds::strongly_convex_certificate(p, &xs).map_or(f64::INFINITY, |c| c.1);
+    if p.dim() != 1 {
+        return convex;
+    }
+    let x = xs[0];
+    let point = [Interval::point(x)];
+    let Some(best_hi) = p.enclose(&point).map(|e| e.hi) else {
+        return f64::INFINITY;
+    };
+    let width = MIN_ARGMIN_REL * x.abs().max(1.0);
+    match bounds::certified_argmin_hull(p, best_hi, &[x], width, MIN_ARGMIN_BOXES) {
+        Some((lo, hi)) if lo[0] <= hi[0] => (x - lo[0]).max(hi[0] - x).max(0.0).min(convex),
+        _ => convex,
+    }
 }
 
 /// Distances (in units of the energy's length scale) at which a ray's tail is probed.
