@@ -302,3 +302,68 @@ fn a_weak_point_singularity_in_2d_is_refused_without_calling_it_divergent() {
         "{err}"
     );
 }
+
+/// `check --format json` on a file: exit code and the parsed output.
+fn check_json(path: &str) -> (i32, serde_json::Value) {
+    let (code, out, err) = ebmcheck(&["check", path, "--format", "json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, v)
+}
+
+/// `certify = true` (here the file's default): every check passes on certified enclosures,
+/// says so (`"certified": true`), and each integral's error is an enclosure's half-width
+/// that holds the closed form (1D: at most 1e-6 wide; 2D: 1e-3).
+#[test]
+fn a_certified_check_passes_on_enclosures_that_hold_the_closed_form() {
+    let (code, v) = check_json("tests/data/certify/certified.toml");
+    assert_eq!(code, 0, "{v}");
+    let checks = v["files"][0]["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 3, "{v}");
+    for c in checks {
+        assert_eq!(c["status"], "pass", "{c}");
+        assert_eq!(c["certified"], true, "{c}");
+        for p in c["points"].as_array().expect("points") {
+            let err = p["lhs_error"].as_f64().expect("a finite error");
+            assert!(err > 0.0, "{p}");
+            if c["kind"] == "equal" {
+                // The closed form lies within the certified value's error.
+                let d = p["difference"].as_f64().expect("difference").abs();
+                assert!(
+                    d <= err + p["rhs_error"].as_f64().expect("rhs_error"),
+                    "{p}"
+                );
+            }
+        }
+    }
+    let err_2d = checks[2]["points"][0]["lhs_error"].as_f64().expect("error");
+    assert!(err_2d <= 1e-3, "{}", checks[2]);
+    assert!(checks[0]["points"][0]["lhs_error"].as_f64().expect("error") <= 1e-6);
+}
+
+/// Where no certified value exists (three continuous variables, an energy holding an inner
+/// integral, an expectation), a check with `certify = true` is an error saying why: never an
+/// uncertified pass. The same 3D integral without `certify` passes, so the refusal is
+/// certification's; only the checks that asked are marked `"certified"`.
+#[test]
+fn a_certified_check_without_a_certified_value_says_why() {
+    let (code, v) = check_json("tests/data/certify/uncertifiable.toml");
+    assert_eq!(code, 1, "{v}");
+    let checks = v["files"][0]["checks"].as_array().expect("checks");
+    let why = [
+        "has 3 continuous variables",
+        "holds another bound operator",
+        "not of exp(-U) alone",
+    ];
+    for (c, why) in checks.iter().zip(why) {
+        assert_eq!(c["status"], "error", "{c}");
+        assert_eq!(c["certified"], true, "{c}");
+        let m = c["message"].as_str().expect("message");
+        assert!(
+            m.contains("a certified value was asked for") && m.contains(why),
+            "{m}"
+        );
+    }
+    assert_eq!(checks[3]["status"], "pass", "{}", checks[3]);
+    assert!(checks[3].get("certified").is_none(), "{}", checks[3]);
+}

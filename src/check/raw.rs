@@ -29,6 +29,9 @@ pub(crate) struct RawFile {
     pub(crate) points: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     pub(crate) count: Option<Spanned<i64>>,
+    /// Every check of the file asks for certified values unless it says otherwise.
+    #[serde(default)]
+    pub(crate) certify: Option<Spanned<bool>>,
     #[serde(default, rename = "check")]
     pub(crate) checks: Vec<Spanned<RawCheck>>,
 }
@@ -54,13 +57,15 @@ pub(crate) enum Ty {
     Points,
     /// A list of explicit test points.
     At,
+    /// A boolean.
+    Bool,
 }
 
 /// Every field a `[[check]]` table may hold, with the type of its value: the fields every kind
 /// shares ([`COMMON_FIELDS`]) and each kind's own (the union of the kinds' `FIELDS`;
 /// `kinds::tests` keeps the two in step). The order is a CLI contract: serde's "unknown field"
 /// message lists the names in it.
-pub(crate) const CHECK_FIELDS: [(&str, Ty); 32] = [
+pub(crate) const CHECK_FIELDS: [(&str, Ty); 33] = [
     ("name", Ty::Text),
     ("claim", Ty::Text),
     ("kind", Ty::Text),
@@ -93,14 +98,16 @@ pub(crate) const CHECK_FIELDS: [(&str, Ty); 32] = [
     ("points", Ty::Points),
     ("at", Ty::At),
     ("count", Ty::Integer),
+    ("certify", Ty::Bool),
 ];
 
 /// The fields every check kind shares; the others belong to kinds.
-pub(crate) const COMMON_FIELDS: [&str; 6] = ["name", "claim", "kind", "points", "at", "count"];
+pub(crate) const COMMON_FIELDS: [&str; 7] =
+    ["name", "claim", "kind", "points", "at", "count", "certify"];
 
 /// The names of [`CHECK_FIELDS`], for serde's messages.
-const CHECK_FIELD_NAMES: [&str; 32] = {
-    let mut out = [""; 32];
+const CHECK_FIELD_NAMES: [&str; CHECK_FIELDS.len()] = {
+    let mut out = [""; CHECK_FIELDS.len()];
     let mut i = 0;
     while i < out.len() {
         out[i] = CHECK_FIELDS[i].0;
@@ -121,6 +128,7 @@ pub(crate) enum RawField {
     Steps(Spanned<Vec<Spanned<RawStep>>>),
     Points(BTreeMap<String, Spanned<toml::Value>>),
     At(Vec<BTreeMap<String, Spanned<f64>>>),
+    Bool(Spanned<bool>),
 }
 
 impl RawField {
@@ -134,6 +142,7 @@ impl RawField {
             RawField::Numbers(v) => Some(v.span()),
             RawField::Integers(v) => Some(v.span()),
             RawField::Steps(v) => Some(v.span()),
+            RawField::Bool(v) => Some(v.span()),
             RawField::Points(_) | RawField::At(_) => None,
         }
     }
@@ -191,6 +200,8 @@ impl RawCheck {
         points: Points => BTreeMap<String, Spanned<toml::Value>>;
         /// A list of explicit test points.
         at: At => Vec<BTreeMap<String, Spanned<f64>>>;
+        /// A boolean field.
+        flag: Bool => Spanned<bool>;
     }
 }
 
@@ -234,6 +245,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
             Ty::Steps => Option::deserialize(d)?.map(RawField::Steps),
             Ty::Points => Option::deserialize(d)?.map(RawField::Points),
             Ty::At => Option::deserialize(d)?.map(RawField::At),
+            Ty::Bool => Option::deserialize(d)?.map(RawField::Bool),
         })
     }
 }
@@ -276,7 +288,7 @@ impl<'de> Visitor<'de> for CheckVisitor {
                 None => {
                     return Err(de::Error::invalid_length(
                         i,
-                        &"struct RawCheck with 32 elements",
+                        &"struct RawCheck with 33 elements",
                     ));
                 }
             }

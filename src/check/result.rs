@@ -180,6 +180,11 @@ pub struct CheckResult {
     /// effect of a statistical comparison); `null` when it is not finite. A check whose power
     /// is not finite, or not smaller than the values it compares, is inconclusive.
     pub power: Option<f64>,
+    /// Whether the check asked for certified values (`certify = true`): every value it compared
+    /// is a certified enclosure (an integral's error is the enclosure's half-width), or the
+    /// check is an error saying which value has none. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub certified: bool,
     /// Line of the `[[check]]` table in its file.
     #[serde(skip)]
     pub line: usize,

@@ -138,20 +138,31 @@ fn error_result(c: &CheckSpec, message: String) -> CheckResult {
         trace: None,
         formulas: formulas(c),
         power: None,
+        certified: c.certify,
     }
 }
 
 /// Runs one check. Its kind was validated when the file was loaded (a kind can be built no other
 /// way), so every check runs to a result; a numeric failure is an `error` result, not a panic.
+/// A check with `certify = true` runs on a certifying engine ([`Engine::certified`]).
 pub fn run_check(engine: &Engine, c: &CheckSpec, seed: u64) -> CheckResult {
-    match c.kind.run(engine, c, seed) {
+    let certifying;
+    let engine = if c.certify && !engine.certifies() {
+        certifying = engine.certified(true);
+        &certifying
+    } else {
+        engine
+    };
+    let mut r = match c.kind.run(engine, c, seed) {
         Ok(mut r) => {
             r.line = c.location.line;
             r.formulas = formulas(c);
             r
         }
         Err(CheckFailure::Error(msg)) => error_result(c, msg),
-    }
+    };
+    r.certified = c.certify;
+    r
 }
 
 /// The expressions of a check as written, with their roles (for reports).
@@ -463,6 +474,7 @@ pub(super) fn finish(
         seconds: 0.0,
         trace: None,
         formulas: formulas(c),
+        certified: c.certify,
     }
 }
 

@@ -189,6 +189,9 @@ pub struct CheckSpec {
     pub points: PointSpec,
     /// Where its `[[check]]` table starts.
     pub location: Location,
+    /// Whether its values must be certified (`certify = true`): every integral is computed as a
+    /// certified enclosure of `log Z`, and a value that cannot be certified is an error.
+    pub certify: bool,
 }
 
 /// A parsed user definition `name(params) = body`.

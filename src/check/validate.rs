@@ -146,9 +146,10 @@ impl Loader<'_> {
         if let Some(n) = self.count_in_points(&raw.points) {
             defaults.count = n;
         }
+        let certify = raw.certify.as_ref().map(|c| (*c.get_ref(), c.span()));
         let mut checks = Vec::new();
         for raw_check in &raw.checks {
-            if let Some(c) = self.check(raw_check, &defaults) {
+            if let Some(c) = self.check(raw_check, &defaults, certify.clone()) {
                 checks.push(c);
             }
         }
@@ -420,7 +421,14 @@ impl Loader<'_> {
         spec
     }
 
-    fn check(&mut self, raw: &Spanned<RawCheck>, defaults: &PointSpec) -> Option<CheckSpec> {
+    /// Validates one `[[check]]` table; `certify` is the file's default (`certify = …` at the
+    /// top level) with its span.
+    fn check(
+        &mut self,
+        raw: &Spanned<RawCheck>,
+        defaults: &PointSpec,
+        certify: Option<(bool, Range<usize>)>,
+    ) -> Option<CheckSpec> {
         let span = raw.span();
         let c = raw.get_ref();
         let location = self.location(span.start);
@@ -460,6 +468,7 @@ impl Loader<'_> {
             return None;
         };
         let kind = self.kind(kind_name, c, &span)?;
+        let certify = self.certify(c, &kind, &span, certify);
         let mut points = defaults.clone();
         if let Some(own) = c.points("points") {
             if let Some(n) = self.count_in_points(own) {
@@ -485,7 +494,50 @@ impl Loader<'_> {
             kind,
             points,
             location,
+            certify,
         })
+    }
+
+    /// Whether a check asks for certified values: its own `certify`, else the file's. A
+    /// statistical kind has nothing to certify, and a `gradient` check's finite differences
+    /// have no certified error, so `certify = true` on one is refused, at its own key or, when
+    /// the file's default asks for it, at the check's table (with the way out: `certify =
+    /// false` on that check) — never run uncertified under a file that asked.
+    fn certify(
+        &mut self,
+        c: &RawCheck,
+        kind: &CheckKind,
+        table: &Range<usize>,
+        file: Option<(bool, Range<usize>)>,
+    ) -> bool {
+        let own = c.flag("certify").map(|f| (*f.get_ref(), f.span()));
+        let (on, span, from_file) = match (own, file) {
+            (Some((on, span)), _) => (on, span, false),
+            (None, Some((on, _))) => (on, table.clone(), true),
+            (None, None) => return false,
+        };
+        if on && matches!(kind, CheckKind::Estimator(_) | CheckKind::Gradient(_)) {
+            let why = if matches!(kind, CheckKind::Estimator(_)) {
+                "its verdict is statistical (Monte-Carlo replicates), not a computed value"
+            } else {
+                "its finite differences carry an extrapolated error, not a certified one"
+            };
+            let whence = if from_file {
+                " (asked for by the file's `certify = true`)"
+            } else {
+                ""
+            };
+            self.invalid(
+                span,
+                format!(
+                    "`certify = true`{whence} does not apply to a `{}` check: {why}",
+                    kind.name()
+                ),
+                Some("set `certify = false` on this check"),
+            );
+            return false;
+        }
+        on
     }
 
     pub(crate) fn required(

@@ -19,6 +19,9 @@ pub enum EngineErrorKind {
     Diverges,
     /// A work budget ran out (its name and how to raise it are in the message).
     Budget,
+    /// A certified value was asked for ([`super::EngineOptions::certify`]) and the construct has
+    /// none (the message says why).
+    NotCertified,
 }
 
 /// What went wrong while evaluating (`kind` and `message`), where (`span`: the part of the
@@ -79,6 +82,11 @@ impl EngineError {
     /// [`EngineErrorKind::Budget`].
     pub fn budget(message: impl Into<String>) -> Self {
         Self::new(EngineErrorKind::Budget, message)
+    }
+
+    /// [`EngineErrorKind::NotCertified`].
+    pub fn not_certified(message: impl Into<String>) -> Self {
+        Self::new(EngineErrorKind::NotCertified, message)
     }
 
     /// Places the error at `span` unless it is placed already (an inner node is the more

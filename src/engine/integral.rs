@@ -71,7 +71,10 @@ impl Engine {
     ) -> Result<Value, EngineError> {
         if has_foldable_factor(body) {
             match self.integral_of(binds, body, b, log_of, factor_exp_with(body, true)) {
-                Err(e) if e.kind == EngineErrorKind::Diverges => {}
+                // The unfolded form may decay, or (certified values) be `exp(-U)` alone.
+                Err(e)
+                    if e.kind == EngineErrorKind::Diverges
+                        || e.kind == EngineErrorKind::NotCertified => {}
                 r => return r,
             }
         }
@@ -93,10 +96,17 @@ impl Engine {
         let (u, g) = factored;
         let u = u.unwrap_or_else(|| neg_log_abs(body));
         let g = if unfactored { Some(sign_of(body)) } else { g };
+        if self.opts.certify && g.is_some() {
+            return Err(EngineError::not_certified(
+                "a certified value was asked for, but this integral is not of exp(-U) alone (it has another factor): only log-partition integrals ∫ exp(-U) are certified",
+            ));
+        }
         let energy = self.energy(&u, &names, b, 1.0)?;
         match g {
             None => {
-                let (log_z, log_error, converged) = if energy.is_tree() {
+                let (log_z, log_error, converged) = if self.opts.certify {
+                    self.certified_log_z(&energy, &domain, &names)?
+                } else if energy.is_tree() {
                     let ex = self.gibbs(&energy, &domain, None)?;
                     let (log_error, _) = energy.weighted(&ex, 0);
                     let converged = ex.log_z.termination == quad::Termination::Converged
@@ -149,6 +159,85 @@ impl Engine {
                 Ok(Value::new(value, error, t))
             }
         }
+    }
+
+    /// A certified `log Z` of `energy` over `domain` ([`quad::certify_log_partition`]): the
+    /// enclosure's midpoint, its half-width plus the energy's own error bound as the error
+    /// (refined towards [`super::CERTIFY_WIDTH_1D`] or [`super::CERTIFY_WIDTH_2D`] within
+    /// [`super::CERTIFY_BOXES`] boxes; a wider enclosure is still a bound). A pure sum (no continuous
+    /// variable) is exact to its rounding bound. An energy holding other bound operators (no
+    /// interval enclosure), more than two continuous variables, no enclosure at all, or an
+    /// enclosure with an infinite end (nothing bounds `Z` within the budget) is an
+    /// [`EngineErrorKind::NotCertified`] error.
+    fn certified_log_z(
+        &self,
+        energy: &IntegrandEnergy<'_>,
+        domain: &quad::Domain,
+        names: &[String],
+    ) -> Result<(f64, f64, bool), EngineError> {
+        let over = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if energy.is_tree() {
+            return Err(EngineError::not_certified(format!(
+                "a certified value was asked for, but the energy of the integral over {over} holds another bound operator (an inner integral, sum or minimum), which has no interval enclosure"
+            )));
+        }
+        let n_cont = domain
+            .vars
+            .iter()
+            .filter(|v| matches!(v, crate::domain::VarDomain::Continuous { .. }))
+            .count();
+        let target = match n_cont {
+            0 => {
+                let lz = quad::log_partition(energy.get(), domain, 1.0, &self.opts.quad)
+                    .map_err(|e| energy.quad_error(&e, names, false))?;
+                let converged =
+                    lz.termination == quad::Termination::Converged && energy.converged();
+                return Ok((lz.log_z, lz.abs_error + energy.error(), converged));
+            }
+            1 => super::CERTIFY_WIDTH_1D,
+            2 => super::CERTIFY_WIDTH_2D,
+            _ => {
+                return Err(EngineError::not_certified(format!(
+                    "a certified value was asked for, but the integral over {over} has {n_cont} continuous variables: certified enclosures of log Z are computed over one or two"
+                )));
+            }
+        };
+        let (lz, cert) = quad::certify_log_partition(
+            energy.get(),
+            domain,
+            1.0,
+            &self.opts.quad,
+            target,
+            super::CERTIFY_BOXES,
+        )
+        .map_err(|e| energy.quad_error(&e, names, false))?;
+        let Some(c) = cert else {
+            return Err(EngineError::not_certified(format!(
+                "a certified value was asked for, but the integral over {over} has no certified enclosure: its energy has no interval enclosure, or the estimate of log Z ({:e}) is not finite",
+                lz.log_z
+            )));
+        };
+        if !(c.lo.is_finite() && c.hi.is_finite()) {
+            return Err(EngineError::not_certified(format!(
+                "a certified value was asked for, but the certified enclosure of log Z over {over} is [{:e}, {:e}] after {} boxes: nothing bounds it {} within the budget",
+                c.lo,
+                c.hi,
+                c.boxes,
+                if c.hi.is_finite() { "below" } else { "above" }
+            )));
+        }
+        let mid = 0.5 * (c.lo + c.hi);
+        // The half-width, rounded up (the ends are outward-rounded already). Wider than the
+        // target (the box budget ran out) it is still a bound: the comparison's power says
+        // what it can detect.
+        let half = (0.5 * c.width()).max(0.0) * (1.0 + 4.0 * f64::EPSILON)
+            + 4.0 * f64::EPSILON * mid.abs();
+        let converged = energy.converged();
+        Ok((mid, half + energy.error(), converged))
     }
 
     /// Gibbs expectations of `obs` (none for `log Z` alone) under `exp(-U)`, with, for an

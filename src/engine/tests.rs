@@ -311,3 +311,82 @@ fn every_sum_takes_the_same_integers() {
         3.0 * root_pi
     );
 }
+
+/// A certifying engine: an integral's value is the midpoint of a certified enclosure of its
+/// `log Z` and its error the half-width, which covers the closed form in 1D and 2D (and is
+/// wider than the uncertified quadrature's claimed error, so it is the enclosure speaking);
+/// whatever has no certified value is a `NotCertified` error, never an uncertified number.
+#[test]
+fn certified_integrals_enclose_the_truth_and_the_rest_is_refused() {
+    let plain = engine("\"E(z)\" = \"0.5*z^2\"");
+    let e = plain.certified(true);
+    assert!(e.certifies() && !plain.certifies());
+    for beta in [0.5, 2.0] {
+        let p = [("beta", beta)];
+        let truth = 0.5 * (2.0 * std::f64::consts::PI / beta).ln();
+        let v = value(&e, "log(int[z](exp(-beta*E(z))))", &p);
+        assert!(v.converged(), "{v:?}");
+        assert!((v.value - truth).abs() <= v.error, "{v:?} vs {truth}");
+        assert!(v.error <= CERTIFY_WIDTH_1D, "{v:?}");
+        let q = value(&plain, "log(int[z](exp(-beta*E(z))))", &p);
+        assert!(
+            v.error > 10.0 * q.error,
+            "certified {v:?}, quadrature {q:?}"
+        );
+        // Z itself, out of log space.
+        let z = value(&e, "int[z](exp(-beta*E(z)))", &p);
+        assert!((z.value - truth.exp()).abs() <= z.error, "{z:?}");
+    }
+    // 2D, correlated: log Z = log(2π / (β √3)).
+    let two = "log(int[x = -inf..inf, y = -inf..inf](exp(-beta*(x^2 + y^2 + x*y))))";
+    let v = value(&e, two, &[("beta", 1.0)]);
+    let truth = (2.0 * std::f64::consts::PI / 3f64.sqrt()).ln();
+    assert!(v.converged() && (v.value - truth).abs() <= v.error, "{v:?}");
+    assert!(v.error <= CERTIFY_WIDTH_2D, "{v:?}");
+    // No certified value: each is refused with the reason.
+    let refused = [
+        (
+            "log(int[x = -inf..inf, y = -inf..inf, w = -inf..inf](exp(-(x^2 + y^2 + w^2))))",
+            "3 continuous variables",
+        ),
+        (
+            "log(int[z](exp(-E(z) + log(int[w = -inf..inf](exp(-(1 + z^2)*w^2))))))",
+            "holds another bound operator",
+        ),
+        ("int[z](z^2*exp(-E(z)))", "not of exp(-U) alone"),
+        ("expect[z ~ exp(-E(z))](z^2)", "an expectation"),
+        ("mc[z ~ exp(-E(z)); n = 100](z)", "Monte-Carlo"),
+        // Nothing bounds a flat valley's mass within the budget.
+        (
+            "log(int[x = -inf..inf, y = -inf..inf](exp(-(y - x^2)^2 - 1e-3*x^2)))",
+            "nothing bounds it above",
+        ),
+    ];
+    let p: Point = [("beta".to_string(), 1.0)].into_iter().collect();
+    for (src, why) in refused {
+        let prepared = e
+            .prepare(&expr::parse(src).expect("parses"))
+            .expect("prepares");
+        match e.eval(&prepared, &p) {
+            Err(err) => {
+                assert_eq!(err.kind, EngineErrorKind::NotCertified, "{src}: {err}");
+                assert!(err.message.contains(why), "{src}: {err}");
+            }
+            Ok(v) => panic!("{src}: an uncertified value {v:?}"),
+        }
+        // The same expression has a value without `certify` (the refusal is certification's).
+        if !why.contains("bounds it") {
+            assert!(plain.eval(&prepared, &p).is_ok(), "{src}");
+        }
+    }
+    // A minimum keeps its certified gap: the closed form lies within it.
+    let m = value(&e, "min[z](E(z - beta) + beta)", &[("beta", 0.7)]);
+    assert!(m.converged() && (m.value - 0.7).abs() <= m.error, "{m:?}");
+    // A sum over the integers is exact to its rounding bound, certified or not.
+    let s = value(&e, "sum[k = 0..20](exp(-k))", &[]);
+    let truth = (1.0 - (-21f64).exp()) / (1.0 - (-1f64).exp());
+    assert!(
+        s.converged() && (s.value - truth).abs() <= 4.0 * f64::EPSILON,
+        "{s:?}"
+    );
+}

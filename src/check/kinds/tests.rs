@@ -18,7 +18,7 @@ fn the_raw_field_table_is_the_union_of_the_kinds_fields() {
             }
         }
     }
-    union.extend(["points", "at", "count"]);
+    union.extend(["points", "at", "count", "certify"]);
     let mut table: Vec<&str> = CHECK_FIELDS.iter().map(|(name, _)| *name).collect();
     assert_eq!(table.len(), union.len(), "{table:?} vs {union:?}");
     table.sort_unstable();

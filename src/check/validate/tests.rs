@@ -247,3 +247,80 @@ fn estimator_fields_are_checked_where_they_are_written() {
     let ok = format!("{head}estimator = \"average\"\nsizes = [1, 4, 16]\nreplicates = 400\n");
     assert!(load_str("ok.toml", &ok).is_ok());
 }
+
+/// `certify`: a check's own key, else the file's default; `certify = false` on a check
+/// overrides the file. A kind with nothing to certify (`estimator`, `gradient`) is refused where
+/// the request stands: its own key, or its table when the file asked; a value that is not a
+/// boolean and a misspelt key are refused as before.
+#[test]
+fn certify_is_read_per_check_with_the_files_default() {
+    let check = |extra: &str| {
+        format!(
+            "[[check]]\nname = \"n\"\nclaim = \"C5\"\nkind = \"equal\"\nlhs = \"1\"\nrhs = \"1\"\n{extra}"
+        )
+    };
+    let flags = |text: &str| -> Vec<bool> {
+        load_str("c.toml", text)
+            .unwrap_or_else(|e| panic!("{}", e[0].render()))
+            .checks
+            .iter()
+            .map(|c| c.certify)
+            .collect()
+    };
+    let head = "title = \"t\"\n";
+    let text = format!("{head}{}{}", check("certify = true\n"), check(""));
+    assert_eq!(flags(&text), [true, false]);
+    let text = format!(
+        "{head}certify = true\n{}{}",
+        check(""),
+        check("certify = false\n")
+    );
+    assert_eq!(flags(&text), [true, false]);
+    let gradient = "[[check]]\nname = \"g\"\nclaim = \"C5\"\nkind = \"gradient\"\nloss = \"w^2\"\nwrt = \"w\"\nexact = \"2*w\"\n";
+    // A gradient check under a certifying file may opt out, and is then not certified.
+    let text = format!("{head}certify = true\n{gradient}certify = false\n");
+    assert_eq!(flags(&text), [false]);
+    // Refused: at the key (line 9, column 11), or at the check's table under the file's default.
+    let e = first_error("g.toml", &format!("{head}{gradient}certify = true\n"));
+    assert_eq!(
+        (e.location.line, e.location.column),
+        (9, 11),
+        "{}",
+        e.render()
+    );
+    assert!(
+        e.message.contains("does not apply to a `gradient` check"),
+        "{}",
+        e.render()
+    );
+    let e = first_error("g.toml", &format!("{head}certify = true\n{gradient}"));
+    assert_eq!(e.location.line, 3, "{}", e.render());
+    assert!(
+        e.message.contains("asked for by the file"),
+        "{}",
+        e.render()
+    );
+    assert_eq!(
+        e.help.as_deref(),
+        Some("set `certify = false` on this check")
+    );
+    let estimator = "[[check]]\nname = \"n\"\nclaim = \"C12\"\nkind = \"estimator\"\nvar = \"y\"\nenergy = \"y^2\"\nof = \"y\"\nexact = \"0\"\nestimator = \"average\"\nsizes = [1, 4, 16]\nreplicates = 400\ncertify = true\n";
+    let e = first_error("e.toml", &format!("{head}{estimator}"));
+    assert!(e.message.contains("statistical"), "{}", e.render());
+    // Not a boolean; a misspelt key (did you mean ...?); unknown file-level keys stay refused.
+    let e = first_error("t.toml", &format!("{head}{}", check("certify = \"yes\"\n")));
+    assert!(e.message.contains("invalid type"), "{}", e.render());
+    let e = first_error("t.toml", &format!("{head}{}", check("certfy = true\n")));
+    assert!(
+        e.message.contains("unknown field `certfy`"),
+        "{}",
+        e.render()
+    );
+    assert_eq!(e.help.as_deref(), Some("did you mean `certify`?"));
+    let e = first_error("t.toml", &format!("{head}certified = true\n{}", check("")));
+    assert!(
+        e.message.contains("unknown field `certified`"),
+        "{}",
+        e.render()
+    );
+}
