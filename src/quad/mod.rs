@@ -625,6 +625,24 @@ fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
 
 type Enclosures = Vec<Option<bounds::Enclosure>>;
 
+/// What one part (the energy at fixed integer values) is integrated for: the named arguments
+/// shared by the 1D and nD integrators and the mass audit.
+#[derive(Clone, Copy)]
+pub(crate) struct PartSpec<'a> {
+    /// Inverse temperature.
+    pub beta: f64,
+    /// The observables, if any, writing `n_obs` values.
+    pub obs: Option<Observables<'a>>,
+    /// Number of observables (0 without).
+    pub n_obs: usize,
+    /// Absolute tolerance on `log Z`.
+    pub tol: f64,
+    /// Evaluations this part may still spend.
+    pub budget: u64,
+    /// The caller's options (hints, length scale, tolerances).
+    pub opts: &'a QuadOptions,
+}
+
 fn run(
     energy: &dyn Energy,
     domain: &Domain,
@@ -642,7 +660,14 @@ fn run(
     let mut parts = Vec::with_capacity(probs.len());
     let mut used: u64 = 0;
     for p in &probs {
-        let budget = opts.max_evals.saturating_sub(used).max(1);
+        let spec = PartSpec {
+            beta,
+            obs: obs.map(|o| o.0),
+            n_obs,
+            tol,
+            budget: opts.max_evals.saturating_sub(used).max(1),
+            opts,
+        };
         let r = match n_cont {
             0 => {
                 let e = p.eval(&[])?;
@@ -665,11 +690,11 @@ fn run(
                     obs: g,
                 }
             }
-            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
-            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
+            1 => line::integrate_problem(p, &spec)?,
+            _ => nd::integrate_problem(p, &spec)?,
         };
         let r = if n_cont > 0 {
-            audit(p, beta, obs, n_obs, tol, opts, r, certify, &mut enclosures)?
+            audit(p, &spec, r, certify, &mut enclosures)?
         } else {
             r
         };
@@ -690,21 +715,14 @@ const AUDIT_2D: (f64, usize) = (1e-2, 12_000);
 /// with the heaviest certified boxes as hints; an estimate still outside the bounds is not
 /// converged, and the reason states the bounds. With `certify` the bounds are computed to
 /// that target and budget in any dimension and kept in `out`.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "left for a named-argument struct (issue 15); was silenced module-wide"
-)]
 fn audit(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    opts: &QuadOptions,
+    spec: &PartSpec<'_>,
     r: PartResult,
     certify: Option<(f64, usize)>,
     out: &mut Vec<Option<bounds::Enclosure>>,
 ) -> Result<PartResult, QuadError> {
+    let (beta, opts) = (spec.beta, spec.opts);
     let d = p.dim();
     let (target, max_boxes) = match (certify, d) {
         (Some(c), _) => c,
@@ -759,10 +777,14 @@ fn audit(
         for h in &enc.heavy {
             o.hints.push(p.full_point(h));
         }
-        let budget = opts.max_evals.saturating_sub(p.count()).max(1);
+        let again = PartSpec {
+            budget: opts.max_evals.saturating_sub(p.count()).max(1),
+            opts: &o,
+            ..*spec
+        };
         let again = match d {
-            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
-            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
+            1 => line::integrate_problem(p, &again)?,
+            _ => nd::integrate_problem(p, &again)?,
         };
         r = again;
     }
