@@ -204,6 +204,31 @@ fn battery_study() {
     println!("silent: {}", silent.len());
 }
 
+/// Every divergent energy of the battery (10, in 1–4D) is refused with its direction: log
+/// growths too slow for their dimension, flat lines and planes, and the unconfined banana
+/// `(z2 − z1²)²`, flat along a parabola no ray follows (refused by the valley follow since
+/// session 10; before, integrated to "not converged"). Each refusal takes well under a second.
+#[test]
+fn every_divergent_energy_of_the_battery_is_refused() {
+    let divergent: Vec<Case> = cases().into_iter().filter(|c| c.truth.is_none()).collect();
+    assert_eq!(divergent.len(), 10);
+    for c in &divergent {
+        let (outcome, message) = run_case(c, 5_000_000);
+        assert_eq!(outcome, Outcome::Refused, "{}: {message}", c.id);
+        assert!(
+            message.contains('z'),
+            "{}: a refusal names its direction: {message}",
+            c.id
+        );
+    }
+    let banana = divergent
+        .iter()
+        .find(|c| c.energy == "(z2 - z1^2)^2")
+        .expect("the unconfined banana is in the battery");
+    let (_, message) = run_case(banana, 5_000_000);
+    assert!(message.contains("curved valley"), "{message}");
+}
+
 /// `log ∫_{[0,1]^d} (1 + a·z)^-(d+1) dz` in closed form: d integrations of the power give
 /// `Σ_v (−1)^(d−|v|) (1 + a·v)^-1 / (Π a_i · Π_{j<d} (j − d))` over the corners `v`.
 fn corner_peak_truth(a: &[f64]) -> f64 {

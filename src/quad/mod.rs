@@ -31,6 +31,7 @@ mod minimize;
 mod nd;
 #[cfg(test)]
 mod status_tests;
+mod valley;
 
 pub use cdf::{CDF_PIECES, CDF_TOL, Cdf1d, TAIL_CUT};
 

@@ -922,6 +922,11 @@ pub(crate) fn integrate_problem(
         mn > 1e-6 * mx && mn > 0.0
     });
     let widths = axis_widths(p, beta, &x0, e0, ls)?;
+    if all_infinite {
+        // Curved valleys, which no ray follows, from the weight's scale outward.
+        let scale = widths.iter().fold(ls, |a, (lo, hi)| a.max(*lo).max(*hi));
+        super::valley::follow(p, beta, &x0, e0, scale)?;
+    }
     let extents: Vec<(f64, f64)> = p
         .bounds
         .iter()
