@@ -23,24 +23,26 @@ impl Engine {
         // between the value found and the certified lower bound (branch and bound on interval
         // enclosures), and a gap that did not close makes it not converged.
         let moved = objective.error();
-        let converged = objective.converged() && m.status == quad::Status::Converged;
+        let inner = |t: Termination| {
+            if objective.converged() {
+                t
+            } else {
+                Termination::InnerNotConverged
+            }
+        };
         match kind {
             Extremum::Min | Extremum::Max => Ok(Value::new(
                 sign * m.value,
                 m.abs_error + moved,
-                Termination::from_converged(converged),
+                inner(m.termination()),
             )),
             Extremum::Argmin => {
-                if names.len() != 1 {
+                let Some(x) = m.argmin_estimate().filter(|_| names.len() == 1) else {
                     return Err(EngineError::unsupported(
                         "argmin over several variables is a vector; use one variable",
                     ));
-                }
-                Ok(Value::new(
-                    m.argmin[0],
-                    m.argmin_error,
-                    Termination::from_converged(converged),
-                ))
+                };
+                Ok(Value::new(x.value, x.error, inner(x.termination())))
             }
         }
     }

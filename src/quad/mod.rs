@@ -295,6 +295,38 @@ pub struct Minimum {
     pub argmin_error: f64,
 }
 
+impl Minimum {
+    /// Why the search stopped, as the crate's one termination type: converged when the
+    /// certified gap closed; the error not finite when nothing bounds the energy from below;
+    /// else the tolerance (the gap target) not reached.
+    pub fn termination(&self) -> Termination {
+        if self.status == Status::Converged {
+            Termination::Converged
+        } else if !self.abs_error.is_finite() {
+            Termination::ErrorNotFinite
+        } else {
+            Termination::ToleranceNotReached
+        }
+    }
+    /// The minimum value as the crate's one estimate type (error: the certified gap).
+    pub fn estimate(&self) -> Estimate {
+        Estimate::new(self.value, self.abs_error, self.termination())
+    }
+    /// The minimiser of a one-coordinate problem as an estimate (error: the certified hull
+    /// of the minimisers, [`Minimum::argmin_error`]); `None` with several coordinates.
+    pub fn argmin_estimate(&self) -> Option<Estimate> {
+        let [x] = self.argmin[..] else {
+            return None;
+        };
+        let t = if self.argmin_error.is_finite() {
+            self.termination()
+        } else {
+            Termination::ErrorNotFinite
+        };
+        Some(Estimate::new(x, self.argmin_error, t))
+    }
+}
+
 /// Boxes the certified hull of the minimisers may examine (one continuous coordinate).
 pub const MIN_ARGMIN_BOXES: usize = 5_000;
 /// Width, relative to `max(1, |argmin|)`, to which the minimiser's boxes are refined.
