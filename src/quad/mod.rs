@@ -1136,7 +1136,7 @@ pub fn minimize(
             }
         }
     }
-    let argmin_error = argmin_error(&probs, &argmin, value);
+    let argmin_error = argmin_error(&probs, &found, &argmin, value);
     let evaluations = probs.iter().map(Problem::count).sum();
     let abs_error = value - lower_bound;
     let closed = abs_error.is_finite() && abs_error <= target;
@@ -1171,12 +1171,15 @@ pub fn minimize(
 /// problem with one continuous coordinate refines the boxes that may hold a minimiser
 /// ([`bounds::certified_argmin_hull`]); problems without continuous coordinates are exact when
 /// one of them is strictly lowest. `+inf` otherwise.
-fn argmin_error(probs: &[Problem<'_>], argmin: &[f64], value: f64) -> f64 {
+fn argmin_error(
+    probs: &[Problem<'_>],
+    found: &[(f64, Vec<f64>)],
+    argmin: &[f64],
+    value: f64,
+) -> f64 {
     if probs.iter().all(|p| p.dim() == 0) {
-        let at_min = probs
-            .iter()
-            .filter(|p| p.eval(&[]).is_ok_and(|v| v <= value))
-            .count();
+        // Each problem's value was found already (`found`, one per problem).
+        let at_min = found.iter().filter(|(v, _)| *v <= value).count();
         return if at_min == 1 { 0.0 } else { f64::INFINITY };
     }
     let [p] = probs else {

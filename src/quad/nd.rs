@@ -44,13 +44,7 @@ fn probe_rays(p: &Problem<'_>, beta: f64, x0: &[f64], e0: f64, ls: f64) -> Resul
         .all(|b| b.0.is_infinite() && b.1.is_infinite());
     if all_infinite {
         for code in 0..3usize.pow(d as u32) {
-            let v: Vec<f64> = (0..d)
-                .map(|i| match code / 3usize.pow(i as u32) % 3 {
-                    0 => 0.0,
-                    1 => 1.0,
-                    _ => -1.0,
-                })
-                .collect();
+            let v = ternary_direction(code, d);
             if v.iter().filter(|x| **x != 0.0).count() >= 2 {
                 let name = ray_name(&p.cont, &v);
                 dirs.push((v, None, name));
@@ -1248,6 +1242,18 @@ fn whitened_run(
         },
         r.regions,
     ))
+}
+
+/// Direction number `code` (base 3, digit `i` for axis `i`: 0, +1, −1) among the `3^d`
+/// directions with components in {−1, 0, 1} (`code = 0` is the zero vector).
+pub(crate) fn ternary_direction(code: usize, d: usize) -> Vec<f64> {
+    (0..d)
+        .map(|i| match code / 3usize.pow(i as u32) % 3 {
+            0 => 0.0,
+            1 => 1.0,
+            _ => -1.0,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -204,13 +204,7 @@ pub(crate) fn follow(
     // The best start among the directions with components in {−1, 0, 1}.
     let mut best: Option<(f64, Vec<f64>)> = None;
     for code in 1..3usize.pow(d as u32) {
-        let v: Vec<f64> = (0..d)
-            .map(|i| match code / 3usize.pow(i as u32) % 3 {
-                0 => 0.0,
-                1 => 1.0,
-                _ => -1.0,
-            })
-            .collect();
+        let v = super::nd::ternary_direction(code, d);
         let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         let u: Vec<f64> = v.iter().map(|x| x / n).collect();
         let f = level(p, beta, x0, e0, r0, &u);
