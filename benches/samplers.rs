@@ -2,7 +2,7 @@
 //! correlated 2D Gaussian, and the cost of the sampler-test battery on 60 000 draws in 2D.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ebmcheck::sample::{FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, Target, run_chains};
+use ebmcheck::sample::{Energy, FnTarget, Hmc, Kernel, Mala, RandomWalkMetropolis, run_chains};
 use ebmcheck::stats::{BatteryOptions, Reference, ess, run_battery, special};
 use std::hint::black_box;
 
@@ -21,7 +21,7 @@ fn grad(y: &[f64], g: &mut [f64]) -> f64 {
 }
 
 /// Minimum over coordinates of the ESS per draw of one chain of `DRAWS` draws.
-fn ess_per_draw(target: &dyn Target, kernel: &dyn Kernel) -> f64 {
+fn ess_per_draw(target: &dyn Energy, kernel: &dyn Kernel) -> f64 {
     let cs = run_chains(target, kernel, &[vec![0.0, 0.0]], 1000, DRAWS, 1).expect("valid");
     let c = &cs.draws.chains[0];
     (0..2)

@@ -5,6 +5,7 @@
 
 pub mod budgets;
 pub mod domain;
+pub mod energy;
 pub mod estimate;
 pub mod expr;
 pub mod quad;

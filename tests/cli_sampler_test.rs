@@ -656,6 +656,64 @@ fn real_world_inputs_several_files_and_npy() {
     let _ = std::fs::remove_dir(&dir);
 }
 
+/// The readers' errors carry data and name no flag; the command adds the flag that fixes each:
+/// `--columns` for a missing column or a column map of the wrong length, `--over` for a
+/// variable named like an index column or an array with another number of columns.
+#[test]
+fn draws_errors_name_the_flags_that_fix_them() {
+    let c = temp_file("flags_ab.csv", "a,b\n0.1,0.2\n0.3,0.1\n");
+    let _cc = Cleanup(c.clone());
+    let cp = c.to_string_lossy().into_owned();
+    let run = |energy: &str, over: &[&str], extra: &[&str]| {
+        let mut args = vec!["sampler-test", energy];
+        for o in over {
+            args.extend(["--over", o]);
+        }
+        args.extend(["--beta", "1"]);
+        args.extend(extra);
+        ebmcheck(&args)
+    };
+    let xy = ["x=-inf..inf", "y=-inf..inf"];
+    let r = run("x^2 + y^2", &xy, &["--samples", &cp]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "line 1: missing column `x` (the header has a, b); name it in the header or map a column to it with --columns"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run("x^2 + y^2", &xy, &["--samples", &cp, "--columns", "a"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("line 1: --columns: 1 columns for 2 variables (x, y)"),
+        "{}",
+        r.stderr
+    );
+    let r = run("chain^2/2", &["chain=-inf..inf"], &["--samples", &cp]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "the variable `chain` has the name of an index column; rename the variable (e.g. `--over chain_=…`) or map a column to it with --columns"
+        ),
+        "{}",
+        r.stderr
+    );
+    let one = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/samples/gauss_one_array.npz"
+    );
+    let r = run("x^2 + y^2", &xy, &["--samples", one, "--array", "lp"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("columns but --over names 2 variables (x, y)"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// `.npz` archives as NumPy writes them (`tests/data/samples/`, made by `np.savez` and
 /// `np.savez_compressed` from the same 4 × 250 independent draws of the correlated Gaussian):
 /// one array per variable, or one array `draws` beside `lp`; `--array` chooses; errors name the

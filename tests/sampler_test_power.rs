@@ -13,7 +13,7 @@ use ebmcheck::sample::zoo::{
     SynchronousGibbs, Ula, WrongEnergy, WrongTemperature,
 };
 use ebmcheck::sample::{
-    Hmc, Kernel, Mala, QuadReference, RandomWalkMetropolis, ReferenceOptions, Rng, State, Target,
+    Energy, Hmc, Kernel, Mala, QuadReference, RandomWalkMetropolis, ReferenceOptions, Rng, State,
     judge_draws, quadrature_reference, run_chains,
 };
 use ebmcheck::stats::{Verdict, gof, parse_draws_csv, test::clopper_pearson};
@@ -97,11 +97,11 @@ const GAUSS: Spec = Spec {
 /// βE and its gradient for the samplers (the command only sees the string).
 struct Folded(Shape, f64);
 
-impl Target for Folded {
+impl Energy for Folded {
     fn dim(&self) -> usize {
         if self.0 == Shape::DoubleWell { 1 } else { 2 }
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         let mut g = vec![0.0; y.len()];
         self.grad(y, &mut g)
     }
@@ -177,13 +177,13 @@ struct DriftNoHastings {
 }
 
 impl Kernel for DriftNoHastings {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         let prop: Vec<f64> = state
             .y
             .iter()
             .map(|v| v + self.sigma * (gauss(rng) + self.drift))
             .collect();
-        let e = target.energy(&prop);
+        let e = target.eval(&prop);
         if uniform(rng).ln() < state.energy - e {
             *state = State::new(target, prop);
             true
@@ -197,7 +197,7 @@ impl Kernel for DriftNoHastings {
 struct Exact(Shape);
 
 impl Kernel for Exact {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         *state = State::new(target, exact_draw(self.0, rng));
         true
     }

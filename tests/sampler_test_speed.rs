@@ -7,7 +7,7 @@
 //! budget on CPU time is the stricter check. This file holds one test, so the process's
 //! waited-for children are exactly the runs measured here.
 
-use ebmcheck::sample::{RandomWalkMetropolis, Target, run_chains};
+use ebmcheck::sample::{Energy, RandomWalkMetropolis, run_chains};
 use std::process::Command;
 
 /// The budget for judging 60 000 draws in 2D, quadrature included.
@@ -30,18 +30,18 @@ fn children_cpu_seconds() -> Option<f64> {
 
 struct Gauss;
 
-impl Target for Gauss {
+impl Energy for Gauss {
     fn dim(&self) -> usize {
         2
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         (y[0] * y[0] - 2.0 * RHO * y[0] * y[1] + y[1] * y[1]) / (2.0 * (1.0 - RHO * RHO))
     }
     fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {
         let s = 1.0 - RHO * RHO;
         g[0] = (y[0] - RHO * y[1]) / s;
         g[1] = (y[1] - RHO * y[0]) / s;
-        self.energy(y)
+        self.eval(y)
     }
 }
 

@@ -111,7 +111,10 @@ fn draws_from_bytes(
 /// `sampler-test` as a call: the JSON of `ebmcheck sampler-test --format json`.
 #[pyfunction]
 #[pyo3(signature = (energy, names, bounds, beta, data, chains, draws, dim, alpha, params))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the Python call signature: pyo3 maps each argument to a keyword of `_ebmcheck.sampler_test`"
+)]
 fn sampler_test(
     py: Python<'_>,
     energy: &str,

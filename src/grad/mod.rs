@@ -899,17 +899,14 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         let kind = opts
             .sampler
             .unwrap_or_else(|| sampler::default_sampler(&m.vars));
-        let run = sampler::sample(
-            &m.engine,
-            c,
-            &m.vars,
-            &m.inlined,
-            sample_beta,
-            kind,
-            opts.step,
-            total,
-            opts.seed,
-        )?;
+        let model = sampler::Sampled {
+            engine: &m.engine,
+            compiled: c,
+            vars: &m.vars,
+            energy: &m.inlined,
+            beta: sample_beta,
+        };
+        let run = sampler::sample(&model, kind, opts.step, total, opts.seed)?;
         let inputs: Vec<McInput> = params
             .iter()
             .zip(&run.values)
@@ -974,20 +971,21 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
             .unwrap_or(SamplerKind::Mala);
         let step = opts.step.unwrap_or_else(|| kind.default_step(sample_beta));
         let chains = opts.mc.unwrap_or(DEFAULT_DRAWS);
-        let (values, acceptance) = sampler::contrastive(
-            &m.engine,
-            c,
-            &m.vars,
-            m.zlist.len(),
-            &m.inlined,
-            &p.data,
-            sample_beta,
+        let model = sampler::Sampled {
+            engine: &m.engine,
+            compiled: c,
+            vars: &m.vars,
+            energy: &m.inlined,
+            beta: sample_beta,
+        };
+        let cd = sampler::CdChains {
             kind,
             step,
             k,
             chains,
-            opts.seed,
-        )?;
+            seed: opts.seed,
+        };
+        let (values, acceptance) = sampler::contrastive(&model, m.zlist.len(), &p.data, &cd)?;
         let shrink = gaussian_shrink(&m, p, sample_beta, kind, step, k);
         let inputs: Vec<McInput> = params
             .iter()

@@ -6,7 +6,7 @@ use crate::engine::{Engine, ProgramEnergy};
 use crate::expr::{Bindings, Expr};
 use crate::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};
 use crate::sample::{
-    Categorical, Hmc, Kernel, Mala, RandomWalkMetropolis, Target, cd_k_states, rng_for, run_chains,
+    Categorical, Hmc, Kernel, Mala, RandomWalkMetropolis, cd_k_states, rng_for, run_chains,
     zoo::Ula,
 };
 use rand::Rng as _;
@@ -306,13 +306,14 @@ pub(crate) struct Gibbs<'a> {
 }
 
 impl<'a> Gibbs<'a> {
-    pub(crate) fn new(
-        engine: &Engine,
-        c: &'a Compiled,
-        vars: &[Variable],
-        energy_expr: &Expr,
-        beta: f64,
-    ) -> Result<Self, GradError> {
+    pub(crate) fn new(model: &Sampled<'a>) -> Result<Self, GradError> {
+        let (engine, c, vars, energy_expr, beta) = (
+            model.engine,
+            model.compiled,
+            model.vars,
+            model.energy,
+            model.beta,
+        );
         if vars.iter().any(is_integer) {
             return Err(GradError::input_help(
                 "the MCMC samplers need continuous variables",
@@ -366,11 +367,11 @@ impl<'a> Gibbs<'a> {
     }
 }
 
-impl Target for Gibbs<'_> {
+impl Energy for Gibbs<'_> {
     fn dim(&self) -> usize {
         self.bounds.len()
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         if self.inside(y) {
             self.beta * self.energy.eval(y)
         } else {
@@ -435,19 +436,26 @@ pub(crate) fn kernel(
     })
 }
 
+/// The density `exp(−βE)` the samplers draw from: the engine and the energy (as an expression,
+/// for its symbolic derivatives, and compiled), the variables and β.
+#[derive(Clone, Copy)]
+pub(crate) struct Sampled<'a> {
+    pub engine: &'a Engine,
+    pub compiled: &'a Compiled,
+    pub vars: &'a [Variable],
+    pub energy: &'a Expr,
+    pub beta: f64,
+}
+
 /// Draws `total` points from `exp(−βE)` with `kind` and evaluates every `∂E/∂w` on them.
-#[allow(clippy::too_many_arguments, reason = "internal, one call site")]
 pub(crate) fn sample(
-    engine: &Engine,
-    c: &Compiled,
-    vars: &[Variable],
-    energy_expr: &Expr,
-    beta: f64,
+    model: &Sampled<'_>,
     kind: SamplerKind,
     step: Option<f64>,
     total: usize,
     seed: u64,
 ) -> Result<SampleRun, GradError> {
+    let (c, vars, beta) = (model.compiled, model.vars, model.beta);
     if kind == SamplerKind::Exact {
         let draws = exact_draws(c, vars, beta, total, seed)?;
         let chains = draws.len();
@@ -456,7 +464,7 @@ pub(crate) fn sample(
             acceptance: vec![1.0; chains],
         });
     }
-    let gibbs = Gibbs::new(engine, c, vars, energy_expr, beta)?;
+    let gibbs = Gibbs::new(model)?;
     let start = gibbs.argmin()?;
     let chains = total.clamp(1, CHAINS);
     let per_chain = total.div_ceil(chains);
@@ -470,25 +478,36 @@ pub(crate) fn sample(
     })
 }
 
+/// The contrastive-divergence chains of [`contrastive`]: `chains` chains of `k` steps of the
+/// kernel `kind` with step `step`, seeded from `seed`.
+#[derive(Clone, Copy)]
+pub(crate) struct CdChains {
+    pub kind: SamplerKind,
+    pub step: f64,
+    pub k: usize,
+    pub chains: usize,
+    pub seed: u64,
+}
+
 /// Final states of contrastive-divergence chains: chain `i` starts at data point `i mod n`
-/// (with its latents drawn exactly from `p(z | y_i)`), takes `k` kernel steps (no warmup, no
-/// adaptation), and gives the values of every `∂E/∂w` at its final state.
-#[allow(clippy::too_many_arguments, reason = "internal, one call site")]
+/// (with its latents drawn exactly from `p(z | y_i)`, the last `n_latent` variables), takes
+/// `k` kernel steps (no warmup, no adaptation), and gives the values of every `∂E/∂w` at its
+/// final state.
 pub(crate) fn contrastive(
-    engine: &Engine,
-    c: &Compiled,
-    vars: &[Variable],
+    model: &Sampled<'_>,
     n_latent: usize,
-    energy_expr: &Expr,
     data: &[Vec<f64>],
-    beta: f64,
-    kind: SamplerKind,
-    step: f64,
-    k: usize,
-    total: usize,
-    seed: u64,
+    cd: &CdChains,
 ) -> Result<(Vec<Vec<f64>>, f64), GradError> {
-    let gibbs = Gibbs::new(engine, c, vars, energy_expr, beta)?;
+    let (c, vars, beta) = (model.compiled, model.vars, model.beta);
+    let CdChains {
+        kind,
+        step,
+        k,
+        chains: total,
+        seed,
+    } = *cd;
+    let gibbs = Gibbs::new(model)?;
     let n_data = data.first().map_or(0, Vec::len);
     let n_y = vars.len() - n_latent;
     let point = |i: usize| -> Vec<f64> { data.iter().map(|col| col[i]).collect() };

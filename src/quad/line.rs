@@ -1,7 +1,7 @@
 //! One-dimensional log-space quadrature: minima, local widths, divergence probes and adaptive G10–K21.
 
 use super::gk::{self, AxisMap, NK};
-use super::{Observables, PartResult, Problem, QuadError, QuadOptions};
+use super::{Observables, PartResult, PartSpec, Problem, QuadError, QuadOptions};
 
 /// A one-dimensional integrand `exp(-β E(z))` with observables, as the 1D core sees it.
 pub(crate) trait Line {
@@ -1414,17 +1414,13 @@ pub(crate) fn minima_of_problem(
 /// `log Z` (and observables) of a one-variable problem.
 pub(crate) fn integrate_problem(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    budget: u64,
-    opts: &QuadOptions,
+    spec: &PartSpec<'_>,
 ) -> Result<PartResult, QuadError> {
+    let (beta, tol, budget, opts) = (spec.beta, spec.tol, spec.budget, spec.opts);
     let mut line = ProblemLine {
         p,
-        obs: obs.map(|o| o.0),
-        n_obs,
+        obs: spec.obs,
+        n_obs: spec.n_obs,
     };
     let (lo, hi) = p.bounds[0];
     let ls = opts.length_scale.unwrap_or(1.0);

@@ -40,76 +40,7 @@ pub use crate::estimate::{Estimate, Termination};
 use crate::expr::Interval;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An energy over `R^d`: the quadrature may call [`Energy::eval_batch`] with many points at once.
-///
-/// The point has one coordinate per variable of the [`Domain`], in order; integer variables are
-/// passed as exact integral `f64` values. `+inf` is an allowed value (zero weight); NaN is an error.
-pub trait Energy: Sync {
-    /// Number of variables (continuous and integer) the energy takes.
-    fn dim(&self) -> usize;
-    /// Energy at one point `z` (`z.len() == self.dim()`).
-    fn eval(&self, z: &[f64]) -> f64;
-    /// Energies at `out.len()` points stored row-major in `points` (n × dim).
-    fn eval_batch(&self, points: &[f64], out: &mut [f64]) {
-        let d = self.dim().max(1);
-        for (p, o) in points.chunks_exact(d).zip(out.iter_mut()) {
-            *o = self.eval(p);
-        }
-    }
-    /// An enclosure of the energy over the box `b` (one interval per variable, ends possibly
-    /// infinite, integer variables as single points): every value at a point of the box lies
-    /// inside, rounding included. `None` (the default) when the energy cannot say; the
-    /// quadrature then cannot certify the mass of regions it did not integrate.
-    fn enclose(&self, b: &[Interval]) -> Option<Interval> {
-        let _ = b;
-        None
-    }
-    /// Enclosures of the partial derivatives over the box `b`, written to `out` (one per
-    /// variable); `false` (the default) when not available.
-    fn enclose_gradient(&self, b: &[Interval], out: &mut [Interval]) -> bool {
-        let _ = (b, out);
-        false
-    }
-    /// Whether [`Energy::enclose`] can answer.
-    fn has_enclosure(&self) -> bool {
-        false
-    }
-    /// Enclosures of the second partial derivatives over the box `b`, written row-major to
-    /// `out` (`d × d`); `false` (the default) when not available. Only energies with
-    /// continuous first derivatives may answer (a kink's second derivative is not a function).
-    fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
-        let _ = (b, out);
-        false
-    }
-    /// A hash of the energy as a function (equal energies, equal hashes), under which the
-    /// quadrature may reuse the certified bounds it computed for an earlier, identical problem;
-    /// `None` (the default) when the energy cannot say.
-    fn fingerprint(&self) -> Option<u128> {
-        None
-    }
-}
-
-/// Adapter making a closure an [`Energy`]: `FnEnergy::new(2, |z: &[f64]| z[0] * z[0] + z[1].abs())`.
-pub struct FnEnergy<F> {
-    dim: usize,
-    f: F,
-}
-
-impl<F: Fn(&[f64]) -> f64 + Sync> FnEnergy<F> {
-    /// Wraps `f`, which takes points of `dim` coordinates.
-    pub fn new(dim: usize, f: F) -> Self {
-        Self { dim, f }
-    }
-}
-
-impl<F: Fn(&[f64]) -> f64 + Sync> Energy for FnEnergy<F> {
-    fn dim(&self) -> usize {
-        self.dim
-    }
-    fn eval(&self, z: &[f64]) -> f64 {
-        (self.f)(z)
-    }
-}
+pub use crate::energy::{Energy, FnEnergy};
 
 pub use crate::domain::VarDomain;
 
@@ -727,6 +658,24 @@ fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
 
 type Enclosures = Vec<Option<bounds::Enclosure>>;
 
+/// What one part (the energy at fixed integer values) is integrated for: the named arguments
+/// shared by the 1D and nD integrators and the mass audit.
+#[derive(Clone, Copy)]
+pub(crate) struct PartSpec<'a> {
+    /// Inverse temperature.
+    pub beta: f64,
+    /// The observables, if any, writing `n_obs` values.
+    pub obs: Option<Observables<'a>>,
+    /// Number of observables (0 without).
+    pub n_obs: usize,
+    /// Absolute tolerance on `log Z`.
+    pub tol: f64,
+    /// Evaluations this part may still spend.
+    pub budget: u64,
+    /// The caller's options (hints, length scale, tolerances).
+    pub opts: &'a QuadOptions,
+}
+
 fn run(
     energy: &dyn Energy,
     domain: &Domain,
@@ -744,7 +693,14 @@ fn run(
     let mut parts = Vec::with_capacity(probs.len());
     let mut used: u64 = 0;
     for p in &probs {
-        let budget = opts.max_evals.saturating_sub(used).max(1);
+        let spec = PartSpec {
+            beta,
+            obs: obs.map(|o| o.0),
+            n_obs,
+            tol,
+            budget: opts.max_evals.saturating_sub(used).max(1),
+            opts,
+        };
         let r = match n_cont {
             0 => {
                 let e = p.eval(&[])?;
@@ -767,11 +723,11 @@ fn run(
                     obs: g,
                 }
             }
-            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
-            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, opts)?,
+            1 => line::integrate_problem(p, &spec)?,
+            _ => nd::integrate_problem(p, &spec)?,
         };
         let r = if n_cont > 0 {
-            audit(p, beta, obs, n_obs, tol, opts, r, certify, &mut enclosures)?
+            audit(p, &spec, r, certify, &mut enclosures)?
         } else {
             r
         };
@@ -792,21 +748,14 @@ const AUDIT_2D: (f64, usize) = (1e-2, 12_000);
 /// with the heaviest certified boxes as hints; an estimate still outside the bounds is not
 /// converged, and the reason states the bounds. With `certify` the bounds are computed to
 /// that target and budget in any dimension and kept in `out`.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "left for a named-argument struct (issue 15); was silenced module-wide"
-)]
 fn audit(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    opts: &QuadOptions,
+    spec: &PartSpec<'_>,
     r: PartResult,
     certify: Option<(f64, usize)>,
     out: &mut Vec<Option<bounds::Enclosure>>,
 ) -> Result<PartResult, QuadError> {
+    let (beta, opts) = (spec.beta, spec.opts);
     let d = p.dim();
     let (target, max_boxes) = match (certify, d) {
         (Some(c), _) => c,
@@ -861,10 +810,14 @@ fn audit(
         for h in &enc.heavy {
             o.hints.push(p.full_point(h));
         }
-        let budget = opts.max_evals.saturating_sub(p.count()).max(1);
+        let again = PartSpec {
+            budget: opts.max_evals.saturating_sub(p.count()).max(1),
+            opts: &o,
+            ..*spec
+        };
         let again = match d {
-            1 => line::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
-            _ => nd::integrate_problem(p, beta, obs, n_obs, tol, budget, &o)?,
+            1 => line::integrate_problem(p, &again)?,
+            _ => nd::integrate_problem(p, &again)?,
         };
         r = again;
     }

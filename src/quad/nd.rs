@@ -4,7 +4,7 @@ use super::cubature::{self, Field, Region};
 use super::gk::AxisMap;
 use super::line::{self, Line};
 use super::minimize::minimize_nd_for_weight;
-use super::{Observables, PartResult, Problem, QuadError, QuadOptions};
+use super::{Observables, PartResult, PartSpec, Problem, QuadError};
 use nalgebra::DMatrix;
 
 /// A minimum more than this many `1/β` above the global one is not a separate mode.
@@ -772,20 +772,13 @@ impl Line for NestedLine<'_, '_> {
     }
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "left for a named-argument struct (issue 15); was silenced module-wide"
-)]
 fn nested(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    budget: u64,
-    opts: &QuadOptions,
+    spec: &PartSpec<'_>,
     mins: &[(f64, Vec<f64>)],
 ) -> Result<PartResult, QuadError> {
+    let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
+    let opts = spec.opts;
     let ls = opts.length_scale.unwrap_or(1.0);
     let outer_hints: Vec<f64> = mins.iter().map(|m| m.1[0]).collect();
     // Every located 2D minimum's inner coordinate seeds each slice's search, and a warm start
@@ -817,7 +810,7 @@ fn nested(
         // estimate cannot fall below their noise: slices are integrated ten times tighter so
         // that noise stays well under the outer target.
         tol_inner: if n_obs > 0 { 0.05 * tol } else { 0.5 * tol },
-        obs: obs.map(|o| o.0),
+        obs: spec.obs,
         n_user: n_obs,
         ls,
         hints: inner_hints,
@@ -881,13 +874,10 @@ fn nested(
 /// `log Z` (and observables) of a problem with 2–4 continuous variables.
 pub(crate) fn integrate_problem(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    budget: u64,
-    opts: &QuadOptions,
+    spec: &PartSpec<'_>,
 ) -> Result<PartResult, QuadError> {
+    let (beta, n_obs, tol, budget, opts) =
+        (spec.beta, spec.n_obs, spec.tol, spec.budget, spec.opts);
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
     let mins = minimize_nd_for_weight(p, opts, beta)?;
@@ -957,7 +947,7 @@ pub(crate) fn integrate_problem(
         _ => false,
     };
     if d == 2 && !(well_conditioned && gaussian && n_sig == 1 && all_infinite) {
-        return nested(p, beta, obs, n_obs, tol, budget, opts, &mins);
+        return nested(p, spec, &mins);
     }
     // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.
     let (m, log_det_m, laplace) = match (&chol, well_conditioned && all_infinite) {
@@ -1012,20 +1002,26 @@ pub(crate) fn integrate_problem(
     // full tolerance and retaken at half only when the cross-check is due (few boxes: cheap).
     let full_first = trusted || !all_infinite;
     let tol_run = if full_first { tol } else { 0.5 * tol };
-    let (r1, boxes) = whitened_run(
-        p,
-        beta,
-        obs,
-        n_obs,
-        tol_run,
-        budget,
-        &x0,
+    let whitening = Whitening {
+        x0: &x0,
         e0,
-        &m,
+        m: &m,
         log_det_m,
         all_infinite,
         laplace,
         n_sig,
+    };
+    let half_tol = PartSpec {
+        tol: 0.5 * tol,
+        ..*spec
+    };
+    let (r1, boxes) = whitened_run(
+        p,
+        &PartSpec {
+            tol: tol_run,
+            ..*spec
+        },
+        &whitening,
         false,
     )?;
     // On a finite domain the second estimate is taken only while the first rests on few
@@ -1038,22 +1034,7 @@ pub(crate) fn integrate_problem(
         return Ok(r1);
     }
     let r1 = if full_first {
-        let (r, _) = whitened_run(
-            p,
-            beta,
-            obs,
-            n_obs,
-            0.5 * tol,
-            budget,
-            &x0,
-            e0,
-            &m,
-            log_det_m,
-            all_infinite,
-            laplace,
-            n_sig,
-            false,
-        )?;
+        let (r, _) = whitened_run(p, &half_tol, &whitening, false)?;
         r
     } else {
         r1
@@ -1061,18 +1042,11 @@ pub(crate) fn integrate_problem(
     let budget2 = budget.saturating_sub(p.count());
     let (r2, _) = whitened_run(
         p,
-        beta,
-        obs,
-        n_obs,
-        0.5 * tol,
-        budget2,
-        &x0,
-        e0,
-        &m,
-        log_det_m,
-        all_infinite,
-        laplace,
-        n_sig,
+        &PartSpec {
+            budget: budget2,
+            ..half_tol
+        },
+        &whitening,
         true,
     )?;
     Ok(cross_checked(r1, r2, tol))
@@ -1128,31 +1102,46 @@ fn cross_checked(r1: PartResult, r2: PartResult, tol: f64) -> PartResult {
     r
 }
 
+/// The whitening of one minimum for [`whitened_run`]: `z = x0 + M t`.
+#[derive(Clone, Copy)]
+struct Whitening<'a> {
+    /// The minimiser.
+    x0: &'a [f64],
+    /// The energy there.
+    e0: f64,
+    /// `M`, with `M Mᵀ = (βH)⁻¹`, or per-axis scales.
+    m: &'a DMatrix<f64>,
+    /// `log |det M|`.
+    log_det_m: f64,
+    /// Whether every axis is infinite both ways.
+    all_infinite: bool,
+    /// The Laplace approximation of `log Z`, when `M` is the Hessian's.
+    laplace: Option<f64>,
+    /// Number of significant minima (more than one is not converged).
+    n_sig: usize,
+}
+
 /// The whitened Genz–Malik rule on `z = x0 + M t`, each axis cut at `t = 0, ±3` with mapped
 /// tails, or with `cross` on the cross-check's partition (`CROSS_CUTS`; on a domain with a
 /// finite bound also `t = 0`, where a kink or a face of the minimum lies: with the cut there
 /// a Laplace-like `exp(-Σ a|z − u|)` stays cheap and exact, without it the second estimate
 /// was itself 1.8e-5 off on its boxes with 5e-8 claimed). Also returns the number of boxes.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "left for a named-argument struct (issue 15); was silenced module-wide"
-)]
 fn whitened_run(
     p: &Problem<'_>,
-    beta: f64,
-    obs: Option<(Observables<'_>, usize)>,
-    n_obs: usize,
-    tol: f64,
-    budget: u64,
-    x0: &[f64],
-    e0: f64,
-    m: &DMatrix<f64>,
-    log_det_m: f64,
-    all_infinite: bool,
-    laplace: Option<f64>,
-    n_sig: usize,
+    spec: &PartSpec<'_>,
+    w: &Whitening<'_>,
     cross: bool,
 ) -> Result<(PartResult, usize), QuadError> {
+    let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
+    let Whitening {
+        x0,
+        e0,
+        m,
+        log_det_m,
+        all_infinite,
+        laplace,
+        n_sig,
+    } = *w;
     let d = x0.len();
     let per_axis: Vec<Vec<(f64, f64, AxisMap)>> = (0..d)
         .map(|i| {
@@ -1195,7 +1184,7 @@ fn whitened_run(
         beta,
         e_star: e0,
         argmin: x0.to_vec(),
-        obs: obs.map(|o| o.0),
+        obs: spec.obs,
         n_obs,
         rescale: 1.0,
         e_scale: e0.abs(),

@@ -1,6 +1,6 @@
 //! Running chains in parallel with reproducible per-chain seeds, and the invariance test.
 
-use super::{Kernel, Rng, SampleError, State, Target};
+use super::{Energy, Kernel, Rng, SampleError, State};
 use crate::stats::battery::{BatteryOptions, BatteryReport, Draws, Reference, run_battery};
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -34,7 +34,7 @@ struct OneChain {
 }
 
 fn run_one(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     init: &[f64],
     warmup: usize,
@@ -80,7 +80,7 @@ fn run_one(
 /// [`SampleError::NoChains`], [`SampleError::Dimension`] or [`SampleError::BadInit`] for bad
 /// initial states.
 pub fn run_chains(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     inits: &[Vec<f64>],
     warmup: usize,
@@ -98,7 +98,7 @@ pub fn run_chains(
                 want: dim,
             });
         }
-        let e = target.energy(y);
+        let e = target.eval(y);
         if !e.is_finite() {
             return Err(SampleError::BadInit {
                 chain: i,
@@ -154,7 +154,7 @@ pub struct InvarianceOptions {
 /// # Errors
 /// [`SampleError`] for no chains, a wrong-dimension exact draw, or invalid battery options.
 pub fn invariance_test(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     exact_draw: &(dyn Fn(&mut Rng) -> Vec<f64> + Sync),
     reference: &Reference,

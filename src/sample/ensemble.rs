@@ -6,7 +6,7 @@
 //! too few walkers, a short warm-up) in the self-test.
 
 use super::kernels::{Kernel, State, accept, leapfrog};
-use super::{Rng, SampleError, Target, rng_for};
+use super::{Energy, Rng, SampleError, rng_for};
 use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -22,7 +22,7 @@ use rand_distr::{Distribution, StandardNormal};
 /// [`SampleError::InvalidParameter`] for fewer than 2 walkers or `a ≤ 1`,
 /// [`SampleError::Dimension`] or [`SampleError::BadInit`] for bad initial states.
 pub fn stretch_move(
-    target: &dyn Target,
+    target: &dyn Energy,
     inits: &[Vec<f64>],
     warmup: usize,
     steps: usize,
@@ -52,7 +52,7 @@ pub fn stretch_move(
                 want: d,
             });
         }
-        let en = target.energy(y);
+        let en = target.eval(y);
         if !en.is_finite() {
             return Err(SampleError::BadInit {
                 chain: i,
@@ -72,7 +72,7 @@ pub fn stretch_move(
                 let u: f64 = rng.random();
                 let z = ((a - 1.0) * u + 1.0).powi(2) / a;
                 let y: Vec<f64> = (0..d).map(|i| x[j][i] + z * (x[w][i] - x[j][i])).collect();
-                let ey = target.energy(&y);
+                let ey = target.eval(&y);
                 if accept((d as f64 - 1.0) * z.ln() + e[w] - ey, &mut rng) {
                     x[w] = y;
                     e[w] = ey;
@@ -147,7 +147,7 @@ impl JitteredHmc {
 }
 
 impl Kernel for JitteredHmc {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let jitter = 0.8 + 0.4 * rng.random::<f64>();
         let eps = self.step_size * scale * jitter;
         let n = rng.random_range(1..=self.max_leapfrog);

@@ -2,7 +2,7 @@
 //! and MCMC averages with standard errors and effective sample sizes, and CD-k.
 
 use super::chains::rng_for;
-use super::{Kernel, Rng, SampleError, State, Target};
+use super::{Energy, Kernel, Rng, SampleError, State};
 use crate::stats::{StatisticalDecision, ess};
 use rayon::prelude::*;
 
@@ -101,7 +101,7 @@ pub struct CdkResult {
 /// # Errors
 /// [`SampleError::NoChains`] without data; [`SampleError::Dimension`] for a wrong-size point.
 pub fn cd_k(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     data: &[Vec<f64>],
     k: usize,
@@ -126,7 +126,7 @@ pub fn cd_k(
 /// [`SampleError::NoChains`] without starts; [`SampleError::Dimension`] for a wrong-size point;
 /// [`SampleError::BadInit`] for a start with non-finite energy.
 pub fn cd_k_states(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     starts: &[Vec<f64>],
     k: usize,
@@ -143,7 +143,7 @@ pub fn cd_k_states(
     }
     if let Some((chain, energy)) = starts
         .iter()
-        .map(|y| target.energy(y))
+        .map(|y| target.eval(y))
         .enumerate()
         .find(|(_, e)| !e.is_finite())
     {

@@ -1,6 +1,6 @@
 //! Markov kernels behind one trait: random-walk Metropolis, MALA and HMC, plus closures `(state, rng) -> state`.
 
-use super::{Rng, SampleError, Target};
+use super::{Energy, Rng, SampleError};
 use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -17,8 +17,8 @@ pub struct State {
 
 impl State {
     /// Evaluates the energy at `y`.
-    pub fn new(target: &dyn Target, y: Vec<f64>) -> Self {
-        let energy = target.energy(&y);
+    pub fn new(target: &dyn Energy, y: Vec<f64>) -> Self {
+        let energy = target.eval(&y);
         Self {
             y,
             energy,
@@ -26,7 +26,7 @@ impl State {
         }
     }
 
-    fn grad(&mut self, target: &dyn Target) -> &[f64] {
+    fn grad(&mut self, target: &dyn Energy) -> &[f64] {
         if self.grad.is_none() {
             let mut g = vec![0.0; self.y.len()];
             self.energy = target.grad(&self.y, &mut g);
@@ -40,7 +40,7 @@ impl State {
 pub trait Kernel: Sync {
     /// Advances `state` by one transition; `scale` multiplies the kernel's step size (1 unless
     /// adapted during warmup). Returns whether a proposal was accepted.
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool;
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool;
 
     /// Target acceptance rate for step-size adaptation during warmup, if enabled.
     fn adapt_target(&self) -> Option<f64> {
@@ -54,7 +54,7 @@ impl<F> Kernel for F
 where
     F: Fn(&[f64], &mut Rng) -> Vec<f64> + Sync,
 {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         let next = self(&state.y, rng);
         #[allow(
             clippy::float_cmp,
@@ -124,10 +124,10 @@ impl RandomWalkMetropolis {
 }
 
 impl Kernel for RandomWalkMetropolis {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let s = self.step * scale;
         let prop: Vec<f64> = state.y.iter().map(|v| v + s * gauss(rng)).collect();
-        let e = target.energy(&prop);
+        let e = target.eval(&prop);
         if accept(state.energy - e, rng) {
             *state = State {
                 y: prop,
@@ -191,7 +191,7 @@ pub(crate) fn langevin_proposal(y: &[f64], g: &[f64], h: f64, rng: &mut Rng) -> 
 }
 
 impl Kernel for Mala {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let h = self.step * scale;
         let g = state.grad(target).to_vec();
         let prop = langevin_proposal(&state.y, &g, h, rng);
@@ -256,7 +256,7 @@ impl Hmc {
 /// Leapfrog trajectory: returns (y, p, energy, grad) at the end. `first_kick` is the fraction of
 /// a step used for the first momentum kick (½ for a correct leapfrog; the zoo uses 1).
 pub(crate) fn leapfrog(
-    target: &dyn Target,
+    target: &dyn Energy,
     y0: &[f64],
     g0: &[f64],
     p0: &[f64],
@@ -282,7 +282,7 @@ pub(crate) fn leapfrog(
 }
 
 impl Kernel for Hmc {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let eps = self.step_size * scale;
         let g0 = state.grad(target).to_vec();
         let p0: Vec<f64> = (0..state.y.len()).map(|_| gauss(rng)).collect();

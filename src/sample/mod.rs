@@ -1,6 +1,9 @@
 //! Samplers for Gibbs densities: exact, random-walk Metropolis, MALA and HMC, behind one trait.
 //!
-//! A [`Target`] is an energy with β folded in (density ∝ exp(−energy)) and its gradient. A
+//! A sampler draws from a density ∝ exp(−E) given by an [`Energy`], the same trait `quad`
+//! integrates (with β folded in here: [`ScaledTarget`]); `Target` is its former name, kept as
+//! an alias. Gradient samplers call [`Energy::grad`] (a finite difference unless the energy
+//! gives its own, as [`FnTarget`] does). A
 //! [`Kernel`] is one Markov transition; kernels are validated at construction so stepping cannot
 //! fail. [`run_chains`] runs several chains in parallel with per-chain seeds derived from
 //! (seed, chain index), so the output is bit-identical whatever the thread count.
@@ -62,10 +65,10 @@ pub use estimate::{
 pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
 pub use reference::{
-    QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, SharedEnergy, judge_draws,
-    moment_tolerance, quadrature_reference, sampler_test, test_draws, test_kernel,
+    KernelRun, QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, SharedEnergy,
+    judge_draws, moment_tolerance, quadrature_reference, sampler_test, test_draws, test_kernel,
 };
-pub use target::{FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
+pub use target::{Energy, FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
 
 /// The random number generator used by every sampler.
 pub type Rng = rand_xoshiro::Xoshiro256PlusPlus;

@@ -127,7 +127,7 @@ fn exact(t: &Tgt) -> QuadReference {
 }
 
 /// The sampler's view of a target (finite-difference gradient, as a user without one would).
-fn target_of(t: &Tgt, beta: f64) -> impl Target + use<> {
+fn target_of(t: &Tgt, beta: f64) -> impl Energy + use<> {
     let f = t.energy;
     FiniteDiffTarget::new(t.dim, move |y: &[f64]| beta * f(y), 1e-5)
 }
@@ -166,7 +166,7 @@ enum Layout {
 
 fn ensemble_draws(
     t: &Tgt,
-    target: &dyn Target,
+    target: &dyn Energy,
     inits: &[Vec<f64>],
     warmup: usize,
     layout: Layout,
@@ -177,7 +177,7 @@ fn ensemble_draws(
 
 fn ensemble_n(
     t: &Tgt,
-    target: &dyn Target,
+    target: &dyn Energy,
     inits: &[Vec<f64>],
     warmup: usize,
     layout: Layout,
@@ -206,7 +206,7 @@ fn ensemble(t: &Tgt, layout: Layout, seed: u64) -> Draws {
 }
 
 /// NUTS-like: 4 chains of jittered HMC (up to 16 leapfrog steps, adapted step), 5 000 draws each.
-fn hmc_draws(t: &Tgt, target: &dyn Target, seed: u64) -> Draws {
+fn hmc_draws(t: &Tgt, target: &dyn Energy, seed: u64) -> Draws {
     let kernel = JitteredHmc::new(0.2, 16).expect("valid");
     let inits = ball(t, 4, 0.0, 1.0, seed);
     run_chains(target, &kernel, &inits, WARMUP, DRAWS / 4, seed)

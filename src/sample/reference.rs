@@ -307,9 +307,18 @@ pub fn quadrature_reference(
         e_table = Some(t);
     } else if d >= 3 {
         let minima = basin_minima(&*energy, domain, beta, &qopts)?;
-        let (r, err, converged, left_out) = regions_by_quadrature(
-            &*energy, &bounds, beta, &minima, &means, &sds, names, &opts.quad,
-        )?;
+        let gibbs = Gibbs {
+            energy: &*energy,
+            bounds: &bounds,
+            beta,
+            names,
+        };
+        let spread = Spread {
+            minima: &minima,
+            means: &means,
+            sds: &sds,
+        };
+        let (r, err, converged, left_out) = regions_by_quadrature(&gibbs, &spread, &opts.quad)?;
         bins_left_out(&mut notes, &left_out);
         region_error = err;
         if converged && err <= REGION_MAX_ERROR {
@@ -332,12 +341,15 @@ pub fn quadrature_reference(
         let grid = Grid::around(&means, &sds, &bounds);
         let minima = basin_minima(&*energy, domain, beta, &qopts)?;
         let inv = invert(&cov, d);
-        let (r, err) = regions_nd(
-            Reference::new(),
-            &*energy,
-            &grid,
+        let weight = GridWeight {
+            energy: &*energy,
+            grid: &grid,
             beta,
             e_star,
+        };
+        let (r, err) = regions_nd(
+            Reference::new(),
+            &weight,
             &minima,
             &inv,
             names,
@@ -351,20 +363,23 @@ pub fn quadrature_reference(
             // every coordinate by quadrature on slabs, as in 3–4D, are exact enough.
             // Cuts between the minima first; if the quadrature refuses every coordinate's slabs,
             // cuts at each coordinate's mean and mean ± 0.674 sd (what a single minimum gets).
-            let slabs = regions_by_quadrature(
-                &*energy, &bounds, beta, &minima, &means, &sds, names, &opts.quad,
-            )
-            .or_else(|_| {
-                regions_by_quadrature(
-                    &*energy,
-                    &bounds,
-                    beta,
-                    &minima[..1],
-                    &means,
-                    &sds,
-                    names,
-                    &opts.quad,
-                )
+            let gibbs = Gibbs {
+                energy: &*energy,
+                bounds: &bounds,
+                beta,
+                names,
+            };
+            let spread = Spread {
+                minima: &minima,
+                means: &means,
+                sds: &sds,
+            };
+            let slabs = regions_by_quadrature(&gibbs, &spread, &opts.quad).or_else(|_| {
+                let lowest = Spread {
+                    minima: &minima[..1],
+                    ..spread
+                };
+                regions_by_quadrature(&gibbs, &lowest, &opts.quad)
             });
             let (r, slab_err, converged) = match slabs {
                 Ok((r, e, c, left_out)) => {
@@ -562,34 +577,71 @@ where
     )
 }
 
-/// The sampler test of a Markov kernel (any [`crate::sample::Kernel`], including a closure
-/// `(state, rng) -> state`): `inits.len()` chains run `warmup` + `draws_per_chain` steps on
-/// exp(−βE) (a finite-difference gradient is supplied to kernels that need one) and their draws
-/// are judged as by [`test_draws`].
+/// The chains [`test_kernel`] runs: one chain per initial state, each `warmup` steps of
+/// `kernel` (discarded; adaptive kernels adapt there) then `draws_per_chain` kept, seeded
+/// from `seed` and the chain's index.
+#[derive(Clone, Copy)]
+pub struct KernelRun<'a> {
+    /// The Markov kernel (any [`crate::sample::Kernel`], including a closure
+    /// `(state, rng) -> state`).
+    pub kernel: &'a dyn crate::sample::Kernel,
+    /// One initial state per chain.
+    pub inits: &'a [Vec<f64>],
+    /// Warmup steps of each chain.
+    pub warmup: usize,
+    /// Draws kept from each chain.
+    pub draws_per_chain: usize,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// The sampler test of a Markov kernel: the chains of `run` on exp(−βE) (a finite-difference
+/// gradient is supplied to kernels that need one) are judged as by [`test_draws`].
 ///
 /// # Errors
 /// As [`test_draws`]; [`ReferenceError::Sample`] for bad initial states.
-#[allow(clippy::too_many_arguments)]
 pub fn test_kernel<F>(
     energy: F,
     bounds: &[(f64, f64)],
     beta: f64,
-    kernel: &dyn crate::sample::Kernel,
-    inits: &[Vec<f64>],
-    warmup: usize,
-    draws_per_chain: usize,
-    seed: u64,
+    run: &KernelRun<'_>,
     alpha: f64,
 ) -> Result<SamplerTestOutcome, ReferenceError>
 where
     F: Fn(&[f64]) -> f64 + Send + Sync + Clone + 'static,
 {
+    let KernelRun {
+        kernel,
+        inits,
+        warmup,
+        draws_per_chain,
+        seed,
+    } = *run;
     let e = energy.clone();
     let target =
         crate::sample::FiniteDiffTarget::new(bounds.len(), move |y: &[f64]| beta * e(y), 1e-5);
     let cs = crate::sample::run_chains(&target, kernel, inits, warmup, draws_per_chain, seed)
         .map_err(|e| ReferenceError::Sample(e.to_string()))?;
     test_draws(energy, bounds, beta, cs.draws.chains, alpha)
+}
+
+/// The Gibbs density exp(−βE) whose region masses are computed: the energy on its box and the
+/// variables' names.
+#[derive(Clone, Copy)]
+struct Gibbs<'a> {
+    energy: &'a dyn Energy,
+    bounds: &'a [(f64, f64)],
+    beta: f64,
+    names: &'a [String],
+}
+
+/// Where the density's mass lies: its located minima and each coordinate's mean and standard
+/// deviation.
+#[derive(Clone, Copy)]
+struct Spread<'a> {
+    minima: &'a [Vec<f64>],
+    means: &'a [f64],
+    sds: &'a [f64],
 }
 
 /// Normal quartiles in standard deviations: the cuts of the bins of a coordinate when the modes
@@ -604,17 +656,12 @@ const QUARTILE_SDS: [f64; 3] = [-0.674_489_750_196_081_7, 0.0, 0.674_489_750_196
 /// regions, the largest error of a mass, whether every quadrature kept converged (`false`, with
 /// the smallest error found, when no coordinate is kept), and the coordinates left out; an
 /// error only when every coordinate's quadrature was refused.
-#[allow(clippy::too_many_arguments)]
 fn regions_by_quadrature(
-    energy: &dyn Energy,
-    bounds: &[(f64, f64)],
-    beta: f64,
-    minima: &[Vec<f64>],
-    means: &[f64],
-    sds: &[f64],
-    names: &[String],
+    gibbs: &Gibbs<'_>,
+    spread: &Spread<'_>,
     quad_opts: &QuadOptions,
 ) -> Result<(Reference, f64, bool, Vec<String>), QuadError> {
+    let (bounds, names) = (gibbs.bounds, gibbs.names);
     let mut reference = Reference::new();
     let mut err: f64 = 0.0;
     let mut best_rejected = f64::INFINITY;
@@ -622,9 +669,7 @@ fn regions_by_quadrature(
     let mut refused = 0;
     let mut first_error = None;
     for axis in 0..bounds.len() {
-        match bins_on_axis(
-            energy, bounds, beta, minima, means, sds, names, quad_opts, axis,
-        ) {
+        match bins_on_axis(gibbs, spread, quad_opts, axis) {
             Ok((r, e, true)) if e <= REGION_MAX_ERROR => {
                 reference.regions.extend(r.regions);
                 err = err.max(e);
@@ -654,18 +699,19 @@ fn regions_by_quadrature(
 /// neighbouring minima, so each bin holds one mode (or a group of modes sharing that
 /// coordinate); otherwise the cuts are the coordinate's mean and mean ± 0.674 sd. Returns the
 /// regions, the largest error of a mass, and whether every quadrature converged.
-#[allow(clippy::too_many_arguments)]
 fn bins_on_axis(
-    energy: &dyn Energy,
-    bounds: &[(f64, f64)],
-    beta: f64,
-    minima: &[Vec<f64>],
-    means: &[f64],
-    sds: &[f64],
-    names: &[String],
+    gibbs: &Gibbs<'_>,
+    spread: &Spread<'_>,
     quad_opts: &QuadOptions,
     axis: usize,
 ) -> Result<(Reference, f64, bool), QuadError> {
+    let Gibbs {
+        energy,
+        bounds,
+        beta,
+        names,
+    } = *gibbs;
+    let Spread { minima, means, sds } = *spread;
     let (lo, hi) = minima
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
@@ -1242,18 +1288,32 @@ fn split_cell(
     true
 }
 
-#[allow(clippy::too_many_arguments)]
-fn regions_nd(
-    mut reference: Reference,
-    energy: &dyn Energy,
-    grid: &Grid,
+/// The weight `exp(−β(E − E*))` on a grid, as [`Grid::visit`] evaluates it.
+#[derive(Clone, Copy)]
+struct GridWeight<'a> {
+    energy: &'a dyn Energy,
+    grid: &'a Grid,
     beta: f64,
     e_star: f64,
+}
+
+/// Region masses on the grid of `weight` with about `points` points: the Mahalanobis
+/// basins of `minima` (metric `inv`) when there are several, else quartile bins of every
+/// coordinate. Returns the regions and their largest error.
+fn regions_nd(
+    mut reference: Reference,
+    weight: &GridWeight<'_>,
     minima: &[Vec<f64>],
     inv: &[f64],
     names: &[String],
     points: usize,
 ) -> Result<(Reference, f64), QuadError> {
+    let GridWeight {
+        energy,
+        grid,
+        beta,
+        e_star,
+    } = *weight;
     let d = grid.lo.len();
     let n = grid.per_axis(points);
     if minima.len() >= 2 {

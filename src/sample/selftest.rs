@@ -23,7 +23,7 @@ fn opts() -> BatteryOptions {
 }
 
 fn inv(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     draw: &(dyn Fn(&mut Rng) -> Vec<f64> + Sync),
     reference: &Reference,
@@ -50,7 +50,7 @@ fn inv_opts(n: usize, k: usize, seed: u64) -> InvarianceOptions {
 }
 
 fn chains(
-    target: &dyn Target,
+    target: &dyn Energy,
     kernel: &dyn Kernel,
     init: &[f64],
     reference: &Reference,

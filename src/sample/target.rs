@@ -1,16 +1,13 @@
-//! Targets: energies (β folded in) with gradients, closure adapters, and transformed targets.
+//! Sampling targets: closure adapters and transformed energies (β folded in), all implementing
+//! the one [`Energy`] trait of the numeric core.
 
-/// A Gibbs density ∝ exp(−energy(y)) on ℝ^dim (β already folded into the energy).
-///
-/// Outside the support the energy is +∞; such proposals are always rejected.
-pub trait Target: Sync {
-    /// Dimension of y.
-    fn dim(&self) -> usize;
-    /// The energy; density ∝ exp(−energy).
-    fn energy(&self, y: &[f64]) -> f64;
-    /// Fills `g` with ∇energy(y) and returns the energy.
-    fn grad(&self, y: &[f64], g: &mut [f64]) -> f64;
-}
+pub use crate::energy::Energy;
+
+/// The name samplers used for their energy before there was one trait: a Gibbs density
+/// ∝ exp(−E(y)) is sampled from an [`Energy`] with β already folded in (outside the support
+/// the energy is +∞; such proposals are always rejected). Implement [`Energy`] (`dim`, `eval`
+/// and, for gradient samplers, `grad`); `Target` is kept so code naming it still compiles.
+pub use crate::energy::Energy as Target;
 
 /// A target from an energy closure and a gradient closure (the gradient closure returns the energy).
 pub struct FnTarget<E, G> {
@@ -30,7 +27,7 @@ where
     }
 }
 
-impl<E, G> Target for FnTarget<E, G>
+impl<E, G> Energy for FnTarget<E, G>
 where
     E: Fn(&[f64]) -> f64 + Sync,
     G: Fn(&[f64], &mut [f64]) -> f64 + Sync,
@@ -38,7 +35,7 @@ where
     fn dim(&self) -> usize {
         self.dim
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         (self.energy)(y)
     }
     fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {
@@ -61,42 +58,32 @@ impl<E: Fn(&[f64]) -> f64 + Sync> FiniteDiffTarget<E> {
     }
 }
 
-impl<E: Fn(&[f64]) -> f64 + Sync> Target for FiniteDiffTarget<E> {
+impl<E: Fn(&[f64]) -> f64 + Sync> Energy for FiniteDiffTarget<E> {
     fn dim(&self) -> usize {
         self.dim
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         (self.energy)(y)
     }
     fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {
-        let mut x = y.to_vec();
-        for i in 0..self.dim {
-            let step = self.h * y[i].abs().max(1.0);
-            x[i] = y[i] + step;
-            let up = (self.energy)(&x);
-            x[i] = y[i] - step;
-            let down = (self.energy)(&x);
-            x[i] = y[i];
-            g[i] = (up - down) / (2.0 * step);
-        }
-        (self.energy)(y)
+        crate::energy::central_difference(&self.energy, y, self.h, g)
     }
 }
 
 /// The target with energy multiplied by `beta` (a different temperature).
 pub struct ScaledTarget<'a> {
     /// The original target.
-    pub inner: &'a dyn Target,
+    pub inner: &'a dyn Energy,
     /// Factor applied to the energy.
     pub beta: f64,
 }
 
-impl Target for ScaledTarget<'_> {
+impl Energy for ScaledTarget<'_> {
     fn dim(&self) -> usize {
         self.inner.dim()
     }
-    fn energy(&self, y: &[f64]) -> f64 {
-        self.beta * self.inner.energy(y)
+    fn eval(&self, y: &[f64]) -> f64 {
+        self.beta * self.inner.eval(y)
     }
     fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {
         let e = self.inner.grad(y, g);
@@ -108,18 +95,18 @@ impl Target for ScaledTarget<'_> {
 /// The target translated by `shift`: energy(y − shift).
 pub struct ShiftedTarget<'a> {
     /// The original target.
-    pub inner: &'a dyn Target,
+    pub inner: &'a dyn Energy,
     /// Translation.
     pub shift: Vec<f64>,
 }
 
-impl Target for ShiftedTarget<'_> {
+impl Energy for ShiftedTarget<'_> {
     fn dim(&self) -> usize {
         self.inner.dim()
     }
-    fn energy(&self, y: &[f64]) -> f64 {
+    fn eval(&self, y: &[f64]) -> f64 {
         let x: Vec<f64> = y.iter().zip(&self.shift).map(|(a, b)| a - b).collect();
-        self.inner.energy(&x)
+        self.inner.eval(&x)
     }
     fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {
         let x: Vec<f64> = y.iter().zip(&self.shift).map(|(a, b)| a - b).collect();
@@ -135,7 +122,7 @@ mod tests {
     #[test]
     fn finite_difference_gradient_matches_analytic() {
         let t = targets::ring();
-        let fd = FiniteDiffTarget::new(2, |y: &[f64]| t.energy(y), 1e-5);
+        let fd = FiniteDiffTarget::new(2, |y: &[f64]| t.eval(y), 1e-5);
         for y in [[0.3, -1.2], [1.1, 0.4], [-0.7, 0.05]] {
             let (mut g1, mut g2) = ([0.0; 2], [0.0; 2]);
             t.grad(&y, &mut g1);

@@ -3,7 +3,7 @@
 //! test suite can prove that the battery catches it. Do not use them to sample.
 
 use super::kernels::{accept, langevin_proposal, leapfrog};
-use super::{Kernel, Rng, ScaledTarget, ShiftedTarget, State, Target};
+use super::{Energy, Kernel, Rng, ScaledTarget, ShiftedTarget, State};
 use rand_distr::{Distribution, StandardNormal};
 
 fn gauss(rng: &mut Rng) -> f64 {
@@ -19,13 +19,13 @@ pub struct AsymmetricNoHastings {
 }
 
 impl Kernel for AsymmetricNoHastings {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let prop: Vec<f64> = state
             .y
             .iter()
             .map(|v| v * (self.sigma * scale * gauss(rng)).exp())
             .collect();
-        let e = target.energy(&prop);
+        let e = target.eval(&prop);
         if accept(state.energy - e, rng) {
             *state = State {
                 y: prop,
@@ -48,7 +48,7 @@ pub struct Ula {
 }
 
 impl Kernel for Ula {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let mut g = vec![0.0; state.y.len()];
         target.grad(&state.y, &mut g);
         let y = langevin_proposal(&state.y, &g, self.step * scale, rng);
@@ -68,7 +68,7 @@ pub struct RecordAcceptedOnly<K> {
 }
 
 impl<K: Kernel> Kernel for RecordAcceptedOnly<K> {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         (0..self.max_tries).any(|_| self.inner.step(target, state, scale, rng))
     }
 }
@@ -83,7 +83,7 @@ pub struct WrongTemperature<K> {
 }
 
 impl<K: Kernel> Kernel for WrongTemperature<K> {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let t = ScaledTarget {
             inner: target,
             beta: self.beta,
@@ -106,7 +106,7 @@ pub struct WrongEnergy<K> {
 }
 
 impl<K: Kernel> Kernel for WrongEnergy<K> {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let t = ShiftedTarget {
             inner: target,
             shift: self.shift.clone(),
@@ -128,7 +128,7 @@ pub struct ModeLocked<K> {
 }
 
 impl<K: Kernel> Kernel for ModeLocked<K> {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         let before = state.clone();
         let acc = self.inner.step(target, state, scale, rng);
         if acc && (state.y[0] > 0.0) != (before.y[0] > 0.0) {
@@ -158,7 +158,7 @@ pub struct HmcFullFirstKick {
 }
 
 fn hmc_step(
-    target: &dyn Target,
+    target: &dyn Energy,
     state: &mut State,
     eps: f64,
     n: usize,
@@ -188,7 +188,7 @@ fn hmc_step(
 }
 
 impl Kernel for HmcNoKinetic {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         hmc_step(
             target,
             state,
@@ -202,7 +202,7 @@ impl Kernel for HmcNoKinetic {
 }
 
 impl Kernel for HmcFullFirstKick {
-    fn step(&self, target: &dyn Target, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, scale: f64, rng: &mut Rng) -> bool {
         hmc_step(
             target,
             state,
@@ -233,7 +233,7 @@ pub struct SynchronousGibbs {
 }
 
 impl Kernel for Gibbs2dGaussian {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         let s = (1.0 - self.rho * self.rho).sqrt();
         let y1 = self.rho * state.y[1] + s * gauss(rng);
         let y2 = self.rho * y1 + s * gauss(rng);
@@ -243,7 +243,7 @@ impl Kernel for Gibbs2dGaussian {
 }
 
 impl Kernel for SynchronousGibbs {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         let s = (1.0 - self.rho * self.rho).sqrt();
         let y1 = self.rho * state.y[1] + s * gauss(rng);
         let y2 = self.rho * state.y[0] + s * gauss(rng);
@@ -261,7 +261,7 @@ pub struct GaussianAr1 {
 }
 
 impl Kernel for GaussianAr1 {
-    fn step(&self, target: &dyn Target, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
+    fn step(&self, target: &dyn Energy, state: &mut State, _scale: f64, rng: &mut Rng) -> bool {
         let s = (1.0 - self.rho * self.rho).sqrt();
         let y: Vec<f64> = state
             .y

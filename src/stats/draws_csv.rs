@@ -20,25 +20,29 @@ pub const INDEX_COLUMNS: [&str; 5] = ["chain", "walker", "draw", "iteration", "s
 pub const GRAD_EVAL_COLUMNS: [&str; 4] = ["grad_evals", "n_leapfrog__", "n_steps", "num_steps"];
 
 /// Why a CSV file of draws was refused.
+///
+/// The messages name no command-line flag (the library is also called from Python and Rust);
+/// the `ebmcheck` binary words the variants that have a flag (`--columns`, `--over`,
+/// `--budget`) in its own terms.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsvErrorKind {
     /// The text has no header line.
     #[error("the file is empty (expected a header naming the variables)")]
     Empty,
-    /// A variable of the target has no column.
+    /// A variable of the target has no column: the variable and the header's columns.
     #[error(
-        "missing column `{0}` (the header has {1}); name it in the header or map a column to it with --columns"
+        "missing column `{0}` (the header has {1}); name it in the header or map a column to it (`CsvOptions::columns`)"
     )]
     MissingColumnOf(String, String),
     /// A variable of the target has no column.
     #[error("missing column `{0}`")]
     MissingColumn(String),
     /// A column that is neither a variable nor `chain`.
-    #[error("extra column `{0}` (not a variable of --over, nor `chain`)")]
+    #[error("extra column `{0}` (not a variable, nor `chain`)")]
     ExtraColumn(String),
     /// A variable named like an index column (`chain`, `walker`, `draw`, …).
     #[error(
-        "the variable `{0}` has the name of an index column; rename the variable (e.g. `--over {0}_=…`) or map a column to it with --columns"
+        "the variable `{0}` has the name of an index column; rename the variable (e.g. `{0}_`) or map a column to it (`CsvOptions::columns`)"
     )]
     ReservedName(String),
     /// The first line is numbers: the file has no header.
@@ -49,8 +53,9 @@ pub enum CsvErrorKind {
         "the file looks {0}-separated: write it comma-separated (e.g. pandas `to_csv(path, index=False)`)"
     )]
     Separator(&'static str),
-    /// `--columns` names a column the header does not have, or the wrong number of columns.
-    #[error("--columns: {0}")]
+    /// The column map (`CsvOptions::columns`) names a column the header does not have, or the
+    /// wrong number of columns.
+    #[error("column map: {0}")]
     Columns(String),
     /// A column name appears twice.
     #[error("column `{0}` appears twice")]
@@ -83,9 +88,7 @@ pub enum CsvErrorKind {
     #[error("chain id `{0}` is not an integer")]
     BadChain(String),
     /// More chains than the `chains` budget allows.
-    #[error(
-        "more than {0} chains, beyond the budget `chains`; if this many are intended, raise the limit with `--budget chains=N`"
-    )]
+    #[error("more than {0} chains, beyond the budget `chains`")]
     TooManyChains(u64),
     /// More rows than the reader accepts.
     #[error("more than {0} values: split the file or thin the draws")]
@@ -434,6 +437,36 @@ mod tests {
         assert_eq!(
             kind_at("chain,y\n0,1\n", &["chain"]),
             (1, CsvErrorKind::ReservedName("chain".into()))
+        );
+    }
+
+    /// The library is called from Python and Rust too: its messages name no command-line flag
+    /// (the binary adds `--columns`, `--over` and `--budget`, `tests/cli_sampler_test.rs`,
+    /// `draws_errors_name_the_flags_that_fix_them`).
+    #[test]
+    fn messages_name_no_command_line_flag() {
+        let kinds = [
+            CsvErrorKind::MissingColumnOf("y".into(), "x".into()),
+            CsvErrorKind::ExtraColumn("q".into()),
+            CsvErrorKind::ReservedName("chain".into()),
+            CsvErrorKind::Columns("1 columns for 2 variables (x, y)".into()),
+            CsvErrorKind::TooManyChains(10),
+        ];
+        for kind in kinds {
+            let m = err(1, kind).to_string();
+            assert!(!m.contains("--"), "{m}");
+        }
+        let e = parse_draws_csv_with(
+            "a,b\n1,2\n",
+            &vars(&["x", "y"]),
+            &CsvOptions {
+                columns: Some(vars(&["a"])),
+            },
+        )
+        .expect_err("one column for two variables");
+        assert_eq!(
+            e.to_string(),
+            "line 1: column map: 1 columns for 2 variables (x, y)"
         );
     }
 

@@ -20,9 +20,19 @@ pub enum NpyError {
         "element type `{0}` is not supported (save the draws as float64: `np.save(path, draws.astype(float))`)"
     )]
     Dtype(String),
-    /// A shape other than 1, 2 or 3 dimensions, or one that does not match the variables.
+    /// A shape other than 1, 2 or 3 dimensions, or one that holds no draws.
     #[error("{0}")]
     Shape(String),
+    /// A last axis whose length is not the number of variables.
+    #[error("an array of shape {shape:?} has {columns} columns but {} variables are named ({})", vars.len(), vars.join(", "))]
+    Columns {
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// The length of its last axis.
+        columns: usize,
+        /// The variables the draws are of.
+        vars: Vec<String>,
+    },
     /// Fewer or more bytes than the shape needs.
     #[error("the data has {got} bytes, the shape {shape:?} needs {want}")]
     Length {
@@ -207,10 +217,11 @@ pub fn draws_from_array(a: &NpyArray, vars: &[String]) -> Result<Draws, NpyError
         }
     };
     if dims != d {
-        return Err(NpyError::Shape(format!(
-            "an array of shape {shape:?} has {dims} columns but --over names {d} variables ({})",
-            vars.join(", ")
-        )));
+        return Err(NpyError::Columns {
+            shape: shape.clone(),
+            columns: dims,
+            vars: vars.to_vec(),
+        });
     }
     if a.values.is_empty() {
         return Err(NpyError::Shape(format!(
@@ -325,7 +336,7 @@ mod tests {
         ));
         assert!(matches!(
             parse_draws_npy(&npy("<f8", false, "(2, 3)", &f8(&[0.0; 6])), &y),
-            Err(NpyError::Shape(_))
+            Err(NpyError::Columns { columns: 3, .. })
         ));
         assert!(matches!(
             parse_draws_npy(&npy("<f8", false, "(3,)", &f8(&[0.0; 2])), &y),

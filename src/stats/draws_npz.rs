@@ -44,9 +44,20 @@ pub enum NpzError {
         /// What went wrong.
         reason: String,
     },
-    /// No rule picks the array of draws.
+    /// The array asked for by name is not in the archive.
     #[error("{0}")]
     Choose(String),
+    /// No rule picks the array of draws and none was asked for by name.
+    #[error(
+        "cannot tell which array holds the draws: {arrays}; choose one by name, or save one array per variable named after the variables ({})",
+        vars.join(", ")
+    )]
+    Ambiguous {
+        /// The archive's arrays, listed with their shapes.
+        arrays: String,
+        /// The variables the draws are of.
+        vars: Vec<String>,
+    },
 }
 
 /// Whether `bytes` start like a zip archive (local header or an empty archive's end record).
@@ -338,11 +349,10 @@ pub fn parse_draws_npz(
             return single(i);
         }
     }
-    Err(NpzError::Choose(format!(
-        "cannot tell which array holds the draws: {}; choose one with `--array NAME`, or save one array per variable named after the variables ({})",
-        listed(),
-        vars.join(", ")
-    )))
+    Err(NpzError::Ambiguous {
+        arrays: listed(),
+        vars: vars.to_vec(),
+    })
 }
 
 /// One array per variable, each `(draws,)` or `(chains, draws)`, all of one shape.
@@ -555,7 +565,10 @@ mod tests {
         assert!(e.to_string().contains("x, lp, y"), "{e}");
         // No rule applies: the members are listed.
         let e = parse_draws_npz(&z, &names(&["q"]), None).expect_err("ambiguous");
-        assert!(e.to_string().contains("--array"), "{e}");
+        assert!(
+            matches!(&e, NpzError::Ambiguous { arrays, .. } if arrays.contains("x")),
+            "{e}"
+        );
         // Rule 4: `draws` among others.
         let s = npy(&[2, 1], &[5.0, 6.0]);
         let z = npz(&[("lp.npy", lp), ("draws.npy", s)], false);

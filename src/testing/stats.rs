@@ -45,7 +45,7 @@ pub const ALPHA: f64 = 1e-3;
 
 /// Reference targets with exact (closed-form or fine-grid) references and exact samplers.
 pub mod targets {
-    use crate::sample::{Rng, Target};
+    use crate::sample::{Energy, Rng};
     use crate::stats::{Reference, special};
     use rand::RngCore;
     use rand_distr::{Distribution, Gamma, StandardNormal};
@@ -61,11 +61,11 @@ pub mod targets {
         pub grad: fn(&[f64], &mut [f64]) -> f64,
     }
 
-    impl Target for Toy {
+    impl Energy for Toy {
         fn dim(&self) -> usize {
             self.dim
         }
-        fn energy(&self, y: &[f64]) -> f64 {
+        fn eval(&self, y: &[f64]) -> f64 {
             (self.energy)(y)
         }
         fn grad(&self, y: &[f64], g: &mut [f64]) -> f64 {

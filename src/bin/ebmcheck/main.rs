@@ -12,6 +12,7 @@ mod check;
 mod diff;
 mod eval;
 mod grad;
+mod hints;
 mod logz;
 mod sampler_test;
 

@@ -25,6 +25,7 @@ use crate::common::{
     ExprOptions, Failure, Format, ReportFiles, context, expression, json_object, number, range,
     unknown_names, unknown_names_failure, write_report_files,
 };
+use crate::hints;
 
 /// Arguments of `ebmcheck sampler-test`.
 #[derive(Debug, clap::Args)]
@@ -433,12 +434,12 @@ fn read_draws(
         .map_err(|e| Failure::invalid(format!("error: cannot read {shown}: {e}")))?;
     if bytes.starts_with(b"\x93NUMPY") {
         let d = parse_draws_npy(&bytes, names)
-            .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+            .map_err(|e| Failure::invalid(format!("error: {shown}: {}", hints::npy_error(&e))))?;
         return Ok((d, Vec::new(), None));
     }
     if is_zip(&bytes) {
         let d = parse_draws_npz(&bytes, names, array)
-            .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+            .map_err(|e| Failure::invalid(format!("error: {shown}: {}", hints::npz_error(&e))))?;
         return Ok((d.draws, d.ignored, None));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -447,6 +448,6 @@ fn read_draws(
         ))
     })?;
     let d = parse_draws_csv_with(&text, names, csv_opts)
-        .map_err(|e| Failure::invalid(format!("error: {shown}: {e}")))?;
+        .map_err(|e| Failure::invalid(format!("error: {shown}: {}", hints::csv_error(&e))))?;
     Ok((d.draws, d.ignored, d.grad_evals))
 }
