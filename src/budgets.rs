@@ -1,8 +1,8 @@
 //! Work limits ("budgets"): the one place that states how much work any input may ask for.
 //!
 //! Every limit has a name, a default and a sentence saying what it bounds. A limit that is hit
-//! is a [`BudgetError`] that names the budget and how to raise it (`--budget NAME=N` on the
-//! command line, before the subcommand or after it); callers check *before* they
+//! is a [`BudgetError`] that names the budget and how to raise it (the binary words that as
+//! `--budget NAME=N` through [`set_raise_wording`]); callers check *before* they
 //! allocate or loop. The binary may raise a limit once at start-up ([`set`]); the library reads
 //! the current values with [`limit`]. The total of all sums together is metered across one run
 //! ([`charge_sum_terms`]) once the binary has called [`start_run`]; without it (library use,
@@ -11,6 +11,7 @@
 //! Limits that protect the stack (the parser's nesting, the depth of an inlined tree) are fixed:
 //! raising them would trade an error for a crash.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One work limit.
@@ -234,12 +235,25 @@ impl BudgetError {
     }
 }
 
-/// The sentence saying how to raise `b`.
+/// How the host words "raise the budget NAME" (the binary: its `--budget NAME=N` flag).
+static RAISE_WORDING: OnceLock<fn(&'static str) -> String> = OnceLock::new();
+
+/// Sets, once per process, how [`how_to_raise`] words the fix, given the budget's name: the
+/// library names no command-line flag, the binary names its own. Later calls are ignored.
+pub fn set_raise_wording(wording: fn(&'static str) -> String) {
+    let _ = RAISE_WORDING.set(wording);
+}
+
+/// The sentence saying how to raise `b`: the host's wording ([`set_raise_wording`]), else
+/// the library's, which names the budget (raised with [`set`]).
 pub fn how_to_raise(b: Budget) -> String {
-    format!(
-        "if this much work is intended, raise the limit with `--budget {}=N`",
-        b.name()
-    )
+    match RAISE_WORDING.get() {
+        Some(wording) => wording(b.name()),
+        None => format!(
+            "if this much work is intended, raise the budget `{}`",
+            b.name()
+        ),
+    }
 }
 
 /// `Ok` when `wanted` fits the budget `b`, else the error naming it (`context` says what asked).
@@ -388,7 +402,9 @@ mod tests {
         let e = check(Budget::Replicates, u128::from(u64::MAX), "check `x`").err();
         let e = e.map(|e| (e.message(), e.help())).unwrap_or_default();
         assert!(e.0.contains("`replicates` = 1000000"), "{}", e.0);
-        assert!(e.1.contains("--budget replicates=N"), "{}", e.1);
+        // The library's wording names no command-line flag (the binary sets its own).
+        assert!(e.1.contains("budget `replicates`"), "{}", e.1);
+        assert!(!e.1.contains("--"), "{}", e.1);
         assert!(check(Budget::Replicates, 10, "").is_ok());
     }
 

@@ -9,6 +9,7 @@ pub mod energy;
 pub mod estimate;
 pub mod expr;
 pub mod quad;
+pub mod remedy;
 pub mod sample;
 pub mod seed;
 pub mod stats;

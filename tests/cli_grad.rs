@@ -373,6 +373,8 @@ fn invalid_input_exits_2_with_a_message() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("`q` has no value"), "{err}");
+    // The library carries the fix as data; the binary words it with its flag.
+    assert!(err.contains("`--set q=1`"), "{err}");
     let (code, _, err) = ebmcheck(&[
         "grad",
         "w*k",
@@ -393,6 +395,7 @@ fn invalid_input_exits_2_with_a_message() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("continuous"), "{err}");
+    assert!(err.contains("use --sampler exact"), "{err}");
 }
 
 /// Calibration: over `seeds` runs of a correct sampler, the two-sided p-values of the tool's z

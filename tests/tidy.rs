@@ -71,6 +71,13 @@ fn is_ident(c: char) -> bool {
 /// The source with comments and the contents of string and character literals replaced by
 /// spaces (newlines kept), so that only code is searched.
 fn code_only(src: &str) -> String {
+    blank_comments(src, true)
+}
+
+/// The source with comments replaced by spaces (newlines kept), and the contents of string and
+/// character literals too when `strings` is set. Either way the text keeps its length in chars.
+fn blank_comments(src: &str, strings: bool) -> String {
+    let blank_strings = strings;
     let chars: Vec<char> = src.chars().collect();
     let mut out: Vec<char> = Vec::with_capacity(chars.len());
     let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
@@ -127,7 +134,11 @@ fn code_only(src: &str) -> String {
                     i += hashes + 1;
                     break;
                 }
-                out.push(blank(chars[i]));
+                out.push(if blank_strings {
+                    blank(chars[i])
+                } else {
+                    chars[i]
+                });
                 i += 1;
             }
         } else if c == '"' {
@@ -135,9 +146,9 @@ fn code_only(src: &str) -> String {
             i += 1;
             while i < chars.len() {
                 if chars[i] == '\\' {
-                    out.push(' ');
+                    out.push(if blank_strings { ' ' } else { '\\' });
                     if let Some(&e) = chars.get(i + 1) {
-                        out.push(blank(e));
+                        out.push(if blank_strings { blank(e) } else { e });
                     }
                     i += 2;
                 } else if chars[i] == '"' {
@@ -145,7 +156,11 @@ fn code_only(src: &str) -> String {
                     i += 1;
                     break;
                 } else {
-                    out.push(blank(chars[i]));
+                    out.push(if blank_strings {
+                        blank(chars[i])
+                    } else {
+                        chars[i]
+                    });
                     i += 1;
                 }
             }
@@ -237,7 +252,14 @@ fn attribute_end(code: &[char], mut i: usize) -> usize {
 /// Code of one file without the items under a test-only `#[cfg(…)]`, and the names of the
 /// test-only out-of-line modules it declares (`#[cfg(test)] mod tests;`).
 fn strip_test_items(code: &str) -> (String, Vec<String>) {
+    let (code, mods, _) = strip_test_items_with_spans(code);
+    (code, mods)
+}
+
+/// [`strip_test_items`], also returning the char ranges it blanked.
+fn strip_test_items_with_spans(code: &str) -> (String, Vec<String>, Vec<(usize, usize)>) {
     let mut chars: Vec<char> = code.chars().collect();
+    let mut spans = Vec::new();
     let mut test_mods = Vec::new();
     let mut from = 0;
     loop {
@@ -282,9 +304,44 @@ fn strip_test_items(code: &str) -> (String, Vec<String>) {
                 *c = ' ';
             }
         }
+        spans.push((start, end));
         from = end;
     }
-    (chars.into_iter().collect(), test_mods)
+    (chars.into_iter().collect(), test_mods, spans)
+}
+
+/// The command-line flags (`--name`) that string literals of non-test code mention.
+fn flag_mentions(src: &str) -> Vec<String> {
+    let code: Vec<char> = code_only(src).chars().collect();
+    let (_, _, spans) = strip_test_items_with_spans(&code.iter().collect::<String>());
+    let mut text: Vec<char> = blank_comments(src, false).chars().collect();
+    for (a, b) in spans {
+        for c in &mut text[a..b.min(code.len())] {
+            *c = ' ';
+        }
+    }
+    let in_string = |i: usize| code.get(i) == Some(&' ') && text[i] != ' ';
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + 2 < text.len() {
+        if text[i] == '-'
+            && text[i + 1] == '-'
+            && text[i + 2].is_ascii_lowercase()
+            && in_string(i)
+            && (i == 0 || !text[i - 1].is_ascii_alphanumeric() && text[i - 1] != '-')
+        {
+            let flag: String = text[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '-')
+                .collect();
+            let line = text[..i].iter().filter(|c| **c == '\n').count() + 1;
+            found.push(format!("line {line}: {flag}"));
+            i += flag.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 /// The names a `crate::` (or `$crate::`) path starts with: one, or several for a group
@@ -523,6 +580,42 @@ fn layers_have_no_back_edges() {
         "only {edges} crate:: edges found: is the parser broken?"
     );
     assert!(bad.is_empty(), "back-edges:\n{}", bad.join("\n"));
+}
+
+/// Library text names no command-line flag: the library is also called from Python and Rust, so
+/// a fix is carried as data (`remedy::Remedy`, a reader's error kind, a budget's name) and the
+/// binary words it with its flags (`src/bin/ebmcheck/hints.rs`). `src/testing` (test support) is
+/// exempt.
+#[test]
+fn library_messages_name_no_command_line_flag() {
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for (path, module, _) in library_code() {
+        if module == "testing" {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for f in flag_mentions(&text) {
+            bad.push(format!("{}: {f}", path.display()));
+        }
+    }
+    assert!(checked > 50, "only {checked} library files checked");
+    assert!(
+        bad.is_empty(),
+        "library strings naming a command-line flag (word the fix as data, see remedy.rs):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn a_planted_flag_mention_is_caught_and_comments_and_tests_are_not() {
+    let src = "//! Doc naming `--set`.\n\
+               fn f() -> String { format!(\"use --sampler mh\") }\n\
+               // a comment naming --over\n\
+               fn g() -> &'static str { \"x - -y, a--b, and --\" }\n\
+               #[cfg(test)]\nmod tests { fn t() { let _ = \"--budget x=1\"; } }\n";
+    assert_eq!(flag_mentions(src), vec!["line 2: --sampler".to_string()]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Errors with a source span: the kind, a message, a suggested fix, and a renderer with a caret.
 
 use super::ast::Span;
+use crate::remedy::Remedy;
 use std::fmt::Write as _;
 
 /// What went wrong (every error of the `expr` module is a [`Diagnostic`] with one of these kinds).
@@ -68,6 +69,10 @@ pub struct Diagnostic {
     pub message: String,
     /// The likely fix, e.g. "did you mean `exp`?".
     pub help: Option<String>,
+    /// The fix as data, when the help is one a host words with its own means (the binary's
+    /// flags); `help` holds the library's wording of it.
+    /// (Boxed: a diagnostic travels in `Result`s and should stay small.)
+    pub remedy: Option<Box<Remedy>>,
 }
 
 /// The longest message or help a [`Diagnostic`] keeps, in characters.
@@ -99,7 +104,16 @@ impl Diagnostic {
             span,
             message: bounded(message.into()),
             help: None,
+            remedy: None,
         }
+    }
+
+    /// Adds a fix as data; the help becomes its library wording.
+    #[must_use]
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
+        self.help = Some(bounded(remedy.to_string()));
+        self.remedy = Some(Box::new(remedy));
+        self
     }
 
     /// Adds a suggestion.

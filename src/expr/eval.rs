@@ -4,6 +4,7 @@ use super::ast::{BinOp, Builtin, Expr, ExprKind};
 use super::diagnostic::{Diagnostic, ErrorKind, EvalError, excerpt, suggest};
 use crate::budgets;
 use crate::domain::IntRange;
+use crate::remedy::Remedy;
 use num_traits::Float;
 use std::collections::BTreeMap;
 
@@ -185,7 +186,7 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
                 );
                 return Err(match suggest(name, b.names()) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help(format!("give it a value, as in `--set {name}=1`")),
+                    None => d.with_remedy(Remedy::SetNumber(name.clone())),
                 });
             }
         },
@@ -199,7 +200,7 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
                         e.span,
                         format!("`{list}` is a number, not a list"),
                     )
-                    .with_help(format!("set it to a list, as in `--set {list}=[1, 2]`")));
+                    .with_remedy(Remedy::MakeList(list.clone())));
                 }
                 None => {
                     return Err(Diagnostic::new(
@@ -207,7 +208,7 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
                         e.span,
                         format!("unknown list `{list}`"),
                     )
-                    .with_help(format!("give it a value, as in `--set {list}=[1, 2]`")));
+                    .with_remedy(Remedy::SetList(list.clone())));
                 }
             };
             let i = list_index(k, values.len()).map_err(|kind| match kind {

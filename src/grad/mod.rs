@@ -45,6 +45,7 @@ pub mod estimators;
 mod sampler;
 
 use crate::budgets::{self, Budget};
+use crate::remedy::Remedy;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -82,8 +83,10 @@ pub enum GradError {
     Input {
         /// What is wrong.
         message: String,
-        /// How to fix it.
+        /// How to fix it, in words.
         help: Option<String>,
+        /// How to fix it, as data (the binary words it with its flags).
+        remedy: Option<Remedy>,
     },
     /// The energy uses names that are neither variables nor parameters with values.
     #[error("the energy uses {} without a value", quoted(.0))]
@@ -120,6 +123,7 @@ impl GradError {
         GradError::Input {
             message: message.into(),
             help: None,
+            remedy: None,
         }
     }
 
@@ -127,6 +131,25 @@ impl GradError {
         GradError::Input {
             message: message.into(),
             help: Some(help.into()),
+            remedy: None,
+        }
+    }
+
+    pub(crate) fn input_remedy(message: impl Into<String>, remedy: Remedy) -> Self {
+        GradError::Input {
+            message: message.into(),
+            help: Some(remedy.to_string()),
+            remedy: Some(remedy),
+        }
+    }
+
+    /// The fix as data, when there is one (the binary words it with its flags).
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            GradError::Input { remedy, .. } => remedy.clone(),
+            GradError::UnknownNames(_) => Some(Remedy::DeclareOrSet),
+            GradError::NotClosed { .. } => Some(Remedy::ClosedEnergy),
+            GradError::Numeric { .. } | GradError::Internal(_) => None,
         }
     }
 
@@ -134,10 +157,8 @@ impl GradError {
     pub fn help(&self) -> Option<String> {
         match self {
             GradError::Input { help, .. } => help.clone(),
-            GradError::UnknownNames(_) => Some("declare it as a variable, or give it a value".into()),
-            GradError::NotClosed { .. } => {
-                Some("`grad --mc` takes a closed energy (no integrals inside)".into())
-            }
+            GradError::UnknownNames(_) => Some(Remedy::DeclareOrSet.to_string()),
+            GradError::NotClosed { .. } => Some(Remedy::ClosedEnergy.to_string()),
             GradError::Numeric { message, .. } if message.contains("diverges") => Some(
                 "exp(-beta*E) must be integrable: the energy must grow in every direction of the domain"
                     .into(),
@@ -586,9 +607,9 @@ fn parse_text(text: &str) -> Result<Expr, GradError> {
 /// Checks the problem: variable counts and names, β, parameters, data.
 fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
     if p.predicted.is_empty() {
-        return Err(GradError::input_help(
+        return Err(GradError::input_remedy(
             "no predicted variable",
-            "declare it with `--over y=-inf..inf` (or `--sum k=0..3` for an integer)",
+            Remedy::DeclarePredicted,
         ));
     }
     if p.predicted.len() > 3 || p.latent.len() > 3 || p.predicted.len() + p.latent.len() > 4 {
@@ -637,9 +658,9 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
             )));
         }
         if bindings.number(w).is_none() {
-            return Err(GradError::input_help(
+            return Err(GradError::input_remedy(
                 format!("the parameter `{w}` has no value"),
-                format!("give it one with `--set {w}=VALUE`"),
+                Remedy::SetNumber(w.clone()),
             ));
         }
         if p.wrt[..i].contains(w) {
@@ -660,9 +681,9 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
     }
     for (v, col) in p.predicted.iter().zip(&p.data) {
         if col.is_empty() {
-            return Err(GradError::input_help(
+            return Err(GradError::input_remedy(
                 format!("the predicted variable `{}` has no data", v.name),
-                format!("add `--data {}=VALUE[,VALUE...]`", v.name),
+                Remedy::AddData(v.name.clone()),
             ));
         }
         if let Some(x) = col.iter().find(|x| !x.is_finite() || !v.contains(**x)) {
@@ -698,11 +719,11 @@ fn validate(p: &GradProblem, opts: &GradOptions) -> Result<(), GradError> {
     let draws = opts.mc.map_or(0, |n| n as u128);
     let steps = opts.cd.map_or(0, |k| k as u128);
     for (b, wanted, what) in [
-        (Budget::Draws, draws, "`--mc`"),
+        (Budget::Draws, draws, "`mc`"),
         (
             Budget::Draws,
             steps.saturating_mul(draws.max(1)),
-            "`--cd` steps times the draws",
+            "`cd` steps times the `mc` draws",
         ),
     ] {
         if let Err(e) = budgets::check(b, wanted, what) {

@@ -5,6 +5,7 @@ use crate::domain::VarDomain;
 use crate::engine::{Engine, ProgramEnergy};
 use crate::expr::{Bindings, Expr};
 use crate::quad::{self, Cdf1d, Domain, Energy, FnEnergy, QuadError, QuadOptions};
+use crate::remedy::{Remedy, SamplerFix};
 use crate::sample::{
     Categorical, Hmc, Kernel, Mala, RandomWalkMetropolis, cd_k_states, rng_for, run_chains,
     zoo::Ula,
@@ -191,12 +192,12 @@ fn exact_mixed(
     };
     let grid = integer_grid(vars)?;
     if grid.len() > MAX_MIXED {
-        return Err(GradError::input_help(
+        return Err(GradError::input_remedy(
             format!(
                 "the exact sampler would tabulate {} conditional distributions (at most {MAX_MIXED})",
                 grid.len()
             ),
-            "narrow the integer ranges, or use --sampler mh on continuous variables",
+            Remedy::Sampler(SamplerFix::NarrowOrMcmc),
         ));
     }
     let full = |g: &[f64], x: f64| -> Vec<f64> {
@@ -290,9 +291,9 @@ fn exact_draws(
     } else if dim - integer == 1 {
         exact_mixed(vars, &c.energy, beta, &lens, seed)
     } else {
-        Err(GradError::input_help(
+        Err(GradError::input_remedy(
             "the exact sampler handles at most one continuous variable (with any integer ones)",
-            "use --sampler mh, mala or hmc",
+            Remedy::Sampler(SamplerFix::Mcmc),
         ))
     }
 }
@@ -315,9 +316,9 @@ impl<'a> Gibbs<'a> {
             model.beta,
         );
         if vars.iter().any(is_integer) {
-            return Err(GradError::input_help(
+            return Err(GradError::input_remedy(
                 "the MCMC samplers need continuous variables",
-                "use --sampler exact for integer variables",
+                Remedy::Sampler(SamplerFix::Exact),
             ));
         }
         let params = engine.params().clone();

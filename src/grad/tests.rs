@@ -57,6 +57,16 @@ fn invalid_problems_are_typed_errors() {
     let mut p = gaussian(0.0, 1.0, 1.0, &[1.0]);
     p.wrt = vec!["y".into()];
     assert!(run(&p, &GradOptions::default()).is_err());
+    // A missing value: the fix is data (the binary words it with `--set`), the help names no flag.
+    let mut p = gaussian(0.0, 1.0, 1.0, &[1.0]);
+    p.wrt = vec!["q".into()];
+    let e = run(&p, &GradOptions::default()).err();
+    assert_eq!(
+        e.as_ref().and_then(GradError::remedy),
+        Some(crate::remedy::Remedy::SetNumber("q".into()))
+    );
+    let help = e.and_then(|e| e.help()).unwrap_or_default();
+    assert!(help.contains("`q`") && !help.contains("--"), "{help}");
     let p = gaussian(0.0, -1.0, 1.0, &[1.0]);
     let e = run(&p, &GradOptions::default()).expect_err("diverges");
     assert!(e.help().is_some_and(|h| h.contains("integrable")), "{e}");

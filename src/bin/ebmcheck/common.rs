@@ -157,7 +157,7 @@ impl Failure {
 
     /// Invalid input located by a diagnostic in `source`.
     pub fn diagnostic(d: &Diagnostic, source: &str, origin: &str) -> Self {
-        Failure::invalid(d.render(source, origin))
+        Failure::invalid(crate::hints::diagnostic(d).render(source, origin))
     }
 }
 

@@ -136,7 +136,11 @@ fn failure(e: &GradError) -> Failure {
         return unknown_names_failure(names, "declare it with `--over`/`--latent`");
     }
     let mut message = format!("error: {e}");
-    if let Some(help) = e.help() {
+    if let Some(help) = e
+        .remedy()
+        .map(|r| crate::hints::remedy(&r))
+        .or_else(|| e.help())
+    {
         message.push_str("\n  = help: ");
         message.push_str(&help);
     }

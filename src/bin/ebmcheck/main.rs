@@ -110,6 +110,8 @@ Examples:
 fn main() -> ExitCode {
     let cli = Cli::parse();
     common::set_color(cli.color);
+    // Budget errors name the flag that raises them (the library's own wording names none).
+    ebmcheck::budgets::set_raise_wording(hints::raise_budget);
     for setting in &cli.budgets {
         if let Err(message) = ebmcheck::budgets::set_from_str(setting) {
             eprintln!("error: --budget {setting}: {message}");
