@@ -17,12 +17,14 @@ impl Engine {
         let names: Vec<String> = binds.iter().map(|x| x.var.clone()).collect();
         let sign = if kind == Extremum::Max { -1.0 } else { 1.0 };
         let objective = self.energy(body, &names, b, sign)?;
-        let m = quad::minimize(objective.get(), &domain, &self.opts.quad)
-            .map_err(|e| objective.quad_error(&e, &names, true))?;
         // The minimum moves by at most the energy's own error bound; its own error is the gap
         // between the value found and the certified lower bound (branch and bound on interval
-        // enclosures), and a gap that did not close makes it not converged.
+        // enclosures), and a gap that did not close makes it not converged. The minimiser may
+        // be any point whose computed energy is within twice that bound of the minimum
+        // (`quad::minimize_within`).
         let moved = objective.error();
+        let m = quad::minimize_within(objective.get(), &domain, &self.opts.quad, moved)
+            .map_err(|e| objective.quad_error(&e, &names, true))?;
         let inner = |t: Termination| {
             if objective.converged() {
                 t

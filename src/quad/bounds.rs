@@ -918,9 +918,15 @@ fn outward_rising_face(
 /// problem box is diagonally dominant with margin `μ > 0` (Gershgorin: every eigenvalue of every
 /// matrix in it is `≥ μ`), then for the point `x` with gradient `g`,
 /// `E(z) ≥ E(x) + g·(z − x) + μ/2·|z − x|² ≥ E(x) − |g|²/(2μ)` everywhere, and every minimiser
-/// lies within `2|g|/μ` of `x`. Returns `(lower bound of E, bound on the distance to every
-/// minimiser)`, rounded outward; `None` when the energy is not certified strongly convex.
-pub(crate) fn strongly_convex_certificate(p: &Problem<'_>, x: &[f64]) -> Option<(f64, f64)> {
+/// lies within `2|g|/μ` of `x`; every point `z` with `E(z) ≤ E(x) + s` lies within
+/// `(|g| + √(|g|² + 2μs))/μ` (the root of `μ/2·r² − |g|·r − s`). Returns `(lower bound of E,
+/// bound on the distance to every point within `slack` of `E(x)`)`, rounded outward; `None`
+/// when the energy is not certified strongly convex.
+pub(crate) fn strongly_convex_certificate(
+    p: &Problem<'_>,
+    x: &[f64],
+    slack: f64,
+) -> Option<(f64, f64)> {
     let d = p.dim();
     if d == 0 || !p.has_enclosure() {
         return None;
@@ -954,7 +960,9 @@ pub(crate) fn strongly_convex_certificate(p: &Problem<'_>, x: &[f64]) -> Option<
     }
     let two_mu = Interval::point(mu) + Interval::point(mu);
     let lower = (Interval::point(e.lo) - g2 / two_mu).lo;
-    let radius = (g2.sqrt() * Interval::point(2.0) / Interval::point(mu)).hi;
+    let g_norm = g2.sqrt();
+    let s = Interval::point(slack.max(0.0));
+    let radius = ((g_norm + (g2 + two_mu * s).sqrt()) / Interval::point(mu)).hi;
     (lower.is_finite() && radius.is_finite()).then_some((lower, radius))
 }
 
@@ -1006,7 +1014,7 @@ pub(crate) fn certified_min_lower(
     }
     let grad = p.has_gradient_enclosure();
     // A strongly convex energy is bounded at once from the point found.
-    let convex_floor = strongly_convex_certificate(p, centre).map_or(f64::NEG_INFINITY, |c| c.0);
+    let convex_floor = strongly_convex_certificate(p, centre, 0.0).map_or(f64::NEG_INFINITY, |c| c.0);
     if found - convex_floor <= target {
         return Some(MinBound {
             lower: convex_floor,

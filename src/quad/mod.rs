@@ -1074,6 +1074,23 @@ pub fn minimize(
     domain: &Domain,
     opts: &QuadOptions,
 ) -> Result<Minimum, QuadError> {
+    minimize_within(energy, domain, opts, 0.0)
+}
+
+/// [`minimize`] for an energy known only to within `±slack` at every point (an objective with
+/// an inner integral's error): its [`Minimum::argmin_error`] then covers every point whose
+/// computed energy is within `2·slack` of the minimum, where the true minimiser may lie
+/// (`E_true(z) ≤ E_true(x)` gives `E(z) ≤ E(x) + 2·slack`). The value and its certified gap are
+/// those of the computed energy; the caller adds the slack to the value's error.
+///
+/// # Errors
+/// As [`minimize`].
+pub fn minimize_within(
+    energy: &dyn Energy,
+    domain: &Domain,
+    opts: &QuadOptions,
+    slack: f64,
+) -> Result<Minimum, QuadError> {
     check_inputs(energy, domain, None, opts)?;
     let probs = problems(energy, domain);
     let mut all: Vec<(f64, Vec<f64>)> = Vec::new();
@@ -1136,7 +1153,7 @@ pub fn minimize(
             }
         }
     }
-    let argmin_error = argmin_error(&probs, &found, &argmin, value);
+    let argmin_error = argmin_error(&probs, &found, &argmin, value, 2.0 * slack.max(0.0));
     let evaluations = probs.iter().map(Problem::count).sum();
     let abs_error = value - lower_bound;
     let closed = abs_error.is_finite() && abs_error <= target;
@@ -1167,20 +1184,36 @@ pub fn minimize(
     })
 }
 
-/// Certified error of the minimiser `argmin` (full coordinates) of the lowest `value`: one
-/// problem with one continuous coordinate refines the boxes that may hold a minimiser
-/// ([`bounds::certified_argmin_hull`]); problems without continuous coordinates are exact when
-/// one of them is strictly lowest. `+inf` otherwise.
+/// Certified error of the minimiser `argmin` (full coordinates) of the lowest `value`, over every
+/// point whose energy is within `slack` of it (0 for an exact energy): one problem with one
+/// continuous coordinate refines the boxes that may hold such a point
+/// ([`bounds::certified_argmin_hull`]); problems without continuous coordinates (each one
+/// integer point) give the largest distance to a point within `slack` of the lowest, so a tie
+/// is an error of the distance between the tied points. `+inf` otherwise.
 fn argmin_error(
     probs: &[Problem<'_>],
     found: &[(f64, Vec<f64>)],
     argmin: &[f64],
     value: f64,
+    slack: f64,
 ) -> f64 {
     if probs.iter().all(|p| p.dim() == 0) {
         // Each problem's value was found already (`found`, one per problem).
-        let at_min = found.iter().filter(|(v, _)| *v <= value).count();
-        return if at_min == 1 { 0.0 } else { f64::INFINITY };
+        if !value.is_finite() || !argmin.iter().all(|x| x.is_finite()) {
+            return f64::INFINITY;
+        }
+        return probs
+            .iter()
+            .zip(found)
+            .filter(|(_, (v, _))| *v <= value + slack)
+            .map(|(p, _)| {
+                p.full_point(&[])
+                    .iter()
+                    .zip(argmin)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
     }
     let [p] = probs else {
         return f64::INFINITY;
@@ -1189,7 +1222,8 @@ fn argmin_error(
         return f64::INFINITY;
     }
     let xs: Vec<f64> = p.cont.iter().map(|&i| argmin[i]).collect();
-    let convex = bounds::strongly_convex_certificate(p, &xs).map_or(f64::INFINITY, |c| c.1);
+    let convex =
+        bounds::strongly_convex_certificate(p, &xs, slack).map_or(f64::INFINITY, |c| c.1);
     if p.dim() != 1 {
         return convex;
     }
@@ -1199,7 +1233,7 @@ fn argmin_error(
         return f64::INFINITY;
     };
     let width = MIN_ARGMIN_REL * x.abs().max(1.0);
-    match bounds::certified_argmin_hull(p, best_hi, &[x], width, MIN_ARGMIN_BOXES) {
+    match bounds::certified_argmin_hull(p, best_hi + slack, &[x], width, MIN_ARGMIN_BOXES) {
         Some((lo, hi)) if lo[0] <= hi[0] => (x - lo[0]).max(hi[0] - x).max(0.0).min(convex),
         _ => convex,
     }

@@ -1223,3 +1223,45 @@ fn tilted_wells_and_coupled_quadratics_have_certified_minima_and_minimisers() {
     let m = minimize(&e, &dom, &QuadOptions::default()).expect("minimum");
     assert!(m.argmin_error >= 1.9, "{}", m.argmin_error);
 }
+
+#[test]
+fn a_minimiser_known_only_within_a_slack_has_an_error_covering_every_near_minimum() {
+    // Integers: values 1e-3·|k − 2| + 1e-4·[k = 5]; exactly lowest at k = 2.
+    let e = program("1e-3*abs(k - 2)", &["k"]);
+    let dom = Domain::new(vec![VarDomain::Integer { lo: 0, hi: 9 }]).expect("domain");
+    let opts = QuadOptions::default();
+    let exact = minimize(&e, &dom, &opts).expect("minimum");
+    assert_eq!(exact.argmin, vec![2.0]);
+    assert_eq!(exact.argmin_error, 0.0);
+    // Known to ±1e-3: a true minimiser may be any k whose value is within 2e-3 of the lowest,
+    // k = 0..4 (the error is their largest distance from 2, about 2: a tie is not exact).
+    let within = minimize_within(&e, &dom, &opts, 1e-3).expect("minimum");
+    assert_eq!(within.argmin, vec![2.0]);
+    assert!((within.argmin_error - 2.0).abs() < 1e-12, "{within:?}");
+    // Two tied integers: the error is their distance, not an infinite one.
+    let e = program("(k - 1.5)^2", &["k"]);
+    let tie = minimize(&e, &dom, &opts).expect("minimum");
+    assert!((tie.argmin_error - 1.0).abs() < 1e-12, "{tie:?}");
+    // A continuous well (z − 1)²: within ±s, every z with (z − 1)² ≤ 2s may be the minimiser.
+    let e = program("(z - 1)^2", &["z"]);
+    let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    for s in [1e-12, 1e-8, 1e-4] {
+        let m = minimize_within(&e, &dom, &opts, s).expect("minimum");
+        let reach = (2.0 * s).sqrt();
+        assert!(
+            m.argmin_error >= reach * (1.0 - 1e-6) && m.argmin_error <= 1.5 * reach + 1e-9,
+            "slack {s}: argmin error {} vs reach {reach}",
+            m.argmin_error
+        );
+    }
+    // A strongly convex 2D energy (the certificate's radius with slack): every point within 2s
+    // of the minimum is within the error.
+    let e = program("(x - 1)^2 + (y + 2)^2 + 0.5*x*y", &["x", "y"]);
+    let dom = Domain::continuous(&[(-INF, INF); 2]).expect("domain");
+    let m0 = minimize(&e, &dom, &opts).expect("minimum");
+    let m = minimize_within(&e, &dom, &opts, 1e-6).expect("minimum");
+    // The Hessian [[2, 0.5], [0.5, 2]] has λ_min = 1.5: along its eigenvector the set where
+    // E − E* ≤ 2s reaches √(4s/1.5) from the minimiser.
+    assert!(m.argmin_error >= (4e-6_f64 / 1.5).sqrt() * (1.0 - 1e-9), "{m:?}");
+    assert!(m.argmin_error > m0.argmin_error, "{m:?} vs {m0:?}");
+}
