@@ -1014,7 +1014,8 @@ pub(crate) fn certified_min_lower(
     }
     let grad = p.has_gradient_enclosure();
     // A strongly convex energy is bounded at once from the point found.
-    let convex_floor = strongly_convex_certificate(p, centre, 0.0).map_or(f64::NEG_INFINITY, |c| c.0);
+    let convex_floor =
+        strongly_convex_certificate(p, centre, 0.0).map_or(f64::NEG_INFINITY, |c| c.0);
     if found - convex_floor <= target {
         return Some(MinBound {
             lower: convex_floor,

@@ -1222,8 +1222,7 @@ fn argmin_error(
         return f64::INFINITY;
     }
     let xs: Vec<f64> = p.cont.iter().map(|&i| argmin[i]).collect();
-    let convex =
-        bounds::strongly_convex_certificate(p, &xs, slack).map_or(f64::INFINITY, |c| c.1);
+    let convex = bounds::strongly_convex_certificate(p, &xs, slack).map_or(f64::INFINITY, |c| c.1);
     if p.dim() != 1 {
         return convex;
     }

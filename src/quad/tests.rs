@@ -1226,7 +1226,7 @@ fn tilted_wells_and_coupled_quadratics_have_certified_minima_and_minimisers() {
 
 #[test]
 fn a_minimiser_known_only_within_a_slack_has_an_error_covering_every_near_minimum() {
-    // Integers: values 1e-3·|k − 2| + 1e-4·[k = 5]; exactly lowest at k = 2.
+    // Integers: values 1e-3·|k − 2|, exactly lowest at k = 2.
     let e = program("1e-3*abs(k - 2)", &["k"]);
     let dom = Domain::new(vec![VarDomain::Integer { lo: 0, hi: 9 }]).expect("domain");
     let opts = QuadOptions::default();
@@ -1262,6 +1262,9 @@ fn a_minimiser_known_only_within_a_slack_has_an_error_covering_every_near_minimu
     let m = minimize_within(&e, &dom, &opts, 1e-6).expect("minimum");
     // The Hessian [[2, 0.5], [0.5, 2]] has λ_min = 1.5: along its eigenvector the set where
     // E − E* ≤ 2s reaches √(4s/1.5) from the minimiser.
-    assert!(m.argmin_error >= (4e-6_f64 / 1.5).sqrt() * (1.0 - 1e-9), "{m:?}");
+    assert!(
+        m.argmin_error >= (4e-6_f64 / 1.5).sqrt() * (1.0 - 1e-9),
+        "{m:?}"
+    );
     assert!(m.argmin_error > m0.argmin_error, "{m:?} vs {m0:?}");
 }
