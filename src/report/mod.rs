@@ -5,9 +5,12 @@
 
 pub mod chains;
 pub mod compare;
+pub mod eval;
 pub mod figures;
 pub mod grad;
 pub mod html;
+pub mod json;
+pub mod logz;
 pub mod markdown;
 pub mod mathml;
 pub mod page;
@@ -17,6 +20,8 @@ pub mod sampler;
 pub mod text;
 
 use serde::Serialize;
+
+pub use json::{Spacing, to_json_line};
 
 /// Serialises a result as pretty JSON ending in a newline. Every result type of the crate puts
 /// `"schema": 1` first.

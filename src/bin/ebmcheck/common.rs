@@ -270,6 +270,13 @@ pub fn json_object(fields: &[(&str, serde_json::Value)]) -> String {
     out
 }
 
+/// A command's result as one line of JSON (`"schema": 1` first, the outer object's fields
+/// spaced, nested values compact): [`ebmcheck::report::to_json_line`].
+pub fn json_line<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+    ebmcheck::report::to_json_line(value, ebmcheck::report::Spacing::Outer)
+        .map_err(|e| Failure::invalid(format!("error: cannot write the JSON result: {e}")))
+}
+
 /// Whether every listed variable has a value in `ctx`.
 pub fn all_set(ctx: &Context, vars: &[String]) -> bool {
     let b = ctx.bindings();

@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use crate::common::{
-    ExprOptions, Failure, Format, context, expression, finite, json_object, range,
-};
+use crate::common::{ExprOptions, Failure, Format, context, expression, finite, json_line, range};
 use ebmcheck::domain::VarDomain;
 use ebmcheck::engine::{Engine, EngineError, Point};
-use ebmcheck::expr::{Diagnostic, ErrorKind, Tok, eval, format_number, tokenize};
+use ebmcheck::expr::{Diagnostic, ErrorKind, Tok, eval, tokenize};
+use ebmcheck::report::{self, eval::EvalReport};
 
 /// Arguments of `ebmcheck eval`.
 #[derive(Debug, clap::Args)]
@@ -45,10 +44,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
     };
     if let Some(v) = plain {
         let v = finite(v, &parsed, &args.expr)?;
-        match args.opts.format {
-            Format::Text => outln!("{}", format_number(v)),
-            Format::Json => outln!("{}", json_object(&[("value", serde_json::json!(v))])),
-        }
+        print(&EvalReport::plain(v), args.opts.format)?;
         return Ok(ExitCode::SUCCESS);
     }
     let domains = domains(args)?;
@@ -76,45 +72,21 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode, Failure> {
         .eval(&prepared, &Point::new())
         .map_err(|e| fail(&e))?;
     let value = finite(v.value, &parsed, &args.expr)?;
-    let mc = v.std_error > 0.0;
-    // Why the computation stopped, as in JSON (`converged`, `budget_exhausted`, ...).
-    let termination = serde_json::to_value(v.termination()).unwrap_or(serde_json::Value::Null);
-    match args.opts.format {
-        Format::Text => {
-            let mut line = format!("{} ± {:.1e}", format_number(value), v.error);
-            if mc {
-                line.push_str(&format!(
-                    "  (Monte-Carlo standard error {:.1e}, effective sample size {:.0})",
-                    v.std_error, v.ess
-                ));
-            }
-            if !v.converged() {
-                line.push_str(&format!(
-                    "  (not converged: {}; the error bound is not reliable)",
-                    termination.as_str().unwrap_or("")
-                ));
-            }
-            outln!("{line}");
-        }
-        Format::Json => {
-            let mut fields = vec![
-                ("value", serde_json::json!(value)),
-                ("error", serde_json::json!(v.error)),
-                ("converged", serde_json::json!(v.converged())),
-                ("termination", termination.clone()),
-            ];
-            if mc {
-                fields.push(("std_error", serde_json::json!(v.std_error)));
-                fields.push(("ess", serde_json::json!(v.ess)));
-            }
-            outln!("{}", json_object(&fields));
-        }
-    }
+    print(&EvalReport::engine(value, &v), args.opts.format)?;
     Ok(if v.converged() && v.error.is_finite() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Prints the result in the chosen format.
+fn print(report: &EvalReport, format: Format) -> Result<(), Failure> {
+    match format {
+        Format::Text => out!("{}", report::eval::text(report)),
+        Format::Json => outln!("{}", json_line(report)?),
+    }
+    Ok(())
 }
 
 /// Domains for the bound variables written without limits: `--over` ones, and the real line for

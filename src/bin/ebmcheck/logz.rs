@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use ebmcheck::engine::ProgramEnergy;
-use ebmcheck::expr::{Bindings, format_number};
+use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{self, Domain, QuadError, QuadOptions, Status, VarDomain};
+use ebmcheck::report;
 
 use crate::common::{
-    ExprOptions, Failure, Format, context, expression, json_object, number, range,
-    split_assignment, unknown_names, unknown_names_failure,
+    ExprOptions, Failure, Format, context, expression, json_line, number, range, split_assignment,
+    unknown_names, unknown_names_failure,
 };
 
 /// Arguments of `ebmcheck logz`.
@@ -170,22 +171,6 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    let certified_json = |i: usize| -> Option<serde_json::Value> {
-        if !args.certify {
-            return None;
-        }
-        Some(match certified.get(i).cloned().flatten() {
-            Some(c) => serde_json::json!({
-                "lo": c.lo,
-                "hi": c.hi,
-                "width": c.width(),
-                "boxes": c.boxes,
-                "interval_evaluations": c.interval_evaluations,
-                "tail_extrapolated": c.tail_extrapolated,
-            }),
-            None => serde_json::Value::Null,
-        })
-    };
     // Every minimum the search finds (the global one first), to name them all.
     let minima: Vec<(f64, Vec<f64>)> = match quad::minimize(&energy, &domain, &opts) {
         Ok(m) => std::iter::once((m.value, m.argmin))
@@ -201,133 +186,17 @@ pub fn run(args: &LogzArgs) -> Result<ExitCode, Failure> {
         Some(lz) => consistent_minima(&energy, minima, lz.min_energy, &lz.argmin),
         None => minima,
     };
-    let point_text = |x: &[f64]| -> String {
-        names
-            .iter()
-            .zip(x)
-            .map(|(n, v)| format!("{n} = {}", format_number(*v)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let minima_json: Vec<serde_json::Value> = minima
-        .iter()
-        .map(|(e, x)| {
-            let point: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .zip(x)
-                .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-                .collect();
-            serde_json::json!({"energy": e, "point": point})
-        })
-        .collect();
-    let fields = |beta: f64, lz: &quad::LogZ| -> Vec<(&'static str, serde_json::Value)> {
-        let argmin: serde_json::Map<String, serde_json::Value> = names
-            .iter()
-            .zip(&lz.argmin)
-            .map(|(n, x)| (n.clone(), serde_json::json!(x)))
-            .collect();
-        let mut f = vec![
-            ("log_z", serde_json::json!(lz.log_z)),
-            ("abs_error", serde_json::json!(lz.abs_error)),
-            ("free_energy", serde_json::json!(lz.free_energy(beta))),
-            ("min_energy", serde_json::json!(lz.min_energy)),
-            ("argmin", serde_json::Value::Object(argmin)),
-            ("minima", serde_json::Value::Array(minima_json.clone())),
-            ("evaluations", serde_json::json!(lz.evaluations)),
-            ("status", serde_json::json!(lz.status)),
-        ];
-        if let Some(r) = &lz.reason {
-            f.push(("reason", serde_json::json!(r)));
-        }
-        f
+    let run = report::logz::LogzRun {
+        names,
+        results,
+        minima,
+        certified: args.certify.then_some(certified),
     };
     match args.opts.format {
-        Format::Json => {
-            if results.len() == 1 && betas.len() == 1 {
-                let (beta, lz) = &results[0];
-                let mut f = fields(*beta, lz);
-                if let Some(c) = certified_json(0) {
-                    f.push(("certified", c));
-                }
-                outln!("{}", json_object(&f));
-            } else {
-                let rows: Vec<serde_json::Value> = results
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (beta, lz))| {
-                        let mut m = serde_json::Map::new();
-                        m.insert("beta".into(), serde_json::json!(beta));
-                        for (k, v) in fields(*beta, lz) {
-                            m.insert(k.into(), v);
-                        }
-                        if let Some(c) = certified_json(i) {
-                            m.insert("certified".into(), c);
-                        }
-                        serde_json::Value::Object(m)
-                    })
-                    .collect();
-                outln!(
-                    "{}",
-                    json_object(&[("results", serde_json::Value::Array(rows))])
-                );
-            }
-        }
-        Format::Text => {
-            outln!(
-                "{:>10}  {:>22}  {:>9}  {:>22}  {:>22}  {:>10}  status",
-                "beta",
-                "log Z",
-                "± error",
-                "free energy",
-                "min E",
-                "evals"
-            );
-            for (beta, lz) in &results {
-                outln!(
-                    "{:>10}  {:>22}  {:>9.2e}  {:>22}  {:>22}  {:>10}  {}",
-                    format_number(*beta),
-                    format_number(lz.log_z),
-                    lz.abs_error,
-                    format_number(lz.free_energy(*beta)),
-                    format_number(lz.min_energy),
-                    lz.evaluations,
-                    if lz.status == Status::Converged {
-                        "converged".to_string()
-                    } else {
-                        format!("not converged: {}", lz.reason.clone().unwrap_or_default())
-                    }
-                );
-            }
-            outln!("argmin: {}", point_text(&results[0].1.argmin));
-            if minima.len() > 1 {
-                outln!("minima found ({}, lowest first):", minima.len());
-                for (e, x) in &minima {
-                    outln!("  {}  (E = {})", point_text(x), format_number(*e));
-                }
-            }
-            if args.certify {
-                for (i, (beta, _)) in results.iter().enumerate() {
-                    match certified.get(i).cloned().flatten() {
-                        Some(c) => outln!(
-                            "certified at beta = {beta}: log Z in [{}, {}] (width {:.2e}, {} boxes{})",
-                            c.lo,
-                            c.hi,
-                            c.width(),
-                            c.boxes,
-                            if c.tail_extrapolated {
-                                "; mass beyond 1e13 length scales extrapolated"
-                            } else {
-                                ""
-                            }
-                        ),
-                        None => outln!(
-                            "certified at beta = {beta}: not available (the energy has no interval enclosure)"
-                        ),
-                    }
-                }
-            }
-        }
+        Format::Json => outln!("{}", json_line(&report::logz::json(&run))?),
+        Format::Text => out!("{}", report::logz::text(&run)),
     }
+    let results = run.results;
     Ok(
         if results.iter().all(|(_, lz)| lz.status == Status::Converged) {
             ExitCode::SUCCESS
