@@ -396,6 +396,26 @@ fn invalid_input_exits_2_with_a_message() {
     assert_eq!(code, 2);
     assert!(err.contains("continuous"), "{err}");
     assert!(err.contains("use --sampler exact"), "{err}");
+    // A numeric error in the energy points at the failing part of the user's text, not at the
+    // loss `grad` generates around it.
+    let (code, _, err) = ebmcheck(&[
+        "grad",
+        "(y-w)^2 + sqrt(y - 3)",
+        "--over",
+        "y=-inf..inf",
+        "--data",
+        "y=1",
+        "--wrt",
+        "w",
+        "--set",
+        "w=1",
+        "--beta",
+        "1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("has no real value at 1:11"), "{err}");
+    assert!(err.contains("(y-w)^2 + sqrt(y - 3)\n"), "{err}");
+    assert!(err.contains("          ^^^^^^^^^^^\n"), "{err}");
 }
 
 /// Calibration: over `seeds` runs of a correct sampler, the two-sided p-values of the tool's z

@@ -25,6 +25,8 @@ pub struct Context {
     definitions: BTreeMap<String, Definition>,
     params: BTreeMap<String, f64>,
     lists: BTreeMap<String, Vec<f64>>,
+    /// Definitions whose inlined bodies keep their own spans ([`Context::keep_spans_of`]).
+    keep_spans: BTreeSet<String>,
 }
 
 /// Deepest tree [`Context::inline`] returns, so that the recursive algorithms downstream
@@ -345,6 +347,14 @@ fn rebind(
     Ok((out_bindings, bodies))
 }
 
+/// `e` with every node's span set to `span` (for generated text whose own spans mean nothing to
+/// the user).
+pub fn with_span(e: &Expr, span: Span) -> Expr {
+    let mut out = e.clone();
+    respan(&mut out, span);
+    out
+}
+
 /// Gives every node of `e` the span `span` (inlined definitions point at their call).
 fn respan(e: &mut Expr, span: Span) {
     use ExprKind as K;
@@ -470,6 +480,13 @@ impl Context {
     /// or a list whose elements are not numbers.
     pub fn add_definition(&mut self, def: Definition) -> Result<(), Diagnostic> {
         self.add_definitions(vec![def]).map_err(|e| e.diagnostic)
+    }
+
+    /// Marks the definition `name` as one whose inlined body keeps its own spans instead of
+    /// pointing at its call: for a caller that wraps a user's expression in generated text (the
+    /// body's spans point into the user's text, the call's into the generated one).
+    pub fn keep_spans_of(&mut self, name: &str) {
+        self.keep_spans.insert(name.to_string());
     }
 
     /// Adds definitions that may call each other in any order, rejecting cycles.
@@ -659,7 +676,9 @@ impl Context {
                 let map: HashMap<String, Expr> = def.params.iter().cloned().zip(args).collect();
                 let mut out = substitute(&body, &map)?;
                 check_inlined_size(&out, name, e.span)?;
-                respan(&mut out, e.span);
+                if !self.keep_spans.contains(name) {
+                    respan(&mut out, e.span);
+                }
                 Ok(out)
             }
             K::Var(v)

@@ -50,7 +50,7 @@ pub use ast::{Arity, BinOp, Binding, Builtin, Constant, Expr, ExprKind, Extremum
 pub use compile::{BatchScratch, LANES, MAX_UNROLLED_TERMS, Program};
 pub use context::{
     Context, DefinitionError, MAX_INLINED_DEPTH, MAX_INLINED_NODES, free_variables, size_and_depth,
-    substitute,
+    substitute, with_span,
 };
 pub use diagnostic::{
     CompileError, Diagnostic, DiffError, ErrorKind, EvalError, MAX_MESSAGE_CHARS, ParseError,

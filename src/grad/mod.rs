@@ -104,6 +104,9 @@ pub enum GradError {
         what: String,
         /// The numeric module's message.
         message: String,
+        /// Where in the energy's text the failing node is, when the engine named a node of it
+        /// (the spans of [`GradProblem::energy`]; generated text around it has none).
+        span: Option<Span>,
     },
     /// A bug: an internal invariant does not hold.
     #[error("internal: {0}")]
@@ -172,6 +175,18 @@ pub(crate) fn engine_error(e: &impl std::fmt::Display, what: &str) -> GradError 
     GradError::Numeric {
         what: what.to_string(),
         message: e.to_string(),
+        span: None,
+    }
+}
+
+/// An engine error with its place in the energy's text, when it has one: the loss and the
+/// gradients are generated text whose nodes carry the empty span, and the energy inlined into
+/// them keeps its own ([`Context::keep_spans_of`]).
+pub(crate) fn engine_error_at(e: &crate::engine::EngineError, what: &str) -> GradError {
+    GradError::Numeric {
+        what: what.to_string(),
+        message: e.to_string(),
+        span: e.span.filter(|s| s.end > s.start),
     }
 }
 
@@ -792,6 +807,7 @@ impl Model {
             body: p.energy.clone(),
         })
         .map_err(|d| GradError::input(d.message))?;
+        ctx.keep_spans_of(ENERGY_NAME);
         let domains: BTreeMap<String, VarDomain> =
             vars.iter().map(|v| (v.name.clone(), v.domain)).collect();
         Ok(Model {
@@ -817,10 +833,13 @@ impl Model {
         v.join(", ")
     }
 
+    /// Parses generated text around calls of the energy; its own nodes get the empty span, so
+    /// an error's span, when it has one, is in the energy's text.
     fn prepare(&self, text: &str) -> Result<Expr, GradError> {
+        let generated = crate::expr::with_span(&parse_text(text)?, Span::default());
         self.engine
-            .prepare(&parse_text(text)?)
-            .map_err(|e| engine_error(&e, "the loss cannot be built"))
+            .prepare(&generated)
+            .map_err(|e| engine_error_at(&e, "the loss cannot be built"))
     }
 }
 
@@ -863,14 +882,14 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
     let loss = m
         .engine
         .eval(&loss_expr, &origin)
-        .map_err(|e| engine_error(&e, "the loss cannot be evaluated"))?;
+        .map_err(|e| engine_error_at(&e, "the loss cannot be evaluated"))?;
 
     let mut params = Vec::new();
     let mut power_reasons = Vec::new();
     for w in &p.wrt {
         let (exact, mv) = exact_gradient(&m, p, w)?;
         let fd = m.engine.richardson(&loss_expr, &origin, w).map_err(|e| {
-            engine_error(
+            engine_error_at(
                 &e,
                 &format!(
                     "the finite difference of the loss in `{w}` (steps up to ±1e-2·max(1, |{w}|))"
@@ -1123,11 +1142,11 @@ fn exact_gradient(m: &Model, p: &GradProblem, w: &str) -> Result<(Value, Value),
     let dv = m
         .engine
         .eval(&data_expr, &origin)
-        .map_err(|e| engine_error(&e, &what))?;
+        .map_err(|e| engine_error_at(&e, &what))?;
     let mv = m
         .engine
         .eval(&model_expr, &origin)
-        .map_err(|e| engine_error(&e, &what))?;
+        .map_err(|e| engine_error_at(&e, &what))?;
     let exact = Value::new(
         dv.value - mv.value,
         dv.error + mv.error,

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use ebmcheck::domain::VarDomain;
 use ebmcheck::estimate::Verdict;
+use ebmcheck::expr::{Diagnostic, ErrorKind};
 use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, GradResult, Variable};
 
 use crate::common::{
@@ -130,17 +131,30 @@ fn declare(texts: &[String], flag: &str, integer: bool) -> Result<Vec<Variable>,
     Ok(out)
 }
 
-/// The library's error as the CLI prints it (exit 2).
-fn failure(e: &GradError) -> Failure {
+/// The library's error as the CLI prints it (exit 2); a numeric error that names a part of the
+/// energy shows it under a caret.
+fn failure(e: &GradError, energy: &str) -> Failure {
     if let GradError::UnknownNames(names) = e {
         return unknown_names_failure(names, "declare it with `--over`/`--latent`");
     }
-    let mut message = format!("error: {e}");
-    if let Some(help) = e
+    let help = e
         .remedy()
         .map(|r| crate::hints::remedy(&r))
-        .or_else(|| e.help())
+        .or_else(|| e.help());
+    if let GradError::Numeric {
+        span: Some(span), ..
+    } = e
+        && span.end <= energy.len()
     {
+        let d = Diagnostic::new(ErrorKind::NoRealValue, *span, e.to_string());
+        let d = match help {
+            Some(h) => d.with_help(h),
+            None => d,
+        };
+        return Failure::diagnostic(&d, energy, "");
+    }
+    let mut message = format!("error: {e}");
+    if let Some(help) = help {
         message.push_str("\n  = help: ");
         message.push_str(&help);
     }
@@ -199,7 +213,7 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         &format!("computing the {what}"),
         || grad::run(&problem, &options),
     )
-    .map_err(|e| failure(&e))?;
+    .map_err(|e| failure(&e, &args.energy))?;
     if let Some(dir) = &args.report {
         let command = format!(
             "ebmcheck grad {}",
