@@ -47,7 +47,6 @@ mod sampler;
 use crate::budgets::{self, Budget};
 use crate::remedy::Remedy;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 pub use sampler::SamplerKind;
 
@@ -400,109 +399,6 @@ pub struct GradResult {
     pub status: Status,
     /// Why the status is not `pass` (or notes), one sentence each.
     pub reasons: Vec<String>,
-}
-
-fn finite_or_null(x: f64) -> serde_json::Value {
-    if x.is_finite() {
-        serde_json::json!(x)
-    } else {
-        serde_json::Value::Null
-    }
-}
-
-impl GradResult {
-    /// The documented JSON (schema 1): `{"schema": 1, "loss", "exact": {w: ..},
-    /// "finite_difference": {w: ..}, "monte_carlo": {w: {"estimate", "mcse", "ess", "z"}}` (only
-    /// with Monte Carlo)`, "status"}`, keys in this order and parameters in `wrt` order; with CD-k
-    /// a `"contrastive_divergence"` object follows `status`: `{"k", "sampler", "step", "chains",
-    /// "acceptance", w: {"estimate", "mcse", "bias", "relative_bias", "z", "biased",
-    /// "shrink_factor", "z_predicted"}}`. Non-finite numbers are `null`.
-    ///
-    /// Added fields (after `status`, before CD-k): `"power": {w: ..}` — the smallest
-    /// exact-vs-finite-difference discrepancy the comparison could detect (`null` when not
-    /// finite) —, `"agreement": {w: "pass"|"fail"|"inconclusive"}` and `"reasons": [..]`; each
-    /// Monte-Carlo entry has `"power"`, the smallest |estimate − exact| its z-test could detect.
-    pub fn to_json(&self) -> String {
-        // Objects keep the contract's key order and the `wrt` order (serde_json would sort).
-        let obj = |f: &dyn Fn(&ParamResult) -> String| -> String {
-            let items: Vec<String> = self
-                .params
-                .iter()
-                .map(|r| format!("{}: {}", serde_json::json!(r.name), f(r)))
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        };
-        let mut out = format!(
-            "{{\"schema\": 1, \"loss\": {}, \"exact\": {}, \"finite_difference\": {}",
-            finite_or_null(self.loss.value),
-            obj(&|r| finite_or_null(r.exact.value).to_string()),
-            obj(&|r| finite_or_null(r.finite_difference.value).to_string())
-        );
-        if self.monte_carlo.is_some() {
-            let mc = obj(&|r| match &r.monte_carlo {
-                Some(m) => format!(
-                    "{{\"estimate\": {}, \"mcse\": {}, \"ess\": {}, \"z\": {}, \"power\": {}}}",
-                    finite_or_null(m.estimate.estimate),
-                    finite_or_null(m.estimate.mcse),
-                    finite_or_null(m.estimate.ess),
-                    finite_or_null(m.z),
-                    finite_or_null(m.power)
-                ),
-                None => "null".to_string(),
-            });
-            let _ = write!(out, ", \"monte_carlo\": {mc}");
-        }
-        let _ = write!(
-            out,
-            ", \"status\": {}",
-            serde_json::json!(self.status.as_str())
-        );
-        let _ = write!(
-            out,
-            ", \"power\": {}, \"agreement\": {}, \"reasons\": {}",
-            obj(&|r| finite_or_null(r.power).to_string()),
-            obj(&|r| serde_json::json!(r.agreement.as_str()).to_string()),
-            serde_json::json!(self.reasons)
-        );
-        if let Some(cd) = &self.contrastive_divergence {
-            let per: Vec<String> = self
-                .params
-                .iter()
-                .map(|r| {
-                    let v = match &r.contrastive_divergence {
-                Some(c) => format!(
-                    "{{\"estimate\": {}, \"mcse\": {}, \"bias\": {}, \"relative_bias\": {}, \"z\": {}, \"biased\": {}, \"shrink_factor\": {}, \"z_predicted\": {}}}",
-                    finite_or_null(c.estimate.estimate),
-                    finite_or_null(c.estimate.mcse),
-                    finite_or_null(c.bias),
-                    finite_or_null(c.relative_bias),
-                    finite_or_null(c.z),
-                    c.biased,
-                    finite_or_null(c.shrink_factor.unwrap_or(f64::NAN)),
-                    finite_or_null(c.z_predicted.unwrap_or(f64::NAN)),
-                ),
-                None => "null".to_string(),
-            };
-                    format!("{}: {v}", serde_json::json!(r.name))
-                })
-                .collect();
-            let head = format!(
-                "{{\"k\": {}, \"sampler\": {}, \"step\": {}, \"chains\": {}, \"acceptance\": {}",
-                cd.k,
-                serde_json::json!(cd.sampler.name()),
-                finite_or_null(cd.step),
-                cd.chains,
-                finite_or_null(cd.acceptance)
-            );
-            let _ = write!(
-                out,
-                ", \"contrastive_divergence\": {head}, {}}}",
-                per.join(", ")
-            );
-        }
-        out.push('}');
-        out
-    }
 }
 
 /// One Monte-Carlo estimate to judge against its exact value.

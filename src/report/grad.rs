@@ -1,11 +1,16 @@
-//! The `ebmcheck grad --report` page: the gradient table, exact / finite-difference /
+//! The `ebmcheck grad` result: its JSON ([`json`]), its text report ([`text`]) and the
+//! `--report` page: the gradient table, exact / finite-difference /
 //! Monte-Carlo (and CD-k) estimates side by side with error bars, and per parameter the running
 //! Monte-Carlo estimate with its ±2 SE band and the histogram of the single-sample estimator.
 
+use serde::Serialize;
+
+use super::json::Ordered;
 use super::page::{Block, Cell, Mark, Page, Table};
 use super::plot::{grouped_errorbars, histogram, running_estimate, running_points};
+use crate::estimate::Verdict;
 use crate::expr::format_number;
-use crate::grad::GradResult;
+use crate::grad::{GradResult, ParamResult};
 
 /// Points of each running-estimate curve.
 const RUNNING_POINTS: usize = 40;
@@ -301,5 +306,274 @@ mod tests {
         // Without kept draws: only the side-by-side figure.
         let r = run(&double_well(), &GradOptions::default()).expect("runs");
         assert_eq!(page(&r, "grad").figure_count(), 1);
+    }
+}
+
+/// The JSON of `grad --format json` (schema 1), keys in this order and parameters in `wrt`
+/// order: `{"schema": 1, "loss", "exact": {w: ..}, "finite_difference": {w: ..},
+/// "monte_carlo": {w: {"estimate", "mcse", "ess", "z", "power"}}` (only with Monte Carlo)`,
+/// "status", "power": {w: ..}, "agreement": {w: ..}, "reasons": [..]}`, and with CD-k a
+/// `"contrastive_divergence"` object last: `{"k", "sampler", "step", "chains", "acceptance",
+/// w: {"estimate", "mcse", "bias", "relative_bias", "z", "biased", "shrink_factor",
+/// "z_predicted"}}`. Non-finite numbers are `null`. Printed with
+/// [`Spacing::Objects`](super::Spacing::Objects) (see `docs/grad.md`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GradReport<'a> {
+    /// Always 1.
+    pub schema: u32,
+    /// The loss `L(w)`.
+    pub loss: f64,
+    /// The exact gradient, by parameter.
+    pub exact: Ordered<'a, f64>,
+    /// The finite difference, by parameter.
+    pub finite_difference: Ordered<'a, f64>,
+    /// The Monte-Carlo estimates, by parameter (with `--mc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monte_carlo: Option<Ordered<'a, Option<McJson>>>,
+    /// `pass`, `fail` or `inconclusive`.
+    pub status: &'static str,
+    /// The smallest exact-vs-finite-difference discrepancy each comparison could detect.
+    pub power: Ordered<'a, f64>,
+    /// Each comparison's verdict.
+    pub agreement: Ordered<'a, &'static str>,
+    /// Why the status is not `pass`, or notes.
+    pub reasons: &'a [String],
+    /// Contrastive divergence (with `--cd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contrastive_divergence: Option<CdJson<'a>>,
+}
+
+/// One parameter's Monte-Carlo estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct McJson {
+    /// The estimate.
+    pub estimate: f64,
+    /// Its Monte-Carlo standard error.
+    pub mcse: f64,
+    /// Its effective sample size.
+    pub ess: f64,
+    /// `(estimate − exact)/mcse`.
+    pub z: f64,
+    /// The smallest |estimate − exact| the z-test could detect.
+    pub power: f64,
+}
+
+/// The CD-k block: how the chains ran, then one entry per parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct CdJson<'a> {
+    /// Kernel steps per chain.
+    pub k: usize,
+    /// The kernel.
+    pub sampler: &'static str,
+    /// Its step.
+    pub step: f64,
+    /// Number of chains.
+    pub chains: usize,
+    /// Acceptance rate over all steps.
+    pub acceptance: f64,
+    /// Each parameter's CD-k estimate, keyed by its name.
+    #[serde(flatten)]
+    pub params: Ordered<'a, Option<CdParamJson>>,
+}
+
+/// One parameter's CD-k estimate and bias.
+#[derive(Debug, Clone, Serialize)]
+pub struct CdParamJson {
+    /// The CD-k estimate.
+    pub estimate: f64,
+    /// Its Monte-Carlo standard error.
+    pub mcse: f64,
+    /// `estimate − exact`.
+    pub bias: f64,
+    /// `bias / |exact|`.
+    pub relative_bias: f64,
+    /// `(estimate − exact)/mcse`.
+    pub z: f64,
+    /// Whether the z-test rejects CD-k = exact.
+    pub biased: bool,
+    /// The predicted `CD-k / exact` (Gaussian energy under ULA), else `null`.
+    pub shrink_factor: Option<f64>,
+    /// `(estimate − shrink·exact)/mcse`, else `null`.
+    pub z_predicted: Option<f64>,
+}
+
+/// The JSON result of a gradient check.
+pub fn json(r: &GradResult) -> GradReport<'_> {
+    let per = |f: &dyn Fn(&ParamResult) -> f64| -> Ordered<'_, f64> {
+        Ordered(r.params.iter().map(|p| (p.name.as_str(), f(p))).collect())
+    };
+    GradReport {
+        schema: 1,
+        loss: r.loss.value,
+        exact: per(&|p| p.exact.value),
+        finite_difference: per(&|p| p.finite_difference.value),
+        monte_carlo: r.monte_carlo.as_ref().map(|_| {
+            Ordered(
+                r.params
+                    .iter()
+                    .map(|p| {
+                        let m = p.monte_carlo.as_ref().map(|m| McJson {
+                            estimate: m.estimate.estimate,
+                            mcse: m.estimate.mcse,
+                            ess: m.estimate.ess,
+                            z: m.z,
+                            power: m.power,
+                        });
+                        (p.name.as_str(), m)
+                    })
+                    .collect(),
+            )
+        }),
+        status: r.status.as_str(),
+        power: per(&|p| p.power),
+        agreement: Ordered(
+            r.params
+                .iter()
+                .map(|p| (p.name.as_str(), p.agreement.as_str()))
+                .collect(),
+        ),
+        reasons: &r.reasons,
+        contrastive_divergence: r.contrastive_divergence.as_ref().map(|cd| CdJson {
+            k: cd.k,
+            sampler: cd.sampler.name(),
+            step: cd.step,
+            chains: cd.chains,
+            acceptance: cd.acceptance,
+            params: Ordered(
+                r.params
+                    .iter()
+                    .map(|p| {
+                        let c = p.contrastive_divergence.as_ref().map(|c| CdParamJson {
+                            estimate: c.estimate.estimate,
+                            mcse: c.estimate.mcse,
+                            bias: c.bias,
+                            relative_bias: c.relative_bias,
+                            z: c.z,
+                            biased: c.biased,
+                            shrink_factor: c.shrink_factor,
+                            z_predicted: c.z_predicted,
+                        });
+                        (p.name.as_str(), c)
+                    })
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+/// The text report: the loss, a table of exact and finite-difference values, the Monte-Carlo
+/// and CD-k tables, notes and the status.
+pub fn text(r: &GradResult) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "loss = {} ± {:.1e}  ({} data point{}, beta = {})",
+        show(r.loss.value),
+        r.loss.error,
+        r.n_data,
+        if r.n_data == 1 { "" } else { "s" },
+        format_number(r.beta)
+    );
+    let _ = writeln!(
+        out,
+        "{:<10}  {:>22}  {:>9}  {:>22}  {:>9}  {:>9}  agree",
+        "parameter", "exact gradient", "± error", "finite difference", "± error", "power"
+    );
+    for p in &r.params {
+        let _ = writeln!(
+            out,
+            "{:<10}  {:>22}  {:>9.1e}  {:>22}  {:>9.1e}  {:>9.1e}  {}",
+            p.name,
+            show(p.exact.value),
+            p.exact.error,
+            show(p.finite_difference.value),
+            p.finite_difference.error,
+            p.power,
+            match p.agreement {
+                Verdict::Pass => "yes",
+                Verdict::Fail => "NO",
+                _ => "cannot tell",
+            }
+        );
+    }
+    if let Some(mc) = &r.monte_carlo {
+        let acc: Vec<String> = mc.acceptance.iter().map(|a| format!("{a:.2}")).collect();
+        let _ = writeln!(
+            out,
+            "Monte Carlo: sampler {}, {} draws, acceptance {}",
+            mc.sampler.name(),
+            mc.draws,
+            acc.join(" ")
+        );
+        let _ = writeln!(
+            out,
+            "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}  {:>9}",
+            "parameter", "estimate", "mcse", "ess", "z-score", "power"
+        );
+        for p in &r.params {
+            if let Some(m) = &p.monte_carlo {
+                let _ = writeln!(
+                    out,
+                    "{:<10}  {:>22}  {:>9.2e}  {:>9.0}  {:>8.2}  {:>9.2e}",
+                    p.name,
+                    show(m.estimate.estimate),
+                    m.estimate.mcse,
+                    m.estimate.ess,
+                    m.z,
+                    m.power
+                );
+            }
+        }
+        let _ = writeln!(out, "{}", mc.summary);
+    }
+    if let Some(cd) = &r.contrastive_divergence {
+        let _ = writeln!(
+            out,
+            "Contrastive divergence CD-{}: kernel {} (step {:.3e}), {} chains started at the data, acceptance {:.2}",
+            cd.k,
+            cd.sampler.name(),
+            cd.step,
+            cd.chains,
+            cd.acceptance
+        );
+        let _ = writeln!(
+            out,
+            "{:<10}  {:>22}  {:>9}  {:>12}  {:>9}  {:>8}  {:>9}",
+            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z-score", "shrink"
+        );
+        for p in &r.params {
+            if let Some(c) = &p.contrastive_divergence {
+                let _ = writeln!(
+                    out,
+                    "{:<10}  {:>22}  {:>9.2e}  {:>12.4e}  {:>9.3}  {:>8.2}  {:>9}{}",
+                    p.name,
+                    show(c.estimate.estimate),
+                    c.estimate.mcse,
+                    c.bias,
+                    c.relative_bias,
+                    c.z,
+                    c.shrink_factor
+                        .map_or_else(|| "-".to_string(), |f| format!("{f:.4}")),
+                    if c.biased { "  biased" } else { "" }
+                );
+            }
+        }
+    }
+    let said = r.monte_carlo.as_ref().map_or("", |m| m.summary.as_str());
+    for reason in r.reasons.iter().filter(|x| !said.contains(x.as_str())) {
+        let _ = writeln!(out, "note: {reason}");
+    }
+    let _ = writeln!(out, "status: {}", r.status.as_str());
+    out
+}
+
+/// A number for the text table: 13 significant digits, decimal for moderate sizes.
+fn show(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        let digits = 12 - x.abs().log10().floor().clamp(-3.0, 4.0) as i32;
+        format!("{x:.0$}", usize::try_from(digits).unwrap_or(12))
+    } else {
+        format!("{x:.12e}")
     }
 }

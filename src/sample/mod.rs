@@ -65,8 +65,9 @@ pub use estimate::{
 pub use exact::{Categorical, InverseCdf};
 pub use kernels::{Hmc, Kernel, Mala, RandomWalkMetropolis, State};
 pub use reference::{
-    KernelRun, QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, SharedEnergy,
-    judge_draws, moment_tolerance, quadrature_reference, sampler_test, test_draws, test_kernel,
+    KernelRun, QuadReference, ReferenceError, ReferenceJson, ReferenceOptions, SamplerTestOutcome,
+    SharedEnergy, judge_draws, moment_tolerance, quadrature_reference, sampler_test, test_draws,
+    test_kernel,
 };
 pub use target::{Energy, FiniteDiffTarget, FnTarget, ScaledTarget, ShiftedTarget, Target};
 

@@ -466,22 +466,53 @@ impl SamplerTestOutcome {
     /// `reference` (the errors of the exact values, the quadrature status and the notes). It holds
     /// no timings, so the same input gives the same bytes.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut json = self.report.to_json();
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert("alpha".into(), serde_json::json!(self.alpha));
-            obj.insert(
-                "reference".into(),
-                serde_json::json!({
-                    "moment_error": self.exact.moment_error,
-                    "region_error": self.exact.region_error,
-                    "e_cdf_error": self.exact.e_cdf_error,
-                    "cdf_error": self.exact.cdf_error,
-                    "status": self.exact.status,
-                    "notes": self.exact.notes,
-                }),
-            );
+        serde_json::to_value(OutcomeJson {
+            battery: self.report.json(),
+            alpha: self.alpha,
+            reference: self.exact.json(),
+        })
+        .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// [`SamplerTestOutcome::to_json`]'s fields (a JSON value sorts them).
+#[derive(serde::Serialize)]
+struct OutcomeJson<'a> {
+    #[serde(flatten)]
+    battery: crate::stats::BatteryJson<'a>,
+    alpha: f64,
+    reference: ReferenceJson<'a>,
+}
+
+/// The `reference` object of the sampler test's JSON: the errors of the exact values, the
+/// quadrature status and the notes, keys in alphabetical order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReferenceJson<'a> {
+    /// Sup-norm error of the coordinate CDF (1D), else `null`.
+    pub cdf_error: Option<f64>,
+    /// Tabulation error of the CDF of E (`null` when not tabulated).
+    pub e_cdf_error: f64,
+    /// Largest quadrature error of a moment.
+    pub moment_error: f64,
+    /// Notes: the choices made and anything skipped.
+    pub notes: &'a [String],
+    /// Tabulation error of the region masses.
+    pub region_error: f64,
+    /// Whether every quadrature converged.
+    pub status: Status,
+}
+
+impl QuadReference {
+    /// The `reference` object of the sampler test's JSON.
+    pub fn json(&self) -> ReferenceJson<'_> {
+        ReferenceJson {
+            cdf_error: self.cdf_error,
+            e_cdf_error: self.e_cdf_error,
+            moment_error: self.moment_error,
+            notes: &self.notes,
+            region_error: self.region_error,
+            status: self.status,
         }
-        json
     }
 }
 

@@ -72,6 +72,7 @@
 
 use super::{StatsError, ess, gof, test};
 pub use ess::Interleaving;
+use std::collections::BTreeMap;
 use std::ops::Not as _;
 use std::sync::Arc;
 pub use test::Verdict;
@@ -376,79 +377,157 @@ pub struct Reason {
     pub message: String,
 }
 
+/// [`BatteryReport`]'s JSON, keys in alphabetical order after `schema` (the contract since the
+/// object was a sorted JSON map); maps by variable name are sorted by name. Non-finite numbers
+/// are `null`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BatteryJson<'a> {
+    /// Always 1.
+    pub schema: u32,
+    /// Chains judged.
+    pub chains: usize,
+    /// ESS by variable.
+    pub ess: BTreeMap<&'a str, f64>,
+    /// The walker stride found, if any.
+    pub interleaving: Option<InterleavingJson>,
+    /// Draws that would make an inconclusive verdict conclusive.
+    pub more_draws: Option<u64>,
+    /// Number of draws.
+    pub n: usize,
+    /// Notes on how the draws were read.
+    pub notes: &'a [String],
+    /// Machine-readable reasons.
+    pub reasons: Vec<ReasonJson<'a>>,
+    /// R̂ by variable.
+    pub rhat: BTreeMap<&'a str, f64>,
+    /// R̂ threshold by variable.
+    pub rhat_threshold: BTreeMap<&'a str, f64>,
+    /// The summary sentence.
+    pub summary: &'a str,
+    /// Every test.
+    pub tests: Vec<TestJson<'a>>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// One test's JSON, keys in alphabetical order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TestJson<'a> {
+    /// Holm-adjusted p-value.
+    pub adjusted_p: f64,
+    /// Human detail.
+    pub detail: &'a str,
+    /// The test's ESS.
+    pub ess: Option<f64>,
+    /// The smallest effect the test could detect.
+    pub min_detectable_effect: Option<f64>,
+    /// The test's name.
+    pub name: &'a str,
+    /// Raw p-value.
+    pub p_value: f64,
+    /// Whether Holm rejects it.
+    pub reject: bool,
+    /// The statistic.
+    pub statistic: f64,
+    /// Whether its ESS is above the floor.
+    pub trusted: bool,
+}
+
+/// One [`Reason`]'s JSON, keys in alphabetical order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReasonJson<'a> {
+    /// What (`reject`, `low_ess`, ...).
+    pub code: &'static str,
+    /// Human sentence.
+    pub message: &'a str,
+    /// Draws that would help.
+    pub more_draws: Option<u64>,
+    /// The threshold.
+    pub threshold: f64,
+    /// The measured value.
+    pub value: f64,
+    /// The test or coordinate.
+    pub variable: &'a str,
+    /// `fail` or `inconclusive`.
+    pub verdict: Verdict,
+}
+
+/// [`Interleaving`]'s JSON, keys in alphabetical order.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct InterleavingJson {
+    /// Lag-1 autocorrelation.
+    pub rho_1: f64,
+    /// Autocorrelation at the stride.
+    pub rho_stride: f64,
+    /// The walker stride.
+    pub stride: usize,
+}
+
 impl Reason {
-    /// The reason as JSON; NaN values become `null`.
+    /// The reason's JSON.
+    pub fn json(&self) -> ReasonJson<'_> {
+        ReasonJson {
+            code: self.code,
+            message: &self.message,
+            more_draws: self.more_draws,
+            threshold: self.threshold,
+            value: self.value,
+            variable: &self.variable,
+            verdict: self.verdict,
+        }
+    }
+
+    /// The reason as a JSON value; NaN values become `null`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self.code,
-            "verdict": self.verdict,
-            "variable": self.variable,
-            "value": finite_or_null(self.value),
-            "threshold": finite_or_null(self.threshold),
-            "more_draws": self.more_draws,
-            "message": self.message,
-        })
+        serde_json::to_value(self.json()).unwrap_or(serde_json::Value::Null)
     }
 }
 
-fn finite_or_null(x: f64) -> serde_json::Value {
-    if x.is_finite() {
-        serde_json::json!(x)
-    } else {
-        serde_json::Value::Null
-    }
+fn by_name(pairs: &[(String, f64)]) -> BTreeMap<&str, f64> {
+    pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect()
 }
 
 impl BatteryReport {
-    /// The documented JSON form (`"schema": 1`); NaN values become `null`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let ess: serde_json::Map<String, serde_json::Value> = self
-            .ess
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-            .collect();
-        let rhat: serde_json::Map<String, serde_json::Value> = self
-            .rhat
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-            .collect();
-        let tests: Vec<serde_json::Value> = self
-            .tests
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "name": t.name,
-                    "statistic": t.statistic,
-                    "p_value": t.p_value,
-                    "adjusted_p": t.adjusted_p,
-                    "reject": t.reject,
-                    "trusted": t.trusted,
-                    "ess": t.ess,
-                    "min_detectable_effect": t.min_detectable_effect,
-                    "detail": t.detail,
+    /// The documented JSON (`"schema": 1`), as a serde type.
+    pub fn json(&self) -> BatteryJson<'_> {
+        BatteryJson {
+            schema: 1,
+            chains: self.chains,
+            ess: by_name(&self.ess),
+            interleaving: self.interleaving.map(|i| InterleavingJson {
+                rho_1: i.rho_1,
+                rho_stride: i.rho_stride,
+                stride: i.stride,
+            }),
+            more_draws: self.more_draws,
+            n: self.n,
+            notes: &self.notes,
+            reasons: self.reason_codes.iter().map(Reason::json).collect(),
+            rhat: by_name(&self.rhat),
+            rhat_threshold: by_name(&self.rhat_threshold),
+            summary: &self.summary,
+            tests: self
+                .tests
+                .iter()
+                .map(|t| TestJson {
+                    adjusted_p: t.adjusted_p,
+                    detail: &t.detail,
+                    ess: t.ess,
+                    min_detectable_effect: t.min_detectable_effect,
+                    name: &t.name,
+                    p_value: t.p_value,
+                    reject: t.reject,
+                    statistic: t.statistic,
+                    trusted: t.trusted,
                 })
-            })
-            .collect();
-        let rhat_threshold: serde_json::Map<String, serde_json::Value> = self
-            .rhat_threshold
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-            .collect();
-        serde_json::json!({
-            "schema": 1,
-            "verdict": self.verdict,
-            "n": self.n,
-            "chains": self.chains,
-            "ess": ess,
-            "rhat": rhat,
-            "rhat_threshold": rhat_threshold,
-            "interleaving": self.interleaving,
-            "tests": tests,
-            "reasons": self.reason_codes.iter().map(Reason::to_json).collect::<Vec<_>>(),
-            "more_draws": self.more_draws,
-            "notes": self.notes,
-            "summary": self.summary,
-        })
+                .collect(),
+            verdict: self.verdict,
+        }
+    }
+
+    /// The documented JSON form (`"schema": 1`) as a JSON value; NaN values become `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or(serde_json::Value::Null)
     }
 
     /// The failing (rejected and trusted) tests.

@@ -15,8 +15,8 @@ pub mod special;
 pub mod test;
 
 pub use battery::{
-    BatteryOptions, BatteryReport, Draws, ExactCdf, ExactMoment, ExactRegion, Reference,
-    assert_battery_passes, run_battery,
+    BatteryJson, BatteryOptions, BatteryReport, Draws, ExactCdf, ExactMoment, ExactRegion,
+    Reference, assert_battery_passes, run_battery,
 };
 pub use draws_csv::{
     CsvDraws, CsvError, CsvErrorKind, CsvOptions, parse_draws_csv, parse_draws_csv_with,

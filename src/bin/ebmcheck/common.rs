@@ -3,7 +3,6 @@
 
 use clap::ValueEnum;
 use ebmcheck::expr::{Context, Diagnostic, Expr, Value, eval, parse, parse_definition};
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::sync::OnceLock;
 
@@ -257,17 +256,6 @@ pub fn finite(v: f64, what: &Expr, src: &str) -> Result<f64, Failure> {
         .with_help("check the point, or rewrite the expression to avoid overflow (e.g. `logsumexp`, `softplus`)");
         Err(Failure::diagnostic(&d, src, ""))
     }
-}
-
-/// One JSON object with `"schema": 1` first, then `fields` in order.
-pub fn json_object(fields: &[(&str, serde_json::Value)]) -> String {
-    let mut out = String::from("{\"schema\": 1");
-    for (k, v) in fields {
-        let key = serde_json::Value::String((*k).to_string());
-        let _ = write!(out, ", {key}: {v}");
-    }
-    out.push('}');
-    out
 }
 
 /// A command's result as one line of JSON (`"schema": 1` first, the outer object's fields

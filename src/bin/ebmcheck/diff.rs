@@ -1,9 +1,10 @@
 //! `ebmcheck diff EXPR --wrt VAR`: the simplified symbolic derivative, and its value when every variable is set.
 
 use crate::common::{
-    ExprOptions, Failure, Format, all_set, context, expression, finite, json_object,
+    ExprOptions, Failure, Format, all_set, context, expression, finite, json_line,
 };
 use ebmcheck::expr::{ErrorKind, Tok, derivative_of, eval, free_variables, simplify, tokenize};
+use ebmcheck::report::diff::DiffReport;
 use std::process::ExitCode;
 
 /// Arguments of `ebmcheck diff`.
@@ -47,20 +48,14 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode, Failure> {
     } else {
         None
     };
+    let report = DiffReport {
+        schema: 1,
+        derivative: d.to_string(),
+        value,
+    };
     match args.opts.format {
-        Format::Text => {
-            outln!("{d}");
-            if let Some(v) = value {
-                outln!("= {}", ebmcheck::expr::format_number(v));
-            }
-        }
-        Format::Json => {
-            let mut fields = vec![("derivative", serde_json::Value::String(d.to_string()))];
-            if let Some(v) = value {
-                fields.push(("value", serde_json::json!(v)));
-            }
-            outln!("{}", json_object(&fields));
-        }
+        Format::Text => out!("{}", ebmcheck::report::diff::text(&report)),
+        Format::Json => outln!("{}", json_line(&report)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,9 +9,8 @@
 use std::process::ExitCode;
 
 use ebmcheck::domain::VarDomain;
-use ebmcheck::estimate::Verdict;
 use ebmcheck::expr::{Diagnostic, ErrorKind};
-use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, GradResult, Variable};
+use ebmcheck::grad::{self, GradError, GradOptions, GradProblem, Variable};
 
 use crate::common::{
     ExprOptions, Failure, Format, ReportFiles, context, expression, write_report_files,
@@ -214,6 +213,11 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
         || grad::run(&problem, &options),
     )
     .map_err(|e| failure(&e, &args.energy))?;
+    let json = ebmcheck::report::to_json_line(
+        &ebmcheck::report::grad::json(&result),
+        ebmcheck::report::Spacing::Objects,
+    )
+    .map_err(|e| Failure::invalid(format!("error: cannot write the JSON result: {e}")))?;
     if let Some(dir) = &args.report {
         let command = format!(
             "ebmcheck grad {}",
@@ -226,141 +230,24 @@ pub fn run(args: &GradArgs) -> Result<ExitCode, Failure> {
             dir,
             &ReportFiles::from_page(
                 &page,
-                crate::common::with_provenance(&format!("{}\n", result.to_json()), &p),
+                crate::common::with_provenance(&format!("{json}\n"), &p),
             ),
         )?;
     }
     match args.opts.format {
         Format::Json => {
-            outln!("{}", result.to_json());
+            outln!("{json}");
             for r in &result.reasons {
                 eprintln!("note: {r}");
             }
         }
-        Format::Text => out!("{}", text(&result)),
+        Format::Text => out!("{}", ebmcheck::report::grad::text(&result)),
     }
     Ok(if result.status == grad::Status::Pass {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The text report: the loss, a table of exact and finite-difference values, the Monte-Carlo
-/// and CD-k tables, notes and the status.
-fn text(r: &GradResult) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "loss = {} ± {:.1e}  ({} data point{}, beta = {})",
-        show(r.loss.value),
-        r.loss.error,
-        r.n_data,
-        if r.n_data == 1 { "" } else { "s" },
-        ebmcheck::expr::format_number(r.beta)
-    );
-    let _ = writeln!(
-        out,
-        "{:<10}  {:>22}  {:>9}  {:>22}  {:>9}  {:>9}  agree",
-        "parameter", "exact gradient", "± error", "finite difference", "± error", "power"
-    );
-    for p in &r.params {
-        let _ = writeln!(
-            out,
-            "{:<10}  {:>22}  {:>9.1e}  {:>22}  {:>9.1e}  {:>9.1e}  {}",
-            p.name,
-            show(p.exact.value),
-            p.exact.error,
-            show(p.finite_difference.value),
-            p.finite_difference.error,
-            p.power,
-            match p.agreement {
-                Verdict::Pass => "yes",
-                Verdict::Fail => "NO",
-                _ => "cannot tell",
-            }
-        );
-    }
-    if let Some(mc) = &r.monte_carlo {
-        let acc: Vec<String> = mc.acceptance.iter().map(|a| format!("{a:.2}")).collect();
-        let _ = writeln!(
-            out,
-            "Monte Carlo: sampler {}, {} draws, acceptance {}",
-            mc.sampler.name(),
-            mc.draws,
-            acc.join(" ")
-        );
-        let _ = writeln!(
-            out,
-            "{:<10}  {:>22}  {:>9}  {:>9}  {:>8}  {:>9}",
-            "parameter", "estimate", "mcse", "ess", "z-score", "power"
-        );
-        for p in &r.params {
-            if let Some(m) = &p.monte_carlo {
-                let _ = writeln!(
-                    out,
-                    "{:<10}  {:>22}  {:>9.2e}  {:>9.0}  {:>8.2}  {:>9.2e}",
-                    p.name,
-                    show(m.estimate.estimate),
-                    m.estimate.mcse,
-                    m.estimate.ess,
-                    m.z,
-                    m.power
-                );
-            }
-        }
-        let _ = writeln!(out, "{}", mc.summary);
-    }
-    if let Some(cd) = &r.contrastive_divergence {
-        let _ = writeln!(
-            out,
-            "Contrastive divergence CD-{}: kernel {} (step {:.3e}), {} chains started at the data, acceptance {:.2}",
-            cd.k,
-            cd.sampler.name(),
-            cd.step,
-            cd.chains,
-            cd.acceptance
-        );
-        let _ = writeln!(
-            out,
-            "{:<10}  {:>22}  {:>9}  {:>12}  {:>9}  {:>8}  {:>9}",
-            "parameter", "CD estimate", "mcse", "bias", "rel. bias", "z-score", "shrink"
-        );
-        for p in &r.params {
-            if let Some(c) = &p.contrastive_divergence {
-                let _ = writeln!(
-                    out,
-                    "{:<10}  {:>22}  {:>9.2e}  {:>12.4e}  {:>9.3}  {:>8.2}  {:>9}{}",
-                    p.name,
-                    show(c.estimate.estimate),
-                    c.estimate.mcse,
-                    c.bias,
-                    c.relative_bias,
-                    c.z,
-                    c.shrink_factor
-                        .map_or_else(|| "-".to_string(), |f| format!("{f:.4}")),
-                    if c.biased { "  biased" } else { "" }
-                );
-            }
-        }
-    }
-    let said = r.monte_carlo.as_ref().map_or("", |m| m.summary.as_str());
-    for reason in r.reasons.iter().filter(|x| !said.contains(x.as_str())) {
-        let _ = writeln!(out, "note: {reason}");
-    }
-    let _ = writeln!(out, "status: {}", r.status.as_str());
-    out
-}
-
-/// A number for the text table: 13 significant digits, decimal for moderate sizes.
-fn show(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
-        let digits = 12 - x.abs().log10().floor().clamp(-3.0, 4.0) as i32;
-        format!("{x:.0$}", usize::try_from(digits).unwrap_or(12))
-    } else {
-        format!("{x:.12e}")
-    }
 }
 
 /// `--data Y=v1,v2,...` into one column per predicted variable (in declaration order); the

@@ -12,6 +12,7 @@ use ebmcheck::expr::Bindings;
 use ebmcheck::quad::{Domain, VarDomain};
 use ebmcheck::report;
 use ebmcheck::report::compare::Cost;
+use ebmcheck::report::sampler::SampleFile;
 use ebmcheck::sample::{
     QuadReference, ReferenceError, ReferenceOptions, SamplerTestOutcome, judge_draws,
     quadrature_reference,
@@ -22,7 +23,7 @@ use ebmcheck::stats::{
 };
 
 use crate::common::{
-    ExprOptions, Failure, Format, ReportFiles, context, expression, json_object, number, range,
+    ExprOptions, Failure, Format, ReportFiles, context, expression, json_line, number, range,
     unknown_names, unknown_names_failure, write_report_files,
 };
 use crate::hints;
@@ -179,51 +180,18 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
         results.push((label, path.display().to_string(), outcome, ignored, draws));
     }
     let single = results.len() == 1;
-    let json_of =
-        |i: usize, label: &str, file: &str, o: &SamplerTestOutcome, ignored: &[String]| {
-            let mut v = o.to_json();
-            if let Some(obj) = v.as_object_mut() {
-                obj.remove("schema");
-                obj.insert("ignored_columns".into(), serde_json::json!(ignored));
-                let c = costs[i];
-                if c.seconds.is_some() || c.grad_evals.is_some() {
-                    obj.insert(
-                        "cost".into(),
-                        serde_json::json!({
-                            "seconds": c.seconds,
-                            "grad_evals": c.grad_evals,
-                            "ess_per_second": c.ess_per_second(o),
-                            "ess_per_grad_eval": c.ess_per_grad(o),
-                        }),
-                    );
-                }
-                obj.insert("file".into(), serde_json::json!(file));
-                if !single {
-                    obj.insert("label".into(), serde_json::json!(label));
-                }
-            }
-            v
-        };
-    let json = if single {
-        let (label, file, o, ignored, _) = &results[0];
-        schema_first(&json_of(0, label, file, o, ignored))
-    } else {
-        let worst = results
-            .iter()
-            .map(|r| r.2.report.verdict)
-            .max()
-            .unwrap_or(Verdict::Inconclusive);
-        let samples: Vec<serde_json::Value> = results
-            .iter()
-            .enumerate()
-            .map(|(k, (l, f, o, i, _))| json_of(k, l, f, o, i))
-            .collect();
-        json_object(&[
-            ("verdict", serde_json::json!(worst)),
-            ("alpha", serde_json::json!(args.alpha)),
-            ("samples", serde_json::json!(samples)),
-        ])
-    };
+    let files: Vec<SampleFile<'_>> = results
+        .iter()
+        .zip(&costs)
+        .map(|((label, file, outcome, ignored, _), cost)| SampleFile {
+            label,
+            file,
+            outcome,
+            ignored,
+            cost: *cost,
+        })
+        .collect();
+    let json = json_line(&report::sampler::json(&files, args.alpha))?;
     if let Some(dir) = &args.report {
         if !single {
             let title = format!(
@@ -244,13 +212,13 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
                 ),
             )?;
         }
-        for (k, (label, file, outcome, ignored, draws)) in results.iter().enumerate() {
+        for (f, (label, _, outcome, _, draws)) in files.iter().zip(&results) {
             let title = format!("sampler-test: {} at β = {beta} ({label})", args.energy);
             let mut page = report::sampler::page(&title, outcome, draws, &*energy, beta);
             let one = if single {
                 json.clone()
             } else {
-                schema_first(&json_of(k, label, file, outcome, ignored))
+                json_line(&report::sampler::sample_json(f, true, true))?
             };
             let out = if single {
                 dir.clone()
@@ -270,20 +238,7 @@ pub fn run(args: &SamplerTestArgs) -> Result<ExitCode, Failure> {
     }
     match args.opts.format {
         Format::Json => outln!("{json}"),
-        Format::Text => {
-            for (label, file, outcome, ignored, _) in &results {
-                if !single {
-                    outln!("== {label} ({file})");
-                }
-                if !ignored.is_empty() {
-                    outln!("ignored columns: {}", ignored.join(", "));
-                }
-                out!("{}", report::sampler::text(outcome));
-                if !single {
-                    outln!();
-                }
-            }
-        }
+        Format::Text => out!("{}", report::sampler::text_all(&files)),
     }
     let all_pass = results.iter().all(|r| r.2.report.verdict == Verdict::Pass);
     Ok(if all_pass {
@@ -322,20 +277,6 @@ fn cost_flags(
         }
     }
     Ok(out)
-}
-
-/// One JSON object with `"schema": 1` first, then the object's fields.
-fn schema_first(v: &serde_json::Value) -> String {
-    let fields: Vec<(&str, serde_json::Value)> = v
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.as_str() != "schema")
-                .map(|(k, v)| (k.as_str(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    json_object(&fields)
 }
 
 fn judge(exact: &QuadReference, draws: &Draws, alpha: f64) -> Result<SamplerTestOutcome, Failure> {
