@@ -1,4 +1,4 @@
-//! The JSON contract of every command that prints one object (`logz`, `eval`, `grad`,
+//! The JSON contract of every command that prints one object (`logz`, `eval`, `diff`, `grad`,
 //! `sampler-test`): `"schema": 1` is the first key, and the keys, in their printed order, are
 //! pinned (contracts are additive only: a new key must be added here on purpose).
 
@@ -174,6 +174,17 @@ fn eval_keys_are_pinned() {
             "ess"
         ]
     );
+}
+
+#[test]
+fn diff_keys_are_pinned() {
+    let (keys, _) = json_of(&["diff", "0.5*(y - w*z)^2", "--wrt", "w", "--format", "json"]);
+    assert_eq!(keys, ["schema", "derivative"]);
+    let (keys, value) = json_of(&[
+        "diff", "w^2", "--wrt", "w", "--set", "w=3", "--format", "json",
+    ]);
+    assert_eq!(keys, ["schema", "derivative", "value"]);
+    assert_eq!(value["value"], 6.0);
 }
 
 #[test]

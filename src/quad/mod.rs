@@ -1064,6 +1064,76 @@ pub fn expectations(
     run(energy, domain, beta, Some((observables, n_obs)), opts, None).map(|e| e.0)
 }
 
+/// Every minimum the search of [`minimize`] finds, `(energy, point)` lowest first, made
+/// consistent with the results of [`log_partition`] at several β (`results`): the one with the
+/// lowest `min_energy` replaces the search's entry for the same basin (see
+/// `consistent_minima`), so the list's first entry is that result's minimum. A search that
+/// fails gives no minima besides the result's.
+pub fn minima_found(
+    energy: &dyn Energy,
+    domain: &Domain,
+    opts: &QuadOptions,
+    results: &[&LogZ],
+) -> Vec<(f64, Vec<f64>)> {
+    let minima: Vec<(f64, Vec<f64>)> = match minimize(energy, domain, opts) {
+        Ok(m) => std::iter::once((m.value, m.argmin))
+            .chain(m.local_minima)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    match results
+        .iter()
+        .min_by(|a, b| a.min_energy.total_cmp(&b.min_energy))
+    {
+        Some(lz) => consistent_minima(energy, minima, lz.min_energy, &lz.argmin),
+        None => minima,
+    }
+}
+
+/// The search's minima made consistent with the result: the integrator polishes its global
+/// minimiser further (and may find a lower point while integrating), so the search's entry for
+/// the same basin — the nearest one, when the energy at the midpoint does not rise above both
+/// ends (no barrier between them) — is replaced by the result's `(min_energy, argmin)`, which
+/// is otherwise added; the list is sorted lowest first, so its first entry is the result's.
+fn consistent_minima(
+    energy: &dyn Energy,
+    mut minima: Vec<(f64, Vec<f64>)>,
+    e0: f64,
+    x0: &[f64],
+) -> Vec<(f64, Vec<f64>)> {
+    if !e0.is_finite() || x0.iter().any(|x| !x.is_finite()) {
+        return minima;
+    }
+    let dist = |x: &[f64]| -> f64 {
+        x.iter()
+            .zip(x0)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let same_basin = |e: f64, x: &[f64]| -> bool {
+        if x.len() != x0.len() || !e.is_finite() {
+            return false;
+        }
+        let mid: Vec<f64> = x.iter().zip(x0).map(|(a, b)| 0.5 * (a + b)).collect();
+        let em = energy.eval(&mid);
+        em <= e.max(e0) + 1e-12 * (1.0 + e.abs().max(e0.abs()))
+    };
+    let nearest = minima
+        .iter()
+        .enumerate()
+        .min_by(|a, b| dist(&a.1.1).total_cmp(&dist(&b.1.1)))
+        .map(|(i, _)| i);
+    if let Some(i) = nearest {
+        if minima[i].0 >= e0 && same_basin(minima[i].0, &minima[i].1) {
+            minima.remove(i);
+        }
+    }
+    minima.push((e0, x0.to_vec()));
+    minima.sort_by(|a, b| a.0.total_cmp(&b.0));
+    minima
+}
+
 /// Global minimum of the energy over the domain (integer variables enumerated).
 ///
 /// # Errors

@@ -1268,3 +1268,21 @@ fn a_minimiser_known_only_within_a_slack_has_an_error_covering_every_near_minimu
     );
     assert!(m.argmin_error > m0.argmin_error, "{m:?} vs {m0:?}");
 }
+
+#[test]
+fn minima_found_name_both_wells_and_start_with_the_result() {
+    // A tilted double well: the global minimum near z = -1, a local one near z = +1.
+    let e = FnEnergy::new(1, |z: &[f64]| (z[0] * z[0] - 1.0).powi(2) + 0.1 * z[0]);
+    let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    let opts = QuadOptions::default();
+    let r = log_partition(&e, &dom, 4.0, &opts).expect("integrates");
+    let minima = minima_found(&e, &dom, &opts, &[&r]);
+    assert_eq!(minima.len(), 2, "{minima:?}");
+    // Lowest first, and the first is the integrator's own (polished) minimum.
+    assert_eq!(minima[0].0.to_bits(), r.min_energy.to_bits());
+    assert_eq!(minima[0].1, r.argmin);
+    assert!(minima[0].1[0] < -0.9 && minima[1].1[0] > 0.9, "{minima:?}");
+    assert!(minima[0].0 < minima[1].0);
+    // Without results, the search's minima alone.
+    assert_eq!(minima_found(&e, &dom, &opts, &[]).len(), 2);
+}
