@@ -107,7 +107,7 @@ impl Engine {
                 let (log_z, log_error, converged) = if self.opts.certify {
                     self.certified_log_z(&energy, &domain, &names)?
                 } else if energy.is_tree() {
-                    let ex = self.gibbs(&energy, &domain, None)?;
+                    let ex = self.gibbs(&energy, &domain, None, &names)?;
                     let (log_error, _) = energy.weighted(&ex, 0);
                     let converged = ex.log_z.termination == quad::Termination::Converged
                         && energy.inner_converged(&ex, 0);
@@ -130,7 +130,7 @@ impl Engine {
             }
             Some(g) => {
                 let obs = self.observables(&[g], &names, b)?;
-                let ex = self.gibbs(&energy, &domain, Some(&obs))?;
+                let ex = self.gibbs(&energy, &domain, Some(&obs), &names)?;
                 let converged = ex.log_z.termination == quad::Termination::Converged
                     && energy.inner_converged(&ex, 1)
                     && obs.converged;
@@ -242,12 +242,14 @@ impl Engine {
 
     /// Gibbs expectations of `obs` (none for `log Z` alone) under `exp(-U)`, with, for an
     /// energy holding inner bound operators, the nodes' charges `1 + c` and `|g_k|·(1 + c)`
-    /// appended (see [`IntegrandEnergy::weighted`]).
+    /// appended (see [`IntegrandEnergy::weighted`]). `names` are the bound variables, which
+    /// errors name.
     fn gibbs(
         &self,
         energy: &IntegrandEnergy<'_>,
         domain: &quad::Domain,
         obs: Option<&ObsSet<'_>>,
+        names: &[String],
     ) -> Result<quad::Expectations, EngineError> {
         let n = obs.map_or(0, |o| o.items.len());
         let tree = energy.is_tree();
@@ -273,10 +275,10 @@ impl Engine {
             let mut opts = self.opts.quad.clone();
             opts.max_evals = opts.max_evals.min(NESTED_MAX_EVALS);
             return quad::expectations(energy.get(), domain, 1.0, &f, total, &opts)
-                .map_err(|e| energy.quad_error(&e, &[], false));
+                .map_err(|e| energy.quad_error(&e, names, false));
         }
         quad::expectations(energy.get(), domain, 1.0, &f, total, &self.opts.quad)
-            .map_err(|e| energy.quad_error(&e, &[], false))
+            .map_err(|e| energy.quad_error(&e, names, false))
     }
 
     pub(super) fn expectation(
@@ -297,7 +299,7 @@ impl Engine {
         }
         let obs = self.observables(&obs_exprs, &names, b)?;
         let n = obs_exprs.len();
-        let ex = self.gibbs(&energy, &domain, Some(&obs))?;
+        let ex = self.gibbs(&energy, &domain, Some(&obs), &names)?;
         let converged = ex.log_z.termination == quad::Termination::Converged
             && energy.inner_converged(&ex, n)
             && obs.converged;

@@ -266,6 +266,19 @@ fn errors_keep_their_span_and_help() {
     );
     // A sum's limits beyond ±2^53 point at its variable; a `log` of a negative number at the
     // `log`, with the expression language's help.
+    // An integrand that is not exp(-U) alone (integrated as a sign times exp(log|f|)) names its
+    // own variable where it diverges, not the quadrature's internal `z1`.
+    let src = "int[u = 0..1](1/(u - 1))";
+    let err = error(&e, src);
+    assert_eq!(err.kind, EngineErrorKind::Diverges, "{err}");
+    assert!(
+        err.message.contains("`u` = 1") && !err.message.contains("z1"),
+        "{err}"
+    );
+    assert!(
+        err.help.as_deref().is_some_and(|h| h.contains("`u`")),
+        "{err:?}"
+    );
     let src = "2 * sum[k = 0..1e300](k)";
     let err = error(&e, src);
     assert_eq!(err.span.map(|s| &src[s.start..s.end]), Some("k"), "{err}");
