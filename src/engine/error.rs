@@ -107,6 +107,29 @@ impl EngineError {
         }
         self
     }
+
+    /// The error of an integral of a plain integrand `f` (not `exp(-U)` alone), which the
+    /// quadrature integrates as `sign(f)·exp(-U)` with `U = -log|f|`: its words about `exp(-βE)`
+    /// and the energy are put in terms of `|f|`.
+    #[must_use]
+    pub(crate) fn in_integrand_words(mut self) -> Self {
+        if self.kind != EngineErrorKind::Diverges {
+            return self;
+        }
+        let words = |s: &str| {
+            s.replace("the partition function diverges", "the integral diverges")
+                .replace("the energy falls to -inf", "|f| grows without bound")
+                .replace("exp(-βE)", "|f|")
+                .replace(
+                    "or check the sign: exp(-energy) must decay",
+                    "or check the integrand: |f| must be integrable",
+                )
+                .replace("does not decay as", "does not decay integrably as")
+        };
+        self.message = words(&self.message);
+        self.help = self.help.as_deref().map(words);
+        self
+    }
 }
 
 /// A quadrature error as an engine error: a divergent integral keeps its own kind (a chain

@@ -130,7 +130,15 @@ impl Engine {
             }
             Some(g) => {
                 let obs = self.observables(&[g], &names, b)?;
-                let ex = self.gibbs(&energy, &domain, Some(&obs), &names)?;
+                let ex = self
+                    .gibbs(&energy, &domain, Some(&obs), &names)
+                    .map_err(|e| {
+                        if unfactored {
+                            e.in_integrand_words()
+                        } else {
+                            e
+                        }
+                    })?;
                 let converged = ex.log_z.termination == quad::Termination::Converged
                     && energy.inner_converged(&ex, 1)
                     && obs.converged;

@@ -279,6 +279,26 @@ fn errors_keep_their_span_and_help() {
         err.help.as_deref().is_some_and(|h| h.contains("`u`")),
         "{err:?}"
     );
+    // … and in the integrand's words, since no energy was written.
+    for src in ["int[u = 0..1](1/(u - 1))", "int[u = 1..inf](1/u)"] {
+        let err = error(&e, src);
+        assert_eq!(err.kind, EngineErrorKind::Diverges, "{src}: {err}");
+        assert!(
+            err.message.starts_with("the integral diverges: |f|")
+                && !err.message.contains("energy")
+                && !err.message.contains("βE"),
+            "{src}: {err}"
+        );
+        assert!(
+            err.help
+                .as_deref()
+                .is_some_and(|h| h.contains("|f| must be integrable")),
+            "{src}: {err:?}"
+        );
+    }
+    // An integrand exp(-U) keeps the energy's words.
+    let err = error(&e, "int[u = 0..inf](exp(u))");
+    assert!(err.message.contains("exp(-βE)"), "{err}");
     let src = "2 * sum[k = 0..1e300](k)";
     let err = error(&e, src);
     assert_eq!(err.span.map(|s| &src[s.start..s.end]), Some("k"), "{err}");
