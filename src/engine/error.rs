@@ -116,7 +116,7 @@ impl EngineError {
         if self.kind != EngineErrorKind::Diverges {
             return self;
         }
-        let words = |s: &str| {
+        fn words(s: &str) -> String {
             s.replace("the partition function diverges", "the integral diverges")
                 .replace("the energy falls to -inf", "|f| grows without bound")
                 .replace("exp(-βE)", "|f|")
@@ -125,7 +125,7 @@ impl EngineError {
                     "or check the integrand: |f| must be integrable",
                 )
                 .replace("does not decay as", "does not decay integrably as")
-        };
+        }
         self.message = words(&self.message);
         self.help = self.help.as_deref().map(words);
         self
