@@ -423,3 +423,34 @@ fn certified_integrals_enclose_the_truth_and_the_rest_is_refused() {
         "{s:?}"
     );
 }
+
+/// A minimum over an integer variable of an energy with an inner integral that depends on it
+/// (so the integral is evaluated at every point, not hoisted) carries the inner integral's
+/// error: the value found is only as good as the integral at the minimiser, and a minimiser
+/// whose rival is within that error is not known to better than their distance.
+#[test]
+fn a_minimum_over_inner_integrals_carries_their_errors() {
+    let ctx = Context::new();
+    let domains: BTreeMap<String, VarDomain> =
+        [("k".to_string(), VarDomain::Integer { lo: 0, hi: 3 })]
+            .into_iter()
+            .collect();
+    let e = Engine::new(ctx, domains);
+    let m = value(
+        &e,
+        "min[k]((k - 1)^2 + int[u = 0..1](sqrt(abs(u - 0.3*k))))",
+        &[],
+    );
+    let inner = value(&e, "int[u = 0..1](sqrt(abs(u - 0.3)))", &[]);
+    assert!(inner.error > 0.0, "{inner:?}");
+    assert!((m.value - inner.value).abs() <= 1e-15, "{m:?} vs {inner:?}");
+    assert!(m.error >= inner.error, "{m:?} vs {inner:?}");
+    // k = 1 and k = 2 differ by 1e-12, far below the inner integrals' errors (which are
+    // the same integral at both points).
+    let a = value(
+        &e,
+        "argmin[k]((k - 1.5)^2 + 1e-12*k + int[u = 0..1](sqrt(abs(u - 0.3*abs(k - 1.5)))))",
+        &[],
+    );
+    assert!((a.value - 1.0).abs() < 1e-12 && a.error >= 1.0, "{a:?}");
+}
