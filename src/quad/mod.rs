@@ -26,6 +26,7 @@ mod bounds;
 mod cdf;
 mod cubature;
 mod gk;
+mod hermite;
 mod line;
 mod minimize;
 mod nd;

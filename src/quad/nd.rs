@@ -989,6 +989,21 @@ pub(crate) fn integrate_problem(
             )
         }
     };
+    // On a Gaussian minimum over the whole space, product Gauss–Hermite rules in the whitened
+    // frame converge far faster than the cubature (`hermite`); when they do not converge
+    // within their budget, the cubature below takes over.
+    if well_conditioned && gaussian && all_infinite && n_sig == 1 && n_obs == 0 {
+        let frame = super::hermite::Frame {
+            x0: &x0,
+            e0,
+            m: &m,
+            log_det_m,
+        };
+        if let Some(mut r) = super::hermite::log_partition(p, spec, &frame)? {
+            r.laplace = laplace;
+            return Ok(r);
+        }
+    }
     // In 3–4D one embedded-rule estimate is trusted alone only on a minimum that is Gaussian
     // at the weight's scale (within the domain). Otherwise (a funnel's neck between the rule's
     // nodes read 3.5e-6 of Z as nothing; Genz's corner peak on the unit cube, whose minimum
