@@ -13,7 +13,7 @@
 use super::ast::{BinOp, Binding, Builtin, Expr, ExprKind};
 use super::context::substitute;
 use super::diagnostic::{CompileError, Diagnostic, ErrorKind};
-use super::eval::{Bindings, Value, apply1, logsumexp2, max2, min2, pow};
+use super::eval::{Bindings, Value, apply1, list_as_number, logsumexp2, max2, min2, pow};
 use crate::budgets::{self, Budget};
 use crate::domain::IntRange;
 use num_traits::Float;
@@ -253,14 +253,7 @@ impl Compiler<'_> {
                 } else {
                     match self.bindings.get(name) {
                         Some(Value::Number(v)) => Operand::Const(*v),
-                        Some(Value::List(_)) => {
-                            return Err(Diagnostic::new(
-                                ErrorKind::TypeMismatch,
-                                e.span,
-                                format!("`{name}` is a list, not a number"),
-                            )
-                            .with_help(format!("index it as `{name}[k]`")));
-                        }
+                        Some(Value::List(_)) => return Err(list_as_number(e, name)),
                         None => {
                             return Err(Diagnostic::new(
                                 ErrorKind::UnknownVariable,

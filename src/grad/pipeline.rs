@@ -117,17 +117,8 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
                 } else {
                     iid_estimate(&values.concat())
                 };
-                // The data term is exact: the estimate is data − ⟨∂E/∂w⟩_draws.
-                let data_term = row.exact.value + row.model_term.value;
-                McInput {
-                    name: format!("d loss / d {}", row.name),
-                    estimate: Estimate {
-                        estimate: data_term - est.estimate,
-                        ..est
-                    },
-                    exact: row.exact.clone(),
-                    rhat: (kind.is_markov() && refs.len() > 1).then(|| ess::split_rhat(&refs)),
-                }
+                let rhat = (kind.is_markov() && refs.len() > 1).then(|| ess::split_rhat(&refs));
+                gradient_input(format!("d loss / d {}", row.name), row, est, rhat)
             })
             .collect();
         let j = judge(&inputs, opts.alpha);
@@ -184,17 +175,12 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
             .iter()
             .zip(&values)
             .map(|(row, v)| {
-                let est = iid_estimate(v);
-                let data_term = row.exact.value + row.model_term.value;
-                McInput {
-                    name: format!("CD-{k} d loss / d {}", row.name),
-                    estimate: Estimate {
-                        estimate: data_term - est.estimate,
-                        ..est
-                    },
-                    exact: row.exact.clone(),
-                    rhat: None,
-                }
+                gradient_input(
+                    format!("CD-{k} d loss / d {}", row.name),
+                    row,
+                    iid_estimate(v),
+                    None,
+                )
             })
             .collect();
         let j = judge(&inputs, opts.alpha);
@@ -243,6 +229,26 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
         status,
         reasons,
     })
+}
+
+/// The input that judges one parameter's gradient estimate against its exact value: the data
+/// term is exact, so the estimate is data − ⟨∂E/∂w⟩_draws, `model_term` the draws' average.
+fn gradient_input(
+    name: String,
+    row: &ParamResult,
+    model_term: Estimate,
+    rhat: Option<f64>,
+) -> McInput {
+    let data_term = row.exact.value + row.model_term.value;
+    McInput {
+        name,
+        estimate: Estimate {
+            estimate: data_term - model_term.estimate,
+            ..model_term
+        },
+        exact: row.exact.clone(),
+        rhat,
+    }
 }
 
 /// Exact against finite difference: the comparison's power (its tolerance: twice the summed

@@ -1,6 +1,7 @@
 //! Tests of the compiled evaluator: constant folding, fusion, lists, sums and derivatives, batches
 //! against single points, and the closure tree, the tape and fused programs against the
-//! tree-walking evaluator (the reference) on random expressions at edge values.
+//! tree-walking evaluator (the reference) on random expressions at edge values, and its errors
+//! against the evaluator's.
 
 use super::*;
 use crate::expr::{eval, parse};
@@ -177,4 +178,20 @@ fn shared_values_keep_the_tape_and_lists_work_in_closures() {
 fn program_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Program>();
+}
+
+#[test]
+fn a_list_used_as_a_number_is_the_same_error_compiled_or_evaluated() {
+    let mut b = Bindings::new();
+    b.set_list("c", vec![0.0, 2.0]);
+    let src = "1 + c";
+    let e = parse(src).expect("parses");
+    let evaluated = eval(&e, &b).expect_err("a list is not a number");
+    let compiled = Program::compile(&e, &[], &b).expect_err("a list is not a number");
+    for d in [&evaluated, &compiled] {
+        assert_eq!(d.kind, ErrorKind::TypeMismatch);
+        assert_eq!(d.message, "`c` is a list, not a number");
+        assert_eq!(d.help.as_deref(), Some("index it as `c[k]`"));
+        assert_eq!(&src[d.span.start..d.span.end], "c");
+    }
 }

@@ -198,13 +198,11 @@ pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diag
             density,
             body,
         } => {
-            let (bindings, mut inner) = rebind(bindings, &[density, body], map)?;
-            let body = Box::new(inner.pop().unwrap_or_else(|| (**body).clone()));
-            let density = Box::new(inner.pop().unwrap_or_else(|| (**density).clone()));
+            let (bindings, density, body) = rebind_density_body(bindings, density, body, map)?;
             K::Expect {
                 bindings,
-                density,
-                body,
+                density: Box::new(density),
+                body: Box::new(body),
             }
         }
         K::MonteCarlo {
@@ -217,14 +215,12 @@ pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diag
                 Some(n) => Some(Box::new(sub(n)?)),
                 None => None,
             };
-            let (bindings, mut inner) = rebind(bindings, &[density, body], map)?;
-            let body = Box::new(inner.pop().unwrap_or_else(|| (**body).clone()));
-            let density = Box::new(inner.pop().unwrap_or_else(|| (**density).clone()));
+            let (bindings, density, body) = rebind_density_body(bindings, density, body, map)?;
             K::MonteCarlo {
                 bindings,
-                density,
+                density: Box::new(density),
                 n,
-                body,
+                body: Box::new(body),
             }
         }
         K::Limit {
@@ -267,6 +263,20 @@ pub fn substitute(expr: &Expr, map: &HashMap<String, Expr>) -> Result<Expr, Diag
         },
     };
     Ok(Expr::new(kind, span))
+}
+
+/// [`rebind`] for an operator with a density and a body (`expect`, `mc`): the new bindings, and
+/// the density and the body substituted under them.
+fn rebind_density_body(
+    bindings: &[Binding],
+    density: &Expr,
+    body: &Expr,
+    map: &HashMap<String, Expr>,
+) -> Result<(Vec<Binding>, Expr, Expr), Diagnostic> {
+    let (bindings, mut inner) = rebind(bindings, &[density, body], map)?;
+    let body = inner.pop().unwrap_or_else(|| body.clone());
+    let density = inner.pop().unwrap_or_else(|| density.clone());
+    Ok((bindings, density, body))
 }
 
 /// Substitutes under binders: ranges see the outer map; the bodies see it without the bound

@@ -181,18 +181,12 @@ impl Reference {
 
     /// Adds a statistic with its CDF.
     pub fn cdf(
-        mut self,
+        self,
         name: &str,
         f: impl Fn(&[f64]) -> f64 + Send + Sync + 'static,
         cdf: impl Fn(f64) -> f64 + Send + Sync + 'static,
     ) -> Self {
-        self.cdfs.push(ExactCdf {
-            name: name.to_string(),
-            f: Arc::new(f),
-            cdf: Arc::new(cdf),
-            error: 0.0,
-        });
-        self
+        self.cdf_within(name, f, cdf, 0.0)
     }
 
     /// Adds a statistic with a CDF known to within `error` in sup norm: its KS test is made
