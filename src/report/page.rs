@@ -1,8 +1,9 @@
-//! A small document model for reports (headings, paragraphs, tables, figures) rendered to one
-//! self-contained HTML page and to Markdown with SVG files beside it.
+//! A small document model for reports (headings, paragraphs, tables, figures, collapsible
+//! sections with a status) rendered to one self-contained HTML page and to Markdown with SVG
+//! files beside it.
 //!
-//! Commands other than `check` (`grad`, `sampler-test`) build a [`Page`] and hand it to the
-//! binary, which writes `index.html`, `report.md`, the figures and `report.json`.
+//! Commands (`grad`, `sampler-test`) build a [`Page`] and hand it to the binary, which writes
+//! `index.html`, `report.md`, the figures and `report.json`.
 
 use std::fmt::Write as _;
 
@@ -78,6 +79,36 @@ impl Mark {
     }
 }
 
+/// A piece of running text: in a heading, a paragraph, a list item, a summary line or a cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    /// Plain text.
+    Text(String),
+    /// Code (an expression, a path): `<code>` in HTML, a code span in Markdown.
+    Code(String),
+    /// A status mark.
+    Mark(Mark),
+    /// A side remark in a smaller, grey font (`class="where"`); plain text in Markdown.
+    Aside(String),
+}
+
+impl Inline {
+    /// Text in which the parts between backticks are code (as hints quote expressions).
+    pub fn with_code(s: &str) -> Vec<Inline> {
+        s.split('`')
+            .enumerate()
+            .filter(|(_, part)| !part.is_empty())
+            .map(|(i, part)| {
+                if i % 2 == 1 {
+                    Inline::Code(part.to_string())
+                } else {
+                    Inline::Text(part.to_string())
+                }
+            })
+            .collect()
+    }
+}
+
 /// One table cell.
 #[derive(Debug, Clone)]
 pub enum Cell {
@@ -87,6 +118,23 @@ pub enum Cell {
     Num(String),
     /// A status mark.
     Mark(Mark),
+    /// Running text (code, marks).
+    Inlines(Vec<Inline>),
+    /// A link (to an anchor of the page, `#id`); plain text in Markdown.
+    Link {
+        /// The text.
+        text: String,
+        /// The target.
+        href: String,
+    },
+    /// A short form with its full form as the HTML tooltip; Markdown, which has no tooltips,
+    /// shows the full form.
+    Abbrev {
+        /// What HTML shows.
+        short: String,
+        /// The tooltip, and what Markdown shows.
+        full: String,
+    },
 }
 
 impl From<&str> for Cell {
@@ -107,13 +155,22 @@ impl From<Mark> for Cell {
     }
 }
 
-/// A table: a header row and rows; a highlighted row is a failing one.
+/// A table: a header row and rows; a highlighted row is a failing one (in Markdown its first
+/// cell is bold). In HTML the rows are sorted failures first (stably) and a row with a status
+/// mark carries it as `data-status`, which the status filter reads.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     /// Column headings.
     pub header: Vec<String>,
     /// Rows of cells, each with whether to highlight it.
     pub rows: Vec<(Vec<Cell>, bool)>,
+    /// The table's CSS class (HTML).
+    pub class: Option<String>,
+    /// Rows carry no `data-status` and keep their order: a table inside a [`Section`], which
+    /// the status filter shows or hides whole.
+    pub plain_rows: bool,
+    /// Columns left out of the Markdown (timings, which differ between runs).
+    pub html_only: Vec<usize>,
 }
 
 impl Table {
@@ -121,7 +178,7 @@ impl Table {
     pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
         Table {
             header: header.into_iter().map(Into::into).collect(),
-            rows: Vec::new(),
+            ..Table::default()
         }
     }
 
@@ -150,7 +207,49 @@ pub enum Block {
         svg: String,
         /// A caption (also the Markdown image's alternative text).
         caption: String,
+        /// The SVG file's name beside the Markdown (`figure-N.svg`, N counting the page's
+        /// figures, when `None`).
+        file: Option<String>,
     },
+    /// A paragraph of running text with an optional CSS class (HTML).
+    Inlines {
+        /// The CSS class of the paragraph.
+        class: Option<String>,
+        /// The text.
+        content: Vec<Inline>,
+    },
+    /// A bulleted list.
+    List(Vec<Vec<Inline>>),
+    /// Content already rendered for each format (typeset MathML and its Markdown alternative).
+    /// The HTML is inserted as is; the Markdown, when not empty, after a blank line.
+    Raw {
+        /// HTML, inserted as is (the caller escapes).
+        html: String,
+        /// Markdown, inserted as is (the caller escapes).
+        markdown: String,
+    },
+    /// The status filter (HTML radio buttons, CSS only) with the count of each status; nothing
+    /// in Markdown. Without one, a page whose tables hold more than one status gets one at the
+    /// top.
+    Filter(Vec<(Mark, usize)>),
+    /// A section with a level-3 heading.
+    Section(Section),
+}
+
+/// A section: a level-3 heading with an anchor, its blocks, and a status that the status filter
+/// reads; collapsed (HTML `<details>`) under a one-line summary when it has one.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    /// The heading's anchor id (what links to it: `#id`).
+    pub id: String,
+    /// The heading.
+    pub heading: Vec<Inline>,
+    /// The section's status (`data-status`).
+    pub status: Option<Mark>,
+    /// The summary line of a collapsed section (HTML only; Markdown shows the section open).
+    pub collapsed: Option<Vec<Inline>>,
+    /// The blocks under the heading.
+    pub blocks: Vec<Block>,
 }
 
 /// A report page.
@@ -162,6 +261,8 @@ pub struct Page {
     pub provenance: Option<super::provenance::Provenance>,
     /// The blocks in order.
     pub blocks: Vec<Block>,
+    /// No table of contents (a page whose own table links to its sections).
+    pub no_contents: bool,
 }
 
 /// The first status mark of a table row.
@@ -176,11 +277,34 @@ fn anchor(i: usize) -> String {
     format!("section-{i}")
 }
 
+fn html_mark(m: Mark) -> String {
+    format!("<span class=\"{}\">{}</span>", m.class(), m.text())
+}
+
+fn html_inlines(content: &[Inline]) -> String {
+    content
+        .iter()
+        .map(|i| match i {
+            Inline::Text(s) => escape(s),
+            Inline::Code(s) => format!("<code>{}</code>", escape(s)),
+            Inline::Mark(m) => html_mark(*m),
+            Inline::Aside(s) => format!("<span class=\"where\">{}</span>", escape(s)),
+        })
+        .collect()
+}
+
 fn html_cell(c: &Cell) -> String {
     match c {
         Cell::Text(s) => format!("<td>{}</td>", escape(s)),
         Cell::Num(s) => format!("<td class=\"num\">{}</td>", escape(s)),
-        Cell::Mark(m) => format!("<td><span class=\"{}\">{}</span></td>", m.class(), m.text()),
+        Cell::Mark(m) => format!("<td>{}</td>", html_mark(*m)),
+        Cell::Inlines(content) => format!("<td>{}</td>", html_inlines(content)),
+        Cell::Link { text, href } => {
+            format!("<td><a href=\"{}\">{}</a></td>", escape(href), escape(text))
+        }
+        Cell::Abbrev { short, full } => {
+            format!("<td title=\"{}\">{}</td>", escape(full), escape(short))
+        }
     }
 }
 
@@ -188,10 +312,108 @@ fn md_escape(s: &str) -> String {
     super::markdown::escape(s)
 }
 
+/// A Markdown code span: backticks become quotes, and in a table a pipe is escaped (GitHub
+/// reads `\|` in a code span inside a table as a pipe).
+fn md_code(s: &str, in_table: bool) -> String {
+    let s = s.replace('`', "'").replace(['\n', '\r'], " ");
+    let s = if in_table { s.replace('|', "\\|") } else { s };
+    format!("`{s}`")
+}
+
+fn md_inlines(content: &[Inline], in_table: bool) -> String {
+    content
+        .iter()
+        .map(|i| match i {
+            Inline::Text(s) | Inline::Aside(s) => md_escape(s),
+            Inline::Code(s) => md_code(s, in_table),
+            Inline::Mark(m) => m.text().to_string(),
+        })
+        .collect()
+}
+
 fn md_cell(c: &Cell) -> String {
     match c {
         Cell::Text(s) | Cell::Num(s) => md_escape(s),
         Cell::Mark(m) => m.text().to_string(),
+        Cell::Inlines(content) => md_inlines(content, true),
+        Cell::Link { text, .. } => md_escape(text),
+        Cell::Abbrev { full, .. } => md_escape(full),
+    }
+}
+
+/// Whether a page holds a status filter block (at the top or in a section).
+fn has_filter(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::Filter(_) => true,
+        Block::Section(s) => has_filter(&s.blocks),
+        _ => false,
+    })
+}
+
+/// The HTML of a table.
+fn html_table(h: &mut String, t: &Table) {
+    match &t.class {
+        Some(c) => {
+            let _ = write!(h, "<table class=\"{}\">\n<tr>", escape(c));
+        }
+        None => h.push_str("<table>\n<tr>"),
+    }
+    for c in &t.header {
+        let _ = write!(h, "<th>{}</th>", escape(c));
+    }
+    h.push_str("</tr>\n");
+    let mut rows: Vec<&(Vec<Cell>, bool)> = t.rows.iter().collect();
+    if !t.plain_rows {
+        // Failures first (a stable sort by the row's status mark).
+        rows.sort_by_key(|(cells, _)| row_mark(cells).map_or(4, Mark::rank));
+    }
+    for (cells, hl) in rows {
+        let status = row_mark(cells)
+            .filter(|m| *m != Mark::Note && !t.plain_rows)
+            .map(|m| format!(" data-status=\"{}\"", m.class()))
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            "<tr{status}{}>",
+            if *hl { " class=\"failing\"" } else { "" }
+        );
+        for c in cells {
+            h.push_str(&html_cell(c));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// The Markdown of a table (rows in their order; the `html_only` columns left out).
+fn md_table(m: &mut String, t: &Table) {
+    let keep = |i: &usize| !t.html_only.contains(i);
+    m.push('\n');
+    let header: Vec<String> = t
+        .header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(i))
+        .map(|(_, c)| md_escape(c))
+        .collect();
+    let _ = writeln!(m, "| {} |", header.join(" | "));
+    let _ = writeln!(m, "|{}", "---|".repeat(header.len()));
+    for (cells, hl) in &t.rows {
+        let strong = if *hl { "**" } else { "" };
+        let texts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(i))
+            .enumerate()
+            .map(|(k, (_, c))| {
+                if k == 0 && !strong.is_empty() {
+                    format!("{strong}{}{strong}", md_cell(c))
+                } else {
+                    md_cell(c)
+                }
+            })
+            .collect();
+        let _ = writeln!(m, "| {} |", texts.join(" | "));
     }
 }
 
@@ -200,8 +422,7 @@ impl Page {
     pub fn new(title: impl Into<String>) -> Self {
         Page {
             title: title.into(),
-            provenance: None,
-            blocks: Vec::new(),
+            ..Page::default()
         }
     }
 
@@ -211,16 +432,23 @@ impl Page {
         self
     }
 
-    /// The number of figures on the page.
+    /// The number of figures on the page (in sections too).
     pub fn figure_count(&self) -> usize {
-        self.blocks
-            .iter()
-            .filter(|b| matches!(b, Block::Figure { .. }))
-            .count()
+        fn count(blocks: &[Block]) -> usize {
+            blocks
+                .iter()
+                .map(|b| match b {
+                    Block::Figure { .. } => 1,
+                    Block::Section(s) => count(&s.blocks),
+                    _ => 0,
+                })
+                .sum()
+        }
+        count(&self.blocks)
     }
 
     /// Renders one self-contained HTML page: inline CSS and SVG, nothing fetched. Headings get
-    /// a table of contents at the top.
+    /// a table of contents at the top (unless `no_contents`).
     pub fn to_html(&self) -> String {
         let mut h = String::new();
         let _ = write!(
@@ -232,20 +460,27 @@ impl Page {
         if let Some(p) = &self.provenance {
             h.push_str(&p.to_html());
         }
-        let mut counts = [("fail", 0), ("error", 0), ("inconclusive", 0), ("pass", 0)];
-        for b in &self.blocks {
-            if let Block::Table(t) = b {
-                for (cells, _) in &t.rows {
-                    if let Some(m) = row_mark(cells) {
-                        if let Some(c) = counts.iter_mut().find(|(w, _)| *w == m.class()) {
-                            c.1 += 1;
+        if !has_filter(&self.blocks) {
+            let mut counts = [
+                (Mark::Fail, 0),
+                (Mark::Error, 0),
+                (Mark::Inconclusive, 0),
+                (Mark::Pass, 0),
+            ];
+            for b in &self.blocks {
+                if let Block::Table(t) = b {
+                    for (cells, _) in &t.rows {
+                        if let Some(m) = row_mark(cells) {
+                            if let Some(c) = counts.iter_mut().find(|(w, _)| *w == m) {
+                                c.1 += 1;
+                            }
                         }
                     }
                 }
             }
-        }
-        if counts.iter().filter(|(_, n)| *n > 0).count() > 1 {
-            h.push_str(&super::html::status_filter(&counts));
+            if counts.iter().filter(|(_, n)| *n > 0).count() > 1 {
+                h.push_str(&status_filter(&counts));
+            }
         }
         let headings: Vec<&String> = self
             .blocks
@@ -255,7 +490,7 @@ impl Page {
                 _ => None,
             })
             .collect();
-        if headings.len() > 1 {
+        if headings.len() > 1 && !self.no_contents {
             h.push_str("<nav><ul>\n");
             for (i, t) in headings.iter().enumerate() {
                 let _ = writeln!(h, "<li><a href=\"#{}\">{}</a></li>", anchor(i), escape(t));
@@ -263,124 +498,168 @@ impl Page {
             h.push_str("</ul></nav>\n");
         }
         let mut heading = 0;
-        for b in &self.blocks {
-            match b {
-                Block::Heading(t) => {
-                    let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>", anchor(heading), escape(t));
-                    heading += 1;
-                }
-                Block::Paragraph(t) => {
-                    let _ = writeln!(h, "<p>{}</p>", escape(t));
-                }
-                Block::Verdict(m, t) => {
-                    let _ = writeln!(
-                        h,
-                        "<p class=\"summary\"><span class=\"{}\">{}</span> {}</p>",
-                        m.class(),
-                        m.text(),
-                        escape(t)
-                    );
-                }
-                Block::Pre(t) => {
-                    let _ = writeln!(h, "<pre>{}</pre>", escape(t));
-                }
-                Block::Table(t) => {
-                    h.push_str("<table>\n<tr>");
-                    for c in &t.header {
-                        let _ = write!(h, "<th>{}</th>", escape(c));
-                    }
-                    h.push_str("</tr>\n");
-                    // Failures first (a stable sort by the row's status mark).
-                    let mut rows: Vec<&(Vec<Cell>, bool)> = t.rows.iter().collect();
-                    rows.sort_by_key(|(cells, _)| row_mark(cells).map_or(4, Mark::rank));
-                    for (cells, hl) in rows {
-                        let status = row_mark(cells)
-                            .filter(|m| *m != Mark::Note)
-                            .map(|m| format!(" data-status=\"{}\"", m.class()))
-                            .unwrap_or_default();
-                        h.push_str(&format!(
-                            "<tr{status}{}>",
-                            if *hl { " class=\"failing\"" } else { "" }
-                        ));
-                        for c in cells {
-                            h.push_str(&html_cell(c));
-                        }
-                        h.push_str("</tr>\n");
-                    }
-                    h.push_str("</table>\n");
-                }
-                Block::Figure { svg, caption } => {
-                    let _ = writeln!(
-                        h,
-                        "<figure class=\"figure\">{}<figcaption>{}</figcaption></figure>",
-                        super::plot::polish(svg),
-                        escape(caption)
-                    );
-                }
-            }
-        }
+        html_blocks(&mut h, &self.blocks, &mut heading);
         h.push_str("</body>\n</html>\n");
         h
     }
 
     /// Renders Markdown (it renders on GitHub) and the figures it links, as `(file name, SVG)`
-    /// pairs named `figure-N.svg`.
+    /// pairs named `figure-N.svg` unless a figure names its file.
     pub fn to_markdown(&self) -> (String, Vec<(String, String)>) {
         let mut m = format!("# {}\n", md_escape(&self.title));
         if let Some(p) = &self.provenance {
             m.push_str(&p.to_markdown());
         }
         let mut figures = Vec::new();
-        for b in &self.blocks {
-            match b {
-                Block::Heading(t) => {
-                    let _ = write!(m, "\n## {}\n", md_escape(t));
+        md_blocks(&mut m, &self.blocks, &mut figures);
+        (m, figures)
+    }
+}
+
+/// The radio buttons of the status filter (CSS only; see [`STYLE`]): all, all but passing, and
+/// each status present with its count.
+fn status_filter(counts: &[(Mark, usize)]) -> String {
+    let mut h = String::from(
+        "<div class=\"filter\">show: <label><input type=\"radio\" name=\"show\" id=\"show-all\" checked> all</label><label><input type=\"radio\" name=\"show\" id=\"show-failing\"> all but passing</label>",
+    );
+    for (mark, n) in counts {
+        if *n > 0 && *mark != Mark::Note {
+            let word = mark.class();
+            let _ = write!(
+                h,
+                "<label><input type=\"radio\" name=\"show\" id=\"show-{word}\"> {word} ({n})</label>"
+            );
+        }
+    }
+    h.push_str("</div>\n");
+    h
+}
+
+fn status_attr(status: Option<Mark>) -> String {
+    status
+        .filter(|m| *m != Mark::Note)
+        .map(|m| format!(" data-status=\"{}\"", m.class()))
+        .unwrap_or_default()
+}
+
+fn html_blocks(h: &mut String, blocks: &[Block], heading: &mut usize) {
+    for b in blocks {
+        match b {
+            Block::Heading(t) => {
+                let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>", anchor(*heading), escape(t));
+                *heading += 1;
+            }
+            Block::Paragraph(t) => {
+                let _ = writeln!(h, "<p>{}</p>", escape(t));
+            }
+            Block::Verdict(m, t) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"summary\">{} {}</p>",
+                    html_mark(*m),
+                    escape(t)
+                );
+            }
+            Block::Pre(t) => {
+                let _ = writeln!(h, "<pre>{}</pre>", escape(t));
+            }
+            Block::Table(t) => html_table(h, t),
+            Block::Figure { svg, caption, .. } => {
+                let _ = writeln!(
+                    h,
+                    "<figure class=\"figure\">{}<figcaption>{}</figcaption></figure>",
+                    super::plot::polish(svg),
+                    escape(caption)
+                );
+            }
+            Block::Inlines { class, content } => {
+                let class = class
+                    .as_ref()
+                    .map(|c| format!(" class=\"{}\"", escape(c)))
+                    .unwrap_or_default();
+                let _ = writeln!(h, "<p{class}>{}</p>", html_inlines(content));
+            }
+            Block::List(items) => {
+                h.push_str("<ul>\n");
+                for item in items {
+                    let _ = writeln!(h, "<li>{}</li>", html_inlines(item));
                 }
-                Block::Paragraph(t) => {
-                    let _ = write!(m, "\n{}\n", md_escape(t));
-                }
-                Block::Verdict(mark, t) => {
-                    let _ = write!(m, "\n**{}** {}\n", mark.text(), md_escape(t));
-                }
-                Block::Pre(t) => {
-                    let _ = write!(m, "\n```text\n{}\n```\n", t.trim_end());
-                }
-                Block::Table(t) => {
-                    m.push('\n');
+                h.push_str("</ul>\n");
+            }
+            Block::Raw { html, .. } => h.push_str(html),
+            Block::Filter(counts) => h.push_str(&status_filter(counts)),
+            Block::Section(s) => {
+                let status = status_attr(s.status);
+                if let Some(summary) = &s.collapsed {
                     let _ = writeln!(
-                        m,
-                        "| {} |",
-                        t.header
-                            .iter()
-                            .map(|c| md_escape(c))
-                            .collect::<Vec<_>>()
-                            .join(" | ")
+                        h,
+                        "<details class=\"check\"{status}><summary>{}</summary>",
+                        html_inlines(summary)
                     );
-                    let _ = writeln!(m, "|{}", "---|".repeat(t.header.len()));
-                    for (cells, hl) in &t.rows {
-                        let strong = if *hl { "**" } else { "" };
-                        let texts: Vec<String> = cells
-                            .iter()
-                            .enumerate()
-                            .map(|(i, c)| {
-                                if i == 0 && !strong.is_empty() {
-                                    format!("{strong}{}{strong}", md_cell(c))
-                                } else {
-                                    md_cell(c)
-                                }
-                            })
-                            .collect();
-                        let _ = writeln!(m, "| {} |", texts.join(" | "));
-                    }
                 }
-                Block::Figure { svg, caption } => {
-                    let name = format!("figure-{}.svg", figures.len() + 1);
-                    let _ = write!(m, "\n![{}]({name})\n", md_escape(caption));
-                    figures.push((name, super::plot::polish(svg)));
+                let _ = writeln!(
+                    h,
+                    "<section{status}><h3 id=\"{}\">{}</h3>",
+                    escape(&s.id),
+                    html_inlines(&s.heading)
+                );
+                html_blocks(h, &s.blocks, heading);
+                h.push_str("</section>\n");
+                if s.collapsed.is_some() {
+                    h.push_str("</details>\n");
                 }
             }
         }
-        (m, figures)
+    }
+}
+
+fn md_blocks(m: &mut String, blocks: &[Block], figures: &mut Vec<(String, String)>) {
+    for b in blocks {
+        match b {
+            Block::Heading(t) => {
+                let _ = write!(m, "\n## {}\n", md_escape(t));
+            }
+            Block::Paragraph(t) => {
+                let _ = write!(m, "\n{}\n", md_escape(t));
+            }
+            Block::Verdict(mark, t) => {
+                let _ = write!(m, "\n**{}** {}\n", mark.text(), md_escape(t));
+            }
+            Block::Pre(t) => {
+                let _ = write!(m, "\n```text\n{}\n```\n", t.trim_end());
+            }
+            Block::Table(t) => md_table(m, t),
+            Block::Figure { svg, caption, file } => {
+                let name = file
+                    .clone()
+                    .unwrap_or_else(|| format!("figure-{}.svg", figures.len() + 1));
+                let _ = write!(m, "\n![{}]({name})\n", md_escape(caption));
+                figures.push((name, super::plot::polish(svg)));
+            }
+            Block::Inlines { content, .. } => {
+                let _ = write!(m, "\n{}\n", md_inlines(content, false));
+            }
+            Block::List(items) => {
+                m.push('\n');
+                for item in items {
+                    let _ = writeln!(m, "- {}", md_inlines(item, false));
+                }
+            }
+            Block::Raw { markdown, .. } => {
+                if !markdown.is_empty() {
+                    m.push('\n');
+                    m.push_str(markdown);
+                    if !markdown.ends_with('\n') {
+                        m.push('\n');
+                    }
+                }
+            }
+            Block::Filter(_) => {}
+            Block::Section(s) => {
+                let _ = write!(m, "\n### {}\n", md_inlines(&s.heading, false));
+                md_blocks(m, &s.blocks, figures);
+            }
+        }
     }
 }
 
@@ -410,8 +689,192 @@ mod tests {
             .push(Block::Figure {
                 svg: "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".into(),
                 caption: "histogram".into(),
+                file: None,
             });
         p
+    }
+
+    /// A page as `check` builds one: a status filter, a linked overview table with a column
+    /// only in HTML, a list, and sections (one open, one collapsed) with running text, a raw
+    /// block and a plain table inside.
+    fn sectioned() -> Page {
+        let mut p = Page::new("checks");
+        p.no_contents = true;
+        p.push(Block::Inlines {
+            class: Some("summary".into()),
+            content: vec![Inline::Text("1 passed, 1 failed.".into())],
+        });
+        p.push(Block::Filter(vec![
+            (Mark::Fail, 1),
+            (Mark::Error, 0),
+            (Mark::Pass, 1),
+        ]));
+        let mut t = Table::new(["status", "check", "file", "time"]);
+        t.class = Some("overview".into());
+        t.html_only = vec![3];
+        t.row(
+            vec![
+                Mark::Fail.into(),
+                Cell::Link {
+                    text: "a*b".into(),
+                    href: "#check-1".into(),
+                },
+                Cell::Abbrev {
+                    short: "x.toml".into(),
+                    full: "dir/x.toml".into(),
+                },
+                Cell::Num("0.10 s".into()),
+            ],
+            true,
+        );
+        p.push(Block::Table(t));
+        p.push(Block::List(vec![vec![
+            Inline::Code("dir/x.toml".into()),
+            Inline::Text(" — a <title>".into()),
+        ]]));
+        p.push(Block::Heading("Checks that did not pass".into()));
+        let mut steps = Table::new(["step", "status", "hint"]);
+        steps.plain_rows = true;
+        steps.row(vec!["1".into(), Mark::Pass.into(), "".into()], false);
+        steps.row(
+            vec![
+                "2".into(),
+                Mark::Fail.into(),
+                Cell::Inlines(Inline::with_code("use `a | b` here")),
+            ],
+            true,
+        );
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".to_string();
+        p.push(Block::Section(Section {
+            id: "check-1".into(),
+            heading: vec![
+                Inline::Text("C1 a*b ".into()),
+                Inline::Code("chain".into()),
+                Inline::Text(" ".into()),
+                Inline::Mark(Mark::Fail),
+            ],
+            status: Some(Mark::Fail),
+            collapsed: None,
+            blocks: vec![
+                Block::Inlines {
+                    class: Some("hint".into()),
+                    content: Inline::with_code("hint: write `x^2`"),
+                },
+                Block::Raw {
+                    html: "<math><mi>x</mi></math>\n".into(),
+                    markdown: "- lhs: `x`\n".into(),
+                },
+                Block::Table(steps),
+                Block::Figure {
+                    svg: svg.clone(),
+                    caption: "steps".into(),
+                    file: Some("figure-1.svg".into()),
+                },
+            ],
+        }));
+        p.push(Block::Section(Section {
+            id: "check-2".into(),
+            heading: vec![Inline::Text("C2 ok".into())],
+            status: Some(Mark::Pass),
+            collapsed: Some(vec![
+                Inline::Mark(Mark::Pass),
+                Inline::Text(" C2 ok ".into()),
+                Inline::Aside("(dir/x.toml)".into()),
+            ]),
+            blocks: vec![
+                Block::Paragraph("fine".into()),
+                Block::Figure {
+                    svg,
+                    caption: "limit".into(),
+                    file: Some("figure-2-1.svg".into()),
+                },
+            ],
+        }));
+        p
+    }
+
+    #[test]
+    fn html_renders_sections_filter_links_and_raw_blocks() {
+        let p = sectioned();
+        let h = p.to_html();
+        // The explicit filter, once, with the statuses present; no table of contents.
+        assert_eq!(h.matches("<div class=\"filter\">").count(), 1);
+        assert!(h.contains("id=\"show-fail\"> fail (1)"));
+        assert!(h.contains("id=\"show-pass\"> pass (1)"));
+        assert!(!h.contains("id=\"show-error\""));
+        assert!(!h.contains("<nav>"));
+        // The overview: its class, a link to the section, a tooltip with the full path, and
+        // the HTML-only column.
+        assert!(h.contains(
+            "<table class=\"overview\">\n<tr><th>status</th><th>check</th><th>file</th><th>time</th></tr>"
+        ));
+        assert!(h.contains(
+            "<tr data-status=\"fail\" class=\"failing\"><td><span class=\"fail\">✗ fail</span></td><td><a href=\"#check-1\">a*b</a></td><td title=\"dir/x.toml\">x.toml</td><td class=\"num\">0.10 s</td></tr>"
+        ));
+        assert!(h.contains("<ul>\n<li><code>dir/x.toml</code> — a &lt;title&gt;</li>\n</ul>"));
+        assert!(h.contains("<p class=\"summary\">1 passed, 1 failed.</p>"));
+        // The open section: status, anchor, heading with code and mark, hint with code, the
+        // raw block as is, a plain table (no data-status, rows in order).
+        assert!(h.contains(
+            "<section data-status=\"fail\"><h3 id=\"check-1\">C1 a*b <code>chain</code> <span class=\"fail\">✗ fail</span></h3>\n<p class=\"hint\">hint: write <code>x^2</code></p>\n<math><mi>x</mi></math>\n<table>"
+        ));
+        assert!(h.contains(
+            "<tr><td>1</td><td><span class=\"pass\">✓ pass</span></td><td></td></tr>\n<tr class=\"failing\"><td>2</td>"
+        ));
+        assert!(h.contains("<td>use <code>a | b</code> here</td>"));
+        // The collapsed section: a summary line, then the section, closed in order.
+        assert!(h.contains(
+            "<details class=\"check\" data-status=\"pass\"><summary><span class=\"pass\">✓ pass</span> C2 ok <span class=\"where\">(dir/x.toml)</span></summary>\n<section data-status=\"pass\"><h3 id=\"check-2\">C2 ok</h3>\n<p>fine</p>\n<figure"
+        ));
+        assert!(h.contains("</figure>\n</section>\n</details>\n</body>"));
+        assert_eq!(p.figure_count(), 2);
+        assert!(h.find("id=\"check-1\"") < h.find("id=\"check-2\""));
+    }
+
+    #[test]
+    fn markdown_renders_sections_flat_with_named_figures() {
+        let (m, figs) = sectioned().to_markdown();
+        // No filter; the HTML-only column left out; the link as text, the full path shown;
+        // a failing row's first cell bold.
+        assert!(!m.contains("show"));
+        assert!(m.contains(
+            "\n| status | check | file |\n|---|---|---|\n| **✗ fail** | a\\*b | dir/x.toml |\n"
+        ));
+        assert!(!m.contains("0.10 s"));
+        assert!(m.contains("\n1 passed, 1 failed.\n"));
+        assert!(m.contains("\n- `dir/x.toml` — a \\<title\\>\n"));
+        // Sections open, level 3, in order; running text with code spans; the raw block's
+        // Markdown; a pipe in a code span of a table cell escaped.
+        assert!(m.contains("\n### C1 a\\*b `chain` ✗ fail\n"));
+        assert!(m.contains("\nhint: write `x^2`\n\n- lhs: `x`\n"));
+        assert!(!m.contains("<math"));
+        assert!(m.contains("| **2** | ✗ fail | use `a \\| b` here |"));
+        assert!(m.contains("| 1 | ✓ pass |  |"));
+        assert!(m.contains("\n### C2 ok\n\nfine\n"));
+        assert!(m.find("### C1") < m.find("### C2"));
+        assert!(!m.contains("where") && !m.contains("details"));
+        // Figures under the names given.
+        assert!(m.contains("![steps](figure-1.svg)") && m.contains("![limit](figure-2-1.svg)"));
+        let names: Vec<&str> = figs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["figure-1.svg", "figure-2-1.svg"]);
+    }
+
+    #[test]
+    fn with_code_splits_quoted_parts_and_keeps_text_around_them() {
+        assert_eq!(
+            Inline::with_code("write `x^2` not `x*x`."),
+            vec![
+                Inline::Text("write ".into()),
+                Inline::Code("x^2".into()),
+                Inline::Text(" not ".into()),
+                Inline::Code("x*x".into()),
+                Inline::Text(".".into()),
+            ]
+        );
+        assert_eq!(
+            Inline::with_code("plain"),
+            vec![Inline::Text("plain".into())]
+        );
     }
 
     #[test]
