@@ -62,7 +62,7 @@ fn hint_html(hint: &str) -> String {
 
 fn status_span(s: Status) -> String {
     let m = Mark::of(s);
-    format!("<span class=\"{}\">{}</span>", s.as_str(), m.word())
+    format!("<span class=\"{}\">{}</span>", m.class(), m.text())
 }
 
 /// The check's expressions as typeset formulas (HTML). A chain is one line per row with the
@@ -319,10 +319,7 @@ fn check_section(n: usize, f: &FileResult, c: &CheckResult) -> Section {
         c.message, f.path, c.line
     ))];
     if let Some(hint) = &c.hint {
-        blocks.push(Block::Inlines {
-            class: Some("hint".into()),
-            content: Inline::with_code(&format!("hint: {hint}")),
-        });
+        blocks.push(Block::Hint(hint.clone()));
     }
     if !c.formulas.is_empty() {
         blocks.push(Block::Raw {

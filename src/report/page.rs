@@ -2,12 +2,59 @@
 //! sections with a status) rendered to one self-contained HTML page and to Markdown with SVG
 //! files beside it.
 //!
-//! Commands (`grad`, `sampler-test`) build a [`Page`] and hand it to the binary, which writes
-//! `index.html`, `report.md`, the figures and `report.json`.
+//! Every command with a report (`check` in [`super::check_page`], `grad`, `sampler-test`) builds
+//! a [`Page`] and hands it to the binary, which writes `index.html`, `report.md`, the figures and
+//! `report.json`.
 
 use std::fmt::Write as _;
 
-use super::html::{STYLE, escape};
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page's inline stylesheet. Status colours are from the
+/// Okabe–Ito palette (distinguishable with colour-blindness); the marks ✓ ✗ ? ! carry the
+/// meaning in greyscale. The status filter is CSS only (`:has`), so the page has no script.
+pub(crate) const STYLE: &str = ".hint{border-left:4px solid #E69F00;padding-left:.5em}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45;font-size:16px}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.05em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#eee}td.num{text-align:right;font-family:ui-monospace,monospace;white-space:nowrap}
+.pass{color:#006e4f}.fail{color:#b34700;font-weight:bold}.inconclusive{color:#7a5a00}.error{color:#8a3d73;font-weight:bold}
+.pass,.fail,.inconclusive,.error{white-space:nowrap}
+tr.failing{background:#fbe3d0}code{background:#f4f4f4;padding:0 .2em}figure{margin:.8em 0}figcaption{font-size:.9em;color:#333}
+.summary{font-size:1.1em;margin:1em 0}nav ul{columns:2;font-size:.95em}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere}
+.provenance{font-size:.9em;background:#f7f7f7;border:1px solid #ddd;padding:.3em .8em;margin:1em 0}.provenance dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.4em 0}.provenance dd{margin:0;overflow-wrap:anywhere}
+math{font-size:1.1em}.formulas td{vertical-align:middle}.formulas td.rel{text-align:center;font-size:1.2em}.formulas tr.failing td{background:#fbe3d0}
+.formulas .where{font-size:.9em;color:#333}details.check{margin:.4em 0;border:1px solid #ddd;padding:.2em .6em}details.check>summary{cursor:pointer}
+.filter{margin:.6em 0}.filter label{margin-right:1em}.overview{display:block;overflow-x:auto}.overview td:nth-child(3){min-width:16em}.overview td:nth-child(6){overflow-wrap:anywhere;max-width:18em;font-size:.9em}
+body:has(#show-failing:checked) [data-status=pass]{display:none}
+body:has(#show-fail:checked) [data-status]:not([data-status=fail]){display:none}
+body:has(#show-inconclusive:checked) [data-status]:not([data-status=inconclusive]){display:none}
+body:has(#show-error:checked) [data-status]:not([data-status=error]){display:none}
+body:has(#show-pass:checked) [data-status]:not([data-status=pass]){display:none}";
+
+/// Escapes text for CommonMark (and GitHub tables): every ASCII punctuation character that can
+/// start markup gets a backslash, and a newline becomes a space.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '#' | '+' | '!' | '|'
+            | '~' | '&' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// A verdict or status shown with a mark and a colour class that survives greyscale (the mark
 /// carries the meaning, the colour only helps).
@@ -26,7 +73,8 @@ pub enum Mark {
 }
 
 impl Mark {
-    fn text(self) -> &'static str {
+    /// The mark and its word (`✓ pass`; empty for a note).
+    pub fn text(self) -> &'static str {
         match self {
             Mark::Pass => "✓ pass",
             Mark::Fail => "✗ fail",
@@ -36,7 +84,8 @@ impl Mark {
         }
     }
 
-    fn class(self) -> &'static str {
+    /// The CSS class (`pass`, `fail`, `inconclusive`, `error`; empty for a note).
+    pub fn class(self) -> &'static str {
         match self {
             Mark::Pass => "pass",
             Mark::Fail => "fail",
@@ -218,6 +267,8 @@ pub enum Block {
         /// The text.
         content: Vec<Inline>,
     },
+    /// A hint (a likely fix), its quoted expressions between backticks set as code.
+    Hint(String),
     /// A bulleted list.
     List(Vec<Vec<Inline>>),
     /// Content already rendered for each format (typeset MathML and its Markdown alternative).
@@ -308,8 +359,8 @@ fn html_cell(c: &Cell) -> String {
     }
 }
 
-fn md_escape(s: &str) -> String {
-    super::markdown::escape(s)
+pub(crate) fn md_escape(s: &str) -> String {
+    escape_markdown(s)
 }
 
 /// A Markdown code span: backticks become quotes, and in a table a pipe is escaped (GitHub
@@ -579,6 +630,13 @@ fn html_blocks(h: &mut String, blocks: &[Block], heading: &mut usize) {
                     .unwrap_or_default();
                 let _ = writeln!(h, "<p{class}>{}</p>", html_inlines(content));
             }
+            Block::Hint(t) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"hint\">hint: {}</p>",
+                    html_inlines(&Inline::with_code(t))
+                );
+            }
             Block::List(items) => {
                 h.push_str("<ul>\n");
                 for item in items {
@@ -638,6 +696,9 @@ fn md_blocks(m: &mut String, blocks: &[Block], figures: &mut Vec<(String, String
             }
             Block::Inlines { content, .. } => {
                 let _ = write!(m, "\n{}\n", md_inlines(content, false));
+            }
+            Block::Hint(t) => {
+                let _ = write!(m, "\nHint: {}\n", md_inlines(&Inline::with_code(t), false));
             }
             Block::List(items) => {
                 m.push('\n');
@@ -756,10 +817,7 @@ mod tests {
             status: Some(Mark::Fail),
             collapsed: None,
             blocks: vec![
-                Block::Inlines {
-                    class: Some("hint".into()),
-                    content: Inline::with_code("hint: write `x^2`"),
-                },
+                Block::Hint("write `x^2`".into()),
                 Block::Raw {
                     html: "<math><mi>x</mi></math>\n".into(),
                     markdown: "- lhs: `x`\n".into(),
@@ -846,7 +904,7 @@ mod tests {
         // Sections open, level 3, in order; running text with code spans; the raw block's
         // Markdown; a pipe in a code span of a table cell escaped.
         assert!(m.contains("\n### C1 a\\*b `chain` ✗ fail\n"));
-        assert!(m.contains("\nhint: write `x^2`\n\n- lhs: `x`\n"));
+        assert!(m.contains("\nHint: write `x^2`\n\n- lhs: `x`\n"));
         assert!(!m.contains("<math"));
         assert!(m.contains("| **2** | ✗ fail | use `a \\| b` here |"));
         assert!(m.contains("| 1 | ✓ pass |  |"));
