@@ -150,7 +150,7 @@ fn formulas_markdown(c: &CheckResult) -> String {
         let _ = writeln!(
             m,
             "- {}: `{}`",
-            super::page::md_escape(role),
+            super::page::escape_markdown(role),
             text.replace('`', "'")
         );
     }
