@@ -118,7 +118,11 @@ fn num(v: f64, fmt: fn(f64) -> String) -> Cell {
 fn push_figure(page: &mut Page, svg: Result<String, PlotError>, caption: String) {
     match svg {
         Ok(svg) => {
-            page.push(Block::Figure { svg, caption });
+            page.push(Block::Figure {
+                svg,
+                caption,
+                file: None,
+            });
         }
         Err(e) => {
             page.push(Block::Paragraph(format!("{caption}: {e}")));
