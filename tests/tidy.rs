@@ -4,11 +4,17 @@
 //! ARCHITECTURE.md; every `crate::…` path in `src/` outside `#[cfg(test)]` code is an edge from
 //! its file's top-level module to the module it names, and must point to a lower layer. Layers
 //! marked `no-io` may not touch the environment, files, processes or the standard streams. Every
-//! `.rs` file opens with a `//!` line. The checking functions are tested on planted violations,
-//! so a rule that stopped catching anything would fail here too.
+//! `.rs` file opens with a `//!` line, and none is longer than 800 lines unless its `//!` header
+//! states why (a sentence starting `Long file:`). The checking functions are tested on planted
+//! violations, so a rule that stopped catching anything would fail here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+#[path = "tidy/scan.rs"]
+mod scan;
+
+use scan::{blank_comments, code_only, is_ident, strip_test_items, strip_test_items_with_spans};
 
 /// One layer of the architecture: its rank (lower may be used by higher), its modules, and
 /// whether it must do no I/O.
@@ -62,252 +68,6 @@ fn parse_layers(markdown: &str) -> Result<Vec<Layer>, String> {
         return Err("the ```layers block is empty".into());
     }
     Ok(layers)
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
-/// The source with comments and the contents of string and character literals replaced by
-/// spaces (newlines kept), so that only code is searched.
-fn code_only(src: &str) -> String {
-    blank_comments(src, true)
-}
-
-/// The source with comments replaced by spaces (newlines kept), and the contents of string and
-/// character literals too when `strings` is set. Either way the text keeps its length in chars.
-fn blank_comments(src: &str, strings: bool) -> String {
-    let blank_strings = strings;
-    let chars: Vec<char> = src.chars().collect();
-    let mut out: Vec<char> = Vec::with_capacity(chars.len());
-    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let prev_ident = i > 0 && is_ident(chars[i - 1]);
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                out.push(' ');
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    out.extend(['/', '*'].map(|_| ' '));
-                    i += 2;
-                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    out.extend([' ', ' ']);
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    out.push(blank(chars[i]));
-                    i += 1;
-                }
-            }
-        } else if c == 'r'
-            && (!prev_ident
-                || (i >= 1 && chars[i - 1] == 'b' && (i < 2 || !is_ident(chars[i - 2]))))
-            && matches!(next, Some('"' | '#'))
-        {
-            // A raw string r"…", r#"…"#, br"…": ends at a quote followed by as many hashes.
-            let mut j = i + 1;
-            while chars.get(j) == Some(&'#') {
-                j += 1;
-            }
-            if chars.get(j) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            let hashes = j - i - 1;
-            out.extend(&chars[i..=j]);
-            i = j + 1;
-            while i < chars.len() {
-                if chars[i] == '"' && (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) {
-                    out.extend(&chars[i..=i + hashes]);
-                    i += hashes + 1;
-                    break;
-                }
-                out.push(if blank_strings {
-                    blank(chars[i])
-                } else {
-                    chars[i]
-                });
-                i += 1;
-            }
-        } else if c == '"' {
-            out.push('"');
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '\\' {
-                    out.push(if blank_strings { ' ' } else { '\\' });
-                    if let Some(&e) = chars.get(i + 1) {
-                        out.push(if blank_strings { blank(e) } else { e });
-                    }
-                    i += 2;
-                } else if chars[i] == '"' {
-                    out.push('"');
-                    i += 1;
-                    break;
-                } else {
-                    out.push(if blank_strings {
-                        blank(chars[i])
-                    } else {
-                        chars[i]
-                    });
-                    i += 1;
-                }
-            }
-        } else if c == '\'' && next == Some('\\') {
-            // An escaped character literal: '\n', '\'', '\u{..}'.
-            out.push('\'');
-            i += 1;
-            let mut first = true;
-            while i < chars.len() && (first || chars[i] != '\'') {
-                first = chars[i] == '\\' && first;
-                out.push(' ');
-                i += 1;
-            }
-            if i < chars.len() {
-                out.push('\'');
-                i += 1;
-            }
-        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
-            out.extend(['\'', ' ', '\'']);
-            i += 3;
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out.into_iter().collect()
-}
-
-/// Whether a `#[cfg(…)]` attribute's condition makes the item test-only.
-fn is_test_cfg(cond: &str) -> bool {
-    let words: Vec<&str> = cond
-        .split(|c: char| !is_ident(c))
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.contains(&"test") && !words.contains(&"not")
-}
-
-/// Index just past the item that starts at `i`: a `{…}` block, or up to a `;` outside brackets.
-fn item_end(code: &[char], mut i: usize) -> usize {
-    let mut depth = 0i32;
-    while i < code.len() {
-        match code[i] {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
-            ';' if depth == 0 => return i + 1,
-            '{' if depth == 0 => {
-                let mut braces = 0;
-                while i < code.len() {
-                    match code[i] {
-                        '{' => braces += 1,
-                        '}' => {
-                            braces -= 1;
-                            if braces == 0 {
-                                return i + 1;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                return i;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
-/// Index just past the `]` that closes the attribute starting at `i` (its `#`).
-fn attribute_end(code: &[char], mut i: usize) -> usize {
-    let mut depth = 0;
-    while i < code.len() {
-        match code[i] {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
-/// Code of one file without the items under a test-only `#[cfg(…)]`, and the names of the
-/// test-only out-of-line modules it declares (`#[cfg(test)] mod tests;`).
-fn strip_test_items(code: &str) -> (String, Vec<String>) {
-    let (code, mods, _) = strip_test_items_with_spans(code);
-    (code, mods)
-}
-
-/// [`strip_test_items`], also returning the char ranges it blanked.
-fn strip_test_items_with_spans(code: &str) -> (String, Vec<String>, Vec<(usize, usize)>) {
-    let mut chars: Vec<char> = code.chars().collect();
-    let mut spans = Vec::new();
-    let mut test_mods = Vec::new();
-    let mut from = 0;
-    loop {
-        let text: String = chars[from..].iter().collect();
-        let Some(pos) = text.find("#[cfg(") else {
-            break;
-        };
-        let start = from + text[..pos].chars().count();
-        // The attribute ends at its closing bracket.
-        let close = attribute_end(&chars, start).saturating_sub(1);
-        let cond: String = chars[start + 2..close.min(chars.len())].iter().collect();
-        if !is_test_cfg(&cond) {
-            from = close.min(chars.len());
-            continue;
-        }
-        // Skip further attributes, then blank the item.
-        let mut i = close + 1;
-        loop {
-            while i < chars.len() && chars[i].is_whitespace() {
-                i += 1;
-            }
-            if chars.get(i) == Some(&'#') {
-                i = attribute_end(&chars, i);
-            } else {
-                break;
-            }
-        }
-        let end = item_end(&chars, i);
-        let item: String = chars[i..end].iter().collect();
-        let words: Vec<&str> = item
-            .split(|c: char| !is_ident(c))
-            .filter(|w| !w.is_empty())
-            .collect();
-        if item.trim_end().ends_with(';')
-            && let Some(k) = words.iter().position(|w| *w == "mod")
-            && let Some(name) = words.get(k + 1)
-        {
-            test_mods.push((*name).to_string());
-        }
-        for c in &mut chars[start..end] {
-            if *c != '\n' {
-                *c = ' ';
-            }
-        }
-        spans.push((start, end));
-        from = end;
-    }
-    (chars.into_iter().collect(), test_mods, spans)
 }
 
 /// The command-line flags (`--name`) that string literals of non-test code mention.
@@ -668,6 +428,76 @@ fn every_file_opens_with_a_module_doc() {
     );
 }
 
+/// The most lines a `.rs` file of `src/`, `tests/` or `benches/` may have without a stated
+/// reason (issue 15: a longer file is split into cohesive modules).
+const MAX_LINES: usize = 800;
+
+/// Files still over [`MAX_LINES`] with no stated reason, exempt for now: the lead splits these
+/// (issue 15). Remove each one as it is split or annotated.
+const LONG_FILES_BEING_SPLIT: [&str; 5] = [
+    "src/quad/bounds.rs",
+    "src/quad/line.rs",
+    "src/quad/mod.rs",
+    "src/quad/nd.rs",
+    "src/quad/tests.rs",
+];
+
+/// What is wrong with a file's length, if anything: over [`MAX_LINES`] lines while no sentence of
+/// its leading `//!` block starts with `Long file:` and goes on to state a reason (three words or
+/// more).
+fn long_file_problem(text: &str) -> Option<String> {
+    let lines = text.lines().count();
+    if lines <= MAX_LINES {
+        return None;
+    }
+    let header: Vec<&str> = text
+        .lines()
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .collect();
+    let header = header.join(" ");
+    const LABEL: &str = "Long file:";
+    let stated = header.match_indices(LABEL).any(|(at, _)| {
+        let starts_sentence = header[..at]
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '.' | '!' | '?'));
+        let reason = header[at + LABEL.len()..].split(". ").next().unwrap_or("");
+        starts_sentence && reason.split_whitespace().count() >= 3
+    });
+    (!stated).then(|| {
+        format!(
+            "{lines} lines (over {MAX_LINES}) and no `Long file:` sentence in its `//!` header: split it into cohesive modules, or state why it must stay whole"
+        )
+    })
+}
+
+#[test]
+fn no_file_is_long_without_a_stated_reason() {
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "benches"] {
+        rust_files(&repo().join(dir), &mut files);
+    }
+    assert!(files.len() > 100, "only {} files found", files.len());
+    let mut bad = Vec::new();
+    for p in &files {
+        let rel = p
+            .strip_prefix(repo())
+            .expect("under the repository")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if LONG_FILES_BEING_SPLIT.contains(&rel.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(p).expect("readable source");
+        if let Some(problem) = long_file_problem(&text) {
+            bad.push(format!("{rel}: {problem}"));
+        }
+    }
+    assert!(bad.is_empty(), "long files:\n{}", bad.join("\n"));
+}
+
 // The checkers themselves, on planted violations.
 
 const PLANTED_LAYERS: &str =
@@ -751,4 +581,40 @@ fn planted_io_is_caught() {
     let clean = "use std::fmt::Write;\nfn f(s: &mut String) { let _ = write!(s, \"println!\"); let _ = format!(\"std::env\"); }\n#[cfg(test)]\nmod tests { fn t() { println!(\"ok in tests\"); } }\n";
     let found = io_uses(&strip_test_items(&code_only(clean)).0);
     assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_planted_long_file_is_caught_unless_its_header_states_a_reason() {
+    let body = |n: usize| "fn f() {}\n".repeat(n);
+    // At the limit: fine without a reason.
+    let at_limit = format!("//! A module.\n{}", body(MAX_LINES - 1));
+    assert_eq!(at_limit.lines().count(), MAX_LINES);
+    assert_eq!(long_file_problem(&at_limit), None);
+    // One line over: caught, with its length.
+    let over = format!("//! A module.\n{}", body(MAX_LINES));
+    let problem = long_file_problem(&over);
+    assert!(
+        problem.as_ref().is_some_and(|p| p.contains("801 lines")),
+        "{problem:?}"
+    );
+    // A reason stated in the header, on its own line or after another sentence: fine.
+    for header in [
+        "//! A module.\n//! Long file: one table of reference values, read best in one place.\n",
+        "//! A module. Long file: the cases are one battery\n//! and read best together.\n",
+    ] {
+        let text = format!("{header}{}", body(MAX_LINES));
+        assert_eq!(long_file_problem(&text), None, "{header}");
+    }
+    // Not a stated reason: an empty or one-word label, a label inside a sentence, a reason in an
+    // ordinary comment or below the header.
+    for header in [
+        "//! A module. Long file:\n",
+        "//! A module. Long file: tables.\n",
+        "//! A module whose Long file: label is inside a sentence.\n",
+        "//! A module.\n// Long file: a reason in an ordinary comment.\n",
+        "//! A module.\nfn g() {}\n//! Long file: a reason below the header.\n",
+    ] {
+        let text = format!("{header}{}", body(MAX_LINES));
+        assert!(long_file_problem(&text).is_some(), "{header}");
+    }
 }

@@ -154,6 +154,17 @@ pub fn eval_with(
     Ok(v)
 }
 
+/// A list used where a number is wanted (`name` alone, not indexed), at `e`: the same words from
+/// the tree-walking evaluator and from the compiler.
+pub(super) fn list_as_number(e: &Expr, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::TypeMismatch,
+        e.span,
+        format!("`{name}` is a list, not a number"),
+    )
+    .with_help(format!("index it as `{name}[k]`"))
+}
+
 fn no_real_value(e: &Expr, help: &str) -> Diagnostic {
     Diagnostic::new(
         ErrorKind::NoRealValue,
@@ -170,14 +181,7 @@ fn eval_node(e: &Expr, b: &Bindings, hook: &mut dyn BoundEvaluator) -> Result<f6
         K::Const(c) => c.value(),
         K::Var(name) => match b.get(name) {
             Some(Value::Number(v)) => *v,
-            Some(Value::List(_)) => {
-                return Err(Diagnostic::new(
-                    ErrorKind::TypeMismatch,
-                    e.span,
-                    format!("`{name}` is a list, not a number"),
-                )
-                .with_help(format!("index it as `{name}[k]`")));
-            }
+            Some(Value::List(_)) => return Err(list_as_number(e, name)),
             None => {
                 let d = Diagnostic::new(
                     ErrorKind::UnknownVariable,

@@ -1,6 +1,7 @@
 //! Unit tests of the gradient module: closed forms, the decision, CD-k's predicted bias, and
 //! the power of the check against deliberately wrong estimators (issue 5's calibration section).
 
+use super::pipeline::{agreement, exact_gradient};
 use super::*;
 use crate::testing::grad::{
     CLOSED_FORM_TOL, FAST_SEEDS, GAUSSIAN_DATA, POWER, POWER_SEEDS, double_well, gaussian,

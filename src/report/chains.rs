@@ -249,6 +249,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws, report: &BatteryRe
                     caption: format!(
                         "Rank plot of {name}: all draws are ranked together and each chain's share of every rank bin is drawn; chains that sample the same distribution stay near 1, a chain stuck in one region rises in some bins and vanishes in others."
                     ),
+                    file: None,
                 });
             }
         }
@@ -280,6 +281,7 @@ pub fn push_chain_diagnostics(page: &mut Page, draws: &Draws, report: &BatteryRe
                 caption: format!(
                     "Autocorrelation of {name} per chain, up to lag {MAX_LAG}: the slower it falls, the fewer effective draws."
                 ),
+                file: None,
             });
         }
     }

@@ -227,6 +227,7 @@ pub fn page_with_cost(
                 page.push(Block::Figure {
                     svg,
                     caption: caption.to_string(),
+                    file: None,
                 });
                 let list = categories
                     .iter()
@@ -300,7 +301,11 @@ pub fn page_with_cost(
             page.push(Block::Heading(heading.into()));
             let caption = format!("ESS {unit} of each variable, per sample whose cost is known");
             match grouped_errorbars(&caption, &format!("ESS {unit}"), "variable", &vars, &groups) {
-                Ok(svg) => page.push(Block::Figure { svg, caption }),
+                Ok(svg) => page.push(Block::Figure {
+                    svg,
+                    caption,
+                    file: None,
+                }),
                 Err(e) => page.push(Block::Paragraph(format!("{caption}: no figure ({})", e.0))),
             };
         };

@@ -273,7 +273,11 @@ fn side_by_side(page: &mut Page, r: &GradResult) {
 fn figure(page: &mut Page, svg: Result<String, super::plot::PlotError>, caption: String) {
     match svg {
         Ok(svg) => {
-            page.push(Block::Figure { svg, caption });
+            page.push(Block::Figure {
+                svg,
+                caption,
+                file: None,
+            });
         }
         Err(e) => {
             page.push(Block::Paragraph(format!("note: {e}")));

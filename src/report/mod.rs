@@ -4,15 +4,14 @@
 //! Rendering functions return strings; only the binary writes them out.
 
 pub mod chains;
+pub mod check_page;
 pub mod compare;
 pub mod diff;
 pub mod eval;
 pub mod figures;
 pub mod grad;
-pub mod html;
 pub mod json;
 pub mod logz;
-pub mod markdown;
 pub mod mathml;
 pub mod page;
 pub mod plot;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::escape;
+use super::page::escape;
 
 /// The provenance of a report.
 #[derive(Debug, Clone, Default, serde::Serialize)]

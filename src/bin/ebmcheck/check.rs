@@ -173,11 +173,12 @@ impl Progress {
 fn write_report(dir: &Path, result: &RunResult, seed: u64) -> Result<(), Failure> {
     let title = "ebmcheck: derivation checks";
     let p = crate::common::provenance(Some(seed));
-    let (md, figures) = report::markdown::render_with(result, title, Some(&p));
+    let page = report::check_page::page(result, title, Some(&p));
+    let (md, figures) = page.to_markdown();
     write_report_files(
         dir,
         &ReportFiles {
-            html: report::html::render_with(result, title, Some(&p)),
+            html: page.to_html(),
             markdown: md,
             figures,
             json: crate::common::with_provenance(&json(result)?, &p),
