@@ -9,7 +9,7 @@
 //! converged when the last two orders agree within the tolerance and the agreement is no worse
 //! than the one before (the sequence contracts); its error is the last difference. Otherwise
 //! (an `r` that is not smooth enough, or the budget) the caller goes on with the adaptive
-//! cubature. Measured (`quad::tests::gauss_hermite_reaches_1e_8_on_correlated_gaussians`):
+//! cubature. Measured (`quad::shape_tests::gauss_hermite_reaches_1e_8_on_correlated_gaussians`):
 //! a correlated 4D Gaussian to 1e-8 in 20 000 evaluations, where the cubature did not reach it
 //! in 20 million.
 

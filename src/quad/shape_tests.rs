@@ -1,0 +1,386 @@
+//! Tests of hard shapes: power-well sweeps (1D and nested), non-quadratic minima in 3D, point
+//! singularities and curved valleys refused exactly when divergent, Gauss–Hermite rules to 1e-8.
+
+use super::tests::{INF, check, log_det, spd};
+use super::*;
+use crate::testing::quad::{self as tq, tol};
+use proptest::prelude::*;
+use statrs::function::gamma::ln_gamma;
+
+/// The verdicts of a sweep: results whose reported error does not cover the true error, and
+/// results beyond tolerance or not converged.
+#[derive(Default)]
+struct Sweep {
+    uncovered: Vec<String>,
+    beyond: Vec<String>,
+}
+
+impl Sweep {
+    fn record(&mut self, case: String, r: &LogZ, truth: f64, tol: f64) {
+        let err = (r.log_z - truth).abs();
+        if err > r.abs_error {
+            self.uncovered
+                .push(format!("{case}: err {err:e} > reported {:e}", r.abs_error));
+        }
+        if err > tol.max(1e-12 * truth.abs()) || r.status != Status::Converged {
+            self.beyond
+                .push(format!("{case}: err {err:e}, {:?}", r.status));
+        }
+    }
+
+    fn assert_clean(&self) {
+        let (u, b) = (&self.uncovered, &self.beyond);
+        assert!(
+            u.is_empty(),
+            "{} uncovered: {:?}",
+            u.len(),
+            &u[..u.len().min(5)]
+        );
+        assert!(
+            b.is_empty(),
+            "{} beyond tolerance: {:?}",
+            b.len(),
+            &b[..b.len().min(5)]
+        );
+    }
+}
+
+/// The asymmetric power wells of `asymmetric_power_wells_match_closed_form`, 20 000 of them
+/// from a fixed seed: every value within tolerance and every error covered. Before plateau
+/// ends and the non-analytic pieces' estimates, 171 of these were not covered and 45 were
+/// beyond tolerance (worst true/reported ratio 400); since, the worst ratio is 0.36.
+#[test]
+fn power_well_sweep_errors_are_covered() {
+    let mut u = tq::seeded_uniforms(12_345);
+    let dom = Domain::continuous(&[(-INF, INF)]).expect("domain");
+    let mut sweep = Sweep::default();
+    for _ in 0..20_000 {
+        let w = tq::PowerWell::draw(&mut u, 7.0, 5.0);
+        let c0 = 6.0 * u() - 3.0;
+        let beta = 10f64.powf(9.0 * u() - 3.0);
+        let e = FnEnergy::new(1, move |z: &[f64]| c0 + w.energy(z[0]));
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
+        let truth = -beta * c0 + w.log_z(beta);
+        sweep.record(format!("{w:?}, c0 {c0}, β {beta}"), &r, truth, tol::LOGZ_1D);
+    }
+    sweep.assert_clean();
+}
+
+/// Sums of two power wells in 2D on a half plane (the nested rule), from a fixed seed, plus the
+/// case that failed: the slice free energy's minimum is a kink on one side and flat on the other,
+/// and it is only known to the slices' error, so its plateau ends are found against that noise
+/// (`Line::noise`); before, 1 case in 2000 was beyond tolerance (1.6e-8, reported 4.9e-9).
+#[test]
+fn nested_power_well_sweep_errors_are_covered() {
+    let mut u = tq::seeded_uniforms(999);
+    let failed = (
+        [
+            tq::PowerWell {
+                p_left: 1.003_707_993_154_559_2,
+                p_right: 5.345_884_873_581_697,
+                s_left: 5.275_408_722_975_117,
+                s_right: 3.096_598_376_461,
+                centre: -1.548_961_967_368_301_3,
+            },
+            tq::PowerWell {
+                p_left: 5.532_694_903_584_824,
+                p_right: 4.148_656_715_940_399,
+                s_left: 0.255_763_072_643_641_95,
+                s_right: 4.962_028_500_312_828,
+                centre: -0.572_690_292_807_984_2,
+            },
+        ],
+        1.989_618_948_246_686_2,
+        0.341_004_616_555_991_1,
+    );
+    let mut cases = vec![failed];
+    for _ in 0..400 {
+        let w = [
+            tq::PowerWell::draw(&mut u, 5.0, 2.0),
+            tq::PowerWell::draw(&mut u, 5.0, 2.0),
+        ];
+        cases.push((w, 4.0 * u() - 2.0, 10f64.powf(7.0 * u() - 2.0)));
+    }
+    let mut sweep = Sweep::default();
+    for (w, c0, beta) in cases {
+        let e = FnEnergy::new(2, move |z: &[f64]| {
+            c0 + w[0].energy(z[0]) + w[1].energy(z[1])
+        });
+        // A lower bound on z1 where the weight is zero in f64: the nested rule, same truth.
+        let bound = w[0].centre - w[0].left_reach(beta);
+        let dom = Domain::continuous(&[(bound, INF), (-INF, INF)]).expect("domain");
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
+        let truth = -beta * c0 + w[0].log_z(beta) + w[1].log_z(beta);
+        sweep.record(format!("{w:?}, c0 {c0}, β {beta}"), &r, truth, tol::LOGZ_2D);
+    }
+    sweep.assert_clean();
+}
+
+/// A separable sum of three power wells in 3D whose minimum is flat along two axes and a
+/// kink-like `|u|^1.5` along the third: whitened by its finite-difference Hessian, Genz–Malik
+/// reported convergence with log Z 1.35 too low. Scaled by the measured widths it converges
+/// within tolerance, with an error that covers. (Such minima remain outside what the cubature
+/// handles reliably: see `nonquadratic_3d_minima_never_claim_false_convergence`.)
+#[test]
+fn flat_minimum_in_3d_is_scaled_by_its_measured_widths() {
+    let w = [
+        tq::PowerWell {
+            p_left: 3.334_207_248_459_578,
+            p_right: 3.624_504_896_642_66,
+            s_left: 0.354_206_254_336_602_47,
+            s_right: 1.275_394_326_323_142_2,
+            centre: -1.663_510_775_886_123_8,
+        },
+        tq::PowerWell {
+            p_left: 2.709_923_282_892_606_5,
+            p_right: 2.716_406_810_143_004_3,
+            s_left: 0.181_902_360_465_614_2,
+            s_right: 0.497_796_799_195_572_74,
+            centre: -1.204_544_847_712_922,
+        },
+        tq::PowerWell {
+            p_left: 1.535_208_340_815_894,
+            p_right: 3.547_463_356_768_236,
+            s_left: 0.860_554_861_175_355_5,
+            s_right: 0.554_219_696_424_407_4,
+            centre: -1.433_096_016_573_369_7,
+        },
+    ];
+    let (c0, beta) = (1.043_687_598_635_262, 414.773_721_838_822_95);
+    let e = FnEnergy::new(3, move |z: &[f64]| {
+        c0 + w[0].energy(z[0]) + w[1].energy(z[1]) + w[2].energy(z[2])
+    });
+    let d = Domain::continuous(&[(-INF, INF); 3]).expect("domain");
+    let r = log_partition(&e, &d, beta, &QuadOptions::default()).expect("integrates");
+    let truth = -beta * c0 + w.iter().map(|w| w.log_z(beta)).sum::<f64>();
+    check("flat 3D power well", &r, truth, tol::LOGZ_3D);
+}
+
+/// The figures ARCHITECTURE.md quotes for non-quadratic minima in 3D: 40 separable sums of
+/// power wells (powers 1–5 per side, β 1e-2–1e4) from a fixed seed. Asserts that no result
+/// claims convergence beyond tolerance or with an error that does not cover; prints how many
+/// end not converged and how many of those report an error below their true one (measured:
+/// 38 and 6; the multistart finds several minima on each plateau). About 3 s in release mode.
+#[test]
+fn nonquadratic_3d_minima_never_claim_false_convergence() {
+    let mut u = tq::seeded_uniforms(4242);
+    let d = Domain::continuous(&[(-INF, INF); 3]).expect("domain");
+    let (mut not_converged, mut uncovered_nc) = (0, 0);
+    let mut sweep = Sweep::default();
+    for _ in 0..40 {
+        let w: [tq::PowerWell; 3] = std::array::from_fn(|_| tq::PowerWell::draw(&mut u, 4.0, 2.0));
+        let c0 = 4.0 * u() - 2.0;
+        let beta = 10f64.powf(6.0 * u() - 2.0);
+        let e = FnEnergy::new(3, move |z: &[f64]| {
+            c0 + w[0].energy(z[0]) + w[1].energy(z[1]) + w[2].energy(z[2])
+        });
+        let r = log_partition(&e, &d, beta, &QuadOptions::default()).expect("integrates");
+        let truth = -beta * c0 + w.iter().map(|w| w.log_z(beta)).sum::<f64>();
+        if r.status == Status::Converged {
+            sweep.record(format!("{w:?}, c0 {c0}, β {beta}"), &r, truth, tol::LOGZ_3D);
+        } else {
+            not_converged += 1;
+            uncovered_nc += usize::from((r.log_z - truth).abs() > r.abs_error);
+        }
+    }
+    eprintln!("40 cases: {not_converged} not converged, {uncovered_nc} of them uncovered");
+    sweep.assert_clean();
+}
+
+#[test]
+fn a_point_singularity_in_nd_is_refused_as_divergent_only_when_it_is() {
+    // E = (c/2)·log(|z|²) near 0: exp(-βE) = |z|^-(βc), integrable in d dimensions iff βc < d.
+    // Divergent ones are refused as divergent; weaker ones are `Singular` (the integral may be
+    // finite and is not integrated), never called divergent and never a number.
+    let cases: Vec<(usize, f64, f64, bool)> = vec![
+        // (d, c, β, diverges)
+        (2, 1.0, 0.5, false), // |z|^-1/2·… : βc = 0.5 < 2
+        (2, 2.0, 0.5, false), // βc = 1 < 2
+        (2, 2.0, 1.0, true),  // βc = 2 = d: logarithmic divergence
+        (2, 2.0, 1.5, true),  // βc = 3 > 2
+        (3, 1.0, 2.0, false), // βc = 2 < 3
+        (3, 2.0, 2.0, true),  // βc = 4 > 3
+    ];
+    for (d, c, beta, diverges) in cases {
+        let e = FnEnergy::new(d, move |z: &[f64]| {
+            0.5 * c * z.iter().map(|v| v * v).sum::<f64>().ln()
+        });
+        let dom = Domain::continuous(&vec![(-1.0, 1.0); d]).expect("domain");
+        let r = log_partition(&e, &dom, beta, &QuadOptions::default());
+        match (diverges, &r) {
+            (true, Err(QuadError::Diverges { direction, .. })) => {
+                assert!(direction.contains("not integrable"), "{direction}");
+            }
+            (false, Err(QuadError::Singular { exponent, dim, .. })) => {
+                assert_eq!(*dim, d);
+                assert!(
+                    (exponent - beta * c).abs() < 0.05,
+                    "{exponent} vs {}",
+                    beta * c
+                );
+            }
+            _ => panic!("d = {d}, c = {c}, β = {beta}: got {r:?}"),
+        }
+    }
+    // On a box narrower than the probes' reach (1e-2 of the length scale), with the point on
+    // its edge, the growth is still measured: βc = 1 < 2 is not called divergent.
+    let e = FnEnergy::new(2, |z: &[f64]| z.iter().map(|v| v * v).sum::<f64>().ln());
+    let dom = Domain::continuous(&[(0.0, 1e-4), (-1e-4, 1e-4)]).expect("domain");
+    let r = log_partition(&e, &dom, 0.5, &QuadOptions::default());
+    assert!(matches!(r, Err(QuadError::Singular { .. })), "{r:?}");
+    // A pole that is not logarithmic (`-1/|z|²`) diverges in every dimension.
+    let e = FnEnergy::new(3, |z: &[f64]| -1.0 / z.iter().map(|v| v * v).sum::<f64>());
+    let dom = Domain::continuous(&[(-1.0, 1.0); 3]).expect("domain");
+    let r = log_partition(&e, &dom, 0.01, &QuadOptions::default());
+    assert!(matches!(r, Err(QuadError::Diverges { .. })), "{r:?}");
+}
+
+/// Issue 18: curved valleys, which no ray follows, decided by following the spheres' minima
+/// outward (`valley::follow`). The unconfined banana `(z2 − z1²)²` (flat along `z2 = z1²`, so
+/// `∫ exp(-E) = ∫ √π dz1 = ∞`), the same with a logarithmic rise `a·log(1 + z1²)` for
+/// `2a ≤ 1` along the valley, and with a confined third coordinate are refused naming a point
+/// of the valley; the convergent valleys beside them (the issue's banana, Rosenbrock, the
+/// valley with `2a > 1`, or rising like `1e-6·z1²`, a funnel) are integrated, converged or
+/// not, never refused.
+#[test]
+fn curved_valleys_are_refused_iff_divergent() {
+    let cases: [(&str, usize, bool); 12] = [
+        ("(z2 - z1^2)^2", 2, true),
+        ("3*(z2 - 0.5*z1^2)^2", 2, true),
+        ("(z2 - z1^2)^2 + 0.1*log(1 + z1^2)", 2, true),
+        ("(z2 - z1^2)^2 + 0.3*log(1 + z1^2)", 2, true),
+        ("(z2 - z1^2)^2 + z3^2", 3, true),
+        ("0.5*z1^2 + 2*(z2 - z1^2)^2", 2, false),
+        ("(1 - z1)^2 + 100*(z2 - z1^2)^2", 2, false),
+        ("(z2 - z1^2)^2 + log(1 + z1^2)", 2, false),
+        ("(z2 - z1^2)^2 + 1e-6*z1^2", 2, false),
+        ("z1^2/4.5 + 0.5*z2^2*exp(-z1)", 2, false),
+        ("(1 - z1)^2 + (z2 - z1^2)^2 + (z3 - z2^2)^2", 3, false),
+        (
+            "0.5*z1^2 + 2*(z2 - z1^2)^2 + 2*(z3 - z2^2)^2 + 2*(z4 - z3^2)^2",
+            4,
+            false,
+        ),
+    ];
+    for (src, d, divergent) in cases {
+        let names: Vec<String> = (1..=d).map(|i| format!("z{i}")).collect();
+        let vars: Vec<&str> = names.iter().map(String::as_str).collect();
+        let e = crate::engine::ProgramEnergy::new(
+            &crate::expr::parse(src).expect("parses"),
+            &vars,
+            &crate::expr::Bindings::new(),
+        )
+        .expect("compiles");
+        let dom = Domain::continuous(&vec![(-INF, INF); d]).expect("domain");
+        let opts = QuadOptions {
+            max_evals: 300_000,
+            ..QuadOptions::default()
+        };
+        match log_partition(&e, &dom, 1.0, &opts) {
+            Err(QuadError::Diverges { direction, .. }) => {
+                assert!(divergent, "{src} refused ({direction}) but normalisable");
+                assert!(
+                    direction.contains("curved valley") && direction.contains("z1 = "),
+                    "{src}: {direction}"
+                );
+            }
+            Ok(r) => assert!(
+                !divergent,
+                "{src} divergent but integrated: {} ({:?})",
+                r.log_z, r.status
+            ),
+            Err(other) => panic!("{src}: {other}"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Issue 18: divergence decided in nD. Every growth energy of `testing::quad::growth_energy`
+    /// (logarithmic growth on either side of the critical slope `d`, even powers over every
+    /// coordinate or with an axis or a diagonal left flat) is refused exactly when
+    /// `∫ exp(-E)` diverges; a normalisable one is integrated (converged or not, never refused).
+    #[test]
+    fn growth_energies_are_refused_iff_divergent((src, d, divergent) in tq::growth_energy()) {
+        let names: Vec<String> = (1..=d).map(|i| format!("z{i}")).collect();
+        let vars: Vec<&str> = names.iter().map(String::as_str).collect();
+        let e = crate::engine::ProgramEnergy::new(
+            &crate::expr::parse(&src).expect("parses"),
+            &vars,
+            &crate::expr::Bindings::new(),
+        )
+        .expect("compiles");
+        let dom = Domain::continuous(&vec![(-INF, INF); d]).expect("domain");
+        let opts = QuadOptions { max_evals: 200_000, ..QuadOptions::default() };
+        match log_partition(&e, &dom, 1.0, &opts) {
+            Err(QuadError::Diverges { direction, .. }) => {
+                prop_assert!(divergent, "{src} refused ({direction}) but normalisable");
+                prop_assert!(direction.contains('z'), "a refusal names its direction: {direction}");
+            }
+            Ok(r) => prop_assert!(!divergent, "{src} divergent but integrated: {} ({:?})", r.log_z, r.status),
+            Err(other) => prop_assert!(false, "{src}: {other}"),
+        }
+    }
+}
+
+/// Correlated Gaussians in 2–4D reach a tolerance of 1e-8 (the 4D one did not within 20
+/// million evaluations of the cubature) through the whitened Gauss–Hermite rules, in few
+/// evaluations, with errors that cover the closed form; near-Gaussian minima with heavier
+/// tails (products of Student-t, ν = 100 and 300, which pass the Gaussian test at the
+/// weight's scale) are either within their stated errors or not converged.
+#[test]
+fn gauss_hermite_reaches_1e_8_on_correlated_gaussians() {
+    let opts = QuadOptions {
+        abs_tol: Some(1e-8),
+        ..QuadOptions::default()
+    };
+    let seed = [
+        0.9, -0.3, 0.2, 0.4, 0.1, 0.7, -0.5, 0.3, -0.2, 0.6, 0.8, -0.1, 0.5, 0.2, -0.4, 0.9,
+    ];
+    for d in 2..=4 {
+        let a = spd(d, &seed[..d * d]);
+        let a2 = a.clone();
+        let e = FnEnergy::new(d, move |z: &[f64]| {
+            let mut s = 0.0;
+            for i in 0..d {
+                for j in 0..d {
+                    s += a2[i][j] * (z[i] - 0.3) * (z[j] - 0.3);
+                }
+            }
+            0.5 * s + 1.5
+        });
+        let dom = Domain::continuous(&vec![(-INF, INF); d]).expect("domain");
+        for beta in [1.0, 100.0] {
+            let r = log_partition(&e, &dom, beta, &opts).expect("integrates");
+            let truth = -beta * 1.5 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI / beta).ln()
+                - 0.5 * log_det(&a);
+            check(&format!("gaussian d={d} β={beta}"), &r, truth, 1e-8);
+            assert!(
+                r.evaluations < 200_000,
+                "d = {d}: {} evaluations",
+                r.evaluations
+            );
+        }
+    }
+    for nu in [100.0f64, 300.0] {
+        for d in 2..=4 {
+            let e = FnEnergy::new(d, move |z: &[f64]| {
+                z.iter()
+                    .map(|x| 0.5 * (nu + 1.0) * (x * x / nu).ln_1p())
+                    .sum::<f64>()
+            });
+            let dom = Domain::continuous(&vec![(-INF, INF); d]).expect("domain");
+            let r = log_partition(&e, &dom, 1.0, &opts).expect("integrates");
+            let one = 0.5 * (nu * std::f64::consts::PI).ln() + ln_gamma(0.5 * nu)
+                - ln_gamma(0.5 * (nu + 1.0));
+            let truth = d as f64 * one;
+            let err = (r.log_z - truth).abs();
+            assert!(
+                r.status != Status::Converged || err <= r.abs_error,
+                "student-t ν={nu} d={d}: {} ± {:e} vs {truth} (error {err:e})",
+                r.log_z,
+                r.abs_error
+            );
+        }
+    }
+}
