@@ -1,0 +1,398 @@
+//! The nested 1D rule in 2D: the outer integrand is each slice's free energy, integrated by
+//! the 1D rule, with the slices' errors carried as an observable.
+
+use super::*;
+
+/// The energy along the second continuous variable at a fixed first one.
+pub(super) struct SliceLine<'p, 'a> {
+    p: &'p Problem<'a>,
+    z1: f64,
+    obs: Option<Observables<'p>>,
+    n_obs: usize,
+}
+
+impl Line for SliceLine<'_, '_> {
+    fn n_obs(&self) -> usize {
+        self.n_obs
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        self.p.eval(&[self.z1, z])
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
+        // The rules call with at most 21 points: build them on the stack.
+        let mut buf = [0.0; 64];
+        if zs.len() * 2 <= buf.len() {
+            for (i, &z) in zs.iter().enumerate() {
+                buf[2 * i] = self.z1;
+                buf[2 * i + 1] = z;
+            }
+            self.p.eval_batch(&buf[..2 * zs.len()], e)?;
+        } else {
+            let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
+            self.p.eval_batch(&pts, e)?;
+        }
+        if let Some(g) = self.obs {
+            for (i, &z) in zs.iter().enumerate() {
+                if e[i] < f64::INFINITY {
+                    g(
+                        &self.p.full_point(&[self.z1, z]),
+                        &mut obs[i * self.n_obs..(i + 1) * self.n_obs],
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn axis(&self) -> usize {
+        self.p.cont[1]
+    }
+}
+
+/// The slice free energy `F(z1) = -(1/β) log ∫ exp(-βE(z1, z2)) dz2` as an outer line.
+///
+/// Observables: the slice's error of `log g`, then per user observable its slice mean,
+/// slice error and slice mean of `|g|`.
+pub(super) struct NestedLine<'p, 'a> {
+    pub(super) p: &'p Problem<'a>,
+    pub(super) beta: f64,
+    pub(super) tol_inner: f64,
+    pub(super) obs: Option<Observables<'p>>,
+    pub(super) n_user: usize,
+    pub(super) ls: f64,
+    pub(super) hints: Vec<f64>,
+    pub(super) best: (f64, f64, f64),
+    pub(super) inner_failure: Option<String>,
+    /// The modes of every slice integrated so far, sorted by outer coordinate: the nearest one
+    /// warm starts the next slice (the full minimum search per slice was most of its cost).
+    pub(super) shapes: Vec<(f64, Vec<line::Mode>)>,
+    pub(super) warm_enabled: bool,
+}
+
+impl NestedLine<'_, '_> {
+    pub(super) fn slice(&mut self, z1: f64, with_obs: bool) -> Result<line::LineResult, QuadError> {
+        let (lo, hi) = self.p.bounds[1];
+        let mut sl = SliceLine {
+            p: self.p,
+            z1,
+            obs: if with_obs { self.obs } else { None },
+            n_obs: if with_obs { self.n_user } else { 0 },
+        };
+        // `shapes` is sorted by outer coordinate: the nearest is one of the two around `z1`
+        // (a linear scan would make a long nested integral quadratic in its slices).
+        let at = self.shapes.partition_point(|s| s.0 < z1);
+        let warm = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.shapes.get(i))
+            .filter(|_| self.warm_enabled)
+            .min_by(|a, b| (a.0 - z1).abs().total_cmp(&(b.0 - z1).abs()))
+            .map(|s| s.1.clone());
+        let warm = match warm {
+            Some(w) if !self.warm_misses_a_mode(&mut sl, lo, hi, &w)? => Some(w),
+            _ => None,
+        };
+        let spec = line::LineSpec {
+            lo,
+            hi,
+            beta: self.beta,
+            tol: self.tol_inner,
+            rel_tol: 0.0,
+            budget: SLICE_BUDGET,
+            hints: &self.hints,
+            ls: self.ls,
+            warm: warm.as_deref(),
+        };
+        let r = line::integrate_line(&mut sl, &spec);
+        // A hint may sit exactly where the energy is NaN far out (`x^2*exp(-v)` at x = 0,
+        // v → -inf: 0·∞), where the search's grid does not: search that slice without them.
+        let r = match r {
+            Err(QuadError::NotANumber { .. }) if !self.hints.is_empty() => {
+                line::integrate_line(&mut sl, &line::LineSpec { hints: &[], ..spec })?
+            }
+            r => r?,
+        };
+        if !r.modes.is_empty() {
+            self.shapes.insert(at, (z1, r.modes.clone()));
+        }
+        if r.e_star < self.best.0 {
+            self.best = (r.e_star, z1, r.argmin);
+        }
+        if !r.converged && self.inner_failure.is_none() && r.log_z > f64::NEG_INFINITY {
+            self.inner_failure = r
+                .reason
+                .clone()
+                .map(|s| format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1));
+        }
+        Ok(r)
+    }
+}
+
+impl NestedLine<'_, '_> {
+    /// Whether a neighbouring slice's modes `warm` may miss a mode of this slice: the inner
+    /// coordinate of a located 2D minimum (`hints`) that lies outside every warm mode's basin
+    /// (more than five widths away, and the energy not falling from it towards the nearest
+    /// warm mode) and is not negligible against them (`β(E − E_m)` below [`SIGNIFICANT`]).
+    /// A chain of warm starts only follows the modes it began with; a mode that becomes
+    /// significant further along (the second component of a mixture, 27 widths away in the
+    /// inner coordinate) was lost with 5e-6 of Z, so the slice is then searched afresh with
+    /// the minima as hints.
+    fn warm_misses_a_mode(
+        &self,
+        sl: &mut SliceLine<'_, '_>,
+        lo: f64,
+        hi: f64,
+        warm: &[line::Mode],
+    ) -> Result<bool, QuadError> {
+        let em = warm.iter().map(|m| m.em).fold(f64::INFINITY, f64::min);
+        for &h in &self.hints {
+            if !(h > lo && h < hi && em.is_finite()) {
+                continue;
+            }
+            let width = |m: &line::Mode| {
+                let w = m.w_left.max(m.w_right);
+                if w.is_finite() && w > 0.0 { w } else { self.ls }
+            };
+            let Some(near) = warm
+                .iter()
+                .min_by(|a, b| (a.m - h).abs().total_cmp(&(b.m - h).abs()))
+            else {
+                return Ok(true);
+            };
+            let w = width(near);
+            if (near.m - h).abs() <= 5.0 * w {
+                continue;
+            }
+            // A point where the energy is undefined (0·∞ far out) holds no mode to miss.
+            let Ok(eh) = sl.energy(h) else {
+                continue;
+            };
+            if self.beta * (eh - em) >= SIGNIFICANT {
+                continue;
+            }
+            // Still in the nearest mode's basin when the energy falls from `h` towards it.
+            let step = h + (near.m - h).signum() * 0.5 * w.min((near.m - h).abs());
+            if sl.energy(step).is_ok_and(|e| e < eh) {
+                continue;
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
+    /// out (where the outer tail probes go) the slice's energy is so much higher than the lowest
+    /// slice found that its weight `exp(-β(E - E*))` is exactly zero, and its inner variation
+    /// is below the rounding of `E` itself, or interval enclosures bound the slice's whole mass
+    /// below `e^-60` (a funnel `x^2*exp(-v)` far out, where the slice is wider than any probe
+    /// or `exp(-v)` underflows and the slice looks flat). A genuinely divergent slice is caught near the minimum,
+    /// where this does not apply.
+    fn negligible(&self, z1: f64, err: &QuadError) -> bool {
+        if !matches!(err, QuadError::Diverges { .. }) || !self.best.0.is_finite() {
+            return false;
+        }
+        let (lo, hi) = self.p.bounds[1];
+        // Bounded by enclosures: the slice's whole mass is below e^-60 of the best point's
+        // weight (far below any tolerance, summed over every slice the outer rule can take).
+        let hint = self.hints.first().copied().unwrap_or(0.0);
+        if crate::quad::bounds::line_mass_upper(self.p, &[z1, hint], 1, self.beta, self.best.0)
+            < -NEGLIGIBLE_SLICE_MASS
+        {
+            return true;
+        }
+        let z2 = self.hints.first().copied().unwrap_or(0.0);
+        let z2 = z2.clamp(lo.max(-1e300), hi.min(1e300));
+        let mut x = vec![0.0; 2];
+        x[0] = z1;
+        x[1] = z2;
+        match self.p.eval(&x) {
+            Ok(e) => {
+                self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
+                    && e.abs() * f64::EPSILON * self.beta > 1.0
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// `exp(-x)` underflows to zero in f64 beyond about 745; a slice this far above the best one
+/// carries no weight.
+pub(super) const NEGLIGIBLE_EXPONENT: f64 = 1000.0;
+
+/// A slice whose certified mass is below `e^-60` of the best point's weight carries nothing.
+pub(super) const NEGLIGIBLE_SLICE_MASS: f64 = 60.0;
+
+impl Line for NestedLine<'_, '_> {
+    fn n_obs(&self) -> usize {
+        1 + 3 * self.n_user
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        match self.slice(z, false) {
+            Ok(r) => Ok(-r.log_z / self.beta),
+            Err(e) if self.negligible(z, &e) => Ok(f64::INFINITY),
+            Err(e) => Err(e),
+        }
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
+        let no = self.n_obs();
+        let nu = self.n_user;
+        for (i, &z) in zs.iter().enumerate() {
+            let r = match self.slice(z, nu > 0) {
+                Ok(r) => r,
+                Err(err) if self.negligible(z, &err) => {
+                    e[i] = f64::INFINITY;
+                    obs[i * no..(i + 1) * no].fill(0.0);
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            e[i] = -r.log_z / self.beta;
+            let o = &mut obs[i * no..(i + 1) * no];
+            o[0] = if r.rule_error.is_finite() {
+                r.rule_error + r.rounding_floor
+            } else {
+                0.0
+            };
+            for k in 0..nu {
+                o[1 + k] = r.obs_mean[k];
+                o[1 + nu + k] = r.obs_err[k];
+                o[1 + 2 * nu + k] = r.obs_abs[k];
+            }
+            if r.log_z == f64::NEG_INFINITY {
+                for v in o.iter_mut() {
+                    *v = 0.0;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.p.count()
+    }
+    fn axis(&self) -> usize {
+        self.p.cont[0]
+    }
+    fn noise(&self, e: f64) -> f64 {
+        // A slice's log g is converged to `tol_inner`, so F = -log g / β to `tol_inner / β`.
+        4.0 * f64::EPSILON * e.abs() + 2.0 * self.tol_inner / self.beta
+    }
+    fn search_done(&mut self) {
+        // Slices warm-started from a neighbour differ from cold ones in the last digits; the
+        // outer Brent search, which compares F at points 1e-8 apart, needs them deterministic.
+        self.warm_enabled = true;
+    }
+    fn grid_points(&self) -> usize {
+        // Every slice of the outer search is a full 1D integral; the 2D minima are passed as
+        // hints, so the outer grid only has to catch broad modes of the slice free energy.
+        OUTER_GRID
+    }
+    fn drives(&self, k: usize) -> bool {
+        // Only the slice means of the user's observables; errors are diagnostics.
+        k >= 1 && k <= self.n_user
+    }
+    fn scale_of(&self, k: usize) -> Option<usize> {
+        // The slice means of |g| follow the means and the slice errors.
+        (k >= 1 && k <= self.n_user).then_some(k + 2 * self.n_user)
+    }
+}
+
+pub(super) fn nested(
+    p: &Problem<'_>,
+    spec: &PartSpec<'_>,
+    mins: &[(f64, Vec<f64>)],
+) -> Result<PartResult, QuadError> {
+    let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
+    let opts = spec.opts;
+    let ls = opts.length_scale.unwrap_or(1.0);
+    let outer_hints: Vec<f64> = mins.iter().map(|m| m.1[0]).collect();
+    // Every located 2D minimum's inner coordinate seeds each slice's search, and a warm start
+    // that would miss one is not taken (`warm_misses_a_mode`).
+    // A chain of warm starts can only lose a mode when there are several: minima separated
+    // from the lowest by a barrier of at least 1/β at the midpoint (not near-duplicates on a
+    // flat plateau).
+    let separate = |m: &(f64, Vec<f64>)| -> bool {
+        let (e0, x0) = &mins[0];
+        let mid: Vec<f64> = m.1.iter().zip(x0).map(|(a, b)| 0.5 * (a + b)).collect();
+        p.eval(&mid)
+            .is_ok_and(|em| beta * (em - m.0.max(*e0)) >= 1.0)
+    };
+    let others: Vec<f64> = mins
+        .iter()
+        .skip(1)
+        .filter(|m| beta * (m.0 - mins[0].0) <= SIGNIFICANT && separate(m))
+        .map(|m| m.1[1])
+        .collect();
+    let inner_hints: Vec<f64> = if others.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(mins[0].1[1]).chain(others).collect()
+    };
+    let mut nl = NestedLine {
+        p,
+        beta,
+        // With observables the slice means are integrated again by the outer rule, whose error
+        // estimate cannot fall below their noise: slices are integrated ten times tighter so
+        // that noise stays well under the outer target.
+        tol_inner: if n_obs > 0 { 0.05 * tol } else { 0.5 * tol },
+        obs: spec.obs,
+        n_user: n_obs,
+        ls,
+        hints: inner_hints,
+        best: (f64::INFINITY, f64::NAN, f64::NAN),
+        inner_failure: None,
+        shapes: Vec::new(),
+        warm_enabled: false,
+    };
+    let (lo, hi) = p.bounds[0];
+    let r = line::integrate_line(
+        &mut nl,
+        &line::LineSpec {
+            lo,
+            hi,
+            beta,
+            tol: 0.5 * tol,
+            rel_tol: 0.0,
+            budget,
+            hints: &outer_hints,
+            ls,
+            warm: None,
+        },
+    )?;
+    let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
+    let nu = n_obs;
+    let mut values = vec![0.0; nu];
+    let mut errors = vec![0.0; nu];
+    let mut abs_means = vec![0.0; nu];
+    for k in 0..nu {
+        values[k] = r.obs_mean[1 + k];
+        abs_means[k] = r.obs_mean[1 + 2 * nu + k];
+        errors[k] = r.obs_err[1 + k] + r.obs_mean[1 + nu + k] + 2.0 * inner_err * abs_means[k];
+    }
+    let mut converged = r.converged;
+    let mut reason = r.reason.clone();
+    if let Some(f) = nl.inner_failure.take() {
+        converged = false;
+        reason = reason.or(Some(f));
+    }
+    let (e_best, z1, z2) = nl.best;
+    let (min_energy, argmin) = match mins.first() {
+        Some((e, x)) if *e <= e_best => (*e, p.full_point(x)),
+        _ => (e_best, p.full_point(&[z1, z2])),
+    };
+    Ok(PartResult {
+        minima: Vec::new(),
+        log_z: r.log_z,
+        abs_error: r.rule_error + r.rounding_floor + inner_err,
+        min_energy,
+        argmin,
+        converged,
+        reason,
+        rounding_floor: r.rounding_floor,
+        laplace: None,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+    })
+}
