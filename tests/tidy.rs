@@ -432,10 +432,6 @@ fn every_file_opens_with_a_module_doc() {
 /// reason (issue 15: a longer file is split into cohesive modules).
 const MAX_LINES: usize = 800;
 
-/// Files still over [`MAX_LINES`] with no stated reason, exempt for now: the lead splits these
-/// (issue 15). Remove each one as it is split or annotated.
-const LONG_FILES_BEING_SPLIT: [&str; 1] = ["src/quad/line.rs"];
-
 /// What is wrong with a file's length, if anything: over [`MAX_LINES`] lines while no sentence of
 /// its leading `//!` block starts with `Long file:` and goes on to state a reason (three words or
 /// more).
@@ -481,9 +477,6 @@ fn no_file_is_long_without_a_stated_reason() {
             .expect("under the repository")
             .to_string_lossy()
             .replace('\\', "/");
-        if LONG_FILES_BEING_SPLIT.contains(&rel.as_str()) {
-            continue;
-        }
         let text = std::fs::read_to_string(p).expect("readable source");
         if let Some(problem) = long_file_problem(&text) {
             bad.push(format!("{rel}: {problem}"));

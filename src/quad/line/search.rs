@@ -1,0 +1,437 @@
+//! The 1D minimum search: a stretched grid with hints, Brent's method, narrow peaks
+//! repolished, and the local width of a minimum on each side.
+
+use super::*;
+
+/// Maps a grid parameter `t ∈ (0, 1)` onto `[lo, hi]`, stretching infinite ends.
+pub(super) fn grid_point(lo: f64, hi: f64, ls: f64, t: f64) -> f64 {
+    match (lo.is_finite(), hi.is_finite()) {
+        (true, true) => lo + (hi - lo) * t,
+        (true, false) => {
+            let s = t;
+            lo + ls * s / (1.0 - s)
+        }
+        (false, true) => {
+            let s = 1.0 - t;
+            hi - ls * s / (1.0 - s)
+        }
+        (false, false) => {
+            let s = 2.0 * t - 1.0;
+            ls * s / (1.0 - s * s)
+        }
+    }
+}
+
+/// Brent's minimisation on `[a, b]` starting from `x` (which must lie inside).
+// Brent's bookkeeping compares abscissae for identity (the same stored point), not closeness.
+#[allow(clippy::float_cmp)]
+pub(super) fn brent(
+    line: &mut dyn Line,
+    mut a: f64,
+    mut b: f64,
+    x0: f64,
+    fx0: f64,
+    abs_tol: f64,
+) -> Result<(f64, f64), QuadError> {
+    const CGOLD: f64 = 0.381_966_011_250_105_1;
+    let (mut x, mut w, mut v) = (x0, x0, x0);
+    let (mut fx, mut fw, mut fv) = (fx0, fx0, fx0);
+    let mut d: f64 = 0.0;
+    let mut e: f64 = 0.0;
+    for _ in 0..200 {
+        let xm = 0.5 * (a + b);
+        let tol1 = 1.5e-8 * x.abs() + abs_tol;
+        let tol2 = 2.0 * tol1;
+        if (x - xm).abs() <= tol2 - 0.5 * (b - a) {
+            break;
+        }
+        let mut golden = true;
+        if e.abs() > tol1 && fx.is_finite() && fw.is_finite() && fv.is_finite() {
+            let r = (x - w) * (fx - fv);
+            let mut q = (x - v) * (fx - fw);
+            let mut p = (x - v) * q - (x - w) * r;
+            q = 2.0 * (q - r);
+            if q > 0.0 {
+                p = -p;
+            }
+            q = q.abs();
+            let etemp = e;
+            if p.abs() < (0.5 * q * etemp).abs() && p > q * (a - x) && p < q * (b - x) {
+                e = d;
+                d = p / q;
+                let u = x + d;
+                if u - a < tol2 || b - u < tol2 {
+                    d = if xm >= x { tol1 } else { -tol1 };
+                }
+                golden = false;
+            }
+        }
+        if golden {
+            e = if x >= xm { a - x } else { b - x };
+            d = CGOLD * e;
+        }
+        let u = if d.abs() >= tol1 {
+            x + d
+        } else {
+            x + tol1.copysign(d)
+        };
+        let fu = line.energy(u)?;
+        if fu <= fx {
+            if u >= x {
+                a = x;
+            } else {
+                b = x;
+            }
+            v = w;
+            fv = fw;
+            w = x;
+            fw = fx;
+            x = u;
+            fx = fu;
+        } else {
+            if u < x {
+                a = u;
+            } else {
+                b = u;
+            }
+            if fu <= fw || w == x {
+                v = w;
+                fv = fw;
+                w = u;
+                fw = fu;
+            } else if fu <= fv || v == x || v == w {
+                v = u;
+                fv = fu;
+            }
+        }
+    }
+    Ok((x, fx))
+}
+
+/// Local minima of the line on `[lo, hi]` (sorted by energy), from a stretched grid, hints and
+/// Brent refinement; a grid minimum at an infinite end is followed outward.
+pub(crate) fn find_minima(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    hints: &[f64],
+    ls: f64,
+) -> Result<Vec<(f64, f64)>, QuadError> {
+    let grid = line.grid_points();
+    let mut zs: Vec<f64> = Vec::with_capacity(grid + 2 + hints.len());
+    if lo.is_finite() {
+        zs.push(lo);
+    }
+    for i in 0..grid {
+        zs.push(grid_point(lo, hi, ls, (i as f64 + 0.5) / grid as f64));
+    }
+    if hi.is_finite() {
+        zs.push(hi);
+    }
+    for &h in hints {
+        if h > lo && h < hi {
+            zs.push(h);
+        }
+    }
+    zs.sort_by(f64::total_cmp);
+    zs.dedup_by(|a, b| (*a - *b).abs() <= 1e-300);
+    let mut es = vec![0.0; zs.len()];
+    let mut scratch = vec![0.0; zs.len() * line.n_obs()];
+    // Only energies are needed here; observables are computed and discarded.
+    line.eval_many(&zs, &mut es, &mut scratch)?;
+    let n = zs.len();
+    let mut cands: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let left = i == 0 || es[i] <= es[i - 1];
+            let right = i + 1 == n || es[i] < es[i + 1] || (es[i] <= es[i + 1] && i == 0);
+            left && right && es[i] < f64::INFINITY
+        })
+        .collect();
+    cands.sort_by(|&a, &b| es[a].total_cmp(&es[b]));
+    cands.truncate(MAX_REFINED);
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for &i in &cands {
+        if es[i] == f64::NEG_INFINITY {
+            // A singular point (an end where E → -inf): the probes decide whether it is
+            // integrable; its finite neighbour stands in as the shift.
+            let nb = if i + 1 < n {
+                i + 1
+            } else {
+                i.saturating_sub(1)
+            };
+            if es[nb].is_finite() {
+                out.push((zs[nb], es[nb]));
+            }
+            continue;
+        }
+        let (mut a, mut b) = (
+            if i > 0 { zs[i - 1] } else { zs[i] },
+            if i + 1 < n { zs[i + 1] } else { zs[i] },
+        );
+        // Follow a descent towards an infinite end outward until the energy rises.
+        if i == 0 && lo == f64::NEG_INFINITY || i + 1 == n && hi == f64::INFINITY {
+            let dir = if i == 0 { -1.0 } else { 1.0 };
+            let mut step = (zs[i].abs()).max(ls);
+            let (mut x, mut fx) = (zs[i], es[i]);
+            let mut rose = false;
+            for _ in 0..60 {
+                let y = x + dir * step;
+                let fy = line.energy(y)?;
+                if fy > fx {
+                    rose = true;
+                    if dir > 0.0 {
+                        a = x - step;
+                        b = y;
+                    } else {
+                        a = y;
+                        b = x + step;
+                    }
+                    break;
+                }
+                x = y;
+                fx = fy;
+                step *= 2.0;
+            }
+            if !rose {
+                continue;
+            }
+            let (xm, fm) = brent(line, a, b, x, fx, 1e-14 * ls)?;
+            out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
+            continue;
+        }
+        if i == 0 && n == 1 {
+            out.push((zs[i], es[i]));
+            continue;
+        }
+        a = a.max(lo);
+        b = b.min(hi);
+        let (xm, fm) = brent(line, a, b, zs[i], es[i], 1e-14 * ls)?;
+        out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
+    }
+    out.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // Merge minima found twice.
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for m in out {
+        if !merged
+            .iter()
+            .any(|q| (q.0 - m.0).abs() <= 1e-9 * (1.0 + q.0.abs()))
+        {
+            merged.push(m);
+        }
+    }
+    Ok(merged)
+}
+
+/// Re-polishes minimisers whose peak is narrower than the search resolved them: Brent stops
+/// within `1.5e-8·|m| + 1e-14·ls` of a minimiser, and at β = 1e60 the peak of `z^2` is 1e-30
+/// wide, so the breakpoint put at `m` missed it and every node read ≈ 0 (log Z came back as
+/// -2e9, honestly "not converged", but not the value). While `β (E − E_m)` at ten resolutions
+/// from `m` exceeds 1, Brent runs again inside that bracket with a tolerance a thousand times
+/// finer (at most 110 rounds: down to the abscissae f64 can tell apart, 1e-300 near 0). The
+/// modes stay sorted by energy.
+pub(super) fn repolish_narrow(
+    line: &mut dyn Line,
+    lo: f64,
+    hi: f64,
+    beta: f64,
+    mut modes: Vec<Mode>,
+    ls: f64,
+) -> Result<Vec<Mode>, QuadError> {
+    let Some(e0) = modes.first().map(|m| m.em) else {
+        return Ok(modes);
+    };
+    for md in &mut modes {
+        if !md.em.is_finite() || beta * (md.em - e0) > SIGNIFICANT {
+            continue;
+        }
+        let mut res = 1.5e-8 * md.m.abs() + 1e-14 * ls;
+        for _ in 0..110 {
+            let (a, b) = ((md.m - 10.0 * res).max(lo), (md.m + 10.0 * res).min(hi));
+            if !(a < md.m && md.m < b) {
+                break;
+            }
+            let qa = beta * (line.energy(a)? - md.em);
+            let qb = beta * (line.energy(b)? - md.em);
+            if !(qa > 1.0 && qb > 1.0) {
+                break;
+            }
+            let fine = 1e-3 * res;
+            let (x, f) = brent(line, a, b, md.m, md.em, fine)?;
+            if f.is_nan() || f > md.em || fine <= 4.0 * f64::EPSILON * x.abs() || fine < 1e-300 {
+                break;
+            }
+            // The polished point replaces the old one; widths are measured anew.
+            md.m = x;
+            md.em = f;
+            md.w_left = f64::NAN;
+            md.w_right = f64::NAN;
+            res = 1.5e-8 * md.m.abs() + fine;
+        }
+    }
+    modes.sort_by(|a, b| a.em.total_cmp(&b.em));
+    Ok(modes)
+}
+
+/// A minimiser where the energy is `-inf` (the search landed exactly on a singular point such as
+/// `log|z − c|` at `c`) is replaced by the lowest finite point next to it, found by stepping out
+/// geometrically from a few ulps: the shift `E*` must be finite, and whether the singularity is
+/// integrable is decided by [`probe_interior_pole`], not here. `None` when no finite point is
+/// found within the domain (the energy is `-inf` on a neighbourhood).
+pub(super) fn finite_stand_in(
+    line: &mut dyn Line,
+    xm: f64,
+    fm: f64,
+    lo: f64,
+    hi: f64,
+    ls: f64,
+) -> Result<Option<(f64, f64)>, QuadError> {
+    if fm != f64::NEG_INFINITY {
+        return Ok(Some((xm, fm)));
+    }
+    let mut d = 4.0 * f64::EPSILON * xm.abs().max(ls);
+    for _ in 0..64 {
+        let mut best: Option<(f64, f64)> = None;
+        for z in [xm - d, xm + d] {
+            if z > lo && z < hi {
+                let e = line.energy(z)?;
+                if e.is_finite() && best.is_none_or(|b| e < b.1) {
+                    best = Some((z, e));
+                }
+            }
+        }
+        if best.is_some() {
+            return Ok(best);
+        }
+        d *= 4.0;
+    }
+    Ok(None)
+}
+
+/// Distance from `m` (direction `dir`) where `β (E - E_m)` first reaches 1, capped at `limit`.
+pub(crate) fn local_width(
+    line: &mut dyn Line,
+    beta: f64,
+    m: f64,
+    em: f64,
+    dir: f64,
+    limit: f64,
+    ls: f64,
+) -> Result<f64, QuadError> {
+    let q = |s: f64, line: &mut dyn Line| -> Result<f64, QuadError> {
+        Ok(beta * (line.energy(m + dir * s)? - em))
+    };
+    let mut s = ls / beta.sqrt();
+    if s >= limit {
+        s = 0.5 * limit;
+    }
+    let mut qs = q(s, line)?;
+    let (mut below, mut above);
+    if qs < 1.0 {
+        below = s;
+        loop {
+            let t = s * 4.0;
+            if t >= limit {
+                return Ok(limit);
+            }
+            s = t;
+            qs = q(s, line)?;
+            if qs >= 1.0 {
+                above = s;
+                break;
+            }
+            below = s;
+            if s > 1e300 {
+                return Ok(limit);
+            }
+        }
+    } else {
+        above = s;
+        loop {
+            s *= 0.25;
+            if s < 1e-300 || s <= 1e-15 * m.abs() {
+                return Ok(above);
+            }
+            qs = q(s, line)?;
+            if qs < 1.0 {
+                below = s;
+                break;
+            }
+            above = s;
+        }
+    }
+    for _ in 0..2 {
+        let mid = (below * above).sqrt();
+        if q(mid, line)? < 1.0 {
+            below = mid;
+        } else {
+            above = mid;
+        }
+    }
+    Ok(above)
+}
+
+/// The end, on side `dir`, of a minimum that is flat to f64 resolution, with its energy.
+///
+/// Brent stops anywhere on such a plateau: `|u|^7` is flat to an ulp for 5e-3 around its
+/// minimum. If the plateau ends in a kink (a steep power on the other side), the kink would
+/// sit inside a piece measured from the wrong point, where the Gauss–Kronrod estimate does not
+/// see the error (`|u|^2.8` left of 0 and `5u` right of it at β = 50: error 1.7e-9, estimate
+/// 1e-10; `|u|^7` and `u` at β = 5e5: error 1.4e-5). A probe at a millionth of the side's
+/// width decides whether there is a plateau at all; only then is its end found by doubling
+/// and bisection, and the side is measured from there.
+pub(super) fn plateau_edge(
+    line: &mut dyn Line,
+    m: f64,
+    em: f64,
+    dir: f64,
+    w: f64,
+    limit: f64,
+) -> Result<Option<(f64, f64)>, QuadError> {
+    if !(w.is_finite() && w > 0.0) {
+        return Ok(None);
+    }
+    // Risen by at most the energy's own noise above E_m counts as flat; Brent may have stopped
+    // off the true minimiser, so the energy may still fall by that much on the way to it.
+    let flat_tol = line.noise(em);
+    // On a computed energy (a slice free energy, known to about 1e-8/β) every smooth minimum
+    // has a noise plateau of about 1e-4 of its width: probing from a millionth, and cutting
+    // there, cost the ring 45 % more slices for nothing. There only a plateau that is a
+    // visible part of the width counts, and the first probe is at a thousandth.
+    let noisy = flat_tol > 8.0 * f64::EPSILON * em.abs();
+    let t = if noisy { 1e-3 * w } else { 1e-6 * w };
+    // The width was measured from `m`, plateau included: look as far as the far break.
+    let reach = (SOFT_BREAKS[1] * w).min(limit);
+    if t >= reach {
+        return Ok(None);
+    }
+    let energy_at = |s: f64, line: &mut dyn Line| line.energy(m + dir * s);
+    if energy_at(t, line)? - em > flat_tol {
+        return Ok(None);
+    }
+    // Double out to the first point that rises, then bisect to a hundredth of the probe.
+    let (mut inside, mut outside) = (t, 2.0 * t);
+    let mut e_inside = em;
+    loop {
+        if outside >= reach {
+            return Ok(None);
+        }
+        let e = energy_at(outside, line)?;
+        if e - em > flat_tol {
+            break;
+        }
+        inside = outside;
+        e_inside = e;
+        outside *= 2.0;
+    }
+    while outside - inside > 1e-2 * t {
+        let mid = 0.5 * (inside + outside);
+        let e = energy_at(mid, line)?;
+        if e - em <= flat_tol {
+            inside = mid;
+            e_inside = e;
+        } else {
+            outside = mid;
+        }
+    }
+    Ok(Some((m + dir * inside, e_inside)))
+}
