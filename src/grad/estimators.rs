@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::quad::Cdf1d;
-use crate::sample::{Estimate, Rng, iid_estimate, rng_for};
+use crate::sample::{McAverage, Rng, iid_estimate, rng_for};
 
 /// Points of the bracketing table of [`FastQuantile`].
 const TABLE: usize = 2048;
@@ -87,7 +87,7 @@ pub struct SizeResult {
     /// Draws per average.
     pub n: usize,
     /// The mean of the replicated averages, with its standard error (ESS = replicates).
-    pub mean: Estimate,
+    pub mean: McAverage,
     /// The standard deviation of the averages across replicates (`σ/√n` for an unbiased
     /// estimator of spread σ).
     pub spread: f64,

@@ -10,7 +10,7 @@ pub struct McInput {
     /// Name of the tested quantity (e.g. `d loss / d w`).
     pub name: String,
     /// The estimate with its MCSE and ESS (`sd` is the spread of the per-draw values).
-    pub estimate: Estimate,
+    pub estimate: McAverage,
     /// The exact value, with its numeric error bound.
     pub exact: Value,
     /// Split R-hat across chains, for MCMC with several chains.

@@ -62,7 +62,7 @@ pub use sampler::SamplerKind;
 use crate::domain::VarDomain;
 use crate::engine::{Engine, Point, Termination, Value};
 use crate::expr::{Context, Definition, Expr, Span, parse};
-use crate::sample::{Estimate, iid_estimate, mc_estimate, single_sample};
+use crate::sample::{McAverage, iid_estimate, mc_estimate, single_sample};
 use crate::stats::{StatisticalDecision, Verdict, ess};
 
 /// Below this absolute level a tolerance counts as able to detect any error that matters (the
@@ -185,7 +185,7 @@ pub use crate::estimate::Verdict as Status;
 pub struct McEstimate {
     /// The estimate of the gradient (exact data term minus the average over draws), its MCSE,
     /// ESS and the spread of the single-sample estimator.
-    pub estimate: Estimate,
+    pub estimate: McAverage,
     /// `(estimate − exact)/mcse` (0 when every draw gives the same exact value).
     pub z: f64,
     /// The smallest |estimate − exact| the z-test could detect: the MCSE times the two-sided
@@ -194,7 +194,7 @@ pub struct McEstimate {
     /// The lecture's single-sample estimator: the value from the first draw, with the spread
     /// of the single-sample values as its standard error and ESS 1 (unbiased, but with the full
     /// spread of one draw).
-    pub single_sample: Estimate,
+    pub single_sample: McAverage,
     /// With [`GradOptions::keep_draws`]: the single-sample estimates, one vector per chain.
     pub draws: Option<Vec<Vec<f64>>>,
 }
@@ -203,7 +203,7 @@ pub struct McEstimate {
 #[derive(Debug, Clone)]
 pub struct CdEstimate {
     /// The CD-k estimate (exact data term minus the average over the chains' final states).
-    pub estimate: Estimate,
+    pub estimate: McAverage,
     /// `estimate − exact`.
     pub bias: f64,
     /// `bias / |exact|` (NaN when the exact gradient is 0).

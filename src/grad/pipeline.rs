@@ -132,7 +132,7 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
                 power: critical * input.estimate.mcse + 2.0 * input.exact.error,
                 estimate: input.estimate,
                 z: *z,
-                single_sample: Estimate {
+                single_sample: McAverage {
                     mcse: input.estimate.sd,
                     sd: input.estimate.sd,
                     ..single_sample(first.map_or(f64::NAN, |g| data_term - g))
@@ -236,13 +236,13 @@ pub fn run(p: &GradProblem, opts: &GradOptions) -> Result<GradResult, GradError>
 fn gradient_input(
     name: String,
     row: &ParamResult,
-    model_term: Estimate,
+    model_term: McAverage,
     rhat: Option<f64>,
 ) -> McInput {
     let data_term = row.exact.value + row.model_term.value;
     McInput {
         name,
-        estimate: Estimate {
+        estimate: McAverage {
             estimate: data_term - model_term.estimate,
             ..model_term
         },

@@ -76,14 +76,14 @@ fn invalid_problems_are_typed_errors() {
 #[test]
 fn judge_tests_constants_exactly_and_flags_disagreeing_chains() {
     let exact = Value::exact(1.0);
-    let constant = |v: f64| Estimate {
+    let constant = |v: f64| McAverage {
         estimate: v,
         mcse: 0.0,
         ess: 100.0,
         sd: 0.0,
         n: 100,
     };
-    let input = |name: &str, e: Estimate, rhat: Option<f64>| McInput {
+    let input = |name: &str, e: McAverage, rhat: Option<f64>| McInput {
         name: name.into(),
         estimate: e,
         exact: exact.clone(),
@@ -95,7 +95,7 @@ fn judge_tests_constants_exactly_and_flags_disagreeing_chains() {
     let j = judge(&[input("off", constant(1.5), None)], ALPHA);
     assert_eq!(j.verdict, Verdict::Fail);
     assert!(j.reject[0] && j.z[0].is_infinite());
-    let noisy = Estimate {
+    let noisy = McAverage {
         estimate: 1.01,
         mcse: 0.01,
         ess: 5000.0,

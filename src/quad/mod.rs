@@ -62,6 +62,10 @@ pub use minimum::{
 use problem::*;
 use rays::*;
 
+/// A minimum more than this many `1/β` above the global one carries a weight below e^-50: it is
+/// not a separate mode (nD) nor a breakpoint (1D).
+pub(crate) const SIGNIFICANT: f64 = 50.0;
+
 /// Largest number of integer combinations summed over.
 pub const MAX_DISCRETE_COMBINATIONS: u64 = 100_000;
 

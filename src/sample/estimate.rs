@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 /// A Monte-Carlo estimate with its standard error and effective sample size.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Estimate {
+pub struct McAverage {
     /// The average.
     pub estimate: f64,
     /// Monte-Carlo standard error (NaN when it cannot be estimated, e.g. one draw).
@@ -21,7 +21,7 @@ pub struct Estimate {
     pub n: usize,
 }
 
-impl Estimate {
+impl McAverage {
     /// As the crate's one estimate type: the average with its standard error (∞ when it cannot
     /// be estimated) and ESS (0 when not finite); such an estimate is never converged.
     pub fn to_estimate(&self) -> crate::estimate::Estimate {
@@ -41,12 +41,12 @@ impl Estimate {
 }
 
 /// MCMC average over chains of per-draw values, with the multi-chain ESS and MCSE = sd/√ESS.
-pub fn mc_estimate(chains: &[&[f64]]) -> Estimate {
+pub fn mc_estimate(chains: &[&[f64]]) -> McAverage {
     let n: usize = chains.iter().map(|c| c.len()).sum();
     let estimate = chains.iter().flat_map(|c| c.iter()).sum::<f64>() / n as f64;
     let sd = ess::pooled_sd(chains);
     let e = ess::ess_mean(chains);
-    Estimate {
+    McAverage {
         estimate,
         mcse: sd / e.sqrt(),
         ess: e,
@@ -57,11 +57,11 @@ pub fn mc_estimate(chains: &[&[f64]]) -> Estimate {
 
 /// Average of independent values (N-sample estimator, or replicated single-sample estimators):
 /// ESS = N, MCSE = sd/√N.
-pub fn iid_estimate(values: &[f64]) -> Estimate {
+pub fn iid_estimate(values: &[f64]) -> McAverage {
     let n = values.len();
     let estimate = values.iter().sum::<f64>() / n as f64;
     let sd = ess::pooled_sd(&[values]);
-    Estimate {
+    McAverage {
         estimate,
         mcse: sd / (n as f64).sqrt(),
         ess: n as f64,
@@ -71,8 +71,8 @@ pub fn iid_estimate(values: &[f64]) -> Estimate {
 }
 
 /// The lecture's single-sample estimator: one value, unbiased, with no standard error.
-pub fn single_sample(value: f64) -> Estimate {
-    Estimate {
+pub fn single_sample(value: f64) -> McAverage {
+    McAverage {
         estimate: value,
         mcse: f64::NAN,
         ess: 1.0,
@@ -82,7 +82,7 @@ pub fn single_sample(value: f64) -> Estimate {
 }
 
 /// Adds a z-test of `est` against `exact` to a decision (Holm across all checks of a run).
-pub fn check_estimate(decision: &mut StatisticalDecision, name: &str, est: &Estimate, exact: f64) {
+pub fn check_estimate(decision: &mut StatisticalDecision, name: &str, est: &McAverage, exact: f64) {
     decision.add_z_test(name, est.estimate, est.mcse, est.ess, exact);
 }
 
@@ -90,7 +90,7 @@ pub fn check_estimate(decision: &mut StatisticalDecision, name: &str, est: &Esti
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CdkResult {
     /// Negative-phase average of g over the k-step states (independent across data points).
-    pub estimate: Estimate,
+    pub estimate: McAverage,
     /// Acceptance rate over all steps.
     pub acceptance: f64,
 }

@@ -59,7 +59,7 @@ mod selftest;
 
 pub use chains::{ChainSet, InvarianceOptions, chain_seed, invariance_test, rng_for, run_chains};
 pub use estimate::{
-    CdkResult, Estimate, cd_k, cd_k_states, check_estimate, iid_estimate, mc_estimate,
+    CdkResult, McAverage, cd_k, cd_k_states, check_estimate, iid_estimate, mc_estimate,
     single_sample,
 };
 pub use exact::{Categorical, InverseCdf};

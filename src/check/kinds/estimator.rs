@@ -302,7 +302,7 @@ struct EstimatorCheck<'a> {
 }
 
 /// An estimate from `n` independent replicates as a random [`Value`].
-fn replicated(e: &crate::sample::Estimate) -> Value {
+fn replicated(e: &crate::sample::McAverage) -> Value {
     Value::random(e.estimate, 0.0, e.mcse, e.ess, Termination::Converged)
 }
 

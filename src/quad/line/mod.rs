@@ -94,8 +94,7 @@ const FAR_Q: f64 = 40.0;
 /// it to the 21-point rule by bisection. (A margin of 0, i.e. weight e^-20 at 1e-9, let a
 /// steep edge that K7's nodes straddle through with 1e-10 error in a tilted double well.)
 const NEGLIGIBLE_MARGIN: f64 = 7.0;
-/// A minimum whose `β(E - E*)` exceeds this carries a weight below e^-50: not a breakpoint.
-const SIGNIFICANT: f64 = 50.0;
+use super::SIGNIFICANT;
 
 /// Refuses tails along which `exp(-βE)` does not decay fast enough to be integrable.
 ///

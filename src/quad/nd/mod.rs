@@ -12,8 +12,7 @@ mod shape;
 use nested::*;
 use shape::*;
 
-/// A minimum more than this many `1/β` above the global one is not a separate mode.
-const SIGNIFICANT: f64 = 50.0;
+use super::SIGNIFICANT;
 /// Points of the outer minimum search's grid in the nested 2D rule (the 1D default is 32).
 const OUTER_GRID: usize = 24;
 /// Evaluations allowed for one slice of the nested 2D rule.
