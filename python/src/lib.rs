@@ -185,21 +185,11 @@ fn logz(
     }
     let out = py.allow_threads(move || {
         quad::log_partition(&program, &domain, beta, &opts)
-            .map(|lz| {
-                serde_json::json!({
-                    "schema": 1,
-                    "log_z": lz.log_z,
-                    "abs_error": lz.abs_error,
-                    "free_energy": lz.free_energy(beta),
-                    "min_energy": lz.min_energy,
-                    "argmin": lz.argmin,
-                    "evaluations": lz.evaluations,
-                    "status": lz.status,
-                    "reason": lz.reason,
-                })
-                .to_string()
-            })
             .map_err(|e| e.to_string())
+            .and_then(|lz| {
+                serde_json::to_string(&ebmcheck::report::logz::LogzCall::new(&lz, beta))
+                    .map_err(|e| e.to_string())
+            })
     });
     out.map_err(invalid)
 }

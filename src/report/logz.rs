@@ -62,6 +62,47 @@ pub struct LogzOne {
     pub certified: Option<Option<CertifiedJson>>,
 }
 
+/// One β's result as the Python binding's `logz` returns it (the same report layer; the
+/// minimiser as a list in the order of the variables, `reason` always present).
+#[derive(Debug, Clone, Serialize)]
+pub struct LogzCall {
+    /// Always 1.
+    pub schema: u32,
+    /// `log Z`.
+    pub log_z: f64,
+    /// Its error bound.
+    pub abs_error: f64,
+    /// `−log Z / β`.
+    pub free_energy: f64,
+    /// The lowest energy found.
+    pub min_energy: f64,
+    /// A global minimiser, in the order of the variables.
+    pub argmin: Vec<f64>,
+    /// Energy evaluations.
+    pub evaluations: u64,
+    /// `converged` or `not_converged`.
+    pub status: Status,
+    /// Why not converged, or a note (`null` when there is none).
+    pub reason: Option<String>,
+}
+
+impl LogzCall {
+    /// The result `lz` of `log Z` at `beta`.
+    pub fn new(lz: &LogZ, beta: f64) -> Self {
+        Self {
+            schema: 1,
+            log_z: lz.log_z,
+            abs_error: lz.abs_error,
+            free_energy: lz.free_energy(beta),
+            min_energy: lz.min_energy,
+            argmin: lz.argmin.clone(),
+            evaluations: lz.evaluations,
+            status: lz.status,
+            reason: lz.reason.clone(),
+        }
+    }
+}
+
 /// Several β: `{"schema": 1, "results": [..]}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogzTable {
@@ -278,4 +319,41 @@ pub fn text(run: &LogzRun) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quad::{Domain, FnEnergy, QuadOptions, log_partition};
+
+    /// The Python binding's object: `schema` first, then the fields in their order, the
+    /// minimiser as a list and `reason` present (null) when there is none.
+    #[test]
+    fn the_python_object_has_schema_first_and_its_keys_in_order() {
+        let e = FnEnergy::new(1, |z: &[f64]| 0.5 * z[0] * z[0]);
+        let d = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY)]).expect("domain");
+        let lz = log_partition(&e, &d, 2.0, &QuadOptions::default()).expect("integrates");
+        let text = serde_json::to_string(&LogzCall::new(&lz, 2.0)).expect("serialises");
+        let keys = [
+            "schema",
+            "log_z",
+            "abs_error",
+            "free_energy",
+            "min_energy",
+            "argmin",
+            "evaluations",
+            "status",
+            "reason",
+        ];
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).expect("key present"))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(text.starts_with("{\"schema\":1,"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("parses");
+        assert!(v["argmin"].is_array() && v["reason"].is_null(), "{text}");
+        let truth = 0.5 * (std::f64::consts::PI).ln();
+        assert!((v["log_z"].as_f64().expect("number") - truth).abs() <= lz.abs_error);
+    }
 }
