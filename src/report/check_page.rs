@@ -9,7 +9,9 @@ use crate::check::{CheckResult, FileResult, PointResult, RunResult, Status};
 
 use super::figures::figures;
 use super::mathml;
-use super::page::{Block, Cell, Inline, Mark, Page, Section, Table, escape};
+use super::page::{
+    Block, Cell, Inline, Mark, Page, Section, Table, escape, html_inlines, html_mark,
+};
 use super::provenance::Provenance;
 use super::text::{step_number, step_tolerance};
 
@@ -19,16 +21,6 @@ fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\'])
         .find(|p| !p.is_empty())
         .unwrap_or(path)
-}
-
-/// Failures first: fail, error, inconclusive, pass.
-fn rank(s: Status) -> u8 {
-    match s {
-        Status::Fail => 0,
-        Status::Error => 1,
-        Status::Inconclusive => 2,
-        Status::Pass => 3,
-    }
 }
 
 /// A number for a formula's side: 10 significant digits.
@@ -43,26 +35,6 @@ fn value(x: f64) -> String {
     } else {
         format!("{x:.9e}")
     }
-}
-
-/// A hint as HTML: escaped, with the expressions it quotes between backticks set as code.
-fn hint_html(hint: &str) -> String {
-    escape(hint)
-        .split('`')
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
-                format!("<code>{part}</code>")
-            } else {
-                part.to_string()
-            }
-        })
-        .collect()
-}
-
-fn status_span(s: Status) -> String {
-    let m = Mark::of(s);
-    format!("<span class=\"{}\">{}</span>", m.class(), m.text())
 }
 
 /// The check's expressions as typeset formulas (HTML). A chain is one line per row with the
@@ -88,7 +60,7 @@ fn formulas_html(c: &CheckResult) -> String {
                         },
                         format!(
                             "<td>{} step {}{}</td><td class=\"where\">line {} = {}<br>line {} = {}{}</td>",
-                            status_span(s.status),
+                            html_mark(Mark::of(s.status)),
                             s.index,
                             s.note
                                 .as_deref()
@@ -100,7 +72,10 @@ fn formulas_html(c: &CheckResult) -> String {
                             value(s.rhs),
                             s.hint
                                 .as_deref()
-                                .map(|n| format!("<br>hint: {}", hint_html(n)))
+                                .map(|n| format!(
+                                    "<br>hint: {}",
+                                    html_inlines(&Inline::with_code(n))
+                                ))
                                 .unwrap_or_default()
                         ),
                     )
@@ -199,7 +174,7 @@ pub fn page(run: &RunResult, title: &str, provenance: Option<&Provenance>) -> Pa
             all.push((all.len() + 1, f, c));
         }
     }
-    all.sort_by_key(|(n, _, c)| (rank(c.status), *n));
+    all.sort_by_key(|(n, _, c)| (Mark::of(c.status).rank(), *n));
     page.push(Block::Table(overview(run, &all)));
     page.push(Block::Paragraph("Files:".into()));
     page.push(Block::List(

@@ -35,11 +35,11 @@ body:has(#show-inconclusive:checked) [data-status]:not([data-status=inconclusive
 body:has(#show-error:checked) [data-status]:not([data-status=error]){display:none}
 body:has(#show-pass:checked) [data-status]:not([data-status=pass]){display:none}";
 
-fn html_mark(m: Mark) -> String {
+pub(crate) fn html_mark(m: Mark) -> String {
     format!("<span class=\"{}\">{}</span>", m.class(), m.text())
 }
 
-fn html_inlines(content: &[Inline]) -> String {
+pub(crate) fn html_inlines(content: &[Inline]) -> String {
     content
         .iter()
         .map(|i| match i {

@@ -13,6 +13,7 @@ mod markdown;
 mod tests;
 
 pub use html::escape;
+pub(crate) use html::{html_inlines, html_mark};
 pub use markdown::escape_markdown;
 
 /// A verdict or status shown with a mark and a colour class that survives greyscale (the mark
@@ -55,7 +56,7 @@ impl Mark {
     }
 
     /// Failures first: fail 0, error 1, inconclusive 2, pass 3, note 4.
-    fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         match self {
             Mark::Fail => 0,
             Mark::Error => 1,
