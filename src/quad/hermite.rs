@@ -10,8 +10,8 @@
 //! than the one before (the sequence contracts); its error is the last difference. Otherwise
 //! (an `r` that is not smooth enough, or the budget) the caller goes on with the adaptive
 //! cubature. Measured (`quad::shape_tests::gauss_hermite_reaches_1e_8_on_correlated_gaussians`):
-//! a correlated 4D Gaussian to 1e-8 in 20 000 evaluations, where the cubature did not reach it
-//! in 20 million.
+//! a correlated 4D Gaussian to 1e-8 in under 200 000 evaluations (the peers' 4D Gaussian in
+//! 26 852), where the cubature did not reach it in 20 million.
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
@@ -94,32 +94,44 @@ pub(crate) struct Frame<'a> {
     pub log_det_m: f64,
 }
 
-/// `log E_N[r]` by the `n`-point product rule (log-sum-exp over the nodes), and the largest
-/// `|E|` among nodes of non-negligible weight (for the rounding floor).
+/// What one product rule gives: `log E_N[r]`, the largest `|E|` among nodes of non-negligible
+/// weight (for the rounding floor), and the lowest energy met at a node with its point.
+struct RuleSum {
+    log_mean: f64,
+    e_scale: f64,
+    lowest: (f64, Vec<f64>),
+}
+
+/// `log E_N[r]` by the `n`-point product rule: a running log-sum-exp over the nodes, which are
+/// evaluated in batches (nothing of the rule's size is stored).
 fn log_mean_ratio(
     p: &Problem<'_>,
     beta: f64,
     f: &Frame<'_>,
     n: usize,
-) -> Result<(f64, f64), QuadError> {
+) -> Result<RuleSum, QuadError> {
     let d = f.x0.len();
     let (ts, ws) = nodes_and_weights(n);
     let log_ws: Vec<f64> = ws.iter().map(|w| w.ln()).collect();
     let total = n.pow(d as u32);
-    // In batches of nodes: row-major points, their energies.
+    // In batches of nodes: row-major points, their energies, log-weights and |t|².
     const BATCH: usize = 1024;
     let mut zs = vec![0.0; BATCH * d];
     let mut es = vec![0.0; BATCH];
-    let mut terms: Vec<f64> = Vec::with_capacity(total);
+    let mut log_w = vec![0.0; BATCH];
+    let mut sq = vec![0.0; BATCH];
+    let mut t = vec![0.0; d];
     let mut idx = vec![0usize; d];
     let mut e_scale = f.e0.abs();
+    let mut lowest = (f.e0, f.x0.to_vec());
+    // Running log-sum-exp: the sum is `exp(top)·acc`.
+    let (mut top, mut acc) = (f64::NEG_INFINITY, 0.0f64);
     let mut done = 0;
     while done < total {
         let k = BATCH.min(total - done);
-        let mut log_w = vec![0.0; k];
-        let mut sq = vec![0.0; k];
         for b in 0..k {
-            let mut t = vec![0.0; d];
+            log_w[b] = 0.0;
+            sq[b] = 0.0;
             for a in 0..d {
                 t[a] = ts[idx[a]];
                 log_w[b] += log_ws[idx[a]];
@@ -144,24 +156,35 @@ fn log_mean_ratio(
         p.eval_batch(&zs[..k * d], &mut es[..k])?;
         for b in 0..k {
             let e = es[b];
-            let term = if e == f64::INFINITY {
-                f64::NEG_INFINITY
-            } else {
-                log_w[b] - beta * (e - f.e0) + 0.5 * sq[b]
-            };
+            if e == f64::INFINITY {
+                continue;
+            }
+            if e < lowest.0 {
+                lowest = (e, zs[b * d..(b + 1) * d].to_vec());
+            }
+            let term = log_w[b] - beta * (e - f.e0) + 0.5 * sq[b];
             if term > -40.0 {
                 e_scale = e_scale.max(e.abs());
             }
-            terms.push(term);
+            if term > top {
+                acc = acc * (top - term).exp() + 1.0;
+                top = term;
+            } else {
+                acc += (term - top).exp();
+            }
         }
         done += k;
     }
-    let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !top.is_finite() {
-        return Ok((f64::NAN, e_scale));
-    }
-    let s: f64 = terms.iter().map(|t| (t - top).exp()).sum();
-    Ok((top + s.ln(), e_scale))
+    let log_mean = if top.is_finite() {
+        top + acc.ln()
+    } else {
+        f64::NAN
+    };
+    Ok(RuleSum {
+        log_mean,
+        e_scale,
+        lowest,
+    })
 }
 
 /// `log Z` by product Gauss–Hermite rules of growing order, when the sequence converges within
@@ -179,6 +202,9 @@ pub(crate) fn log_partition(
     let base = -beta * f.e0 + f.log_det_m + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln();
     let mut logs: Vec<f64> = Vec::new();
     let mut e_scale = f.e0.abs();
+    // The lowest energy met (a node may lie below the minimiser found: `log Z` is computed
+    // relative to `E0` either way).
+    let mut lowest = (f.e0, f.x0.to_vec());
     for &n in &ORDERS {
         let cost = u64::try_from(n)
             .ok()
@@ -187,12 +213,15 @@ pub(crate) fn log_partition(
         if p.count().saturating_sub(start).saturating_add(cost) > budget {
             return Ok(None);
         }
-        let (l, es) = log_mean_ratio(p, beta, f, n)?;
-        if !l.is_finite() {
+        let rule = log_mean_ratio(p, beta, f, n)?;
+        if !rule.log_mean.is_finite() {
             return Ok(None);
         }
-        e_scale = e_scale.max(es);
-        logs.push(l);
+        e_scale = e_scale.max(rule.e_scale);
+        if rule.lowest.0 < lowest.0 {
+            lowest = rule.lowest;
+        }
+        logs.push(rule.log_mean);
         let k = logs.len();
         if k < 3 {
             continue;
@@ -207,8 +236,8 @@ pub(crate) fn log_partition(
                 minima: Vec::new(),
                 log_z,
                 abs_error: last + floor,
-                min_energy: f.e0,
-                argmin: p.full_point(f.x0),
+                min_energy: lowest.0,
+                argmin: p.full_point(&lowest.1),
                 converged: true,
                 reason: None,
                 rounding_floor: floor,

@@ -53,8 +53,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use crate::energy::{Energy, FnEnergy};
 
 pub use crate::domain::VarDomain;
-#[allow(unused_imports)]
-use minimum::*;
 pub use minimum::{
     MIN_ARGMIN_BOXES, MIN_ARGMIN_REL, MIN_BOXES, MIN_GAP_REL, Minimum, minima_found, minimize,
     minimize_within,
