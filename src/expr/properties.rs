@@ -19,7 +19,7 @@ fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(256))]
 
     #[test]
     fn print_then_parse_preserves_structure(src in prop_oneof![well_defined_expr(), expr_with_bound_operators()]) {
@@ -195,7 +195,7 @@ fn the_lecture_formulas_resolve_and_differentiate() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(512))]
 
     /// The interval enclosure over a box contains the value at every point of the box, for
     /// every operator and function of the language (the point evaluators agree within

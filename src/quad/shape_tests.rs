@@ -295,7 +295,7 @@ fn curved_valleys_are_refused_iff_divergent() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(24))]
     /// Issue 18: divergence decided in nD. Every growth energy of `testing::quad::growth_energy`
     /// (logarithmic growth on either side of the critical slope `d`, even powers over every
     /// coordinate or with an axis or a diagonal left flat) is refused exactly when

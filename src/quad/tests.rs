@@ -104,7 +104,7 @@ pub(super) fn log_det(a: &[Vec<f64>]) -> f64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(12))]
     #[test]
     fn random_spd_gaussians_match_closed_form(
         d in 1usize..=3,
@@ -132,7 +132,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(64))]
     /// Wells of different powers and stiffness on each side of a kinked minimum, anywhere on the
     /// line, at any β: the far breakpoint is pulled in on the steep side and the faint pieces
     /// take the short rule, while the flat side (power 1) keeps the full rule.

@@ -97,6 +97,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::testing::proptest_config(256))]
         #[test]
         fn holm_is_between_raw_and_bonferroni(p in crate::testing::stats::strategies::p_values(), alpha in 1e-4f64..0.2) {
             let h = holm(&p, alpha);

@@ -280,6 +280,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::testing::proptest_config(256))]
         #[test]
         fn quantile_roundtrip(p in crate::testing::stats::strategies::probability()) {
             let x = quantile(p);

@@ -134,7 +134,7 @@ fn recursive_definitions_are_refused_in_place() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+    #![proptest_config(crate::testing::proptest_config(400))]
 
     /// Random edits of the lecture's files load or give located errors; never a panic.
     #[test]

@@ -96,6 +96,7 @@ fn an_input_alone_is_an_empty_program() {
 }
 
 proptest! {
+    #![proptest_config(crate::testing::proptest_config(256))]
     /// Fused instructions, single points and full and partial batches, against the tree
     /// evaluator, at ordinary and edge inputs.
     #[test]
@@ -130,6 +131,7 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(crate::testing::proptest_config(256))]
     /// Both one-point paths (closure tree and tape) against the tree evaluator, on the
     /// generated expressions of the property tests and at edge inputs.
     #[test]
