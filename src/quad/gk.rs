@@ -257,7 +257,7 @@ fn null_rule_error(f: &[f64; NK], half: f64) -> f64 {
         let v = if (NULL_LO + k) % 2 == 0 { &sum } else { &diff };
         c[k] = rule.iter().zip(v).map(|(w, v)| w * v).sum::<f64>() * half.abs();
     }
-    let pairs: [f64; NULL_N / 2] = std::array::from_fn(|k| c[2 * k].hypot(c[2 * k + 1]));
+    let pairs: [f64; NULL_N / 2] = std::array::from_fn(|k| c[2 * k].abs().max(c[2 * k + 1].abs()));
     let last = pairs[NULL_N / 2 - 1];
     if last == 0.0 || !last.is_finite() {
         return if last.is_finite() { 0.0 } else { f64::INFINITY };
@@ -282,7 +282,18 @@ pub(crate) enum AxisMap {
     Right { origin: f64, scale: f64 },
     /// `x = origin - scale·u/(1-u)`, `u ∈ [0, 1)`.
     Left { origin: f64, scale: f64 },
+    /// `x = origin + scale·(e^v - 1)`, `v = u/(1-u)`: for a tail that decays like a power
+    /// `x^-a`, whose integrand in `u` is then `e^{-(a-1)v}/(1-u)²`, smooth at `u = 1`, where
+    /// the rational map leaves the singular `(1-u)^(a-2)`.
+    RightExp { origin: f64, scale: f64 },
+    /// `x = origin - scale·(e^v - 1)`, `v = u/(1-u)` (see [`AxisMap::RightExp`]).
+    LeftExp { origin: f64, scale: f64 },
 }
+
+/// Largest `v` of the exponential tail maps: beyond it `e^v` nears the end of f64 and a node
+/// is given weight zero. A tail decaying like `x^-a` with `a ≥ 1.1` (the maps are used for no
+/// other) leaves at most `e^{-0.1·700}` of its mass there.
+pub(crate) const EXP_MAP_MAX_V: f64 = 700.0;
 
 impl AxisMap {
     /// Coordinate and Jacobian `dx/du` at `u`.
@@ -296,6 +307,24 @@ impl AxisMap {
             AxisMap::Left { origin, scale } => {
                 let v = 1.0 - u;
                 (origin - scale * u / v, scale / (v * v))
+            }
+            AxisMap::RightExp { origin, scale } | AxisMap::LeftExp { origin, scale } => {
+                let sign = if matches!(self, AxisMap::RightExp { .. }) {
+                    1.0
+                } else {
+                    -1.0
+                };
+                let w = 1.0 - u;
+                let v = u / w;
+                let x = origin + sign * scale * v.exp_m1();
+                if w <= 0.0 {
+                    (sign * f64::INFINITY, 0.0)
+                } else if v <= EXP_MAP_MAX_V && x.is_finite() {
+                    (x, scale * v.exp() / (w * w))
+                } else {
+                    // Beyond f64's reach: no weight (the node is evaluated at the origin).
+                    (origin, 0.0)
+                }
             }
         }
     }

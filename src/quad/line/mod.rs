@@ -4,8 +4,10 @@ use super::gk::{self, AxisMap, NK};
 use super::{Observables, PartResult, PartSpec, Problem, QuadError, QuadOptions};
 
 mod adaptive;
+mod probes;
 mod search;
 use adaptive::*;
+pub(crate) use probes::*;
 pub(crate) use search::*;
 
 /// A one-dimensional integrand `exp(-β E(z))` with observables, as the 1D core sees it.
@@ -38,6 +40,13 @@ pub(crate) trait Line {
     /// error). Used to find where a flat minimum ends.
     fn noise(&self, e: f64) -> f64 {
         4.0 * f64::EPSILON * e.abs().max(f64::MIN_POSITIVE)
+    }
+    /// A length below which the tail probes ([`PROBE_NEAR`](super::PROBE_NEAR) and beyond, in
+    /// units of the larger of it, the length scale and the minimiser's distance from 0) do not
+    /// look: a slice of a 2D energy at `z1` sees `z1`'s own scale first (`log(1 + z1² + z2²)`
+    /// is flat in `z2` out to about `|z1|`).
+    fn probe_scale(&self) -> f64 {
+        0.0
     }
     fn scale_of(&self, _k: usize) -> Option<usize> {
         None
@@ -95,140 +104,6 @@ const FAR_Q: f64 = 40.0;
 /// steep edge that K7's nodes straddle through with 1e-10 error in a tilted double well.)
 const NEGLIGIBLE_MARGIN: f64 = 7.0;
 use super::SIGNIFICANT;
-
-/// Refuses tails along which `exp(-βE)` does not decay fast enough to be integrable.
-///
-/// Returns `Some(reason)` for a borderline tail that may not converge.
-fn probe_tails(
-    line: &mut dyn Line,
-    lo: f64,
-    hi: f64,
-    beta: f64,
-    centre: f64,
-    e_star: f64,
-    ls: f64,
-) -> Result<Option<String>, QuadError> {
-    let axis = line.axis();
-    let mut note = None;
-    let s = ls.max(centre.abs());
-    for (end, dir) in [(hi, 1.0), (lo, -1.0)] {
-        if end.is_infinite() {
-            let (r1, r2) = (super::PROBE_NEAR * s, super::PROBE_FAR * s);
-            let q1 = beta * (line.energy(centre + dir * r1)? - e_star);
-            let q2 = beta * (line.energy(centre + dir * r2)? - e_star);
-            let mut further = |r: f64| -> Result<f64, QuadError> {
-                let z = centre + dir * r * s;
-                if !z.is_finite() || z.abs() > 1e300 {
-                    return Ok(f64::NAN);
-                }
-                // A NaN this far out ends the probes instead of failing the integral.
-                Ok(line.energy(z).map_or(f64::NAN, |e| beta * (e - e_star)))
-            };
-            if super::ray_decides_divergence(q1, q2, super::LINE_DIVERGES_AT, &mut further)? {
-                return Err(QuadError::Diverges {
-                    axis: Some(axis),
-                    direction: super::direction_name(axis, dir > 0.0),
-                });
-            }
-            if super::ray_grows_like_a_power(q1, q2) {
-                continue;
-            }
-            if let Some(slope) = super::ray_slope(q1, q2).filter(|s| *s < 1.1) {
-                note = Some(format!(
-                    "exp(-βE) decays only like |z|^-{slope:.3} as z{} → {}inf: the tail may be truncated",
-                    axis + 1,
-                    if dir > 0.0 { "+" } else { "-" }
-                ));
-            }
-        } else {
-            // A finite end: refuse E → -inf fast enough to make exp(-βE) non-integrable.
-            let width = (hi - lo).min(ls);
-            let width = if width.is_finite() { width } else { ls };
-            let p = |d: f64| end - dir * d;
-            let q1 = beta * (line.energy(p(width * 1e-6))? - e_star);
-            let q2 = beta * (line.energy(p(width * 1e-12))? - e_star);
-            if q2 == f64::NEG_INFINITY || (q1 - q2) / 1e6f64.ln() >= 0.95 {
-                return Err(QuadError::Diverges {
-                    axis: Some(axis),
-                    direction: format!(
-                        "exp(-βE) is not integrable at z{} = {end} (the energy falls to -inf there)",
-                        axis + 1
-                    ),
-                });
-            }
-        }
-    }
-    Ok(note)
-}
-
-/// Refuses a minimiser at which the energy falls to `-inf` fast enough to make `exp(-βE)`
-/// non-integrable: a pole inside the domain (`-1/z^2`, `2*log|z|`), which the minimum search
-/// finds as a point of very low energy and no quadrature rule can integrate.
-///
-/// On each side of `m` it measures the fall of `β E` over successive decades of distance
-/// `d_k = 10^-k · d_0`, down to a hundred times the minimiser's resolution. The point is a
-/// non-integrable pole when every decade's fall is at least `0.95 ln 10` (the integrand grows at
-/// least like `|z − m|^-0.95`) and the falls do not shrink towards `m` (each at least 0.9 of the
-/// one before): a logarithmic pole keeps them equal and a power pole makes them grow, while a
-/// smooth minimum, however narrow, makes them shrink a hundredfold per decade and a cusp
-/// `|z − m|^a` by `10^-a`. At least three decades are required, else nothing is concluded.
-pub(crate) fn probe_interior_pole(
-    line: &mut dyn Line,
-    lo: f64,
-    hi: f64,
-    beta: f64,
-    m: f64,
-    ls: f64,
-) -> Result<(), QuadError> {
-    const DECADE_FALL: f64 = 0.95 * std::f64::consts::LN_10;
-    // Brent's resolution of a minimiser (see `find_minima`), and room above it.
-    let d_last = 100.0 * (1.5e-8 * m.abs() + 1e-14 * ls);
-    let d_first = 1e-2 * ls;
-    for dir in [-1.0, 1.0] {
-        let room = if dir > 0.0 { hi - m } else { m - lo };
-        let mut d = d_first.min(0.5 * room);
-        if d.is_nan() || d <= 0.0 || d < 1e3 * d_last {
-            continue;
-        }
-        let mut prev_q = beta * line.energy(m + dir * d)?;
-        let mut prev_fall = f64::NAN;
-        let mut decades = 0;
-        let mut pole = true;
-        while d * 0.1 >= d_last {
-            d *= 0.1;
-            let q = beta * line.energy(m + dir * d)?;
-            // An energy that overflows to -inf on a whole neighbourhood (`-exp(1/|z|)`), not
-            // at one point, falls without bound: exp(-βE) is infinite there.
-            let fall = if q == f64::NEG_INFINITY {
-                f64::INFINITY
-            } else {
-                prev_q - q
-            };
-            if fall.is_nan()
-                || fall < DECADE_FALL
-                || (prev_fall.is_finite() && fall < 0.9 * prev_fall)
-            {
-                pole = false;
-                break;
-            }
-            prev_fall = fall;
-            prev_q = q;
-            decades += 1;
-        }
-        if pole && decades >= 3 {
-            let axis = line.axis();
-            return Err(QuadError::Diverges {
-                axis: Some(axis),
-                direction: format!(
-                    "exp(-βE) is not integrable near z{} = {:.6e} (the energy falls to -inf there)",
-                    axis + 1,
-                    m
-                ),
-            });
-        }
-    }
-    Ok(())
-}
 
 /// What [`integrate_line`] integrates and to what accuracy: its arguments by name.
 #[derive(Debug, Clone, Copy)]
@@ -292,7 +167,7 @@ pub(crate) fn integrate_line(
     line.search_done();
     let Some(&Mode { m: z0, em: e0, .. }) = modes.first() else {
         // No finite minimum: the energy is +inf on the grid or falls towards an infinite end.
-        let note = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
+        let (note, _) = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
         return Ok(LineResult {
             log_z: f64::NEG_INFINITY,
             rule_error: f64::INFINITY,
@@ -309,7 +184,7 @@ pub(crate) fn integrate_line(
             modes: Vec::new(),
         });
     };
-    let tail_note = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
+    let (tail_note, [heavy_right, heavy_left]) = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
     probe_interior_pole(line, lo, hi, beta, z0, ls)?;
 
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
@@ -372,11 +247,22 @@ pub(crate) fn integrate_line(
             if sb[1] * w < limit {
                 let q5 = beta * (line.energy(m + dir * sb[1] * w)? - em);
                 q_far = q5;
-                if q5 > FAR_Q && q5.is_finite() {
-                    // β(E - E_m) ≈ (s/w)^p through (w, 1) and (5w, q5); measured again where
-                    // it lands, since only a measured value may make a piece faint.
-                    let p = q5.ln() / sb[1].ln();
-                    sb[1] = FAR_Q.powf(1.0 / p).max(sb[0]);
+                // β(E - E_m) ≈ (s/w)^p through (w, 1) and (5w, q5); measured again where it
+                // lands, since only a measured value may make a piece faint. Pulled in past
+                // FAR_Q; pushed out while the weight there is above the target, else the
+                // piece beyond starts where the weight still counts and may be far longer than
+                // the fall it holds (`z` on [0, 1] at β = 2e4: no node of [5w, 1] saw the 0.4 %
+                // of Z next to its end; a parabola, at e^-25 there, keeps its breakpoints). Towards
+                // an infinite end the tail map, scaled to the break, follows the fall instead.
+                let p = q5.ln() / sb[1].ln();
+                let k = FAR_Q.powf(1.0 / p).max(sb[0]);
+                let low = q5 > 1.0
+                    && q5 < (1.0 / tol.max(1e-300)).ln()
+                    && limit.is_finite()
+                    && k * w < limit;
+                let moves = (q5 > FAR_Q || low) && q5.is_finite();
+                if moves && p > 0.0 && k.is_finite() {
+                    sb[1] = k;
                     q_far = beta * (line.energy(m + dir * sb[1] * w)? - em);
                 }
             }
@@ -437,12 +323,14 @@ pub(crate) fn integrate_line(
     // (a, b, map, short rule).
     let mut pieces: Vec<(f64, f64, AxisMap, bool)> = Vec::new();
     if lo == f64::NEG_INFINITY {
+        let (origin, scale) = (bps[0], tail_left.max(f64::MIN_POSITIVE));
         pieces.push((
             0.0,
             1.0,
-            AxisMap::Left {
-                origin: bps[0],
-                scale: tail_left.max(f64::MIN_POSITIVE),
+            if heavy_left {
+                AxisMap::LeftExp { origin, scale }
+            } else {
+                AxisMap::Left { origin, scale }
             },
             negligible_at(bps[0]),
         ));
@@ -452,24 +340,26 @@ pub(crate) fn integrate_line(
         pieces.push((w[0], w[1], AxisMap::Linear, short));
     }
     if hi == f64::INFINITY {
-        let o = bps[bps.len() - 1];
+        let (origin, scale) = (bps[bps.len() - 1], tail_right.max(f64::MIN_POSITIVE));
         pieces.push((
             0.0,
             1.0,
-            AxisMap::Right {
-                origin: o,
-                scale: tail_right.max(f64::MIN_POSITIVE),
+            if heavy_right {
+                AxisMap::RightExp { origin, scale }
+            } else {
+                AxisMap::Right { origin, scale }
             },
-            negligible_at(o),
+            negligible_at(origin),
         ));
     }
     for (a, b, map, short) in pieces {
         // A tail's `u = 0` end is its origin.
         let rough = match map {
             AxisMap::Linear => rough_of(a, b),
-            AxisMap::Left { origin, .. } | AxisMap::Right { origin, .. } => {
-                u8::from(rough_at(origin))
-            }
+            AxisMap::Left { origin, .. }
+            | AxisMap::Right { origin, .. }
+            | AxisMap::LeftExp { origin, .. }
+            | AxisMap::RightExp { origin, .. } => u8::from(rough_at(origin)),
         };
         ad.add_seg(a, b, map, None, short, rough)?;
     }
