@@ -120,9 +120,7 @@ impl NestedLine<'_, '_> {
         if !r.modes.is_empty() {
             self.shapes.insert(at, (z1, r.modes.clone()));
         }
-        if r.log_z == f64::NEG_INFINITY && r.reason.is_some() && self.inner_failure.is_none() {
-            self.unlocated_slice(&mut sl, z1, lo, hi)?;
-        }
+
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
         }
@@ -137,44 +135,6 @@ impl NestedLine<'_, '_> {
 }
 
 impl NestedLine<'_, '_> {
-    /// A slice whose mass the 1D rule could not locate counts as empty only where its energy
-    /// is `+inf` or its enclosed mass, times the outer length `|z1|` it may stand for in a
-    /// heavy tail, is below `e^-7` of the slices' target (relative to the best point's
-    /// weight); otherwise the result is not
-    /// converged (a slice of `1.1·log(1 + z1² + z2²)` at z1 = 1e27, flat in f64 over the search
-    /// grid, was taken as empty, and 4.8e-6 of Z with it: the result, not converged for its
-    /// budget, claimed ±3.3e-7).
-    fn unlocated_slice(
-        &mut self,
-        sl: &mut SliceLine<'_, '_>,
-        z1: f64,
-        lo: f64,
-        hi: f64,
-    ) -> Result<(), QuadError> {
-        let z2 = self.hints.first().copied().unwrap_or(0.0);
-        let z2 = z2.clamp(lo.max(-1e300), hi.min(1e300));
-        let Ok(e) = sl.energy(z2) else {
-            return Ok(());
-        };
-        // Infinite, or so far above the best point that its weight, even times the widest
-        // outer span f64 has (e^710), is exactly zero.
-        if !e.is_finite() || self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT {
-            return Ok(());
-        }
-        let bound = if self.best.0.is_finite() {
-            crate::quad::bounds::line_mass_upper(self.p, &[z1, z2], 1, self.beta, self.best.0)
-        } else {
-            f64::INFINITY
-        };
-        if bound + z1.abs().max(1.0).ln() >= self.tol_inner.ln() - UNLOCATED_MARGIN {
-            self.inner_failure = Some(format!(
-                "a slice at z{} = {z1}: its mass could not be located",
-                self.p.cont[0] + 1
-            ));
-        }
-        Ok(())
-    }
-
     /// Whether a neighbouring slice's modes `warm` may miss a mode of this slice: the inner
     /// coordinate of a located 2D minimum (`hints`) that lies outside every warm mode's basin
     /// (more than five widths away, and the energy not falling from it towards the nearest
@@ -264,10 +224,6 @@ impl NestedLine<'_, '_> {
 /// `exp(-x)` underflows to zero in f64 beyond about 745; a slice this far above the best one
 /// carries no weight.
 pub(super) const NEGLIGIBLE_EXPONENT: f64 = 1000.0;
-
-/// Margin below the slices' target of the mass an unlocated slice may stand for (see
-/// `NestedLine::unlocated_slice`).
-const UNLOCATED_MARGIN: f64 = 7.0;
 
 /// A slice whose certified mass is below `e^-60` of the best point's weight carries nothing.
 pub(super) const NEGLIGIBLE_SLICE_MASS: f64 = 60.0;
