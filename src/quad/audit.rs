@@ -78,20 +78,7 @@ pub(super) fn audit(
     let mut r = r;
     if outside(&r) && r.log_z < enc.lo && !enc.heavy.is_empty() {
         // Mass was missed: search again from the boxes that certainly hold it.
-        let mut o = opts.clone();
-        for h in &enc.heavy {
-            o.hints.push(p.full_point(h));
-        }
-        let again = PartSpec {
-            budget: opts.max_evals.saturating_sub(p.count()).max(1),
-            opts: &o,
-            ..*spec
-        };
-        let again = match d {
-            1 => line::integrate_problem(p, &again)?,
-            _ => nd::integrate_problem(p, &again)?,
-        };
-        r = again;
+        r = search_again(p, spec, &enc.heavy)?;
     }
     // Room above the estimate: the certified upper bound leaves more than a tenth of Z
     // unexplored (a ring off the origin whose slices missed an arc: estimate -1.149, bounds
@@ -101,19 +88,7 @@ pub(super) fn audit(
         certify.is_none() && r.converged && enc.hi.is_finite() && enc.hi - r.log_z > UNEXPLORED_ROOM
     };
     if unexplored(&r) && !enc.heavy.is_empty() {
-        let mut o = opts.clone();
-        for h in &enc.heavy {
-            o.hints.push(p.full_point(h));
-        }
-        let again = PartSpec {
-            budget: opts.max_evals.saturating_sub(p.count()).max(1),
-            opts: &o,
-            ..*spec
-        };
-        let again = match d {
-            1 => line::integrate_problem(p, &again)?,
-            _ => nd::integrate_problem(p, &again)?,
-        };
+        let again = search_again(p, spec, &enc.heavy)?;
         if again.converged && !outside(&again) && !unexplored(&again) {
             r = again;
         }
@@ -138,4 +113,26 @@ pub(super) fn audit(
     }
     out.push(Some(enc));
     Ok(r)
+}
+
+/// The part integrated again with the centres of the boxes holding certified mass (`heavy`)
+/// as extra hints, within what is left of the evaluation budget.
+fn search_again(
+    p: &Problem<'_>,
+    spec: &PartSpec<'_>,
+    heavy: &[Vec<f64>],
+) -> Result<PartResult, QuadError> {
+    let mut o = spec.opts.clone();
+    for h in heavy {
+        o.hints.push(p.full_point(h));
+    }
+    let again = PartSpec {
+        budget: spec.opts.max_evals.saturating_sub(p.count()).max(1),
+        opts: &o,
+        ..*spec
+    };
+    match p.dim() {
+        1 => line::integrate_problem(p, &again),
+        _ => nd::integrate_problem(p, &again),
+    }
 }

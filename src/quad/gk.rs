@@ -242,7 +242,8 @@ fn null_rules() -> &'static [[f64; NK / 2 + 1]; NULL_N] {
 /// power wells ending anywhere in their fall, it raised the estimate above ten times QUADPACK's
 /// on 7 and, with QUADPACK's, covered every true error
 /// (`gk::tests::the_estimate_covers_power_well_pieces_ending_anywhere`); on the peer battery's 1D
-/// cases no evaluation count changed (wall +8 %), the ring at β = 100 took 11 % more.
+/// cases no evaluation count changed (wall +6 to +12 %, one run beside other work), the ring
+/// at β = 100 took 11 % more.
 fn null_rule_error(f: &[f64; NK], half: f64) -> f64 {
     const H: usize = NK / 2;
     // Pair sums (for the even rules) and differences (odd), the centre first.
