@@ -48,6 +48,34 @@ fn a_far_narrow_mode_is_found_or_the_result_is_not_converged() {
 }
 
 #[test]
+fn a_far_mode_below_the_audit_threshold_is_found() {
+    // A narrow mode at z = 10, 7 above the main one, holds 9e-6 of Z: below the 1e-4 of Z the
+    // 1D audit certified, so it was dropped with ±4e-13 claimed (found by a stress run). The
+    // sinks of the gradient-sign cover now send the search there.
+    let e = "-logsumexp(-0.5*z^2, (-7) - 5000*(z - 10)^2)";
+    let truth = ((2.0 * std::f64::consts::PI).sqrt()
+        + (-7f64).exp() * (std::f64::consts::PI / 5000.0).sqrt())
+    .ln();
+    let (code, v, _) = logz_json(&[e, "--over", "z=-inf..inf", "--beta", "1"]);
+    assert_right_or_not_converged(code, &v, truth);
+    assert_eq!(v["status"], "converged", "{v}");
+}
+
+#[test]
+fn a_mass_bound_that_is_nan_certifies_nothing() {
+    // Stress case 2-225: three Gaussian components, the lowest (E = 4.84 at z = 23.5, width
+    // 0.012) missed by the search. A feeder ray's mass bound was -inf + inf = NaN, and the
+    // sum of the sinks' bounds dropped it (f64::max ignores NaN): the cover "certified" that
+    // nothing was missed and log Z came out 1.78 low with ±9e-11 claimed.
+    let e = "-logsumexp((-4.843945822899855) - 1455.2399558757465*(z - 23.53132145311892)^2, \
+             (-6.369763612624985) - 12.151285609548221*(z - (-43.12724570496693))^2, \
+             (-6.285647219640705) - 23.614423316130917*(z - (-15.575594352009361))^2)";
+    let (code, v, _) = logz_json(&[e, "--over", "z=-inf..inf", "--beta", "2.3543573265870945"]);
+    // mpmath at 30 and 40 digits with two sets of breakpoints.
+    assert_right_or_not_converged(code, &v, -14.453846477371336);
+}
+
+#[test]
 fn the_banana_is_right_within_its_error() {
     // Issue 18: 0.5 z1² + 2 (z2 - z1²)² has log Z = log(√(2π)·√(π/2)) = 1.14472989; it was
     // 1.14412293 ± 1e-8, "converged".

@@ -78,7 +78,7 @@ fn dn_libm(x: f64) -> f64 {
     if x.is_infinite() {
         return dn(x);
     }
-    dn(x - (x.abs() * LIBM_ULPS * f64::EPSILON + 1e-300))
+    dn(x - (x.abs() * (LIBM_ULPS * f64::EPSILON) + 1e-300))
 }
 
 /// A libm result widened up (see [`dn_libm`]).
@@ -89,7 +89,7 @@ fn up_libm(x: f64) -> f64 {
     if x.is_infinite() {
         return up(x);
     }
-    up(x + (x.abs() * LIBM_ULPS * f64::EPSILON + 1e-300))
+    up(x + (x.abs() * (LIBM_ULPS * f64::EPSILON) + 1e-300))
 }
 
 /// Product of two interval ends with `0 · ±inf = 0` (an infinite end stands for unbounded
@@ -323,7 +323,7 @@ impl Interval {
             if v.is_infinite() || v == 0.0 {
                 return v;
             }
-            let s = v.abs() * (f64::from(n) + 1.0) * f64::EPSILON + 1e-300;
+            let s = v.abs() * ((f64::from(n) + 1.0) * f64::EPSILON) + 1e-300;
             if down { dn(v - s) } else { up(v + s) }
         };
         if n % 2 == 0 {
@@ -541,7 +541,7 @@ impl Interval {
         // same formula, `logsumexp(softplus(y), y)` at y = -2.918 was 7 ulps off).
         let slack = |m: f64, v: f64| {
             if v.is_finite() && m.is_finite() {
-                (m.abs() + 1.0) * LIBM_ULPS * f64::EPSILON
+                (m.abs() + 1.0) * (LIBM_ULPS * f64::EPSILON)
             } else {
                 0.0
             }
@@ -676,5 +676,19 @@ mod tests {
         let l = iv(-1.0, 2.0).logsumexp(iv(0.0, 1.0));
         assert!(l.contains(super::super::eval::logsumexp2(-1.0, 0.0)));
         assert!(l.contains(super::super::eval::logsumexp2(2.0, 1.0)));
+    }
+
+    /// The libm slack of an end near `f64::MAX` does not overflow to an infinite end:
+    /// `logsumexp` over `-z²/2` for `z` in `[2e154, 4e154]` (where `z²` overflows) kept `+inf`
+    /// as its upper end, so `-logsumexp(...)`, a Gaussian mixture's energy, had no lower bound
+    /// past `|z| = 1.3e154` and every ray reaching there had unbounded mass.
+    #[test]
+    fn slack_near_the_largest_double_stays_finite() {
+        let a = iv(f64::NEG_INFINITY, -8.9e307);
+        let l = a.logsumexp(a);
+        assert!(l.hi.is_finite() && l.hi < -8.8e307, "{l:?}");
+        assert!(iv(-1.7e308, -1.6e308).exp().hi >= 0.0);
+        let big = iv(1e308, 1.7e308);
+        assert!(big.log().hi.is_finite() && big.powi(1).lo.is_finite());
     }
 }

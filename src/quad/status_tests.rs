@@ -150,6 +150,35 @@ fn a_plateau_edge_near_a_branch_point_is_not_misjudged() {
     }
 }
 
+/// Issue 18: a narrow mode far out holding from 1e-11 to 0.3 of the main mode's mass
+/// (`testing::quad::far_mode_mixture`, 96 cases of the fixed proptest seed) is found, or its
+/// possible mass is in the error, or the result is not converged; never dropped silently. And
+/// the search finds them: at least 90 % converge. (A mode at z = 10 holding 9e-6 of Z was
+/// dropped with ±4e-13 claimed: the 1D audit certified only modes above 1e-4 of Z. Over ten
+/// seeds, 635 of 640 cases converge.)
+#[test]
+fn far_narrow_modes_are_found_or_accounted_for() {
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::new(crate::testing::proptest_config(96));
+    let converged = std::cell::Cell::new(0u32);
+    runner
+        .run(&tq::far_mode_mixture(), |(src, truth)| {
+            let e = crate::engine::ProgramEnergy::new(
+                &crate::expr::parse(&src).expect("parses"),
+                &["z1"],
+                &crate::expr::Bindings::new(),
+            )
+            .expect("compiles");
+            let dom = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY)]).expect("domain");
+            let r = log_partition(&e, &dom, 1.0, &QuadOptions::default()).expect("integrates");
+            honest(&r, truth, 0.0).map_err(|m| TestCaseError::fail(format!("{src}: {m}")))?;
+            converged.set(converged.get() + u32::from(r.status == Status::Converged));
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(converged.get() >= 87, "{} of 96 converged", converged.get());
+}
+
 /// `exp(-β E)` of `src` over `bounds` at β, checked converged and within its error of `truth`.
 fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
     let names: Vec<String> = (1..=bounds.len()).map(|i| format!("z{i}")).collect();

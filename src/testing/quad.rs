@@ -536,3 +536,26 @@ pub fn growth_energy() -> impl proptest::strategy::Strategy<Value = (String, usi
         });
     prop_oneof![log_growth, powers]
 }
+
+/// A unit Gaussian at 0 plus a narrow far mode holding a small share of the mass, as an
+/// expression in `z1` with its exact `log ∫ exp(-E)`: the mode lies at `±m` with `m` in
+/// [6, 60], has width `s` in [1e-3, 0.3] and holds `q` of the main mode's mass with `q` in
+/// [1e-11, 0.3] (`E = -logsumexp(-z1²/2, ln(q/s) - ((z1 - m)/s)²/2)`, so
+/// `log Z = ln √(2π) + ln(1 + q)`). A search that does not find the mode misses `ln(1 + q)`,
+/// from below the default tolerance to far above it.
+pub fn far_mode_mixture() -> impl proptest::strategy::Strategy<Value = (String, f64)> {
+    use proptest::prelude::*;
+    (6.0f64..60.0, any::<bool>(), -3.0f64..-0.5, -11.0f64..-0.5).prop_map(
+        |(m, left, log_s, log_q)| {
+            let (m, s, q) = (
+                if left { -m } else { m },
+                10f64.powf(log_s),
+                10f64.powf(log_q),
+            );
+            let a = (q / s).ln();
+            let src = format!("-logsumexp(-0.5*z1^2, ({a}) - 0.5*((z1 - ({m}))/{s})^2)");
+            let truth = 0.5 * (2.0 * std::f64::consts::PI).ln() + q.ln_1p();
+            (src, truth)
+        },
+    )
+}

@@ -109,7 +109,12 @@ fn log_sinhc(x: f64) -> f64 {
     }
 }
 
-fn logsumexp(v: impl Iterator<Item = f64> + Clone) -> f64 {
+/// `log Σ exp(v)`, shifted by the largest value (`-inf` for none; NaN if any value is NaN:
+/// a bound that bounds nothing must not vanish into a sum, `f64::max` would drop it).
+pub(crate) fn logsumexp(v: impl Iterator<Item = f64> + Clone) -> f64 {
+    if v.clone().any(f64::is_nan) {
+        return f64::NAN;
+    }
     let m = v.clone().fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return m;
@@ -578,6 +583,16 @@ mod tests {
             half_log_2pi,
             1e-4
         ));
+    }
+
+    /// A NaN among the bounds (an enclosure's `-inf + inf`) makes the sum NaN, which certifies
+    /// nothing, instead of vanishing as `f64::max` would make it.
+    #[test]
+    fn a_nan_bound_is_not_dropped_from_a_sum() {
+        assert!(logsumexp([0.0, f64::NAN].into_iter()).is_nan());
+        assert!(logsumexp([f64::NAN, f64::NEG_INFINITY].into_iter()).is_nan());
+        assert!(logsumexp(std::iter::empty()) == f64::NEG_INFINITY);
+        assert!((logsumexp([0.0, 0.0].into_iter()) - 2f64.ln()).abs() < 1e-15);
     }
 
     /// Convexity from the Hessian's enclosure: a correlated quadratic passes, the banana and an

@@ -122,6 +122,11 @@ pub(crate) struct LineSpec<'a> {
     pub budget: u64,
     /// Points where minima may lie, searched besides the grid.
     pub hints: &'a [f64],
+    /// Whether a grid minimum next to a lower hint is still refined (`find_minima`): a
+    /// problem's own line, where a hint may sit on a narrow mode beside a broad one; not the
+    /// nested rule's lines, whose hints are the modes of their neighbours (every slice would
+    /// refine each mode twice).
+    pub grid_minima_beside_hints: bool,
     /// The length scale of the search grid.
     pub ls: f64,
     /// The modes of a neighbouring line (a slice of the nested 2D rule at a nearby outer
@@ -143,6 +148,7 @@ pub(crate) fn integrate_line(
         rel_tol,
         budget,
         hints,
+        grid_minima_beside_hints,
         ls,
         warm,
     } = *spec;
@@ -153,7 +159,7 @@ pub(crate) fn integrate_line(
     };
     let modes: Vec<Mode> = match polished {
         Some(p) => p,
-        None => find_minima(line, lo, hi, hints, ls)?
+        None => find_minima(line, lo, hi, hints, grid_minima_beside_hints, ls)?
             .into_iter()
             .map(|(m, em)| Mode {
                 m,
@@ -549,7 +555,7 @@ pub(crate) fn minima_of_problem(
     };
     let (lo, hi) = p.bounds[0];
     let ls = opts.length_scale.unwrap_or(1.0);
-    let mins = find_minima(&mut line, lo, hi, &hints_1d(p, opts), ls)?;
+    let mins = find_minima(&mut line, lo, hi, &hints_1d(p, opts), true, ls)?;
     if mins.is_empty() {
         // The energy falls towards an infinite end (or is +inf everywhere searched).
         let axis = p.cont[0];
@@ -597,6 +603,7 @@ pub(crate) fn integrate_problem(
             rel_tol: rel,
             budget,
             hints: &hints,
+            grid_minima_beside_hints: true,
             ls,
             warm: None,
         },

@@ -109,12 +109,15 @@ pub(super) fn brent(
 }
 
 /// Local minima of the line on `[lo, hi]` (sorted by energy), from a stretched grid, hints and
-/// Brent refinement; a grid minimum at an infinite end is followed outward.
+/// Brent refinement; a grid minimum at an infinite end is followed outward. With
+/// `grid_minima_beside_hints`, the grid's own local minima are refined too, not only those of
+/// the grid and hints together.
 pub(crate) fn find_minima(
     line: &mut dyn Line,
     lo: f64,
     hi: f64,
     hints: &[f64],
+    grid_minima_beside_hints: bool,
     ls: f64,
 ) -> Result<Vec<(f64, f64)>, QuadError> {
     let grid = line.grid_points();
@@ -128,6 +131,7 @@ pub(crate) fn find_minima(
     if hi.is_finite() {
         zs.push(hi);
     }
+    let n_grid = zs.len();
     for &h in hints {
         if h > lo && h < hi {
             zs.push(h);
@@ -140,37 +144,62 @@ pub(crate) fn find_minima(
     // Only energies are needed here; observables are computed and discarded.
     line.eval_many(&zs, &mut es, &mut scratch)?;
     let n = zs.len();
-    let mut cands: Vec<usize> = (0..n)
-        .filter(|&i| {
-            let left = i == 0 || es[i] <= es[i - 1];
-            let right = i + 1 == n || es[i] < es[i + 1] || (es[i] <= es[i + 1] && i == 0);
-            left && right && es[i] < f64::INFINITY
-        })
-        .collect();
-    cands.sort_by(|&a, &b| es[a].total_cmp(&es[b]));
+    // Candidates `(i, left, right)`: local minima of the values at the points, each between
+    // its neighbours (`None` past an end).
+    let local_minima = |idx: &[usize]| -> Vec<(usize, Option<usize>, Option<usize>)> {
+        (0..idx.len())
+            .filter_map(|k| {
+                let i = idx[k];
+                let left = k.checked_sub(1).map(|k| idx[k]);
+                let right = idx.get(k + 1).copied();
+                let l = left.is_none_or(|j| es[i] <= es[j]);
+                let r = right.is_none_or(|j| es[i] < es[j] || (es[i] <= es[j] && left.is_none()));
+                (l && r && es[i] < f64::INFINITY).then_some((i, left, right))
+            })
+            .collect()
+    };
+    let all: Vec<usize> = (0..n).collect();
+    let mut cands = local_minima(&all);
+    if grid_minima_beside_hints && n > n_grid {
+        // A hint lower than its grid neighbours must not hide a grid minimum next to it (a
+        // hint on a narrow mode 1.2 left of a broad one made the grid point that led to the
+        // broad one no local minimum, and the broad mode was never located): the grid's own
+        // local minima count too, each between its grid neighbours.
+        let is_hint = |x: f64| hints.iter().any(|h| h.total_cmp(&x).is_eq());
+        let is_end = |x: f64| x.total_cmp(&lo).is_eq() || x.total_cmp(&hi).is_eq();
+        let grid: Vec<usize> = (0..n)
+            .filter(|&i| !is_hint(zs[i]) || is_end(zs[i]))
+            .collect();
+        for c in local_minima(&grid) {
+            if !cands.iter().any(|d| d.0 == c.0) {
+                cands.push(c);
+            }
+        }
+    }
+    cands.sort_by(|a, b| es[a.0].total_cmp(&es[b.0]));
     cands.truncate(MAX_REFINED);
     let mut out: Vec<(f64, f64)> = Vec::new();
-    for &i in &cands {
+    for &(i, left, right) in &cands {
         if es[i] == f64::NEG_INFINITY {
             // A singular point (an end where E → -inf): the probes decide whether it is
             // integrable; its finite neighbour stands in as the shift.
-            let nb = if i + 1 < n {
-                i + 1
-            } else {
-                i.saturating_sub(1)
-            };
+            let nb = right.or(left).unwrap_or(i);
             if es[nb].is_finite() {
                 out.push((zs[nb], es[nb]));
             }
             continue;
         }
         let (mut a, mut b) = (
-            if i > 0 { zs[i - 1] } else { zs[i] },
-            if i + 1 < n { zs[i + 1] } else { zs[i] },
+            left.map_or(zs[i], |j| zs[j]),
+            right.map_or(zs[i], |j| zs[j]),
         );
         // Follow a descent towards an infinite end outward until the energy rises.
-        if i == 0 && lo == f64::NEG_INFINITY || i + 1 == n && hi == f64::INFINITY {
-            let dir = if i == 0 { -1.0 } else { 1.0 };
+        if left.is_none() && lo == f64::NEG_INFINITY || right.is_none() && hi == f64::INFINITY {
+            let dir = if left.is_none() && lo == f64::NEG_INFINITY {
+                -1.0
+            } else {
+                1.0
+            };
             let mut step = (zs[i].abs()).max(ls);
             let (mut x, mut fx) = (zs[i], es[i]);
             let mut rose = false;
@@ -199,7 +228,7 @@ pub(crate) fn find_minima(
             out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
             continue;
         }
-        if i == 0 && n == 1 {
+        if left.is_none() && right.is_none() {
             out.push((zs[i], es[i]));
             continue;
         }

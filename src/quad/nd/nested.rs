@@ -105,6 +105,7 @@ impl NestedLine<'_, '_> {
             rel_tol: 0.0,
             budget: SLICE_BUDGET,
             hints: &self.hints,
+            grid_minima_beside_hints: false,
             ls: self.ls,
             warm: warm.as_deref(),
         };
@@ -360,6 +361,7 @@ pub(super) fn nested(
             rel_tol: 0.0,
             budget,
             hints: &outer_hints,
+            grid_minima_beside_hints: false,
             ls,
             warm: None,
         },
