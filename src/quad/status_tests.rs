@@ -179,6 +179,55 @@ fn far_narrow_modes_are_found_or_accounted_for() {
     assert!(converged.get() >= 87, "{} of 96 converged", converged.get());
 }
 
+/// Modes the 1D search and audit lost in a stress run, now found (each was "converged" and
+/// wrong): a narrow mode at 29.5 next to a hint on another at 17.4, with no grid point between
+/// them, so the hint at 29.5 was no local minimum of the points (3.4e-5 of Z missed), and the
+/// boxes' search that followed kept only the modes it found itself; a narrow dip at -3.24 on
+/// the slope of a broad located minimum at -3.86, inside a run of pieces the coarse cover
+/// left without a sign (2.5e-9 of Z, ±6e-11 claimed).
+#[test]
+fn modes_beside_hints_and_inside_located_runs_are_found() {
+    let line = [(f64::NEG_INFINITY, f64::INFINITY)];
+    // β = 1: Z = Σ e^a √(π/k) over the components a - k(z - m)².
+    let comps: [(f64, f64, f64); 4] = [
+        (-3.099730956925075, 1032.7656889956625, -2.8118181798249733),
+        (-5.112096445198604, 1912.9187982209096, 17.40564585074958),
+        (-5.739908885498468, 11.199210719232319, 29.484588757922623),
+        (
+            -0.27317674544608733,
+            0.03495383513306858,
+            -2.9385532878100973,
+        ),
+    ];
+    let src = format!(
+        "-logsumexp({})",
+        comps
+            .iter()
+            .map(|(a, k, m)| format!("({a}) - {k}*(z1 - ({m}))^2"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let truth = comps
+        .iter()
+        .map(|(a, k, _)| a.exp() * (std::f64::consts::PI / k).sqrt())
+        .sum::<f64>()
+        .ln();
+    program_case(&src, &line, 1.0, truth, tq::tol::LOGZ_1D);
+    // mpmath at 30 and 40 digits with two sets of breakpoints: -6.817988401807961.
+    let src = "-logsumexp((-0.6346340674934128) - 535.0551218300195*(z1 - 0.4543654311533407)^2, \
+               (-3.9321338546759486) - 1831.4717797011485*(z1 - (-3.2395657253323784))^2, \
+               (-5.9647124226159765) - 0.09035114022432174*(z1 - (-3.861707487265477))^2, \
+               (-4.592368524024694) - 20.409036501497777*(z1 - (-19.664032542828693))^2, \
+               (-1.5012604334923125) - 0.16327724203727584*(z1 - (-21.97758805511508))^2)";
+    program_case(
+        src,
+        &line,
+        5.813_378_393_817_508_5,
+        -6.817_988_401_807_961,
+        tq::tol::LOGZ_1D,
+    );
+}
+
 /// `exp(-β E)` of `src` over `bounds` at β, checked converged and within its error of `truth`.
 fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
     let names: Vec<String> = (1..=bounds.len()).map(|i| format!("z{i}")).collect();

@@ -4,7 +4,11 @@
 use super::*;
 
 /// Enclosures (of `E'` or `E`) the cover of [`modes_located_1d`] may spend.
-pub(super) const COVER_EVALS: usize = 400;
+pub(super) const COVER_EVALS: usize = 3000;
+
+/// The relative resolution of a located minimiser (Brent's `1.5e-8·|m|`, with room): a sink
+/// that close to one is that minimum.
+const MINIMISER_RESOLUTION: f64 = 4e-8;
 
 /// How the energy runs over one piece of the cover.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -251,7 +255,14 @@ fn cover_sinks(
     // Sinks: maximal runs of open pieces (`i..j`), a falling piece meeting a rising one (an
     // empty run at their common end), and the range's ends (unless the flow leaves there).
     let n = cover.len();
-    let located = |a: f64, b: f64| minima.iter().any(|&m| m >= a - eta && m <= b + eta);
+    // Within `η` of a minimiser, or within the search's resolution of it (Brent stops within
+    // about `1.5e-8·|m|`; a finer cover finds the true minimum that far from the one located).
+    let located = |a: f64, b: f64| {
+        minima.iter().any(|&m| {
+            let near = eta.max(MINIMISER_RESOLUTION * (1.0 + m.abs()));
+            m >= a - near && m <= b + near
+        })
+    };
     // Every sink in order: (sink, located, the pieces just outside its reach).
     let mut all: Vec<(Sink, bool, Option<Slope>, Option<Slope>)> = Vec::new();
     let mut i = 0;

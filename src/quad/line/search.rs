@@ -237,6 +237,28 @@ pub(crate) fn find_minima(
         let (xm, fm) = brent(line, a, b, zs[i], es[i], 1e-14 * ls)?;
         out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
     }
+    if grid_minima_beside_hints {
+        // A hint next to a lower one is no local minimum of the points (two narrow modes at
+        // 17.4 and 29.5 with no grid point between them: the higher was never refined): every
+        // hint is refined within half the gap to its neighbours, and kept when the minimum
+        // found lies inside that bracket.
+        for i in (0..n).filter(|&i| hints.iter().any(|h| h.total_cmp(&zs[i]).is_eq())) {
+            if cands.iter().any(|c| c.0 == i) || !es[i].is_finite() {
+                continue;
+            }
+            let gap = |j: Option<usize>| j.map_or(f64::INFINITY, |j| (zs[j] - zs[i]).abs());
+            let half = 0.5 * gap(i.checked_sub(1)).min(gap((i + 1 < n).then_some(i + 1)));
+            if !half.is_finite() {
+                continue;
+            }
+            let (a, b) = ((zs[i] - half).max(lo), (zs[i] + half).min(hi));
+            let (xm, fm) = brent(line, a, b, zs[i], es[i], 1e-14 * ls)?;
+            let margin = 1e-6 * (b - a);
+            if xm > a + margin && xm < b - margin {
+                out.extend(finite_stand_in(line, xm, fm, lo, hi, ls)?);
+            }
+        }
+    }
     out.sort_by(|a, b| a.1.total_cmp(&b.1));
     // Merge minima found twice.
     let mut merged: Vec<(f64, f64)> = Vec::new();
