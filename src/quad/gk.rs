@@ -289,6 +289,12 @@ pub(crate) enum AxisMap {
     RightExp { origin: f64, scale: f64 },
     /// `x = origin - scale·(e^v - 1)`, `v = u/(1-u)` (see [`AxisMap::RightExp`]).
     LeftExp { origin: f64, scale: f64 },
+    /// `x = end + len·e^-v`, `v = u/(1-u)`: for a piece `[end, end + len]` whose weight is
+    /// singular like `d^-c` (`c < 1`) at distance `d` from `end`, whose integrand in `u` is then
+    /// `e^{-(1-c)v}/(1-u)²`, smooth at `u = 1` (`u = 0` is the far end of the piece).
+    EndLow { end: f64, len: f64 },
+    /// `x = end - len·e^-v` (see [`AxisMap::EndLow`]).
+    EndHigh { end: f64, len: f64 },
 }
 
 /// Largest `v` of the exponential tail maps: beyond it `e^v` nears the end of f64 and a node
@@ -325,6 +331,27 @@ impl AxisMap {
                 } else {
                     // Beyond f64's reach: no weight (the node is evaluated at the origin).
                     (origin, 0.0)
+                }
+            }
+            AxisMap::EndLow { end, len } | AxisMap::EndHigh { end, len } => {
+                let sign = if matches!(self, AxisMap::EndLow { .. }) {
+                    1.0
+                } else {
+                    -1.0
+                };
+                let w = 1.0 - u;
+                let v = u / w;
+                let d = len * (-v).exp();
+                let x = end + sign * d;
+                if w <= 0.0 {
+                    // The end itself (a segment's end, never a node).
+                    (end, 0.0)
+                } else if v <= EXP_MAP_MAX_V && d > 0.0 && x.total_cmp(&end).is_ne() {
+                    (x, d / (w * w))
+                } else {
+                    // At the end itself (the energy is not finite there): no weight, and the
+                    // node is evaluated at the piece's far end.
+                    (end + sign * len, 0.0)
                 }
             }
         }

@@ -104,17 +104,23 @@ impl<'l> Adaptive<'l> {
         let mut es = [f64::INFINITY; NK];
         self.line
             .eval_many(&zs[..n], &mut es[..n], &mut self.obs_buf)?;
+        // An end map approaches an integrable singularity, where E falls without bound but
+        // the weight times the Jacobian does not grow: its nodes neither move the shift (the
+        // rest of the line would underflow against it) nor are weighed apart from their
+        // Jacobian (`exp(-q)` alone overflows there).
+        let end_map = matches!(map, AxisMap::EndLow { .. } | AxisMap::EndHigh { .. });
         // Streaming re-shift: a node below E* lowers the shift and rescales what is stored.
-        let lowest = es
-            .iter()
-            .enumerate()
-            .fold((0, f64::INFINITY), |acc, (i, &e)| {
-                if e < acc.1 && e > f64::NEG_INFINITY {
-                    (i, e)
-                } else {
-                    acc
-                }
-            });
+        let lowest =
+            es.iter()
+                .enumerate()
+                .filter(|_| !end_map)
+                .fold((0, f64::INFINITY), |acc, (i, &e)| {
+                    if e < acc.1 && e > f64::NEG_INFINITY {
+                        (i, e)
+                    } else {
+                        acc
+                    }
+                });
         if lowest.1 < self.e_star {
             // Every drop is applied, however small: a stored segment left on the old shift is
             // off by the factor exp(-βΔ), and βΔ can reach 1e-7 at β = 1e6 from the Brent
@@ -137,6 +143,13 @@ impl<'l> Adaptive<'l> {
         let singular = es[..n].contains(&f64::NEG_INFINITY);
         for i in 0..n {
             let q = self.beta * (es[i] - self.e_star);
+            // `q` less the log of the Jacobian on an end map (see above).
+            let q = if end_map && jac[i] > 0.0 {
+                q - jac[i].ln()
+            } else {
+                q
+            };
+            let jac_i = if end_map { 1.0 } else { jac[i] };
             let w = if es[i] == f64::INFINITY
                 || es[i] == f64::NEG_INFINITY
                 || jac[i] == 0.0
@@ -144,7 +157,7 @@ impl<'l> Adaptive<'l> {
             {
                 0.0
             } else {
-                (-q).exp() * jac[i]
+                (-q).exp() * jac_i
             };
             if w.is_finite() && w > 1e-3 * jac[i] {
                 self.e_scale = self.e_scale.max(es[i].abs());

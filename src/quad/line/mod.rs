@@ -173,7 +173,7 @@ pub(crate) fn integrate_line(
     line.search_done();
     let Some(&Mode { m: z0, em: e0, .. }) = modes.first() else {
         // No finite minimum: the energy is +inf on the grid or falls towards an infinite end.
-        let (note, _) = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
+        let (note, _, _) = probe_tails(line, lo, hi, beta, 0.0, 0.0, ls)?;
         return Ok(LineResult {
             log_z: f64::NEG_INFINITY,
             rule_error: f64::INFINITY,
@@ -190,7 +190,8 @@ pub(crate) fn integrate_line(
             modes: Vec::new(),
         });
     };
-    let (tail_note, [heavy_right, heavy_left]) = probe_tails(line, lo, hi, beta, z0, e0, ls)?;
+    let (tail_note, [heavy_right, heavy_left], [end_hi, end_lo]) =
+        probe_tails(line, lo, hi, beta, z0, e0, ls)?;
     probe_interior_pole(line, lo, hi, beta, z0, ls)?;
 
     // Breakpoints: every significant minimiser (and finite end), and soft ones at
@@ -328,6 +329,8 @@ pub(crate) fn integrate_line(
     let mut ad = Adaptive::new(line, beta, e0, z0);
     // (a, b, map, short rule).
     let mut pieces: Vec<(f64, f64, AxisMap, bool)> = Vec::new();
+    // The share of an end map's piece beyond its last node (`end_map_cut`), a part of Z at most.
+    let mut end_cut: f64 = 0.0;
     if lo == f64::NEG_INFINITY {
         let (origin, scale) = (bps[0], tail_left.max(f64::MIN_POSITIVE));
         pieces.push((
@@ -343,7 +346,21 @@ pub(crate) fn integrate_line(
     }
     for w in bps.windows(2) {
         let short = negligible_at(w[0]) && negligible_at(w[1]);
-        pieces.push((w[0], w[1], AxisMap::Linear, short));
+        // A piece ending on an integrable singularity of the weight at a finite end goes
+        // through the exponential end map (the end itself, where the energy is not finite, is
+        // only approached): when no mass is lost to rounding there (the end is 0).
+        let at = |x: f64, y: f64| x.total_cmp(&y).is_eq();
+        if at(w[0], lo) && !end_lo.is_nan() && at(lo.abs(), 0.0) {
+            let len = w[1] - lo;
+            end_cut = end_cut.max(end_map_cut(end_lo, len));
+            pieces.push((0.0, 1.0, AxisMap::EndLow { end: lo, len }, short));
+        } else if at(w[1], hi) && !end_hi.is_nan() && at(hi.abs(), 0.0) {
+            let len = hi - w[0];
+            end_cut = end_cut.max(end_map_cut(end_hi, len));
+            pieces.push((0.0, 1.0, AxisMap::EndHigh { end: hi, len }, short));
+        } else {
+            pieces.push((w[0], w[1], AxisMap::Linear, short));
+        }
     }
     if hi == f64::INFINITY {
         let (origin, scale) = (bps[bps.len() - 1], tail_right.max(f64::MIN_POSITIVE));
@@ -366,6 +383,9 @@ pub(crate) fn integrate_line(
             | AxisMap::Right { origin, .. }
             | AxisMap::LeftExp { origin, .. }
             | AxisMap::RightExp { origin, .. } => u8::from(rough_at(origin)),
+            // The `u = 0` end of an end map is the breakpoint away from the end.
+            AxisMap::EndLow { end, len } => u8::from(rough_at(end + len)),
+            AxisMap::EndHigh { end, len } => u8::from(rough_at(end - len)),
         };
         ad.add_seg(a, b, map, None, short, rough)?;
     }
@@ -470,7 +490,14 @@ pub(crate) fn integrate_line(
         -(1.0 - rel).ln()
     } else {
         f64::INFINITY
-    };
+    } + end_cut.ln_1p();
+    if converged && end_cut > 0.0 && rule_error > tol.max(rel_tol * log_z.abs()) {
+        converged = false;
+        reason = Some(format!(
+            "the weight is singular like d^-c at a finite end with c close to 1: up to {end_cut:.1e} \
+             of its mass lies closer to the end than f64 can resolve"
+        ));
+    }
     let floor = round_floor(&ad, log_z);
     let n_obs = ad.n_obs;
     let mut obs_mean = vec![0.0; n_obs];
@@ -503,6 +530,14 @@ pub(crate) fn integrate_line(
         obs_abs,
         modes: used,
     })
+}
+
+/// The share of the mass of an end-map piece of length `len` (a weight singular like `d^-c`
+/// at the end) that lies beyond its last node: the integrand in `v` decays like
+/// `e^{-(1-c)v}`, and `v` reaches [`gk::EXP_MAP_MAX_V`] or the smallest positive double.
+fn end_map_cut(c: f64, len: f64) -> f64 {
+    let reach = gk::EXP_MAP_MAX_V.min((len / 4.9e-324).ln());
+    (-(1.0 - c) * reach).exp()
 }
 
 /// The energy of a one-variable [`Problem`], with the caller's observables.

@@ -3,12 +3,19 @@
 
 use super::*;
 
+/// What the probes of a line found: a note, heavy tails, singular finite ends (see
+/// [`probe_tails`]).
+type Probed = (Option<String>, [bool; 2], [f64; 2]);
+
 /// Refuses tails along which `exp(-βE)` does not decay fast enough to be integrable.
 ///
-/// Returns `Some(reason)` for a borderline tail that may not converge, and for each infinite
-/// end (`[right, left]`) whether its weight decays like a power `|z|^-a` with `1.1 ≤ a < 3` (a
+/// Returns `Some(reason)` for a borderline tail that may not converge, for each infinite end
+/// (`[right, left]`) whether its weight decays like a power `|z|^-a` with `1.1 ≤ a < 3` (a
 /// logarithmic energy such as Student-t's), to be integrated through an exponential map
-/// ([`AxisMap::RightExp`]).
+/// ([`AxisMap::RightExp`]), and for each finite end where the energy is not finite the power
+/// `c` of an integrable singularity `d^-c` of the weight at distance `d` from it when
+/// `END_MAP_FROM ≤ c ≤ END_MAP_TO` (NaN otherwise), to be integrated through
+/// [`AxisMap::EndLow`] or [`AxisMap::EndHigh`].
 pub(super) fn probe_tails(
     line: &mut dyn Line,
     lo: f64,
@@ -17,10 +24,11 @@ pub(super) fn probe_tails(
     centre: f64,
     e_star: f64,
     ls: f64,
-) -> Result<(Option<String>, [bool; 2]), QuadError> {
+) -> Result<Probed, QuadError> {
     let axis = line.axis();
     let mut note = None;
     let mut heavy = [false; 2];
+    let mut end_slope = [f64::NAN; 2];
     let s = ls.max(centre.abs()).max(line.probe_scale());
     for (side, (end, dir)) in [(hi, 1.0), (lo, -1.0)].into_iter().enumerate() {
         if end.is_infinite() {
@@ -80,10 +88,24 @@ pub(super) fn probe_tails(
                     ),
                 });
             }
+            let c = (q1 - q2) / 1e6f64.ln();
+            if (END_MAP_FROM..=END_MAP_TO).contains(&c) && !finite_at_end() {
+                end_slope[side] = c;
+            }
         }
     }
-    Ok((note, heavy))
+    Ok((note, heavy, end_slope))
 }
+
+/// The singularities `d^-c` of the weight at a finite end integrated through the exponential
+/// end map ([`AxisMap::EndLow`]): from `c = 0.5` (below, halving the piece next to the end
+/// converges fast enough) up to the critical slope. The mass beyond the map's last node, about
+/// `e^{-(1-c)·700}` of the piece's, is added to the error (`line::end_map_cut`): for `c`
+/// near 1 the result is not converged. `z^-0.946·e^{-0.46z}` claimed ±9.9e-10 with bisection
+/// and was 1.65e-9 low (a stress run).
+const END_MAP_FROM: f64 = 0.5;
+/// See [`END_MAP_FROM`]: the critical slope less the probes' rounding.
+const END_MAP_TO: f64 = 2.0 - super::super::LINE_DIVERGES_AT;
 
 /// The decay `|z|^-a` of a tail below which it is reported as possibly truncated, and from
 /// which on it is integrated through an exponential map (see [`gk::EXP_MAP_MAX_V`]).
