@@ -303,6 +303,16 @@ pub(crate) enum AxisMap {
 pub(crate) const EXP_MAP_MAX_V: f64 = 700.0;
 
 impl AxisMap {
+    /// The direction in which `x` moves from its `u = 0` end, for the exponential maps:
+    /// `+1` towards `+inf` (`RightExp`) or away from a low end (`EndLow`), else `-1`.
+    fn direction(self) -> f64 {
+        if matches!(self, AxisMap::RightExp { .. } | AxisMap::EndLow { .. }) {
+            1.0
+        } else {
+            -1.0
+        }
+    }
+
     /// Coordinate and Jacobian `dx/du` at `u`.
     pub(crate) fn apply(self, u: f64) -> (f64, f64) {
         match self {
@@ -316,11 +326,7 @@ impl AxisMap {
                 (origin - scale * u / v, scale / (v * v))
             }
             AxisMap::RightExp { origin, scale } | AxisMap::LeftExp { origin, scale } => {
-                let sign = if matches!(self, AxisMap::RightExp { .. }) {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let sign = self.direction();
                 let w = 1.0 - u;
                 let v = u / w;
                 let x = origin + sign * scale * v.exp_m1();
@@ -334,11 +340,7 @@ impl AxisMap {
                 }
             }
             AxisMap::EndLow { end, len } | AxisMap::EndHigh { end, len } => {
-                let sign = if matches!(self, AxisMap::EndLow { .. }) {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let sign = self.direction();
                 let w = 1.0 - u;
                 let v = u / w;
                 let d = len * (-v).exp();

@@ -200,19 +200,7 @@ fn modes_beside_hints_and_inside_located_runs_are_found() {
             -2.9385532878100973,
         ),
     ];
-    let src = format!(
-        "-logsumexp({})",
-        comps
-            .iter()
-            .map(|(a, k, m)| format!("({a}) - {k}*(z1 - ({m}))^2"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let truth = comps
-        .iter()
-        .map(|(a, k, _)| a.exp() * (std::f64::consts::PI / k).sqrt())
-        .sum::<f64>()
-        .ln();
+    let (src, truth) = tq::gaussian_mixture(&comps);
     program_case(&src, &line, 1.0, truth, tq::tol::LOGZ_1D);
     // A narrow dip at -4.16 on the slope of a broad mode at -1.84 (3.7e-5 of Z): its hint,
     // refined between its neighbours, slid down to the broad mode.
@@ -227,19 +215,7 @@ fn modes_beside_hints_and_inside_located_runs_are_found() {
             -1.8369915399128498,
         ),
     ];
-    let src = format!(
-        "-logsumexp({})",
-        comps
-            .iter()
-            .map(|(a, k, m)| format!("({a}) - {k}*(z1 - ({m}))^2"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let truth = comps
-        .iter()
-        .map(|(a, k, _)| a.exp() * (std::f64::consts::PI / k).sqrt())
-        .sum::<f64>()
-        .ln();
+    let (src, truth) = tq::gaussian_mixture(&comps);
     program_case(&src, &line, 1.0, truth, tq::tol::LOGZ_1D);
     // mpmath at 30 and 40 digits with two sets of breakpoints: -6.817988401807961.
     let src = "-logsumexp((-0.6346340674934128) - 535.0551218300195*(z1 - 0.4543654311533407)^2, \

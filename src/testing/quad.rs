@@ -559,3 +559,21 @@ pub fn far_mode_mixture() -> impl proptest::strategy::Strategy<Value = (String, 
         },
     )
 }
+
+/// A mixture of Gaussian bumps `a - k·(z1 - m)²` as the energy `-logsumexp(...)` in `z1`, with
+/// its exact `log ∫ exp(-E)` at β = 1, `log Σ e^a √(π/k)`.
+pub fn gaussian_mixture(comps: &[(f64, f64, f64)]) -> (String, f64) {
+    let src = format!(
+        "-logsumexp({})",
+        comps
+            .iter()
+            .map(|(a, k, m)| format!("({a}) - {k}*(z1 - ({m}))^2"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let z: f64 = comps
+        .iter()
+        .map(|(a, k, _)| a.exp() * (std::f64::consts::PI / k).sqrt())
+        .sum();
+    (src, z.ln())
+}
