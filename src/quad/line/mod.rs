@@ -262,7 +262,20 @@ pub(crate) fn integrate_line(
                 // of Z next to its end; a parabola, at e^-25 there, keeps its breakpoints). Towards
                 // an infinite end the tail map, scaled to the break, follows the fall instead.
                 let p = q5.ln() / sb[1].ln();
-                let k = FAR_Q.powf(1.0 / p).max(sb[0]);
+                // A rise slower than linear (`p < 1`) leaves about `e^-q·q^(1/p-1)/p` of the
+                // peak's mass beyond the point where `β(E - E_m)` = q: aim that at e^-FAR_Q, not
+                // q itself (`26·z^0.433` at β = 18.6: 1.25e-9 of Z lay beyond q = 24.6, on a
+                // piece 300 times longer than where it lay, and was lost).
+                let k = if p > 0.0 && p < 1.0 {
+                    let mut qt = FAR_Q;
+                    for _ in 0..4 {
+                        qt = FAR_Q + (1.0 / p - 1.0) * qt.ln() - p.ln();
+                    }
+                    sb[1] * (qt / q5).powf(1.0 / p)
+                } else {
+                    FAR_Q.powf(1.0 / p)
+                }
+                .max(sb[0]);
                 let low = q5 > 1.0
                     && q5 < (1.0 / tol.max(1e-300)).ln()
                     && limit.is_finite()
