@@ -73,6 +73,7 @@ fn a_mass_bound_that_is_nan_certifies_nothing() {
     let (code, v, _) = logz_json(&[e, "--over", "z=-inf..inf", "--beta", "2.3543573265870945"]);
     // mpmath at 30 and 40 digits with two sets of breakpoints.
     assert_right_or_not_converged(code, &v, -14.453846477371336);
+    assert_eq!(v["status"], "converged", "{v}");
 }
 
 #[test]

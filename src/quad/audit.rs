@@ -161,7 +161,7 @@ fn audit_modes_1d(
         return Ok((r, false));
     }
     r.abs_error += u;
-    let tol = spec.tol.max(1e-12 * r.log_z.abs());
+    let tol = spec.tol.max(line::rel_tol_1d(spec.opts) * r.log_z.abs());
     if r.abs_error > tol && r.converged {
         r.converged = false;
         r.reason = Some(format!(
@@ -190,8 +190,7 @@ fn unlocated_mass_1d(
     // narrow dip 0.6 from a broad located minimum held 2.5e-9 of Z, claimed ±6e-11), else at `τ`.
     let cover = |t: f64| bounds::unlocated_modes_1d(p, &r.minima, beta, r.min_energy, r.log_z, t);
     let sinks = cover((4.0 * r.abs_error).clamp(1e-13, tau)).or_else(|| cover(tau))?;
-    let lse =
-        |v: &mut dyn Iterator<Item = f64>| bounds::logsumexp(v.collect::<Vec<_>>().into_iter());
+    let lse = |v: &[f64]| bounds::logsumexp(v.iter().copied());
     let claimed = r.abs_error.max(1e-300).ln();
     // NaN counts as big (it bounds nothing).
     let above = |m: f64, limit: f64| m.is_nan() || m > limit;
@@ -211,10 +210,9 @@ fn unlocated_mass_1d(
         let inner = bounds::sinks_within_1d(p, s, beta, r.min_energy, r.log_z, fine);
         match inner {
             Some(v) => {
-                let refined = lse(&mut v
-                    .iter()
-                    .map(|t| t.log_mass)
-                    .chain(std::iter::once((0.5 * fine).ln())));
+                let mut inner: Vec<f64> = v.iter().map(|t| t.log_mass).collect();
+                inner.push((0.5 * fine).ln());
+                let refined = lse(&inner);
                 bounds_log.push(refined.min(s.log_mass));
                 for t in v.iter().filter(|t| above(t.log_mass, (0.5 * fine).ln())) {
                     if t.lo.is_finite() && t.hi.is_finite() && hints.len() < MAX_SINK_HINTS {
@@ -230,7 +228,7 @@ fn unlocated_mass_1d(
             }
         }
     }
-    let u = lse(&mut bounds_log.into_iter()).exp().ln_1p();
+    let u = lse(&bounds_log).exp().ln_1p();
     (!u.is_nan()).then_some((u, hints))
 }
 

@@ -553,6 +553,12 @@ fn end_map_cut(c: f64, len: f64) -> f64 {
     (-(1.0 - c) * reach).exp()
 }
 
+/// The 1D tolerance relative to `|log Z|` besides the absolute one: 1e-12 with the default
+/// tolerance, none when the caller set one.
+pub(crate) fn rel_tol_1d(opts: &QuadOptions) -> f64 {
+    if opts.abs_tol.is_none() { 1e-12 } else { 0.0 }
+}
+
 /// The energy of a one-variable [`Problem`], with the caller's observables.
 pub(crate) struct ProblemLine<'p, 'a> {
     pub(crate) p: &'p Problem<'a>,
@@ -640,7 +646,7 @@ pub(crate) fn integrate_problem(
     let ls = opts.length_scale.unwrap_or(1.0);
     let hints = hints_1d(p, opts);
     // The 1D default also allows 1e-12 relative to |log Z|.
-    let rel = if opts.abs_tol.is_none() { 1e-12 } else { 0.0 };
+    let rel = rel_tol_1d(opts);
     let r = integrate_line(
         &mut line,
         &LineSpec {

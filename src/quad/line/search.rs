@@ -159,13 +159,13 @@ pub(crate) fn find_minima(
             .collect()
     };
     let all: Vec<usize> = (0..n).collect();
+    let is_hint = |x: f64| hints.iter().any(|h| h.total_cmp(&x).is_eq());
     let mut cands = local_minima(&all);
     if grid_minima_beside_hints && n > n_grid {
         // A hint lower than its grid neighbours must not hide a grid minimum next to it (a
         // hint on a narrow mode 1.2 left of a broad one made the grid point that led to the
         // broad one no local minimum, and the broad mode was never located): the grid's own
         // local minima count too, each between its grid neighbours.
-        let is_hint = |x: f64| hints.iter().any(|h| h.total_cmp(&x).is_eq());
         let is_end = |x: f64| x.total_cmp(&lo).is_eq() || x.total_cmp(&hi).is_eq();
         let grid: Vec<usize> = (0..n)
             .filter(|&i| !is_hint(zs[i]) || is_end(zs[i]))
@@ -180,6 +180,11 @@ pub(crate) fn find_minima(
     cands.truncate(MAX_REFINED);
     let mut out: Vec<(f64, f64)> = Vec::new();
     for &(i, left, right) in &cands {
+        // Hints are followed downhill from themselves below (refined between their
+        // neighbours as well, each would be refined twice).
+        if grid_minima_beside_hints && is_hint(zs[i]) {
+            continue;
+        }
         if es[i] == f64::NEG_INFINITY {
             // A singular point (an end where E → -inf): the probes decide whether it is
             // integrable; its finite neighbour stands in as the shift.
@@ -245,10 +250,8 @@ pub(crate) fn find_minima(
         // of Z on the slope of a broad mode at -1.84 was lost so); a hint beside a lower hint
         // (two narrow modes at 17.4 and 29.5, no grid point between) is no local minimum of
         // the points at all.
-        for &h in hints {
-            if h > lo && h < hi {
-                out.extend(descend_from(line, h, lo, hi, ls)?);
-            }
+        for i in (0..n).filter(|&i| is_hint(zs[i])) {
+            out.extend(descend_from(line, zs[i], es[i], lo, hi, ls)?);
         }
     }
     out.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -265,18 +268,18 @@ pub(crate) fn find_minima(
     Ok(merged)
 }
 
-/// The local minimum downhill of `z` on `[lo, hi]`: steps doubling from `1e-6·max(|z|, ls)`
+/// The local minimum downhill of `z` (energy `fz`) on `[lo, hi]`: steps doubling from `1e-6·max(|z|, ls)`
 /// towards the lower neighbour until the energy rises (at most 200), then Brent in that
 /// bracket. `None` when the descent reaches an end of the domain or the energy is not finite.
 fn descend_from(
     line: &mut dyn Line,
     z: f64,
+    fz: f64,
     lo: f64,
     hi: f64,
     ls: f64,
 ) -> Result<Option<(f64, f64)>, QuadError> {
     let s0 = 1e-6 * z.abs().max(ls);
-    let fz = line.energy(z)?;
     let (zl, zr) = ((z - s0).max(lo), (z + s0).min(hi));
     if !fz.is_finite() || zl >= z || zr <= z {
         return Ok(None);
