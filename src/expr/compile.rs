@@ -23,6 +23,7 @@ use std::fmt;
 
 mod interval;
 mod passes;
+mod quadratic;
 mod scalar;
 mod step;
 
@@ -89,6 +90,9 @@ pub struct Program {
     output: u32,
     /// The same program as nested closures, for one-point evaluation in `f64` (trees only).
     tree: Option<Tree>,
+    /// Its polynomial registers of degree ≤ 2 whose interval enclosures are refined by
+    /// Taylor models ([`quadratic`]), when it has any.
+    quad: Option<quadratic::QuadPlan>,
 }
 
 /// A program's closure tree ([`scalar`]), shared by clones.
@@ -431,8 +435,10 @@ impl Program {
             inputs: inputs.iter().map(|s| (*s).to_string()).collect(),
             output,
             tree: None,
+            quad: None,
         };
         program.tree = scalar::build(&program).map(Tree);
+        program.quad = quadratic::plan(&program.ops, inputs.len(), output);
         Ok(program)
     }
 
@@ -659,6 +665,8 @@ impl Program {
     }
 }
 
+#[cfg(test)]
+mod quadratic_tests;
 #[cfg(test)]
 mod tests;
 

@@ -368,7 +368,8 @@ pub(crate) struct PartResult {
     pub obs: Vec<f64>,
     pub obs_err: Vec<f64>,
     pub obs_abs: Vec<f64>,
-    /// Every local minimiser the 1D search located (empty in 2–4D), for the mass audit.
+    /// Every local minimiser the search located, for the mass audit: in 1D the points, in
+    /// 2–4D their continuous coordinates one after the other (`dim` numbers each).
     pub minima: Vec<f64>,
 }
 

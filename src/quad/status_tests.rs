@@ -368,3 +368,95 @@ fn heavy_tails_converge_through_the_exponential_map() {
         honest(&r, truth(c), 0.0).unwrap_or_else(|m| panic!("{src}: {m}"));
     }
 }
+
+/// 2D mixtures of narrow correlated Gaussians whose far modes the multistart search missed
+/// (each was "converged" with ±5e-9 or less, and 2.2 to 3.3 low in log Z). The audit's boxes
+/// bound them now that the Taylor models see a correlated quadratic exactly (plain intervals
+/// gave `[-126530, +inf]`), and the descent from the boxes of certified mass or a possible
+/// critical point finds the modes.
+#[test]
+fn far_narrow_correlated_modes_in_2d_are_found() {
+    let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
+    let cases: [&[tq::Bump2]; 3] = [
+        &[
+            (
+                -4.353833358884257,
+                [423.0872702521871, -922.787036276881, 1053.2568979180403],
+                [4.044994665060226, -0.13691066386431228],
+            ),
+            (
+                -2.221434197279569,
+                [102.27006861743743, -348.4741634268664, 298.4517735744948],
+                [-4.415920273402685, -1.6863872646872293],
+            ),
+            (
+                -3.0584328543028665,
+                [
+                    0.08096693712028472,
+                    -0.15950847644585123,
+                    0.6567096484992468,
+                ],
+                [25.720431923543302, 40.7728462993758],
+            ),
+            (
+                -2.4730065682000424,
+                [679.869322993117, -58.348634524032576, 45.03875555876759],
+                [34.15847494523737, 13.081963373901942],
+            ),
+        ],
+        &[
+            (
+                -1.7656289077966996,
+                [312.28702967559485, -1996.1568856366548, 3199.6268084179874],
+                [-4.668309371220381, -4.8404514707870705],
+            ),
+            (
+                -4.1492416062518656,
+                [53.393256666591256, 0.8705492472974082, 4.367660394938134],
+                [1.1295153262150155, -3.2353745639642595],
+            ),
+            (
+                -3.045482277376678,
+                [12.822269719753821, 9.969624089877206, 2.4469671908322135],
+                [36.16834959595529, 41.3043270028805],
+            ),
+        ],
+        &[
+            (
+                -6.277719514074475,
+                [95.90698131722489, 34.066688187605436, 3.0470912165396453],
+                [1.2610726610428769, -4.872277077959409],
+            ),
+            (
+                -3.1494607183070165,
+                [7.852881527863618, -11.315028003552586, 6.03625554348058],
+                [-18.52016738448299, -26.481757530035864],
+            ),
+        ],
+    ];
+    for comps in cases {
+        let (src, truth) = tq::gaussian_mixture_2d(comps);
+        program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
+    }
+}
+
+/// Neal's funnel written `z2²/18 + z1²·exp(-z2)/2`: at `z1 = 0` and `z2 < -709` the energy
+/// reads `0·∞` = NaN, where it is `z2²/18` and the weight 0 in f64. The slice at `z1 = 0` then
+/// steps a hair off its line (24 of 62 stress funnels were refused: "the energy is not a
+/// number at z1 = 0, z2 = -1e8"). `log Z = ½log(2π/β) + ½log(18π/β) + 9/(8β)`.
+#[test]
+fn funnels_whose_energy_reads_zero_times_infinity_are_integrated() {
+    let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
+    for beta in [1.1137539496799838, 20.35652145005755] {
+        let pi = std::f64::consts::PI;
+        let truth =
+            0.5 * (2.0 * pi / beta).ln() + 0.5 * (18.0 * pi / beta).ln() + 9.0 / (8.0 * beta);
+        program_case(
+            "z2^2/18 + z1^2*exp(-z2)/2",
+            &plane,
+            beta,
+            truth,
+            tq::default_tol(2),
+        );
+    }
+}

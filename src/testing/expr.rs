@@ -244,3 +244,63 @@ pub fn box_and_point() -> impl Strategy<Value = ([(f64, f64); 2], (f64, f64))> {
         .prop_map(|(lo, w): (f64, f64)| (lo, (lo + w).min(3.0)));
     ((side.clone(), side), (0.0..=1.0f64, 0.0..=1.0f64)).prop_map(|((a, b), st)| ([a, b], st))
 }
+
+/// A number as source text, parenthesised when negative.
+fn num(x: f64) -> String {
+    if x < 0.0 {
+        format!("({x:?})")
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// Source text of a quadratic form in `x` and `y` that reads each variable several times:
+/// random curvatures (log-uniform over 1e-2..1e3, either sign), correlation up to 1.5 times
+/// the definite limit (so definite, semi-definite and indefinite forms all occur), centre in
+/// `[-40, 40]²`; either alone or as the negated terms of a two-component `-logsumexp`
+/// mixture, for enclosure tests of the Taylor models.
+pub fn quadratic_form() -> impl Strategy<Value = String> {
+    let curvature = (any::<bool>(), -2.0..3.0f64)
+        .prop_map(|(neg, u): (bool, f64)| if neg { -(10f64.powf(u)) } else { 10f64.powf(u) });
+    let form = (
+        curvature.clone(),
+        curvature,
+        -1.5..1.5f64,
+        (-40.0..40.0f64, -40.0..40.0f64),
+        -5.0..5.0f64,
+    )
+        .prop_map(|(a, c, r, (m, n), k)| {
+            let b = 2.0 * r * (a * c).abs().sqrt();
+            let (x, y) = (format!("(x - {})", num(m)), format!("(y - {})", num(n)));
+            format!(
+                "{} + {}*{x}^2 + {}*{x}*{y} + {}*{y}^2",
+                num(k),
+                num(a),
+                num(b),
+                num(c)
+            )
+        });
+    prop_oneof![
+        form.clone(),
+        (form.clone(), form).prop_map(|(f, g)| format!("-logsumexp(-({f}), -({g}))")),
+    ]
+}
+
+/// A box in `x` and `y` whose sides may be infinite at either end (a ray, the whole line), and
+/// a point of it, for enclosure tests over unbounded boxes.
+pub fn unbounded_box_and_point() -> impl Strategy<Value = ([(f64, f64); 2], (f64, f64))> {
+    let side = (
+        0u8..4,
+        -50.0..50.0f64,
+        0.0..30.0f64,
+        0.0..=1.0f64,
+        0.0..200.0f64,
+    )
+        .prop_map(|(kind, lo, w, t, far)| match kind {
+            0 => ((lo, lo + w), lo + t * w),
+            1 => ((lo, f64::INFINITY), lo + far),
+            2 => ((f64::NEG_INFINITY, lo), lo - far),
+            _ => ((f64::NEG_INFINITY, f64::INFINITY), lo),
+        });
+    (side.clone(), side).prop_map(|((a, s), (b, t))| ([a, b], (s, t)))
+}

@@ -577,3 +577,30 @@ pub fn gaussian_mixture(comps: &[(f64, f64, f64)]) -> (String, f64) {
         .sum();
     (src, z.ln())
 }
+
+/// One correlated 2D Gaussian bump of [`gaussian_mixture_2d`]: `(a, [k11, k12, k22], [m1, m2])`.
+pub type Bump2 = (f64, [f64; 3], [f64; 2]);
+
+/// A mixture of correlated 2D Gaussian bumps `a - k11·u² - k12·u·v - k22·v²` (`u = z1 - m1`,
+/// `v = z2 - m2`) as the energy `-logsumexp(...)`, with its exact `log ∫∫ exp(-E)` at β = 1,
+/// `log Σ e^a·π/√(k11·k22 - k12²/4)`.
+pub fn gaussian_mixture_2d(comps: &[Bump2]) -> (String, f64) {
+    let src = format!(
+        "-logsumexp({})",
+        comps
+            .iter()
+            .map(|(a, [k11, k12, k22], [m1, m2])| {
+                let (u, v) = (format!("(z1 - ({m1}))"), format!("(z2 - ({m2}))"));
+                format!("({a}) - ({k11})*{u}^2 - ({k12})*{u}*{v} - ({k22})*{v}^2")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let z: f64 = comps
+        .iter()
+        .map(|(a, [k11, k12, k22], _)| {
+            a.exp() * std::f64::consts::PI / (k11 * k22 - 0.25 * k12 * k12).sqrt()
+        })
+        .sum();
+    (src, z.ln())
+}

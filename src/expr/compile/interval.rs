@@ -59,12 +59,17 @@ impl Program {
             .map(|k| inputs.get(k).copied().unwrap_or(Interval::ENTIRE))
             .collect();
         regs.reserve(self.ops.len());
-        for op in &self.ops {
-            let v = step_interval(
+        // Quadratic parts read twice get their exact range from Taylor models.
+        let mut models = self.quad.as_ref().and_then(|q| q.start(inputs, n_in));
+        for (i, op) in self.ops.iter().enumerate() {
+            let mut v = step_interval(
                 *op,
                 |j| regs.get(j as usize).copied().unwrap_or(Interval::ENTIRE),
                 &self.lists,
             );
+            if let Some(m) = models.as_mut() {
+                v = m.step(i, *op, v);
+            }
             regs.push(v);
         }
         regs.get(self.output as usize)

@@ -53,7 +53,17 @@ pub(crate) struct Enclosure {
     /// first, none within two length scales of a heavier one's box: hints for the
     /// integrator's search.
     pub heavy: Vec<Vec<f64>>,
+    /// Boxes of the final partition that may hold a local minimum (every component of the
+    /// gradient's enclosure contains 0) and up to [`CRITICAL_MASS`] of Z or more, as
+    /// `(centre, widths)`, most mass first, at most [`MAX_CRITICAL`], none touching another's
+    /// box: where modes the search did not locate can be (2–4D, with gradient enclosures).
+    pub critical: Vec<(Vec<f64>, Vec<f64>)>,
 }
+
+/// The smallest fraction of Z (log) a box of [`Enclosure::critical`] may hold.
+const CRITICAL_MASS: f64 = -30.0;
+/// Boxes at most in [`Enclosure::critical`].
+const MAX_CRITICAL: usize = 32;
 
 #[derive(Debug, Clone)]
 struct BoxItem {
@@ -446,6 +456,7 @@ pub(crate) fn enclose_log_z(
             widths.push(w);
         }
     }
+    let critical = critical_boxes(&mut bd, &items, &order, l);
     let shift = -beta * e_ref;
     Ok(Some(Enclosure {
         lo: shift + l,
@@ -454,7 +465,66 @@ pub(crate) fn enclose_log_z(
         interval_evals: bd.evals,
         tail_extrapolated,
         heavy,
+        critical,
     }))
+}
+
+/// [`Enclosure::critical`] from the final partition `items` (`order`: heaviest lower bound
+/// first) whose lower bound of `log Z` (shifted) is `l`.
+fn critical_boxes(
+    bd: &mut Bounder<'_, '_>,
+    items: &[BoxItem],
+    order: &[usize],
+    l: f64,
+) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let d = bd.p.dim();
+    let mut out: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+    if !bd.grad || d < 2 || !l.is_finite() {
+        return out;
+    }
+    let mut by_hi: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| items[i].log_hi >= l + CRITICAL_MASS)
+        .collect();
+    by_hi.sort_by(|&a, &b| items[b].log_hi.total_cmp(&items[a].log_hi));
+    let mut g = vec![Interval::ENTIRE; d];
+    for i in by_hi {
+        if out.len() >= MAX_CRITICAL {
+            break;
+        }
+        let it = &items[i];
+        if !it.lo.iter().chain(&it.hi).all(|x| x.is_finite()) {
+            continue;
+        }
+        let touches = out.iter().any(|(c, w)| {
+            (0..d).all(|k| {
+                (c[k] - 0.5 * (it.lo[k] + it.hi[k])).abs()
+                    <= 0.5 * w[k] + 0.5 * (it.hi[k] - it.lo[k])
+            })
+        });
+        if touches {
+            continue;
+        }
+        let b: Vec<Interval> = it
+            .lo
+            .iter()
+            .zip(&it.hi)
+            .map(|(&a, &b)| Interval::new(a, b))
+            .collect();
+        bd.evals += 1;
+        if bd.p.enclose_gradient(&b, &mut g) && g.iter().all(|x| x.contains(0.0)) {
+            let c = it
+                .lo
+                .iter()
+                .zip(&it.hi)
+                .map(|(a, b)| 0.5 * a + 0.5 * b)
+                .collect();
+            let w = it.lo.iter().zip(&it.hi).map(|(a, b)| b - a).collect();
+            out.push((c, w));
+        }
+    }
+    out
 }
 
 /// Certified bounds already computed, by problem and arguments: the engine integrates the same

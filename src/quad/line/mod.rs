@@ -48,6 +48,13 @@ pub(crate) trait Line {
     fn probe_scale(&self) -> f64 {
         0.0
     }
+    /// Whether a NaN at a far tail probe may be an artefact of this line rather than an
+    /// energy without a value: a slice of a 2D energy at `z1 = 0` reads `z1²·exp(-z2)` as
+    /// `0·∞` at `z2 = -1e8`, where the energy is finite (the problem's own ray probes, which
+    /// step off such lines, decided its divergence). Such a tail is then not probed.
+    fn far_nan_is_artefact(&self) -> bool {
+        false
+    }
     fn scale_of(&self, _k: usize) -> Option<usize> {
         None
     }

@@ -33,8 +33,18 @@ pub(super) fn probe_tails(
     for (side, (end, dir)) in [(hi, 1.0), (lo, -1.0)].into_iter().enumerate() {
         if end.is_infinite() {
             let (r1, r2) = (super::super::PROBE_NEAR * s, super::super::PROBE_FAR * s);
-            let q1 = beta * (line.energy(centre + dir * r1)? - e_star);
-            let q2 = beta * (line.energy(centre + dir * r2)? - e_star);
+            let (q1, q2) = match (
+                line.energy(centre + dir * r1),
+                line.energy(centre + dir * r2),
+            ) {
+                (Ok(e1), Ok(e2)) => (beta * (e1 - e_star), beta * (e2 - e_star)),
+                (Err(QuadError::NotANumber { .. }), _) | (_, Err(QuadError::NotANumber { .. }))
+                    if line.far_nan_is_artefact() =>
+                {
+                    continue;
+                }
+                (Err(e), _) | (_, Err(e)) => return Err(e),
+            };
             let mut further = |r: f64| -> Result<f64, QuadError> {
                 let z = centre + dir * r * s;
                 if !z.is_finite() || z.abs() > 1e300 {

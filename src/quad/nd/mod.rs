@@ -158,16 +158,28 @@ fn axis_pieces(tlo: f64, thi: f64, cuts: &[f64], third: bool) -> Vec<(f64, f64, 
     out
 }
 
-/// `log Z` (and observables) of a problem with 2–4 continuous variables.
+/// `log Z` (and observables) of a problem with 2–4 continuous variables; the result lists
+/// the local minima the search located (for the mass audit).
 pub(crate) fn integrate_problem(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
+) -> Result<PartResult, QuadError> {
+    let mins = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
+    let mut r = integrate_from_minima(p, spec, &mins)?;
+    r.minima = mins.iter().flat_map(|(_, x)| x.iter().copied()).collect();
+    Ok(r)
+}
+
+/// [`integrate_problem`] once the minima are located (`mins`, lowest first).
+fn integrate_from_minima(
+    p: &Problem<'_>,
+    spec: &PartSpec<'_>,
+    mins: &[(f64, Vec<f64>)],
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget, opts) =
         (spec.beta, spec.n_obs, spec.tol, spec.budget, spec.opts);
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
-    let mins = minimize_nd_for_weight(p, opts, beta)?;
     let Some((e0, x0)) = mins.first().cloned() else {
         return Ok(PartResult {
             minima: Vec::new(),
@@ -234,7 +246,7 @@ pub(crate) fn integrate_problem(
         _ => false,
     };
     if d == 2 && !(well_conditioned && gaussian && n_sig == 1 && all_infinite) {
-        return nested(p, spec, &mins);
+        return nested(p, spec, mins);
     }
     // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.
     let (m, log_det_m, laplace) = match (&chol, well_conditioned && all_infinite) {

@@ -15,21 +15,45 @@ impl Line for SliceLine<'_, '_> {
     fn n_obs(&self) -> usize {
         self.n_obs
     }
+    /// The energy on the slice. A NaN there may be the artefact `0·∞` of the exact line (the
+    /// funnel `z1²·exp(-z2)/2` at `z1 = 0`, `z2 < -709`, where the energy is `z2²/18` and the
+    /// weight 0 in f64); the energy a hair off the line (`z1` moved by 1e-9 relative, either
+    /// way) stands in, and only a NaN on all three is an error (as for the ray probes'
+    /// `probe_eval`).
     fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
-        self.p.eval(&[self.z1, z])
+        match self.p.eval(&[self.z1, z]) {
+            Err(QuadError::NotANumber { point }) => {
+                let h = 1e-9 * (1.0 + self.z1.abs());
+                for moved in [self.z1 + h, self.z1 - h] {
+                    if let Ok(e) = self.p.eval(&[moved, z]) {
+                        return Ok(e);
+                    }
+                }
+                Err(QuadError::NotANumber { point })
+            }
+            r => r,
+        }
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], obs: &mut [f64]) -> Result<(), QuadError> {
         // The rules call with at most 21 points: build them on the stack.
         let mut buf = [0.0; 64];
-        if zs.len() * 2 <= buf.len() {
+        let batch = if zs.len() * 2 <= buf.len() {
             for (i, &z) in zs.iter().enumerate() {
                 buf[2 * i] = self.z1;
                 buf[2 * i + 1] = z;
             }
-            self.p.eval_batch(&buf[..2 * zs.len()], e)?;
+            self.p.eval_batch(&buf[..2 * zs.len()], e)
         } else {
             let pts: Vec<f64> = zs.iter().flat_map(|&z| [self.z1, z]).collect();
-            self.p.eval_batch(&pts, e)?;
+            self.p.eval_batch(&pts, e)
+        };
+        if let Err(QuadError::NotANumber { .. }) = batch {
+            // Point by point, off the line where the line has no value (see `energy`).
+            for (ei, &z) in e.iter_mut().zip(zs) {
+                *ei = self.energy(z)?;
+            }
+        } else {
+            batch?;
         }
         if let Some(g) = self.obs {
             for (i, &z) in zs.iter().enumerate() {
@@ -51,6 +75,9 @@ impl Line for SliceLine<'_, '_> {
     }
     fn probe_scale(&self) -> f64 {
         self.z1.abs()
+    }
+    fn far_nan_is_artefact(&self) -> bool {
+        true
     }
 }
 
