@@ -3,6 +3,7 @@
 //! the missed mass from the boxes that hold it.
 
 use super::*;
+use nalgebra::{DMatrix, DVector};
 
 /// How far the audit's certified upper bound of `log Z` may lie above a converged estimate:
 /// beyond, more than a tenth of Z is unexplored and the result is not converged. On the
@@ -235,11 +236,11 @@ fn unlocated_mass_1d(
 }
 
 /// Modes the 2–4D search did not locate, found by descending from the centres of the boxes
-/// that hold certified mass (`heavy`) or may hold a minimum (`critical`: the gradient's
-/// enclosure contains 0), and the part integrated again with them as hints when there are any.
-/// Bounds of `log Z` as wide as the audit affords (±0.02) cannot see a mode holding 1.5 % of
-/// Z, 15 widths from the main one (a narrow correlated Gaussian the multistart search missed:
-/// log Z claimed ±1e-8, 0.0146 low), but its box is among the heaviest. The second result is
+/// that may hold a minimum (`critical`: the gradient's enclosure contains 0, and the box
+/// possibly e^-30 of Z or more), and the part integrated again with them as hints when there
+/// are any. Bounds of `log Z` as wide as the audit affords (±0.02) cannot see a mode holding
+/// 1.5 % of Z, 15 widths from the main one (a narrow correlated Gaussian the multistart search
+/// missed: log Z claimed ±1e-8, 0.0146 low), but its boxes are among the critical ones. The second result is
 /// kept when it finds more mass than the first's error allows; when it does not converge, the
 /// first is not converged either: mass lies where it found none.
 fn descend_from_boxes(
@@ -259,28 +260,61 @@ fn descend_from_boxes(
             .fold(1.0f64, |a, x| a.max((1.0 + x.abs()).min(10.0)));
         (0.25 * narrow / far).min(0.1 * ls)
     };
-    let starts = enc
-        .heavy
-        .iter()
-        .map(|c| (c.as_slice(), 0.1 * ls))
-        .chain(
-            enc.critical
-                .iter()
-                .map(|(c, w)| (c.as_slice(), step_in(c, w))),
-        )
-        .filter(|(c, step)| c.iter().all(|x| x.is_finite()) && *step > 0.0);
-    let located: Vec<&[f64]> = r.minima.chunks_exact(d).collect();
+    // A minimum whose mass the estimate already holds needs no second run: had the estimate
+    // missed half its Laplace mass `m`, log Z would exceed the certified upper bound
+    // (`log(Ẑ + m/2) > hi`). Only modes small enough to hide within the bounds are pursued
+    // (a fourth well holding a quarter of Z, found by the nested rule's slices though the
+    // multistart search missed it, cost a second integral before).
+    let could_hide = |f: f64, h: Option<&DMatrix<f64>>| -> bool {
+        let Some(chol) = h.and_then(|h| nalgebra::Cholesky::new(h.clone())) else {
+            return true;
+        };
+        let l = chol.l();
+        let log_det: f64 = (0..d).map(|i| 2.0 * l[(i, i)].ln()).sum();
+        #[allow(clippy::cast_precision_loss)]
+        let log_m = -spec.beta * f + 0.5 * d as f64 * (2.0 * std::f64::consts::PI / spec.beta).ln()
+            - 0.5 * log_det;
+        let missed = (log_m - r.log_z).exp();
+        !(missed.is_finite() && r.log_z + (0.5 * missed).ln_1p() > enc.hi)
+    };
+    // Minima located or reached, with their Hessians (`None` where not positive definite).
+    let mut reached: Vec<(Vec<f64>, Option<DMatrix<f64>>)> = Vec::new();
+    for m in r.minima.chunks_exact(d) {
+        let h = super::nd::hessian(p, m, ls)?;
+        reached.push((m.to_vec(), nalgebra::Cholesky::new(h.clone()).map(|_| h)));
+    }
+    // A start within four standard deviations of the weight around a minimum reached (or
+    // within two of its box's widths, where the Hessian is not definite) descends to it: the
+    // boxes along one narrow elongated mode, or beside the main one.
+    let explained = |c: &[f64], w: &[f64], (x, h): &(Vec<f64>, Option<DMatrix<f64>>)| match h {
+        Some(h) => {
+            let v = DVector::from_iterator(d, c.iter().zip(x).map(|(a, b)| a - b));
+            0.5 * spec.beta * (v.transpose() * h * &v)[(0, 0)] <= 8.0
+        }
+        None => (0..d).all(|k| (x[k] - c[k]).abs() <= 2.0 * w[k]),
+    };
     let mut found: Vec<Vec<f64>> = Vec::new();
     let mut lowest = f64::INFINITY;
-    for (c, step) in starts {
+    for (c, w) in &enc.critical {
+        let step = step_in(c, w);
+        let usable = step > 0.0 && c.iter().all(|x| x.is_finite());
+        if !usable || reached.iter().any(|m| explained(c, w, m)) {
+            continue;
+        }
         let (x, _) = super::minimize::nelder_mead(p, c, step, 400 * d)?;
         let (x, f) = super::minimize::nelder_mead(p, &x, 1e-2 * step, 400 * d)?;
         let significant = spec.beta * (f - r.min_energy) <= SIGNIFICANT;
-        let known = |y: &[f64]| same_minimum(y, &x, ls);
-        if significant && !located.iter().any(|m| known(m)) && !found.iter().any(|y| known(y)) {
-            found.push(x);
+        let new = !reached.iter().any(|(y, _)| same_minimum(y, &x, ls));
+        if !new {
+            continue;
+        }
+        let h = super::nd::hessian(p, &x, ls)?;
+        let h = nalgebra::Cholesky::new(h.clone()).map(|_| h);
+        if significant && could_hide(f, h.as_ref()) {
+            found.push(x.clone());
             lowest = lowest.min(f);
         }
+        reached.push((x, h));
     }
     if found.is_empty() {
         return Ok(r);

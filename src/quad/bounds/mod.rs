@@ -53,10 +53,11 @@ pub(crate) struct Enclosure {
     /// first, none within two length scales of a heavier one's box: hints for the
     /// integrator's search.
     pub heavy: Vec<Vec<f64>>,
-    /// Boxes of the final partition that may hold a local minimum (every component of the
-    /// gradient's enclosure contains 0) and up to [`CRITICAL_MASS`] of Z or more, as
-    /// `(centre, widths)`, most mass first, at most [`MAX_CRITICAL`], none touching another's
-    /// box: where modes the search did not locate can be (2–4D, with gradient enclosures).
+    /// Boxes of the final partition that may hold a local minimum and up to [`CRITICAL_MASS`]
+    /// of Z or more, most mass first, at most [`MAX_CRITICAL`], none touching another's box,
+    /// each narrowed to a sub-box at most 1/64 as wide on which every component of the
+    /// gradient's enclosure contains 0 (`critical_leaf`), as `(centre, widths)`: where modes
+    /// the search did not locate can be (2–4D, with gradient enclosures).
     pub critical: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
@@ -489,15 +490,16 @@ fn critical_boxes(
         .collect();
     by_hi.sort_by(|&a, &b| items[b].log_hi.total_cmp(&items[a].log_hi));
     let mut g = vec![Interval::ENTIRE; d];
+    let mut taken: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
     for i in by_hi {
-        if out.len() >= MAX_CRITICAL {
+        if out.len() >= MAX_CRITICAL || taken.len() >= 4 * MAX_CRITICAL {
             break;
         }
         let it = &items[i];
         if !it.lo.iter().chain(&it.hi).all(|x| x.is_finite()) {
             continue;
         }
-        let touches = out.iter().any(|(c, w)| {
+        let touches = taken.iter().any(|(c, w)| {
             (0..d).all(|k| {
                 (c[k] - 0.5 * (it.lo[k] + it.hi[k])).abs()
                     <= 0.5 * w[k] + 0.5 * (it.hi[k] - it.lo[k])
@@ -513,18 +515,74 @@ fn critical_boxes(
             .map(|(&a, &b)| Interval::new(a, b))
             .collect();
         bd.evals += 1;
-        if bd.p.enclose_gradient(&b, &mut g) && g.iter().all(|x| x.contains(0.0)) {
-            let c = it
-                .lo
+        if bd.p.enclose_gradient(&b, &mut g) && !g.iter().all(|x| x.contains(0.0)) {
+            continue;
+        }
+        taken.push((
+            it.lo
                 .iter()
                 .zip(&it.hi)
                 .map(|(a, b)| 0.5 * a + 0.5 * b)
-                .collect();
-            let w = it.lo.iter().zip(&it.hi).map(|(a, b)| b - a).collect();
-            out.push((c, w));
+                .collect(),
+            it.lo.iter().zip(&it.hi).map(|(a, b)| b - a).collect(),
+        ));
+        if let Some(leaf) = critical_leaf(bd, &it.lo, &it.hi, &mut g) {
+            out.push(leaf);
         }
     }
     out
+}
+
+/// Gradient enclosures per critical box at most in [`critical_leaf`].
+const CRITICAL_LEAF_EVALS: u64 = 256;
+
+/// A sub-box of `[lo, hi]` at most 1/64 of its width on every side over which every
+/// component of the gradient's enclosure contains 0, as `(centre, widths)`, found depth first
+/// by bisecting the side widest relative to the box's; `None` when every part of the box has
+/// a gradient component of one sign (no minimum inside: the flat floor of a curved valley,
+/// where the box's own enclosure is too loose to tell). Past [`CRITICAL_LEAF_EVALS`]
+/// enclosures the box itself is returned.
+fn critical_leaf(
+    bd: &mut Bounder<'_, '_>,
+    lo: &[f64],
+    hi: &[f64],
+    g: &mut [Interval],
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    let w0: Vec<f64> = lo.iter().zip(hi).map(|(a, b)| b - a).collect();
+    let mut stack: Vec<(Vec<f64>, Vec<f64>)> = vec![(lo.to_vec(), hi.to_vec())];
+    let mut spent = 0u64;
+    while let Some((l, h)) = stack.pop() {
+        if spent >= CRITICAL_LEAF_EVALS {
+            let c = lo.iter().zip(hi).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+            return Some((c, w0));
+        }
+        spent += 1;
+        bd.evals += 1;
+        let b: Vec<Interval> = l
+            .iter()
+            .zip(&h)
+            .map(|(&a, &b)| Interval::new(a, b))
+            .collect();
+        if bd.p.enclose_gradient(&b, g) && !g.iter().all(|x| x.contains(0.0)) {
+            continue;
+        }
+        let rel = |k: usize| (h[k] - l[k]) / w0[k];
+        let k = (0..l.len())
+            .max_by(|&a, &b| rel(a).total_cmp(&rel(b)))
+            .unwrap_or(0);
+        let m = 0.5 * l[k] + 0.5 * h[k];
+        if rel(k) <= 1.0 / 64.0 || !(m > l[k] && m < h[k]) {
+            let c = l.iter().zip(&h).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+            let w = l.iter().zip(&h).map(|(a, b)| b - a).collect();
+            return Some((c, w));
+        }
+        let (mut h1, mut l2) = (h.clone(), l.clone());
+        h1[k] = m;
+        l2[k] = m;
+        stack.push((l2, h));
+        stack.push((l, h1));
+    }
+    None
 }
 
 /// Certified bounds already computed, by problem and arguments: the engine integrates the same

@@ -10,6 +10,7 @@ use nalgebra::DMatrix;
 mod nested;
 mod shape;
 use nested::*;
+pub(crate) use shape::hessian;
 use shape::*;
 
 use super::SIGNIFICANT;

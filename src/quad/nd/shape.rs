@@ -184,7 +184,7 @@ pub(super) fn gaussian_at_weight_scale(
 /// Central-difference Hessian at `x`, or at the nearest point a step inside the domain: a
 /// minimum on a bound (`z1^2.5 + z2^2` on `z1 ≥ 0`) must not be differenced outside it, where
 /// the energy may be undefined (it was refused: "NaN at z1 = -0.0001").
-pub(super) fn hessian(p: &Problem<'_>, x: &[f64], ls: f64) -> Result<DMatrix<f64>, QuadError> {
+pub(crate) fn hessian(p: &Problem<'_>, x: &[f64], ls: f64) -> Result<DMatrix<f64>, QuadError> {
     let d = x.len();
     let h: Vec<f64> = x.iter().map(|v| 1e-4 * (ls + v.abs())).collect();
     let inside: Vec<f64> = x
