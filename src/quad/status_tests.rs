@@ -372,8 +372,8 @@ fn heavy_tails_converge_through_the_exponential_map() {
 /// 2D mixtures of narrow correlated Gaussians whose far modes the multistart search missed
 /// (each was "converged" with ±5e-9 or less, and 2.2 to 3.3 low in log Z). The audit's boxes
 /// bound them now that the Taylor models see a correlated quadratic exactly (plain intervals
-/// gave `[-126530, +inf]`), and the descent from the boxes of certified mass or a possible
-/// critical point finds the modes.
+/// gave `[-126530, +inf]`), and the descent from the boxes that may hold a minimum finds the
+/// modes before the nested rule integrates (`audit::complete_minima_2d`).
 #[test]
 fn far_narrow_correlated_modes_in_2d_are_found() {
     let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];

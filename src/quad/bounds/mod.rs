@@ -24,8 +24,10 @@ use std::collections::{BinaryHeap, HashMap};
 use std::ops::{Add, Mul, Sub};
 use std::sync::Mutex;
 
+mod critical;
 mod minimum;
 mod modes;
+use critical::critical_boxes;
 pub(crate) use minimum::*;
 pub(crate) use modes::*;
 
@@ -53,18 +55,13 @@ pub(crate) struct Enclosure {
     /// first, none within two length scales of a heavier one's box: hints for the
     /// integrator's search.
     pub heavy: Vec<Vec<f64>>,
-    /// Boxes of the final partition that may hold a local minimum and up to [`CRITICAL_MASS`]
-    /// of Z or more, most mass first, at most [`MAX_CRITICAL`], none touching another's box,
+    /// Boxes of the final partition that may hold a local minimum and up to e^-30 of Z or
+    /// more (`critical::CRITICAL_MASS`), most mass first, at most 32, none touching another's box,
     /// each narrowed to a sub-box at most 1/64 as wide on which every component of the
     /// gradient's enclosure contains 0 (`critical_leaf`), as `(centre, widths)`: where modes
     /// the search did not locate can be (2–4D, with gradient enclosures).
     pub critical: Vec<(Vec<f64>, Vec<f64>)>,
 }
-
-/// The smallest fraction of Z (log) a box of [`Enclosure::critical`] may hold.
-const CRITICAL_MASS: f64 = -30.0;
-/// Boxes at most in [`Enclosure::critical`].
-const MAX_CRITICAL: usize = 32;
 
 #[derive(Debug, Clone)]
 struct BoxItem {
@@ -470,121 +467,6 @@ pub(crate) fn enclose_log_z(
     }))
 }
 
-/// [`Enclosure::critical`] from the final partition `items` (`order`: heaviest lower bound
-/// first) whose lower bound of `log Z` (shifted) is `l`.
-fn critical_boxes(
-    bd: &mut Bounder<'_, '_>,
-    items: &[BoxItem],
-    order: &[usize],
-    l: f64,
-) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let d = bd.p.dim();
-    let mut out: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-    if !bd.grad || d < 2 || !l.is_finite() {
-        return out;
-    }
-    let mut by_hi: Vec<usize> = order
-        .iter()
-        .copied()
-        .filter(|&i| items[i].log_hi >= l + CRITICAL_MASS)
-        .collect();
-    by_hi.sort_by(|&a, &b| items[b].log_hi.total_cmp(&items[a].log_hi));
-    let mut g = vec![Interval::ENTIRE; d];
-    let mut taken: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-    for i in by_hi {
-        if out.len() >= MAX_CRITICAL || taken.len() >= 4 * MAX_CRITICAL {
-            break;
-        }
-        let it = &items[i];
-        if !it.lo.iter().chain(&it.hi).all(|x| x.is_finite()) {
-            continue;
-        }
-        let touches = taken.iter().any(|(c, w)| {
-            (0..d).all(|k| {
-                (c[k] - 0.5 * (it.lo[k] + it.hi[k])).abs()
-                    <= 0.5 * w[k] + 0.5 * (it.hi[k] - it.lo[k])
-            })
-        });
-        if touches {
-            continue;
-        }
-        let b: Vec<Interval> = it
-            .lo
-            .iter()
-            .zip(&it.hi)
-            .map(|(&a, &b)| Interval::new(a, b))
-            .collect();
-        bd.evals += 1;
-        if bd.p.enclose_gradient(&b, &mut g) && !g.iter().all(|x| x.contains(0.0)) {
-            continue;
-        }
-        taken.push((
-            it.lo
-                .iter()
-                .zip(&it.hi)
-                .map(|(a, b)| 0.5 * a + 0.5 * b)
-                .collect(),
-            it.lo.iter().zip(&it.hi).map(|(a, b)| b - a).collect(),
-        ));
-        if let Some(leaf) = critical_leaf(bd, &it.lo, &it.hi, &mut g) {
-            out.push(leaf);
-        }
-    }
-    out
-}
-
-/// Gradient enclosures per critical box at most in [`critical_leaf`].
-const CRITICAL_LEAF_EVALS: u64 = 256;
-
-/// A sub-box of `[lo, hi]` at most 1/64 of its width on every side over which every
-/// component of the gradient's enclosure contains 0, as `(centre, widths)`, found depth first
-/// by bisecting the side widest relative to the box's; `None` when every part of the box has
-/// a gradient component of one sign (no minimum inside: the flat floor of a curved valley,
-/// where the box's own enclosure is too loose to tell). Past [`CRITICAL_LEAF_EVALS`]
-/// enclosures the box itself is returned.
-fn critical_leaf(
-    bd: &mut Bounder<'_, '_>,
-    lo: &[f64],
-    hi: &[f64],
-    g: &mut [Interval],
-) -> Option<(Vec<f64>, Vec<f64>)> {
-    let w0: Vec<f64> = lo.iter().zip(hi).map(|(a, b)| b - a).collect();
-    let mut stack: Vec<(Vec<f64>, Vec<f64>)> = vec![(lo.to_vec(), hi.to_vec())];
-    let mut spent = 0u64;
-    while let Some((l, h)) = stack.pop() {
-        if spent >= CRITICAL_LEAF_EVALS {
-            let c = lo.iter().zip(hi).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
-            return Some((c, w0));
-        }
-        spent += 1;
-        bd.evals += 1;
-        let b: Vec<Interval> = l
-            .iter()
-            .zip(&h)
-            .map(|(&a, &b)| Interval::new(a, b))
-            .collect();
-        if bd.p.enclose_gradient(&b, g) && !g.iter().all(|x| x.contains(0.0)) {
-            continue;
-        }
-        let rel = |k: usize| (h[k] - l[k]) / w0[k];
-        let k = (0..l.len())
-            .max_by(|&a, &b| rel(a).total_cmp(&rel(b)))
-            .unwrap_or(0);
-        let m = 0.5 * l[k] + 0.5 * h[k];
-        if rel(k) <= 1.0 / 64.0 || !(m > l[k] && m < h[k]) {
-            let c = l.iter().zip(&h).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
-            let w = l.iter().zip(&h).map(|(a, b)| b - a).collect();
-            return Some((c, w));
-        }
-        let (mut h1, mut l2) = (h.clone(), l.clone());
-        h1[k] = m;
-        l2[k] = m;
-        stack.push((l2, h));
-        stack.push((l, h1));
-    }
-    None
-}
-
 /// Certified bounds already computed, by problem and arguments: the engine integrates the same
 /// energy several times (`log Z`, then expectations under it; both factorings of a body).
 /// The key holds every argument exactly, so a hit returns what the computation would.
@@ -604,12 +486,46 @@ pub(crate) fn enclose_log_z_cached(
     target: f64,
     max_boxes: usize,
 ) -> Result<Option<Enclosure>, QuadError> {
+    let compute = || enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes);
     let Some(mut key) = p.key() else {
-        return enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes);
+        return compute();
     };
     key.extend([beta, e_ref, target].map(f64::to_bits));
     key.push(max_boxes as u64);
     key.extend(centre.iter().chain(scale).map(|x| x.to_bits()));
+    cached(key, compute)
+}
+
+/// [`enclose_log_z_cached`], reusing the bounds of an earlier call with the same problem, β,
+/// scale, target and budget about any centre and reference energy: the bounds of `log Z` do
+/// not depend on them (they place the core box and shift the arithmetic). The 2D audit takes
+/// the bounds the minima search computed before integrating, about the minimum it knew then.
+pub(crate) fn enclose_log_z_about_any(
+    p: &Problem<'_>,
+    beta: f64,
+    e_ref: f64,
+    centre: &[f64],
+    scale: &[f64],
+    target: f64,
+    max_boxes: usize,
+) -> Result<Option<Enclosure>, QuadError> {
+    let compute = || enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes);
+    let Some(mut key) = p.key() else {
+        return compute();
+    };
+    // A marker no exact key starts its tail with (those hold β's bits first, never NaN's).
+    key.push(f64::NAN.to_bits());
+    key.extend([beta, target].map(f64::to_bits));
+    key.push(max_boxes as u64);
+    key.extend(scale.iter().map(|x| x.to_bits()));
+    cached(key, compute)
+}
+
+/// The bounds stored under `key`, else `compute`d and stored.
+fn cached(
+    key: Vec<u64>,
+    compute: impl FnOnce() -> Result<Option<Enclosure>, QuadError>,
+) -> Result<Option<Enclosure>, QuadError> {
     let lock = || {
         CACHE
             .lock()
@@ -618,7 +534,7 @@ pub(crate) fn enclose_log_z_cached(
     if let Some(e) = lock().as_ref().and_then(|m| m.get(&key)) {
         return Ok(Some(e.clone()));
     }
-    let r = enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes)?;
+    let r = compute()?;
     if let Some(e) = &r {
         let mut g = lock();
         let m = g.get_or_insert_with(HashMap::new);

@@ -165,7 +165,8 @@ pub(crate) fn integrate_problem(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
 ) -> Result<PartResult, QuadError> {
-    let mins = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
+    let mut mins = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
+    super::audit::complete_minima_2d(p, spec, &mut mins)?;
     let mut r = integrate_from_minima(p, spec, &mins)?;
     r.minima = mins.iter().flat_map(|(_, x)| x.iter().copied()).collect();
     Ok(r)
