@@ -460,3 +460,42 @@ fn funnels_whose_energy_reads_zero_times_infinity_are_integrated() {
         );
     }
 }
+
+/// Near-singular 2D Gaussians `½a·u² + b·u·v + ½c·v²` (a·c within 1e-5 of b² relative): along
+/// the ridge the energy is a difference of terms far larger than itself, and its rounding
+/// left `log Z` up to 4e-10 off while the Hermite rule claimed 1e-12 to 1e-10 (10 of 240 stress
+/// cases). The floor now includes `β` times the width of the energy's interval enclosure at
+/// points along the whitened axes. Truth: `log(2π/β) - ½ log(ac - b²)`, the determinant of the
+/// written coefficients taken exactly (products split by `mul_add`).
+#[test]
+fn near_singular_gaussians_claim_their_rounding_floor() {
+    let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
+    let exact_det = |a: f64, b: f64, c: f64| {
+        let (ac, bb) = (a * c, b * b);
+        let (ac_lo, bb_lo) = (a.mul_add(c, -ac), b.mul_add(b, -bb));
+        (ac - bb) + (ac_lo - bb_lo)
+    };
+    let cases = [
+        (
+            8.928767528904533,
+            11.91669215065225,
+            15.904517606268213,
+            [-4.282867777567051, 1.8773712557417994],
+            568.6453157703672,
+        ),
+        (
+            0.31189536599621914,
+            0.20725438687851205,
+            0.137720494894872,
+            [0.25188298625192296, -2.6134278954382637],
+            5.198241180142563,
+        ),
+    ];
+    for (a, b, c, [m1, m2], beta) in cases {
+        let src = format!(
+            "0.5*{a}*(z1 - ({m1}))^2 + {b}*(z1 - ({m1}))*(z2 - ({m2})) + 0.5*{c}*(z2 - ({m2}))^2"
+        );
+        let truth = (2.0 * std::f64::consts::PI / beta).ln() - 0.5 * exact_det(a, b, c).ln();
+        program_case(&src, &plane, beta, truth, tq::default_tol(2));
+    }
+}
