@@ -396,3 +396,60 @@ fn a_certified_check_without_a_certified_value_says_why() {
     assert_eq!(checks[3]["status"], "pass", "{}", checks[3]);
     assert!(checks[3].get("certified").is_none(), "{}", checks[3]);
 }
+
+#[test]
+fn certify_bounds_a_mixture_of_narrow_correlated_gaussians_in_2d() {
+    // Two correlated bumps `a - k11·u² - k12·u·v - k22·v²`, one 37 widths from the other;
+    // log Z = log Σ e^a·π/√(k11·k22 - k12²/4). Plain intervals bound each cross term over a
+    // ray by -inf, so the enclosure was [-85.6, +inf] for such a mixture; the Taylor models of
+    // the quadratic terms bound them exactly.
+    type Bump = (f64, [f64; 3], [f64; 2]);
+    let comps: [Bump; 2] = [
+        (
+            -3.292877357138661,
+            [41.25931833393091, 18.9773862599001, 2.2397791515954633],
+            [1.8664767006684437, 2.4501863699112123],
+        ),
+        (
+            -1.0179725535300328,
+            [0.5559481470314613, 0.8487316388101228, 2.7411756840146015],
+            [-34.96829017529895, -17.119333799829192],
+        ),
+    ];
+    let terms: Vec<String> = comps
+        .iter()
+        .map(|(a, [k11, k12, k22], [m1, m2])| {
+            let (u, v) = (format!("(z1 - ({m1}))"), format!("(z2 - ({m2}))"));
+            format!("({a}) - {k11}*{u}^2 - {k12}*{u}*{v} - {k22}*{v}^2")
+        })
+        .collect();
+    let e = format!("-logsumexp({})", terms.join(", "));
+    let truth = comps
+        .iter()
+        .map(|(a, [k11, k12, k22], _)| {
+            a.exp() * std::f64::consts::PI / (k11 * k22 - 0.25 * k12 * k12).sqrt()
+        })
+        .sum::<f64>()
+        .ln();
+    let (code, v, err) = logz_json(&[
+        &e,
+        "--over",
+        "z1=-inf..inf",
+        "--over",
+        "z2=-inf..inf",
+        "--beta",
+        "1",
+        "--certify",
+        "--certify-width",
+        "0.05",
+        "--certify-boxes",
+        "30000",
+    ]);
+    assert_right_or_not_converged(code, &v, truth);
+    let (lo, hi, _) = certified(&v);
+    assert!(
+        lo <= truth && truth <= hi,
+        "{truth} outside [{lo}, {hi}]: {err}"
+    );
+    assert!(hi - lo <= 0.05, "width {}", hi - lo);
+}

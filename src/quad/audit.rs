@@ -78,12 +78,15 @@ pub(super) fn audit(
     let scale = vec![opts.length_scale.unwrap_or(1.0); d];
     // In 2D the bounds at the same target and budget were computed before integrating
     // (`complete_minima_2d`), about the minimum the search knew then.
-    let enclose = if d == 2 && certify.is_none() {
-        bounds::enclose_log_z_about_any
+    let reuse = if d == 2 && certify.is_none() {
+        bounds::Reuse::AboutAnyMinimum
     } else {
-        bounds::enclose_log_z_cached
+        bounds::Reuse::Identical
     };
-    let Some(enc) = enclose(p, beta, r.min_energy, &centre, &scale, target, max_boxes)? else {
+    let budget = (target, max_boxes);
+    let Some(enc) =
+        bounds::enclose_log_z_cached(p, beta, r.min_energy, &centre, &scale, budget, reuse)?
+    else {
         out.push(None);
         return Ok(r);
     };
@@ -263,9 +266,8 @@ pub(super) fn complete_minima_2d(
         return Ok(());
     }
     let scale = vec![spec.opts.length_scale.unwrap_or(1.0); 2];
-    let (target, max_boxes) = AUDIT_2D;
-    let Some(enc) =
-        bounds::enclose_log_z_about_any(p, spec.beta, e0, &x0, &scale, target, max_boxes)?
+    let reuse = bounds::Reuse::AboutAnyMinimum;
+    let Some(enc) = bounds::enclose_log_z_cached(p, spec.beta, e0, &x0, &scale, AUDIT_2D, reuse)?
     else {
         return Ok(());
     };

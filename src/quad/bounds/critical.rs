@@ -48,12 +48,7 @@ pub(super) fn critical_boxes(
         if touches {
             continue;
         }
-        let b: Vec<Interval> = it
-            .lo
-            .iter()
-            .zip(&it.hi)
-            .map(|(&a, &b)| Interval::new(a, b))
-            .collect();
+        let b = intervals(&it.lo, &it.hi);
         bd.evals += 1;
         if bd.p.enclose_gradient(&b, &mut g) && !g.iter().all(|x| x.contains(0.0)) {
             continue;
@@ -105,11 +100,7 @@ fn critical_leaf(
         }
         spent += 1;
         bd.evals += 1;
-        let b: Vec<Interval> = l
-            .iter()
-            .zip(&h)
-            .map(|(&a, &b)| Interval::new(a, b))
-            .collect();
+        let b = intervals(&l, &h);
         if bd.p.enclose_gradient(&b, g) && !g.iter().all(|x| x.contains(0.0)) {
             continue;
         }

@@ -33,11 +33,7 @@ pub(super) fn box_lower(p: &Problem<'_>, lo: &[f64], hi: &[f64], grad: bool) -> 
         let (flo, fhi) = face;
         return box_lower(p, &flo, &fhi, grad);
     }
-    let b: Vec<Interval> = lo
-        .iter()
-        .zip(hi)
-        .map(|(&a, &b)| Interval::new(a, b))
-        .collect();
+    let b = intervals(lo, hi);
     let Some(e) = p.enclose(&b) else {
         return f64::NEG_INFINITY;
     };

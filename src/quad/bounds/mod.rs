@@ -106,6 +106,14 @@ impl Ord for Keyed {
     }
 }
 
+/// The box `[lo, hi]` as intervals, one per coordinate.
+pub(super) fn intervals(lo: &[f64], hi: &[f64]) -> Vec<Interval> {
+    lo.iter()
+        .zip(hi)
+        .map(|(&a, &b)| Interval::new(a, b))
+        .collect()
+}
+
 /// `log((sinh x)/x)` for `x ≥ 0`.
 fn log_sinhc(x: f64) -> f64 {
     if x < 1e-4 {
@@ -142,11 +150,7 @@ impl Bounder<'_, '_> {
     /// Bounds of `log ∫_B exp(-β(E − E_ref))` over the finite box `[lo, hi]`.
     fn bound(&mut self, lo: &[f64], hi: &[f64]) -> (f64, f64) {
         let d = lo.len();
-        let b: Vec<Interval> = lo
-            .iter()
-            .zip(hi)
-            .map(|(&a, &b)| Interval::new(a, b))
-            .collect();
+        let b = intervals(lo, hi);
         let mut log_vol = 0.0;
         for k in 0..d {
             let w = Interval::point(hi[k]).sub(Interval::point(lo[k]));
@@ -351,12 +355,7 @@ pub(crate) fn enclose_log_z(
             })
             .unwrap_or(0);
         if bd.grad && d > 1 {
-            let b: Vec<Interval> = it
-                .lo
-                .iter()
-                .zip(&it.hi)
-                .map(|(&a, &b)| Interval::new(a, b))
-                .collect();
+            let b = intervals(&it.lo, &it.hi);
             let mut g = vec![Interval::ENTIRE; d];
             bd.evals += 1;
             if bd.p.enclose_gradient(&b, &mut g) {
@@ -475,49 +474,44 @@ static CACHE: Mutex<Option<HashMap<Vec<u64>, Enclosure>>> = Mutex::new(None);
 /// Entries kept before the cache is emptied.
 const CACHE_ENTRIES: usize = 4096;
 
-/// [`enclose_log_z`], reusing the bounds of an identical earlier call (problems whose energy
-/// has a fingerprint).
+/// Which earlier bounds [`enclose_log_z_cached`] may reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reuse {
+    /// Only those of an identical call.
+    Identical,
+    /// Those of a call with the same problem, β, scale, target and budget about any centre and
+    /// reference energy: the bounds of `log Z` do not depend on them (they place the core box
+    /// and shift the arithmetic). The 2D audit takes the bounds the minima search computed
+    /// before integrating, about the minimum it knew then.
+    AboutAnyMinimum,
+}
+
+/// [`enclose_log_z`] with `(target, max_boxes)` as `budget`, reusing earlier bounds as `reuse`
+/// allows (problems whose energy has a fingerprint).
 pub(crate) fn enclose_log_z_cached(
     p: &Problem<'_>,
     beta: f64,
     e_ref: f64,
     centre: &[f64],
     scale: &[f64],
-    target: f64,
-    max_boxes: usize,
+    (target, max_boxes): (f64, usize),
+    reuse: Reuse,
 ) -> Result<Option<Enclosure>, QuadError> {
     let compute = || enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes);
     let Some(mut key) = p.key() else {
         return compute();
     };
-    key.extend([beta, e_ref, target].map(f64::to_bits));
-    key.push(max_boxes as u64);
-    key.extend(centre.iter().chain(scale).map(|x| x.to_bits()));
-    cached(key, compute)
-}
-
-/// [`enclose_log_z_cached`], reusing the bounds of an earlier call with the same problem, β,
-/// scale, target and budget about any centre and reference energy: the bounds of `log Z` do
-/// not depend on them (they place the core box and shift the arithmetic). The 2D audit takes
-/// the bounds the minima search computed before integrating, about the minimum it knew then.
-pub(crate) fn enclose_log_z_about_any(
-    p: &Problem<'_>,
-    beta: f64,
-    e_ref: f64,
-    centre: &[f64],
-    scale: &[f64],
-    target: f64,
-    max_boxes: usize,
-) -> Result<Option<Enclosure>, QuadError> {
-    let compute = || enclose_log_z(p, beta, e_ref, centre, scale, target, max_boxes);
-    let Some(mut key) = p.key() else {
-        return compute();
-    };
-    // A marker no exact key starts its tail with (those hold β's bits first, never NaN's).
-    key.push(f64::NAN.to_bits());
     key.extend([beta, target].map(f64::to_bits));
     key.push(max_boxes as u64);
     key.extend(scale.iter().map(|x| x.to_bits()));
+    match reuse {
+        Reuse::Identical => {
+            key.push(e_ref.to_bits());
+            key.extend(centre.iter().map(|x| x.to_bits()));
+        }
+        // A marker no identical key has at this place (e_ref's bits are never NaN's).
+        Reuse::AboutAnyMinimum => key.push(f64::NAN.to_bits()),
+    }
     cached(key, compute)
 }
 
