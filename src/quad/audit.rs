@@ -271,10 +271,9 @@ pub(super) fn complete_minima_2d(
     else {
         return Ok(());
     };
-    let located: Vec<f64> = mins.iter().flat_map(|(_, x)| x.iter().copied()).collect();
     // Only an aid to the search: a descent that meets a point without a value (a NaN the
     // integrator's own rules never evaluate) adds nothing rather than failing the integral.
-    let Ok(found) = unlocated_minima(p, spec, &enc, &located, e0) else {
+    let Ok(found) = unlocated_minima(p, spec, &enc, mins) else {
         return Ok(());
     };
     if !found.is_empty() {
@@ -284,8 +283,8 @@ pub(super) fn complete_minima_2d(
     Ok(())
 }
 
-/// Local minima not among `located` (continuous coordinates, `dim` numbers each) and at most
-/// [`SIGNIFICANT`]/β above `e_min`, found by Nelder–Mead from the boxes of `enc` that may hold
+/// Local minima not among `located` (`(energy, point)`, lowest first) and at most
+/// [`SIGNIFICANT`]/β above the lowest, found by Nelder–Mead from the boxes of `enc` that may hold
 /// one (`Enclosure::critical`: every component of the gradient's enclosure contains 0 over a
 /// sub-box at most 1/64 of a partition box wide, the box possibly e^-30 of Z or more), as
 /// `(energy, point)`.
@@ -293,9 +292,15 @@ fn unlocated_minima(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     enc: &bounds::Enclosure,
-    located: &[f64],
-    e_min: f64,
+    located: &[(f64, Vec<f64>)],
 ) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+    let mut found: Vec<(f64, Vec<f64>)> = Vec::new();
+    let Some(e_min) = located.first().map(|m| m.0) else {
+        return Ok(found);
+    };
+    if enc.critical.is_empty() {
+        return Ok(found);
+    }
     let d = p.dim();
     let ls = spec.opts.length_scale.unwrap_or(1.0);
     // Nelder–Mead's first step is `step·min(1 + |x|, 10)` per coordinate: a quarter of the
@@ -315,8 +320,8 @@ fn unlocated_minima(
         Ok((x, h, f))
     };
     let mut reached: Vec<Reached> = Vec::new();
-    for m in located.chunks_exact(d) {
-        reached.push(reach(m.to_vec(), p.eval(m)?)?);
+    for (e, m) in located {
+        reached.push(reach(m.clone(), *e)?);
     }
     // A start within four standard deviations of the weight around a minimum reached, where
     // that minimum's quadratic model still gives the energy within 0.5/β, descends to it: the
@@ -331,7 +336,6 @@ fn unlocated_minima(
         }
         None => (0..d).all(|k| (x[k] - c[k]).abs() <= 2.0 * w[k]),
     };
-    let mut found: Vec<(f64, Vec<f64>)> = Vec::new();
     // Descents in a row that reached a known minimum; past [`KNOWN_IN_A_ROW`] the rest of
     // the boxes (less mass) are taken as explained too: along the floor of a curved valley the
     // gradient's enclosure contains 0 on every box, and each descent there costs about 400
@@ -387,7 +391,8 @@ fn newton_polish(
             let (lo, hi) = p.bounds[i];
             let (a, b) = ((x[i] - h).max(lo), (x[i] + h).min(hi));
             if b <= a {
-                break;
+                // A coordinate without room to difference: no step along it.
+                continue;
             }
             y[i] = b;
             let fp = p.eval(&y)?;

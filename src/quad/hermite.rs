@@ -233,6 +233,8 @@ pub(crate) fn log_partition(
     // The lowest energy met (a node may lie below the minimiser found: `log Z` is computed
     // relative to `E0` either way).
     let mut lowest = (f.e0, f.x0.to_vec());
+    // The same at every order: evaluated once.
+    let noise = energy_noise(p, f, beta);
     for &n in &ORDERS {
         let cost = u64::try_from(n)
             .ok()
@@ -257,9 +259,7 @@ pub(crate) fn log_partition(
         let last = (logs[k - 1] - logs[k - 2]).abs();
         let before = (logs[k - 2] - logs[k - 3]).abs();
         let log_z = base + logs[k - 1];
-        let floor = 4.0 * f64::EPSILON * beta * e_scale
-            + 2.0 * f64::EPSILON * log_z.abs()
-            + energy_noise(p, f, beta);
+        let floor = 4.0 * f64::EPSILON * beta * e_scale + 2.0 * f64::EPSILON * log_z.abs() + noise;
         // Contracting (or both at the rounding floor) and within the tolerance.
         if last <= spec.tol && (last <= before || before <= floor) {
             return Ok(Some(PartResult {

@@ -69,10 +69,9 @@ pub(super) fn critical_boxes(
     out
 }
 
-/// Gradient enclosures at most that [`critical_boxes`] spends on all boxes (about 0.1 s for
-/// a mixture of three Gaussians): the boxes of a broad mode whose enclosures are too loose to
-/// exclude 0 come first (most mass), and a narrow far mode holding 2e-4 of Z came after 128
-/// of them.
+/// Gradient enclosures at most that [`critical_boxes`] spends on all boxes: the boxes of a
+/// broad mode whose enclosures are too loose to exclude 0 come first (most mass), and a
+/// narrow far mode holding 2e-4 of Z came after 128 of them.
 const CRITICAL_EVALS: u64 = 40_000;
 
 /// Gradient enclosures per critical box at most in [`critical_leaf`].
