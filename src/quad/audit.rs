@@ -298,9 +298,6 @@ fn unlocated_minima(
     let Some(e_min) = located.first().map(|m| m.0) else {
         return Ok(found);
     };
-    if enc.critical.is_empty() {
-        return Ok(found);
-    }
     let d = p.dim();
     let ls = spec.opts.length_scale.unwrap_or(1.0);
     // Nelder–Mead's first step is `step·min(1 + |x|, 10)` per coordinate: a quarter of the
@@ -336,12 +333,19 @@ fn unlocated_minima(
         }
         None => (0..d).all(|k| (x[k] - c[k]).abs() <= 2.0 * w[k]),
     };
+    // A critical box the minima located explain is passed over and takes no place (the
+    // boxes along a needle's ridge inside a broad mode, each explained by the broad mode,
+    // took every place before a far mode's).
+    let critical = enc.critical(p, &mut |c, w| {
+        p.eval(c)
+            .is_ok_and(|ec| reached.iter().any(|m| explained(c, w, ec, m)))
+    });
     // Descents in a row that reached a known minimum; past [`KNOWN_IN_A_ROW`] the rest of
     // the boxes (less mass) are taken as explained too: along the floor of a curved valley the
     // gradient's enclosure contains 0 on every box, and each descent there costs about 400
     // evaluations to reach the one minimum (Rosenbrock's valley gave 14 such boxes).
     let mut known_in_a_row = 0;
-    for (c, w) in &enc.critical {
+    for (c, w) in &critical {
         if known_in_a_row >= KNOWN_IN_A_ROW {
             break;
         }
@@ -360,11 +364,21 @@ fn unlocated_minima(
             known_in_a_row += 1;
             continue;
         }
+        // A descent that stalls where no minimum is has found nothing new: on the floor of the
+        // valley `(z2 − z1²)² + log(1 + z1²)` 2e4 to 1e5 out (curvature -3e-9 along the floor
+        // against 5e9 across it), 30 such points taken as minima sent the outer rule there,
+        // and the energy was refused as divergent.
+        let m = reach(x, f)?;
+        if !minimum_at_weight_scale(p, &m.0, f, m.1.as_ref(), spec.beta) {
+            known_in_a_row += 1;
+            reached.push(m);
+            continue;
+        }
         known_in_a_row = 0;
         if spec.beta * (f - e_min) <= SIGNIFICANT {
-            found.push((f, x.clone()));
+            found.push((f, m.0.clone()));
         }
-        reached.push(reach(x, f)?);
+        reached.push(m);
     }
     Ok(found)
 }
@@ -423,6 +437,115 @@ fn newton_polish(
         }
     }
     Ok((x, f))
+}
+
+/// Whether `x` (energy `f`) of a 2D energy is a minimum: its profile `min over z_j of E`
+/// rises on both sides along each coordinate `k`, the other coordinate minimised by a
+/// bracketing golden-section search. With a positive definite Hessian `h` the step is one
+/// marginal deviation of its model (at least 1e-3 of `1 + |x_k|`) and the search starts from
+/// the model's prediction; without one (a flat minimum, `|z|^8`) the profile must not fall at
+/// 1e-3 and 1e-2 of `1 + |x_k|` and must rise at 1e-1. A point stalled on a curved valley's
+/// floor fails, where the floor descends; a ring's points fail, where the profile is flat.
+fn minimum_at_weight_scale(
+    p: &Problem<'_>,
+    x: &[f64],
+    f: f64,
+    h: Option<&DMatrix<f64>>,
+    beta: f64,
+) -> bool {
+    if x.len() != 2 {
+        return true;
+    }
+    let model = h.and_then(|h| h.clone().try_inverse().map(|cov| (h, cov)));
+    (0..2).all(|k| {
+        let j = 1 - k;
+        let scale = 1.0 + x[k].abs();
+        let (deltas, slope, width_j) = match &model {
+            Some((h, cov)) => (
+                vec![(cov[(k, k)] / beta).sqrt().max(1e-3 * scale)],
+                -h[(j, k)] / h[(j, j)],
+                1.0 / (beta * h[(j, j)]).sqrt(),
+            ),
+            None => (
+                vec![1e-3 * scale, 1e-2 * scale, 1e-1 * scale],
+                0.0,
+                1e-3 * (1.0 + x[j].abs()),
+            ),
+        };
+        let ((lo_k, hi_k), (lo_j, hi_j)) = (p.bounds[k], p.bounds[j]);
+        let last = deltas.len() - 1;
+        deltas.iter().enumerate().all(|(n, &delta)| {
+            [-1.0, 1.0].into_iter().all(|s| {
+                // Within the domain: a minimum at or near an end is tested on its inner side.
+                let yk = (x[k] + s * delta).clamp(lo_k, hi_k);
+                if yk.total_cmp(&x[k]).is_eq() {
+                    return true;
+                }
+                let profile = |t: f64| {
+                    let mut y = [0.0; 2];
+                    y[k] = yk;
+                    y[j] = t.clamp(lo_j, hi_j);
+                    p.eval(&y).unwrap_or(f64::NAN)
+                };
+                let m = profile_min(profile, x[j] + slope * (yk - x[k]), width_j);
+                !m.is_nan() && if n == last { m > f } else { m >= f }
+            })
+        })
+    })
+}
+
+/// The minimum of `g` near `t0` by a bracketing search (steps doubling from `w` downhill, at
+/// most 80) and 60 golden sections; NaN when `g` is NaN where it was evaluated (`+inf`, a
+/// weight of 0 at an end of the domain, is a value).
+fn profile_min(g: impl Fn(f64) -> f64, t0: f64, w: f64) -> f64 {
+    let w = if w.is_finite() && w > 0.0 { w } else { 1.0 };
+    let (f0, fl, fr) = (g(t0), g(t0 - w), g(t0 + w));
+    if f0.is_nan() || fl.is_nan() || fr.is_nan() {
+        return f64::NAN;
+    }
+    let (mut lo, mut hi) = (t0 - w, t0 + w);
+    let mut best = f0.min(fl).min(fr);
+    if fl < f0 || fr < f0 {
+        let dir = if fl < fr { -1.0 } else { 1.0 };
+        let (mut prev, mut b, mut fb) = (t0, t0 + dir * w, fl.min(fr));
+        let mut step = w;
+        let mut bracketed = false;
+        for _ in 0..80 {
+            step *= 2.0;
+            let c = b + dir * step;
+            let fc = g(c);
+            if fc.is_nan() {
+                return f64::NAN;
+            }
+            if fc > fb {
+                (lo, hi) = if dir > 0.0 { (prev, c) } else { (c, prev) };
+                bracketed = true;
+                break;
+            }
+            (prev, b, fb) = (b, c, fc);
+        }
+        best = best.min(fb);
+        if !bracketed {
+            return best;
+        }
+    }
+    let r = 0.5 * (5f64.sqrt() - 1.0);
+    let (mut c, mut d) = (hi - r * (hi - lo), lo + r * (hi - lo));
+    let (mut fc, mut fd) = (g(c), g(d));
+    for _ in 0..60 {
+        if fc < fd {
+            hi = d;
+            (d, fd) = (c, fc);
+            c = hi - r * (hi - lo);
+            fc = g(c);
+        } else {
+            lo = c;
+            (c, fc) = (d, fd);
+            d = lo + r * (hi - lo);
+            fd = g(d);
+        }
+    }
+    best.min(fc).min(fd)
 }
 
 /// Whether two points found by descent are the same minimum (within 1e-3 of the length scale

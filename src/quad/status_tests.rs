@@ -499,3 +499,163 @@ fn near_singular_gaussians_claim_their_rounding_floor() {
         program_case(&src, &plane, beta, truth, tq::default_tol(2));
     }
 }
+
+/// Modes whose slices the nested rule lost (2D stress cases, each "converged" with ±3e-10 to
+/// ±5e-9 and 2.5e-4 to 1.5e-3 low in log Z):
+/// - a far correlated needle at `(33.9, 19.4)`: two outer widths out its slices' minima lie 9
+///   from its own inner coordinate, where a search seeded there found nothing; the slices now
+///   follow each minimum's ridge (`nested::Ridge`, the conditional mean of its quadratic model);
+/// - a mode at `z1 = -36.6` beyond the outer grid, whose only neighbour among the points (at
+///   -18.1) was lower: a hint that is no local minimum of the points is now followed downhill;
+/// - a needle on the flank of a broad mode (a barrier 3 above the needle, 0.7 above the broad
+///   one, so not "separate" from it), which further along its ridge is only a shoulder 0.013
+///   wide in the slices: its ridge now gives the slices breakpoints (`LineSpec::features`);
+/// - a separable energy whose outer factor has modes at 4.6, 18.6, 32.2 and 48.1 beyond the
+///   outer grid.
+#[test]
+fn slices_follow_the_ridges_of_correlated_modes() {
+    let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
+    let cases: [&[tq::Bump2]; 3] = [
+        &[
+            (
+                -0.21174338776198448,
+                [0.19445518820055618, 0.3540532906790458, 0.8725174617900199],
+                [2.9294009663873366, 4.949342138628625],
+            ),
+            (
+                -0.8779512311045101,
+                [1366.1483515372076, -585.8754903177903, 62.93681402122939],
+                [33.90469780510105, 19.359281256727726],
+            ),
+            (
+                -3.6688015202087016,
+                [570.503756349005, 94.57262816000198, 4.011636410965532],
+                [3.497796410928558, 4.310908042785318],
+            ),
+        ],
+        &[
+            (
+                -4.617756110974101,
+                [0.1389455549327173, 0.37963924592138154, 0.7446923634937841],
+                [-1.6087273615323294, 3.896538529490133],
+            ),
+            (
+                -2.188958171381188,
+                [1376.163972092906, 387.6579141860558, 28.36720890006627],
+                [-1.4857422034548495, -4.972472046709873],
+            ),
+            (
+                -5.615439669339564,
+                [215.4932578431268, 10.965183253146908, 14.099364550838752],
+                [-36.60408856463434, 0.2225626542575938],
+            ),
+            (
+                -4.491956954800526,
+                [2.3916678155772044, 1.8743079055838194, 3.266458937209312],
+                [-18.13779139385383, -44.83658194671896],
+            ),
+        ],
+        &[
+            (
+                -4.527889253522715,
+                [1.1646798791763986, 0.42843282163437535, 0.07812863697595808],
+                [4.536226962167197, 3.416611036836727],
+            ),
+            (
+                -2.2083790390855214,
+                [3892.1987364645483, -305.90612377990624, 2996.507932021768],
+                [4.75841639317651, -3.5150107176853016],
+            ),
+        ],
+    ];
+    for comps in cases {
+        let (src, truth) = tq::gaussian_mixture_2d(comps);
+        program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
+    }
+    // exp(-E) = exp(-3.54 - 0.0254(z1 + 1.05)²) + ... (1D modes) times exp(-z2²/2).
+    let modes: [(f64, f64, f64); 5] = [
+        (
+            -3.5443088261309006,
+            0.025391296718545488,
+            -1.049521391932199,
+        ),
+        (-3.8956616383655125, 0.8465118264615293, 18.63037253117625),
+        (-1.3758140260322573, 4345.560492263313, 4.561974054388795),
+        (-0.5955415535923753, 18.406259414964758, 32.20573030787942),
+        (-3.0023907561582748, 1250.6929804005142, 48.11697928791159),
+    ];
+    let terms: Vec<String> = modes
+        .iter()
+        .map(|(a, k, m)| format!("({a}) - ({k})*(z1 - ({m}))^2"))
+        .collect();
+    let src = format!("-logsumexp({}) + z2^2/2", terms.join(", "));
+    let pi = std::f64::consts::PI;
+    let z1: f64 = modes
+        .iter()
+        .map(|(a, k, _)| a.exp() * (pi / k).sqrt())
+        .sum();
+    let truth = z1.ln() + 0.5 * (2.0 * pi).ln();
+    program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
+}
+
+/// The critical boxes of the 2D minima completion (`bounds::Enclosure::critical`) that a
+/// located minimum explains take no place: along a needle's ridge inside a broad mode (no
+/// minimum of its own) every box's gradient enclosure contains 0, and those boxes took all 32
+/// places before the box of a far mode at `(-35.3, 9.5)` holding 1e-3 of Z, which was never
+/// searched from (a stress case, 9.9e-4 low in log Z).
+#[test]
+fn critical_boxes_a_located_minimum_explains_take_no_place() {
+    let comps: &[tq::Bump2] = &[
+        (
+            -0.12590804569415062,
+            [
+                0.04832192577039823,
+                0.14095818691002385,
+                0.21114870627957275,
+            ],
+            [1.3297764020064529, -4.180656540756865],
+        ),
+        (
+            -2.7784319526008865,
+            [238.7610708147329, 1752.6720547472169, 3218.599376918904],
+            [2.1505870571051213, -2.739350040365732],
+        ),
+        (
+            -1.9460267046026054,
+            [191.32665248424163, -420.24222065608615, 231.4924546220193],
+            [-35.25810465097786, 9.52482004609115],
+        ),
+        (
+            -3.8494518531474777,
+            [0.5158977891976011, 0.1358451741232807, 0.6145016820306034],
+            [-4.533736825935963, -1.7282682220908594],
+        ),
+    ];
+    let (src, _) = tq::gaussian_mixture_2d(comps);
+    let e = crate::engine::ProgramEnergy::new(
+        &crate::expr::parse(&src).expect("parses"),
+        &["z1", "z2"],
+        &crate::expr::Bindings::new(),
+    )
+    .expect("compiles");
+    let dom = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY); 2]).expect("domain");
+    let probs = problems(&e, &dom);
+    let opts = QuadOptions::default();
+    let spec = PartSpec {
+        beta: 1.0,
+        obs: None,
+        n_obs: 0,
+        tol: tq::default_tol(2),
+        budget: opts.max_evals,
+        opts: &opts,
+    };
+    let main = vec![1.3297763604785044, -4.1806565268309335];
+    let mut mins = vec![(probs[0].eval(&main).expect("finite"), main)];
+    audit::complete_minima_2d(&probs[0], &spec, &mut mins).expect("completes");
+    let far = [-35.25810465097786, 9.52482004609115];
+    assert!(
+        mins.iter()
+            .any(|(_, x)| (x[0] - far[0]).abs() < 1e-4 && (x[1] - far[1]).abs() < 1e-4),
+        "the far mode at {far:?} was not found: {mins:?}"
+    );
+}

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 mod critical;
 mod minimum;
 mod modes;
-use critical::critical_boxes;
+use critical::critical_candidates;
 pub(crate) use minimum::*;
 pub(crate) use modes::*;
 
@@ -55,12 +55,10 @@ pub(crate) struct Enclosure {
     /// first, none within two length scales of a heavier one's box: hints for the
     /// integrator's search.
     pub heavy: Vec<Vec<f64>>,
-    /// Boxes of the final partition that may hold a local minimum and up to e^-30 of Z or
-    /// more (`critical::CRITICAL_MASS`), most mass first, at most 32, none touching another's box,
-    /// each narrowed to a sub-box at most 1/64 as wide on which every component of the
-    /// gradient's enclosure contains 0 (`critical_leaf`), as `(centre, widths)`: where modes
-    /// the search did not locate can be (2–4D, with gradient enclosures).
-    pub critical: Vec<(Vec<f64>, Vec<f64>)>,
+    /// The finite boxes of the final partition holding up to e^-30 of Z or more
+    /// (`critical::CRITICAL_MASS`), most mass first, flat (`lo` then `hi` of each box): where
+    /// [`Enclosure::critical`] looks for modes the search did not locate.
+    candidates: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -453,7 +451,11 @@ pub(crate) fn enclose_log_z(
             widths.push(w);
         }
     }
-    let critical = critical_boxes(&mut bd, &items, &order, l);
+    let candidates = if d >= 2 && bd.grad {
+        critical_candidates(&items, l)
+    } else {
+        Vec::new()
+    };
     let shift = -beta * e_ref;
     Ok(Some(Enclosure {
         lo: shift + l,
@@ -462,7 +464,7 @@ pub(crate) fn enclose_log_z(
         interval_evals: bd.evals,
         tail_extrapolated,
         heavy,
-        critical,
+        candidates,
     }))
 }
 

@@ -4,9 +4,12 @@ use super::gk::{self, AxisMap, NK};
 use super::{Observables, PartResult, PartSpec, Problem, QuadError, QuadOptions};
 
 mod adaptive;
+mod features;
 mod probes;
 mod search;
 use adaptive::*;
+pub(crate) use features::Feature;
+use features::feature_breaks;
 pub(crate) use probes::*;
 pub(crate) use search::*;
 
@@ -140,6 +143,11 @@ pub(crate) struct LineSpec<'a> {
     /// coordinate): they replace the grid search and the width measurements when every one of
     /// its minima is found again within half a width.
     pub warm: Option<&'a [Mode]>,
+    /// Narrow features the line may hold without a minimum of its own (for a slice of the
+    /// nested rule, where the ridge of a located 2D minimum crosses it): each not already
+    /// beside a minimiser, not negligible and present gets breakpoints at its centre and
+    /// `FEATURE_BREAKS` widths each side ([`feature_breaks`]).
+    pub features: &'a [Feature],
 }
 
 /// Integrates `exp(-β E)` (with observables) over `[spec.lo, spec.hi]` (see [`LineSpec`]).
@@ -158,6 +166,7 @@ pub(crate) fn integrate_line(
         grid_minima_beside_hints,
         ls,
         warm,
+        features: _,
     } = *spec;
     let start = line.evals();
     let polished = match warm {
@@ -338,6 +347,7 @@ pub(crate) fn integrate_line(
         }
     }
     bps.extend_from_slice(&edges);
+    bps.extend(feature_breaks(line, spec, &used, e0, faint_q)?);
     bps.sort_by(f64::total_cmp);
     bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
     let negligible_at = |x: f64| x.is_infinite() || faint.contains(&x);
@@ -667,6 +677,7 @@ pub(crate) fn integrate_problem(
             grid_minima_beside_hints: true,
             ls,
             warm: None,
+            features: &[],
         },
     )?;
     Ok(PartResult {

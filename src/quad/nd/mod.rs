@@ -612,7 +612,7 @@ mod tests {
                     obs: None,
                     n_user: 0,
                     ls: 1.0,
-                    hints: Vec::new(),
+                    ridges: Vec::new(),
                     best: (f64::INFINITY, f64::NAN, f64::NAN),
                     inner_failure: None,
                     shapes: Vec::new(),
