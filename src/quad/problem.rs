@@ -127,9 +127,10 @@ impl<'a> Problem<'a> {
         let d = self.dim();
         let full_d = self.template.len();
         let n = out.len();
-        if d == full_d && d > 0 {
-            // No integer coordinates: the continuous point is the full point, pass it through
-            // without copying (this is the hot path of every rule).
+        let identity = self.cont.iter().enumerate().all(|(k, &i)| k == i);
+        if d == full_d && d > 0 && identity {
+            // No integer coordinates, in order: the continuous point is the full point, pass
+            // it through without copying (this is the hot path of every rule).
             self.evals.fetch_add(n as u64, Ordering::Relaxed);
             self.energy.eval_batch(&xs[..n * d], out);
             for (j, e) in out.iter().enumerate() {

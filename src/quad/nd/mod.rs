@@ -614,7 +614,7 @@ mod tests {
                     ls: 1.0,
                     ridges: Vec::new(),
                     best: (f64::INFINITY, f64::NAN, f64::NAN),
-                    inner_failure: None,
+                    inner_failures: Vec::new(),
                     shapes: Vec::new(),
                     warm_enabled: false,
                 };

@@ -96,7 +96,9 @@ pub(super) struct NestedLine<'p, 'a> {
     /// minima follow (`Ridge`).
     pub(super) ridges: Vec<Ridge>,
     pub(super) best: (f64, f64, f64),
-    pub(super) inner_failure: Option<String>,
+    /// The slices that did not converge: their lowest energy and the reason (not those beyond
+    /// f64 resolution, [`NestedLine::beyond_resolution`]).
+    pub(super) inner_failures: Vec<(f64, String)>,
     /// The modes of every slice integrated so far, sorted by outer coordinate: the nearest one
     /// warm starts the next slice (the full minimum search per slice was most of its cost).
     pub(super) shapes: Vec<(f64, Vec<line::Mode>)>,
@@ -240,11 +242,11 @@ impl NestedLine<'_, '_> {
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
         }
-        if !r.converged && self.inner_failure.is_none() && r.log_z > f64::NEG_INFINITY {
-            self.inner_failure = r
-                .reason
-                .clone()
-                .map(|s| format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1));
+        if !r.converged && r.log_z > f64::NEG_INFINITY && !self.beyond_resolution(r.e_star) {
+            if let Some(s) = &r.reason {
+                let s = format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1);
+                self.inner_failures.push((r.e_star, s));
+            }
         }
         Ok(r)
     }
@@ -318,6 +320,16 @@ impl NestedLine<'_, '_> {
     /// below `e^-60` (a funnel `x^2*exp(-v)` far out, where the slice is wider than any probe
     /// or `exp(-v)` underflows and the slice looks flat). A genuinely divergent slice is caught near the minimum,
     /// where this does not apply.
+    /// Whether a slice whose lowest energy is `e` is beyond f64 resolution: its weight
+    /// `exp(-β(e − E*))` underflows against the best slice's, and the rounding of `e` itself
+    /// exceeds `1/β` (a slice of a mixture at z1 = -1.7e8, energy 6e17, ran out of budget and
+    /// withdrew convergence from a result whose error lay elsewhere).
+    fn beyond_resolution(&self, e: f64) -> bool {
+        self.best.0.is_finite()
+            && self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
+            && e.abs() * f64::EPSILON * self.beta > 1.0
+    }
+
     fn negligible(&self, z1: f64, err: &QuadError) -> bool {
         if !matches!(err, QuadError::Diverges { .. }) || !self.best.0.is_finite() {
             return false;
@@ -331,18 +343,10 @@ impl NestedLine<'_, '_> {
         {
             return true;
         }
-        let z2 = hint;
-        let z2 = z2.clamp(lo.max(-1e300), hi.min(1e300));
-        let mut x = vec![0.0; 2];
-        x[0] = z1;
-        x[1] = z2;
-        match self.p.eval(&x) {
-            Ok(e) => {
-                self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
-                    && e.abs() * f64::EPSILON * self.beta > 1.0
-            }
-            Err(_) => false,
-        }
+        let z2 = hint.clamp(lo.max(-1e300), hi.min(1e300));
+        self.p
+            .eval(&[z1, z2])
+            .is_ok_and(|e| self.beyond_resolution(e))
     }
 }
 
@@ -474,7 +478,7 @@ pub(super) fn nested(
         ls,
         ridges,
         best: (f64::INFINITY, f64::NAN, f64::NAN),
-        inner_failure: None,
+        inner_failures: Vec::new(),
         shapes: Vec::new(),
         warm_enabled: false,
     };
@@ -507,7 +511,13 @@ pub(super) fn nested(
     }
     let mut converged = r.converged;
     let mut reason = r.reason.clone();
-    if let Some(f) = nl.inner_failure.take() {
+    // A slice that did not converge withdraws convergence unless it is beyond f64 resolution
+    // against the best slice of all (checked again: the best only falls).
+    let failures = std::mem::take(&mut nl.inner_failures);
+    if let Some((_, f)) = failures
+        .into_iter()
+        .find(|(e, _)| !nl.beyond_resolution(*e))
+    {
         converged = false;
         reason = reason.or(Some(f));
     }
