@@ -252,51 +252,58 @@ fn unlocated_mass_1d(
 /// mode 15 widths from the main one, holding 1.5 % of Z, was missed with ±1e-8 claimed; a mode
 /// the slices found only in part left 0.8 % of Z out: both integrate exactly with the mode as a
 /// hint.)
+///
+/// Returns the centres of the critical sub-boxes a located minimum explains (at most
+/// [`MAX_SEEDS`], most mass first): where a narrow ridge without a minimum of its own may run
+/// (a needle on a broad mode's flank), for the nested rule's slices (`nested::Ridge::seed`).
 pub(super) fn complete_minima_2d(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     mins: &mut Vec<(f64, Vec<f64>)>,
-) -> Result<(), QuadError> {
+) -> Result<Vec<Vec<f64>>, QuadError> {
     let Some((e0, x0)) = mins.first().cloned() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     // A log-concave weight (certified convex energy) has one mode, the one found.
     let usable = p.dim() == 2 && p.has_enclosure() && p.has_gradient_enclosure();
     if !usable || !e0.is_finite() || bounds::convex_2d(p) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let scale = vec![spec.opts.length_scale.unwrap_or(1.0); 2];
     let reuse = bounds::Reuse::AboutAnyMinimum;
     let Some(enc) = bounds::enclose_log_z_cached(p, spec.beta, e0, &x0, &scale, AUDIT_2D, reuse)?
     else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     // Only an aid to the search: a descent that meets a point without a value (a NaN the
     // integrator's own rules never evaluate) adds nothing rather than failing the integral.
-    let Ok(found) = unlocated_minima(p, spec, &enc, mins) else {
-        return Ok(());
+    let Ok((found, seeds)) = unlocated_minima(p, spec, &enc, mins) else {
+        return Ok(Vec::new());
     };
     if !found.is_empty() {
         mins.extend(found);
         mins.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    Ok(())
+    Ok(seeds)
 }
+
+/// Explained critical sub-boxes at most returned by [`complete_minima_2d`] as seeds.
+const MAX_SEEDS: usize = 8;
 
 /// Local minima not among `located` (`(energy, point)`, lowest first) and at most
 /// [`SIGNIFICANT`]/β above the lowest, found by Nelder–Mead from the boxes of `enc` that may hold
 /// one (`Enclosure::critical`: every component of the gradient's enclosure contains 0 over a
 /// sub-box at most 1/64 of a partition box wide, the box possibly e^-30 of Z or more), as
-/// `(energy, point)`.
+/// `(energy, point)`, and the centres of the sub-boxes the located minima explain.
 fn unlocated_minima(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     enc: &bounds::Enclosure,
     located: &[(f64, Vec<f64>)],
-) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+) -> Result<MinimaAndSeeds, QuadError> {
     let mut found: Vec<(f64, Vec<f64>)> = Vec::new();
     let Some(e_min) = located.first().map(|m| m.0) else {
-        return Ok(found);
+        return Ok((found, Vec::new()));
     };
     let d = p.dim();
     let ls = spec.opts.length_scale.unwrap_or(1.0);
@@ -336,9 +343,15 @@ fn unlocated_minima(
     // A critical box the minima located explain is passed over and takes no place (the
     // boxes along a needle's ridge inside a broad mode, each explained by the broad mode,
     // took every place before a far mode's).
+    let mut seeds: Vec<Vec<f64>> = Vec::new();
     let critical = enc.critical(p, &mut |c, w| {
-        p.eval(c)
-            .is_ok_and(|ec| reached.iter().any(|m| explained(c, w, ec, m)))
+        let known = p
+            .eval(c)
+            .is_ok_and(|ec| reached.iter().any(|m| explained(c, w, ec, m)));
+        if known && seeds.len() < MAX_SEEDS {
+            seeds.push(c.to_vec());
+        }
+        known
     });
     // Descents in a row that reached a known minimum; past [`KNOWN_IN_A_ROW`] the rest of
     // the boxes (less mass) are taken as explained too: along the floor of a curved valley the
@@ -380,8 +393,11 @@ fn unlocated_minima(
         }
         reached.push(m);
     }
-    Ok(found)
+    Ok((found, seeds))
 }
+
+/// Minima found and seeds ([`complete_minima_2d`]).
+type MinimaAndSeeds = (Vec<(f64, Vec<f64>)>, Vec<Vec<f64>>);
 
 /// Newton steps (finite-difference gradient and Hessian) from the end `x` of a descent, each
 /// taken while it lowers the energy `f`, at most 20: Nelder–Mead stalls on the floor of a

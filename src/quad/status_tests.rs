@@ -676,3 +676,42 @@ fn narrow_rings_off_the_origin_keep_their_slices() {
     let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
     program_case(&src, &plane, beta, truth, tq::default_tol(2));
 }
+
+/// A needle 0.012 wide and 4 long inside a broad mode forms no minimum of its own: the 2D
+/// minima completion's critical sub-boxes along it are explained by the broad mode, and its
+/// slices saw a shoulder between their nodes (1.65e-4 low in log Z with ±5e-9 claimed, a stress
+/// case). Those sub-boxes now seed ridges (`nested::Ridge::seed`, polished onto the slice's
+/// local minimum) whose crossings give the slices breakpoints. A far mode at (-35.3, 9.5)
+/// completes the mixture.
+#[test]
+fn needles_without_a_minimum_get_breakpoints_from_critical_boxes() {
+    let comps: &[tq::Bump2] = &[
+        (
+            -0.12590804569415062,
+            [
+                0.04832192577039823,
+                0.14095818691002385,
+                0.21114870627957275,
+            ],
+            [1.3297764020064529, -4.180656540756865],
+        ),
+        (
+            -2.7784319526008865,
+            [238.7610708147329, 1752.6720547472169, 3218.599376918904],
+            [2.1505870571051213, -2.739350040365732],
+        ),
+        (
+            -1.9460267046026054,
+            [191.32665248424163, -420.24222065608615, 231.4924546220193],
+            [-35.25810465097786, 9.52482004609115],
+        ),
+        (
+            -3.8494518531474777,
+            [0.5158977891976011, 0.1358451741232807, 0.6145016820306034],
+            [-4.533736825935963, -1.7282682220908594],
+        ),
+    ];
+    let (src, truth) = tq::gaussian_mixture_2d(comps);
+    let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
+    program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
+}

@@ -166,8 +166,8 @@ pub(crate) fn integrate_problem(
     spec: &PartSpec<'_>,
 ) -> Result<PartResult, QuadError> {
     let mut mins = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
-    super::audit::complete_minima_2d(p, spec, &mut mins)?;
-    let mut r = integrate_from_minima(p, spec, &mins)?;
+    let seeds = super::audit::complete_minima_2d(p, spec, &mut mins)?;
+    let mut r = integrate_from_minima(p, spec, &mins, &seeds)?;
     r.minima = mins.iter().flat_map(|(_, x)| x.iter().copied()).collect();
     Ok(r)
 }
@@ -177,6 +177,7 @@ fn integrate_from_minima(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     mins: &[(f64, Vec<f64>)],
+    seeds: &[Vec<f64>],
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget, opts) =
         (spec.beta, spec.n_obs, spec.tol, spec.budget, spec.opts);
@@ -248,7 +249,7 @@ fn integrate_from_minima(
         _ => false,
     };
     if d == 2 && !(well_conditioned && gaussian && n_sig == 1 && all_infinite) {
-        return nested(p, spec, mins);
+        return nested(p, spec, mins, seeds);
     }
     // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.
     let (m, log_det_m, laplace) = match (&chol, well_conditioned && all_infinite) {
@@ -613,6 +614,7 @@ mod tests {
                     n_user: 0,
                     ls: 1.0,
                     ridges: Vec::new(),
+                    seeds: Vec::new(),
                     best: (f64::INFINITY, f64::NAN, f64::NAN),
                     inner_failures: Vec::new(),
                     shapes: Vec::new(),

@@ -95,6 +95,8 @@ pub(super) struct NestedLine<'p, 'a> {
     /// The located 2D minima that seed each slice's search, as the lines their slices'
     /// minima follow (`Ridge`).
     pub(super) ridges: Vec<Ridge>,
+    /// Ridges through points that are no minima (`Ridge::seed`): features of the slices only.
+    pub(super) seeds: Vec<Ridge>,
     pub(super) best: (f64, f64, f64),
     /// The slices that did not converge: their lowest energy and the reason (not those beyond
     /// f64 resolution, [`NestedLine::beyond_resolution`]).
@@ -122,6 +124,9 @@ pub(super) struct Ridge {
     /// `e + ½·schur·(z1 − x1)²`.
     pub(super) e: f64,
     pub(super) schur: f64,
+    /// The slope of the model's energy along the ridge at `x` (0 at a minimum; a seed's,
+    /// [`Ridge::seed`], on a broad flank is not).
+    pub(super) grad: f64,
 }
 
 impl Ridge {
@@ -144,7 +149,51 @@ impl Ridge {
             width,
             e,
             schur,
+            grad: 0.0,
         }
+    }
+
+    /// The ridge through a point `c` that is no minimum (a critical sub-box a minimum explains,
+    /// `audit::complete_minima_2d`): the same model with the energy's slope along it, central
+    /// differences of step `1e-6·(ls + |c_k|)`. `None` where the energy has no value or the
+    /// curvature across is not positive.
+    pub(super) fn seed(p: &Problem<'_>, c: &[f64], beta: f64, ls: f64) -> Option<Ridge> {
+        // Onto the ridge first: the slice's local minimum downhill of `c` (a sub-box's centre
+        // may sit on the flank of a needle 0.01 wide, where the curvature across is negative).
+        let mut sl = SliceLine {
+            p,
+            z1: c[0],
+            obs: None,
+            n_obs: 0,
+        };
+        let (lo, hi) = p.bounds[1];
+        let e0 = p.eval(c).ok()?;
+        let (z2, e) = line::descend_from(&mut sl, c[1], e0, lo, hi, ls)
+            .ok()
+            .flatten()
+            .unwrap_or((c[1], e0));
+        let c = [c[0], z2];
+        let r = Ridge::at(p, (e, &c), beta, ls);
+        if !(r.width.is_finite() && r.width > 0.0 && e.is_finite()) {
+            return None;
+        }
+        let diff = |k: usize| -> Option<f64> {
+            let h = 1e-6 * (ls + c[k].abs());
+            let mut y = [c[0], c[1]];
+            y[k] = c[k] + h;
+            let fp = p.eval(&y).ok()?;
+            y[k] = c[k] - h;
+            let fm = p.eval(&y).ok()?;
+            Some((fp - fm) / (2.0 * h))
+        };
+        let grad = diff(0)? + r.slope * diff(1)?;
+        grad.is_finite().then_some(Ridge { grad, ..r })
+    }
+
+    /// The model's energy on the ridge at the outer coordinate `z1`.
+    pub(super) fn energy_at(&self, z1: f64) -> f64 {
+        let d = z1 - self.x[0];
+        self.e + self.grad * d + 0.5 * self.schur.max(0.0) * d * d
     }
     /// The ridge's inner coordinate at the outer coordinate `z1`.
     pub(super) fn at_outer(&self, z1: f64) -> f64 {
@@ -180,10 +229,11 @@ impl NestedLine<'_, '_> {
     fn features_at(&self, z1: f64) -> Vec<line::Feature> {
         self.ridges
             .iter()
+            .chain(&self.seeds)
             .map(|r| line::Feature {
                 centre: r.at_outer(z1),
                 width: r.width,
-                energy: r.e + 0.5 * r.schur.max(0.0) * (z1 - r.x[0]).powi(2),
+                energy: r.energy_at(z1),
             })
             .filter(|f| f.centre.is_finite() && f.width.is_finite() && f.width > 0.0)
             .filter(|f| f.energy.is_finite())
@@ -435,6 +485,7 @@ pub(super) fn nested(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     mins: &[(f64, Vec<f64>)],
+    seeds: &[Vec<f64>],
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
     let opts = spec.opts;
@@ -477,6 +528,10 @@ pub(super) fn nested(
         n_user: n_obs,
         ls,
         ridges,
+        seeds: seeds
+            .iter()
+            .filter_map(|c| Ridge::seed(p, c, beta, ls))
+            .collect(),
         best: (f64::INFINITY, f64::NAN, f64::NAN),
         inner_failures: Vec::new(),
         shapes: Vec::new(),
