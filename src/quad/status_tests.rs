@@ -598,6 +598,35 @@ fn slices_follow_the_ridges_of_correlated_modes() {
     program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
 }
 
+/// A broad mode, a needle 0.012 wide and 4 long inside it (no minimum of its own), a far
+/// narrow mode at (-35.3, 9.5) holding 1e-3 of Z and a fourth (a 2D stress case).
+const NEEDLE_AND_FAR_MODE: &[tq::Bump2] = &[
+    (
+        -0.12590804569415062,
+        [
+            0.04832192577039823,
+            0.14095818691002385,
+            0.21114870627957275,
+        ],
+        [1.3297764020064529, -4.180656540756865],
+    ),
+    (
+        -2.7784319526008865,
+        [238.7610708147329, 1752.6720547472169, 3218.599376918904],
+        [2.1505870571051213, -2.739350040365732],
+    ),
+    (
+        -1.9460267046026054,
+        [191.32665248424163, -420.24222065608615, 231.4924546220193],
+        [-35.25810465097786, 9.52482004609115],
+    ),
+    (
+        -3.8494518531474777,
+        [0.5158977891976011, 0.1358451741232807, 0.6145016820306034],
+        [-4.533736825935963, -1.7282682220908594],
+    ),
+];
+
 /// The critical boxes of the 2D minima completion (`bounds::Enclosure::critical`) that a
 /// located minimum explains take no place: along a needle's ridge inside a broad mode (no
 /// minimum of its own) every box's gradient enclosure contains 0, and those boxes took all 32
@@ -605,32 +634,7 @@ fn slices_follow_the_ridges_of_correlated_modes() {
 /// searched from (a stress case, 9.9e-4 low in log Z).
 #[test]
 fn critical_boxes_a_located_minimum_explains_take_no_place() {
-    let comps: &[tq::Bump2] = &[
-        (
-            -0.12590804569415062,
-            [
-                0.04832192577039823,
-                0.14095818691002385,
-                0.21114870627957275,
-            ],
-            [1.3297764020064529, -4.180656540756865],
-        ),
-        (
-            -2.7784319526008865,
-            [238.7610708147329, 1752.6720547472169, 3218.599376918904],
-            [2.1505870571051213, -2.739350040365732],
-        ),
-        (
-            -1.9460267046026054,
-            [191.32665248424163, -420.24222065608615, 231.4924546220193],
-            [-35.25810465097786, 9.52482004609115],
-        ),
-        (
-            -3.8494518531474777,
-            [0.5158977891976011, 0.1358451741232807, 0.6145016820306034],
-            [-4.533736825935963, -1.7282682220908594],
-        ),
-    ];
+    let comps = NEEDLE_AND_FAR_MODE;
     let (src, _) = tq::gaussian_mixture_2d(comps);
     let e = crate::engine::ProgramEnergy::new(
         &crate::expr::parse(&src).expect("parses"),
@@ -685,32 +689,7 @@ fn narrow_rings_off_the_origin_keep_their_slices() {
 /// completes the mixture.
 #[test]
 fn needles_without_a_minimum_get_breakpoints_from_critical_boxes() {
-    let comps: &[tq::Bump2] = &[
-        (
-            -0.12590804569415062,
-            [
-                0.04832192577039823,
-                0.14095818691002385,
-                0.21114870627957275,
-            ],
-            [1.3297764020064529, -4.180656540756865],
-        ),
-        (
-            -2.7784319526008865,
-            [238.7610708147329, 1752.6720547472169, 3218.599376918904],
-            [2.1505870571051213, -2.739350040365732],
-        ),
-        (
-            -1.9460267046026054,
-            [191.32665248424163, -420.24222065608615, 231.4924546220193],
-            [-35.25810465097786, 9.52482004609115],
-        ),
-        (
-            -3.8494518531474777,
-            [0.5158977891976011, 0.1358451741232807, 0.6145016820306034],
-            [-4.533736825935963, -1.7282682220908594],
-        ),
-    ];
+    let comps = NEEDLE_AND_FAR_MODE;
     let (src, truth) = tq::gaussian_mixture_2d(comps);
     let plane = [(f64::NEG_INFINITY, f64::INFINITY); 2];
     program_case(&src, &plane, 1.0, truth, tq::default_tol(2));
