@@ -4,6 +4,7 @@
 mod common;
 
 use common::ebmcheck;
+use ebmcheck::testing::quad::{Bump2, gaussian_mixture_2d};
 
 /// `logz ... --format json`, parsed.
 fn logz_json(args: &[&str]) -> (i32, serde_json::Value, String) {
@@ -403,8 +404,7 @@ fn certify_bounds_a_mixture_of_narrow_correlated_gaussians_in_2d() {
     // log Z = log Σ e^a·π/√(k11·k22 - k12²/4). Plain intervals bound each cross term over a
     // ray by -inf, so the enclosure was [-85.6, +inf] for such a mixture; the Taylor models of
     // the quadratic terms bound them exactly.
-    type Bump = (f64, [f64; 3], [f64; 2]);
-    let comps: [Bump; 2] = [
+    let comps: [Bump2; 2] = [
         (
             -3.292877357138661,
             [41.25931833393091, 18.9773862599001, 2.2397791515954633],
@@ -416,21 +416,7 @@ fn certify_bounds_a_mixture_of_narrow_correlated_gaussians_in_2d() {
             [-34.96829017529895, -17.119333799829192],
         ),
     ];
-    let terms: Vec<String> = comps
-        .iter()
-        .map(|(a, [k11, k12, k22], [m1, m2])| {
-            let (u, v) = (format!("(z1 - ({m1}))"), format!("(z2 - ({m2}))"));
-            format!("({a}) - {k11}*{u}^2 - {k12}*{u}*{v} - {k22}*{v}^2")
-        })
-        .collect();
-    let e = format!("-logsumexp({})", terms.join(", "));
-    let truth = comps
-        .iter()
-        .map(|(a, [k11, k12, k22], _)| {
-            a.exp() * std::f64::consts::PI / (k11 * k22 - 0.25 * k12 * k12).sqrt()
-        })
-        .sum::<f64>()
-        .ln();
+    let (e, truth) = gaussian_mixture_2d(&comps);
     let (code, v, err) = logz_json(&[
         &e,
         "--over",

@@ -512,7 +512,10 @@ fn minimum_at_weight_scale(
 
 /// The minimum of `g` near `t0` by a bracketing search (steps doubling from `w` downhill, at
 /// most 80) and 60 golden sections; NaN when `g` is NaN where it was evaluated (`+inf`, a
-/// weight of 0 at an end of the domain, is a value).
+/// weight of 0 at an end of the domain, is a value). Not the 1D search's
+/// `line::descend_from`: its Brent stops at 1.5e-8 relative, ±9 in `z2` at `z2 = 6e8` on the
+/// floor of `(z2 − z1²)² + log(1 + z1²)`, where the profile falls by 0.002 (tried: the valley
+/// was refused as divergent again).
 fn profile_min(g: impl Fn(f64) -> f64, t0: f64, w: f64) -> f64 {
     let w = if w.is_finite() && w > 0.0 { w } else { 1.0 };
     let (f0, fl, fr) = (g(t0), g(t0 - w), g(t0 + w));

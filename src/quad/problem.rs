@@ -94,6 +94,14 @@ impl<'a> Problem<'a> {
         self.enclose_gradient(&b, &mut g)
     }
 
+    /// The energy's gradient at the continuous point `x` (`Energy::grad`: symbolic for a
+    /// compiled program, central differences otherwise), one entry per continuous coordinate.
+    pub(super) fn gradient(&self, x: &[f64]) -> Vec<f64> {
+        let mut g = vec![0.0; self.template.len()];
+        self.energy.grad(&self.full_point(x), &mut g);
+        self.cont.iter().map(|&i| g[i]).collect()
+    }
+
     pub(super) fn count(&self) -> u64 {
         self.evals.load(Ordering::Relaxed)
     }
@@ -127,10 +135,9 @@ impl<'a> Problem<'a> {
         let d = self.dim();
         let full_d = self.template.len();
         let n = out.len();
-        let identity = self.cont.iter().enumerate().all(|(k, &i)| k == i);
-        if d == full_d && d > 0 && identity {
-            // No integer coordinates, in order: the continuous point is the full point, pass
-            // it through without copying (this is the hot path of every rule).
+        if d == full_d && d > 0 {
+            // No integer coordinates: the continuous point is the full point, pass it through
+            // without copying (this is the hot path of every rule).
             self.evals.fetch_add(n as u64, Ordering::Relaxed);
             self.energy.eval_batch(&xs[..n * d], out);
             for (j, e) in out.iter().enumerate() {

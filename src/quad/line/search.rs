@@ -132,12 +132,9 @@ pub(crate) fn find_minima(
         zs.push(hi);
     }
     let n_grid = zs.len();
-    // The span of the grid (hints beyond it have a neighbour on one side at most).
-    let span = zs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &z| {
-            (a.min(z), b.max(z))
-        });
+    // The span of the grid, its points ascending (hints beyond it have a neighbour on one
+    // side at most).
+    let span = (zs[0], zs[n_grid - 1]);
     for &h in hints {
         if h > lo && h < hi {
             zs.push(h);

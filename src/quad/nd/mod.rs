@@ -616,7 +616,7 @@ mod tests {
                     ridges: Vec::new(),
                     seeds: Vec::new(),
                     best: (f64::INFINITY, f64::NAN, f64::NAN),
-                    inner_failures: Vec::new(),
+                    inner_failure: None,
                     shapes: Vec::new(),
                     warm_enabled: false,
                 };

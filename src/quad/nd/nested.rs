@@ -98,9 +98,7 @@ pub(super) struct NestedLine<'p, 'a> {
     /// Ridges through points that are no minima (`Ridge::seed`): features of the slices only.
     pub(super) seeds: Vec<Ridge>,
     pub(super) best: (f64, f64, f64),
-    /// The slices that did not converge: their lowest energy and the reason (not those beyond
-    /// f64 resolution, [`NestedLine::beyond_resolution`]).
-    pub(super) inner_failures: Vec<(f64, String)>,
+    pub(super) inner_failure: Option<String>,
     /// The modes of every slice integrated so far, sorted by outer coordinate: the nearest one
     /// warm starts the next slice (the full minimum search per slice was most of its cost).
     pub(super) shapes: Vec<(f64, Vec<line::Mode>)>,
@@ -154,9 +152,9 @@ impl Ridge {
     }
 
     /// The ridge through a point `c` that is no minimum (a critical sub-box a minimum explains,
-    /// `audit::complete_minima_2d`): the same model with the energy's slope along it, central
-    /// differences of step `1e-6·(ls + |c_k|)`. `None` where the energy has no value or the
-    /// curvature across is not positive.
+    /// `audit::complete_minima_2d`): the same model with the energy's slope along it (its
+    /// gradient, `Energy::grad`). `None` where the energy has no value or the curvature across
+    /// is not positive.
     pub(super) fn seed(p: &Problem<'_>, c: &[f64], beta: f64, ls: f64) -> Option<Ridge> {
         // Onto the ridge first: the slice's local minimum downhill of `c` (a sub-box's centre
         // may sit on the flank of a needle 0.01 wide, where the curvature across is negative).
@@ -177,16 +175,8 @@ impl Ridge {
         if !(r.width.is_finite() && r.width > 0.0 && e.is_finite()) {
             return None;
         }
-        let diff = |k: usize| -> Option<f64> {
-            let h = 1e-6 * (ls + c[k].abs());
-            let mut y = [c[0], c[1]];
-            y[k] = c[k] + h;
-            let fp = p.eval(&y).ok()?;
-            y[k] = c[k] - h;
-            let fm = p.eval(&y).ok()?;
-            Some((fp - fm) / (2.0 * h))
-        };
-        let grad = diff(0)? + r.slope * diff(1)?;
+        let g = p.gradient(&c);
+        let grad = g[0] + r.slope * g[1];
         grad.is_finite().then_some(Ridge { grad, ..r })
     }
 
@@ -292,11 +282,11 @@ impl NestedLine<'_, '_> {
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
         }
-        if !r.converged && r.log_z > f64::NEG_INFINITY && !self.beyond_resolution(r.e_star) {
-            if let Some(s) = &r.reason {
-                let s = format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1);
-                self.inner_failures.push((r.e_star, s));
-            }
+        if !r.converged && self.inner_failure.is_none() && r.log_z > f64::NEG_INFINITY {
+            self.inner_failure = r
+                .reason
+                .clone()
+                .map(|s| format!("a slice at z{} = {z1}: {s}", self.p.cont[0] + 1));
         }
         Ok(r)
     }
@@ -370,16 +360,6 @@ impl NestedLine<'_, '_> {
     /// below `e^-60` (a funnel `x^2*exp(-v)` far out, where the slice is wider than any probe
     /// or `exp(-v)` underflows and the slice looks flat). A genuinely divergent slice is caught near the minimum,
     /// where this does not apply.
-    /// Whether a slice whose lowest energy is `e` is beyond f64 resolution: its weight
-    /// `exp(-β(e − E*))` underflows against the best slice's, and the rounding of `e` itself
-    /// exceeds `1/β` (a slice of a mixture at z1 = -1.7e8, energy 6e17, ran out of budget and
-    /// withdrew convergence from a result whose error lay elsewhere).
-    fn beyond_resolution(&self, e: f64) -> bool {
-        self.best.0.is_finite()
-            && self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
-            && e.abs() * f64::EPSILON * self.beta > 1.0
-    }
-
     fn negligible(&self, z1: f64, err: &QuadError) -> bool {
         if !matches!(err, QuadError::Diverges { .. }) || !self.best.0.is_finite() {
             return false;
@@ -394,9 +374,10 @@ impl NestedLine<'_, '_> {
             return true;
         }
         let z2 = hint.clamp(lo.max(-1e300), hi.min(1e300));
-        self.p
-            .eval(&[z1, z2])
-            .is_ok_and(|e| self.beyond_resolution(e))
+        self.p.eval(&[z1, z2]).is_ok_and(|e| {
+            self.beta * (e - self.best.0) > NEGLIGIBLE_EXPONENT
+                && e.abs() * f64::EPSILON * self.beta > 1.0
+        })
     }
 }
 
@@ -533,7 +514,7 @@ pub(super) fn nested(
             .filter_map(|c| Ridge::seed(p, c, beta, ls))
             .collect(),
         best: (f64::INFINITY, f64::NAN, f64::NAN),
-        inner_failures: Vec::new(),
+        inner_failure: None,
         shapes: Vec::new(),
         warm_enabled: false,
     };
@@ -566,13 +547,7 @@ pub(super) fn nested(
     }
     let mut converged = r.converged;
     let mut reason = r.reason.clone();
-    // A slice that did not converge withdraws convergence unless it is beyond f64 resolution
-    // against the best slice of all (checked again: the best only falls).
-    let failures = std::mem::take(&mut nl.inner_failures);
-    if let Some((_, f)) = failures
-        .into_iter()
-        .find(|(e, _)| !nl.beyond_resolution(*e))
-    {
+    if let Some(f) = nl.inner_failure.take() {
         converged = false;
         reason = reason.or(Some(f));
     }
