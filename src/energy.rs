@@ -65,6 +65,13 @@ pub trait Energy: Sync {
         let _ = (b, out);
         false
     }
+    /// The components of an energy written as a mixture (`-logsumexp(-E1, -E2, …)`,
+    /// `-log(Σ w·exp(-Eᵢ))`, `min(E1, E2, …)`), over the same variables; empty (the default)
+    /// when it is none or cannot say. Every mode of `exp(-βE)` lies at or near a minimum of
+    /// one of them, so the quadrature's search for minima also starts from theirs.
+    fn components(&self) -> Vec<&dyn Energy> {
+        Vec::new()
+    }
     /// A hash of the energy as a function (equal energies, equal hashes), under which the
     /// quadrature may reuse the certified bounds it computed for an earlier, identical problem;
     /// `None` (the default) when the energy cannot say.

@@ -154,6 +154,8 @@ pub struct ProgramEnergy {
     /// The shared derivative programs and this energy's parameter values, for interval
     /// enclosures of the gradient and Hessian (`None` when a parameter is not a number).
     derivatives: Option<(Arc<Derivatives>, Vec<f64>)>,
+    /// The components of a mixture ([`expr::mixture_components`]), compiled alike.
+    components: Vec<ProgramEnergy>,
 }
 
 impl ProgramEnergy {
@@ -169,9 +171,27 @@ impl ProgramEnergy {
         bindings: &Bindings,
     ) -> Result<ProgramEnergy, EngineError> {
         let program = Program::compile(e, inputs, bindings).map_err(EngineError::from)?;
+        let constant = |c: &Expr| {
+            let free = expr::free_variables(c);
+            if free.iter().any(|v| inputs.contains(&v.as_str())) {
+                return None;
+            }
+            expr::eval(c, bindings).ok()
+        };
+        // A component that does not compile is left out: it only seeds a search.
+        let components = expr::mixture_components(e, &constant)
+            .iter()
+            .filter_map(|c| Program::compile(c, inputs, bindings).ok())
+            .map(|program| ProgramEnergy {
+                program,
+                derivatives: None,
+                components: Vec::new(),
+            })
+            .collect();
         Ok(ProgramEnergy {
             program,
             derivatives: Derivatives::lookup(e, inputs, bindings),
+            components,
         })
     }
 
@@ -212,6 +232,9 @@ impl Energy for ProgramEnergy {
     }
     fn fingerprint(&self) -> Option<u128> {
         Some(self.program.fingerprint())
+    }
+    fn components(&self) -> Vec<&dyn Energy> {
+        self.components.iter().map(|c| c as &dyn Energy).collect()
     }
     fn enclose_hessian(&self, b: &[Interval], out: &mut [Interval]) -> bool {
         let d = b.len();

@@ -39,6 +39,7 @@ mod eval;
 mod interval;
 mod lexer;
 mod logspace;
+mod mixture;
 mod parser;
 mod print;
 #[cfg(test)]
@@ -65,6 +66,7 @@ pub use eval::{
 pub use interval::{Interval, LIBM_ULPS};
 pub use lexer::{Tok, Token, greek_name, tokenize};
 pub use logspace::expand_logs;
+pub use mixture::{MAX_COMPONENTS, mixture_components};
 pub use parser::{
     Definition, DefinitionHead, MAX_DEPTH, parse, parse_definition, parse_definition_head,
 };

@@ -141,6 +141,9 @@ pub(crate) fn nelder_mead(
 /// Local minima `(E, x)`, lowest first.
 type Minima = Vec<(f64, Vec<f64>)>;
 
+/// Local minima and a mixture's components' minimisers ([`component_minima`]).
+type Found = (Minima, Vec<Vec<f64>>);
+
 /// Local minima of a 2–4 variable problem, `(E, x)`, sorted by energy (lowest first).
 ///
 /// # Errors
@@ -149,13 +152,15 @@ pub(crate) fn minimize_nd(
     p: &Problem<'_>,
     opts: &QuadOptions,
 ) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
-    minima_or_pole(p, opts)?.map_err(|x| QuadError::Diverges {
-        axis: None,
-        direction: format!(
-            "the energy is unbounded below (it reaches -inf at {:?})",
-            p.full_point(&x)
-        ),
-    })
+    minima_or_pole(p, opts)?
+        .map(|(m, _)| m)
+        .map_err(|x| QuadError::Diverges {
+            axis: None,
+            direction: format!(
+                "the energy is unbounded below (it reaches -inf at {:?})",
+                p.full_point(&x)
+            ),
+        })
 }
 
 /// [`minimize_nd`] for `∫ exp(-βE)`: where the energy reaches `-inf` at a point, the weight's
@@ -171,9 +176,9 @@ pub(crate) fn minimize_nd_for_weight(
     p: &Problem<'_>,
     opts: &QuadOptions,
     beta: f64,
-) -> Result<Vec<(f64, Vec<f64>)>, QuadError> {
+) -> Result<Found, QuadError> {
     let x = match minima_or_pole(p, opts)? {
-        Ok(mins) => return Ok(mins),
+        Ok(found) => return Ok(found),
         Err(x) => x,
     };
     let d = p.dim();
@@ -267,11 +272,37 @@ fn ray_exponent(
     Ok(Some(slowest.max(0.0)))
 }
 
-/// The local minima, or `Err(x)` with a point where the energy is `-inf`.
+/// The minimisers of a mixture's components ([`Energy::components`](crate::quad::Energy)) in the
+/// problem's domain: Nelder–Mead on each from the best of `starts`, its evaluations counted as
+/// the problem's. A component whose search fails (a NaN) gives none: they only seed the search
+/// for the energy's own minima, which finds a needle holding 2e-6 of Z inside a broad mode's
+/// basin from its component's minimum, and from nowhere else.
+pub(crate) fn component_minima(p: &Problem<'_>, starts: &[Vec<f64>], ls: f64) -> Vec<Vec<f64>> {
+    let d = p.dim();
+    let mut out = Vec::new();
+    for c in p.energy.components() {
+        let q = p.with_energy(c);
+        let best = starts
+            .iter()
+            .filter_map(|x| q.eval(x).ok().filter(|e| e.is_finite()).map(|e| (e, x)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let found = best.and_then(|(_, x0)| {
+            let (x, _) = nelder_mead(&q, x0, 0.1 * ls, 400 * d).ok()?;
+            let (x, f) = nelder_mead(&q, &x, 1e-3 * ls, 400 * d).ok()?;
+            f.is_finite().then_some(x)
+        });
+        out.extend(found);
+        p.add_evals(q.count());
+    }
+    out
+}
+
+/// The local minima and a mixture's components' minimisers ([`component_minima`]), or
+/// `Err(x)` with a point where the energy is `-inf`.
 fn minima_or_pole(
     p: &Problem<'_>,
     opts: &QuadOptions,
-) -> Result<Result<Minima, Vec<f64>>, QuadError> {
+) -> Result<Result<Found, Vec<f64>>, QuadError> {
     let d = p.dim();
     let ls = opts.length_scale.unwrap_or(1.0);
     let mut starts: Vec<Vec<f64>> = opts
@@ -294,11 +325,17 @@ fn minima_or_pole(
                 .collect(),
         );
     }
+    // A mixture's components' minima are searched from as hints are.
+    let components = component_minima(p, &starts[opts.hints.len()..], ls);
+    let n_hints = opts.hints.len() + components.len();
+    starts.splice(
+        opts.hints.len()..opts.hints.len(),
+        components.iter().cloned(),
+    );
     let mut vals: Vec<(f64, usize)> = Vec::with_capacity(starts.len());
     for (k, x) in starts.iter().enumerate() {
         vals.push((p.eval(x)?, k));
     }
-    let n_hints = opts.hints.len();
     vals.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut chosen: Vec<usize> = (0..n_hints).collect();
     for &(_, k) in &vals {
@@ -311,7 +348,11 @@ fn minima_or_pole(
     }
     let mut mins: Vec<(f64, Vec<f64>)> = Vec::new();
     for k in chosen {
-        let (x, _) = nelder_mead(p, &starts[k], 0.1 * ls, 400 * d)?;
+        // From a hint (a known minimiser, or a component's) the first simplex stays inside a
+        // narrow well: one a tenth of the scale wide stepped out of a needle 0.02 wide on a
+        // broad mode's flank, and slid down to the broad mode.
+        let step = if k < n_hints { 1e-3 } else { 0.1 };
+        let (x, _) = nelder_mead(p, &starts[k], step * ls, 400 * d)?;
         // A restart from the result polishes a simplex that collapsed early.
         let (x, f) = nelder_mead(p, &x, 1e-3 * ls, 400 * d)?;
         if f == f64::NEG_INFINITY {
@@ -327,5 +368,5 @@ fn minima_or_pole(
         }
     }
     mins.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(Ok(mins))
+    Ok(Ok((mins, components)))
 }

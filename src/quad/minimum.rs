@@ -140,7 +140,9 @@ pub(super) fn consistent_minima(
             minima.remove(i);
         }
     }
-    minima.push((e0, x0.to_vec()));
+    // First, and sorted stably: the result's entry stays first among equal energies (a
+    // mixture's two modes at exactly -0.0).
+    minima.insert(0, (e0, x0.to_vec()));
     minima.sort_by(|a, b| a.0.total_cmp(&b.0));
     minima
 }

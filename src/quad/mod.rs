@@ -35,6 +35,8 @@ mod minimize;
 mod minimum;
 #[cfg(test)]
 mod minimum_tests;
+#[cfg(test)]
+mod mixture_tests;
 mod nd;
 mod problem;
 mod rays;

@@ -69,6 +69,23 @@ impl<'a> Problem<'a> {
         true
     }
 
+    /// The same problem (integer values, coordinates, bounds) with another energy, its
+    /// evaluations counted apart (a mixture's component, `Energy::components`).
+    pub(crate) fn with_energy<'b>(&self, energy: &'b dyn Energy) -> Problem<'b> {
+        Problem {
+            energy,
+            template: self.template.clone(),
+            cont: self.cont.clone(),
+            bounds: self.bounds.clone(),
+            evals: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds `n` evaluations made on this problem's behalf (by [`Problem::with_energy`]'s).
+    pub(crate) fn add_evals(&self, n: u64) {
+        self.evals.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub(crate) fn has_enclosure(&self) -> bool {
         self.energy.has_enclosure()
     }

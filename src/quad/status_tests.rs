@@ -270,7 +270,7 @@ fn integrable_end_singularities_go_through_the_end_map() {
 }
 
 /// `exp(-β E)` of `src` over `bounds` at β, checked converged and within its error of `truth`.
-fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
+pub(super) fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
     let names: Vec<String> = (1..=bounds.len()).map(|i| format!("z{i}")).collect();
     let vars: Vec<&str> = names.iter().map(String::as_str).collect();
     let e = crate::engine::ProgramEnergy::new(

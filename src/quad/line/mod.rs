@@ -226,6 +226,8 @@ pub(crate) fn integrate_line(
     // (a peak of width 1e-3 at z = 25 gives about 5e-12).
     let mut abscissa_floor: f64 = 0.0;
     let mut used: Vec<Mode> = Vec::with_capacity(modes.len());
+    // Narrow cores of minima whose level width is a broad slope's (`narrow_core`).
+    let mut cores: Vec<Feature> = Vec::new();
     for &md in &modes {
         let (m, em) = (md.m, md.em);
         if beta * (em - e0) > SIGNIFICANT {
@@ -317,6 +319,16 @@ pub(crate) fn integrate_line(
                 tail_right = sb[1] * w;
             }
         }
+        if md.w_left.is_finite() && md.w_right.is_finite() {
+            let w = md.w_left.min(md.w_right);
+            if let Some(width) = narrow_core(line, beta, (md.m, md.em), w, (lo, hi))? {
+                cores.push(Feature {
+                    centre: md.m,
+                    width,
+                    energy: md.em,
+                });
+            }
+        }
         used.push(md);
     }
     if lo.is_finite() {
@@ -347,7 +359,7 @@ pub(crate) fn integrate_line(
         }
     }
     bps.extend_from_slice(&edges);
-    bps.extend(feature_breaks(line, spec, &used, e0, faint_q)?);
+    bps.extend(feature_breaks(line, spec, &cores, &used, e0, faint_q)?);
     bps.sort_by(f64::total_cmp);
     bps.dedup_by(|a, b| (*a - *b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs()));
     let negligible_at = |x: f64| x.is_infinite() || faint.contains(&x);
@@ -610,9 +622,36 @@ impl Line for ProblemLine<'_, '_> {
     }
 }
 
-fn hints_1d(p: &Problem<'_>, opts: &QuadOptions) -> Vec<f64> {
-    opts.hints.iter().map(|h| h[p.cont[0]]).collect()
+/// The caller's hints, then the minimisers of a mixture's components (`Energy::components`):
+/// each followed downhill (`descend_from`) from the lowest of a grid of the line.
+fn hints_1d(p: &Problem<'_>, opts: &QuadOptions) -> Result<Vec<f64>, QuadError> {
+    let mut hints: Vec<f64> = opts.hints.iter().map(|h| h[p.cont[0]]).collect();
+    let (lo, hi) = p.bounds[0];
+    let ls = opts.length_scale.unwrap_or(1.0);
+    for c in p.energy.components() {
+        let q = p.with_energy(c);
+        let mut line = ProblemLine {
+            p: &q,
+            obs: None,
+            n_obs: 0,
+        };
+        // A component without a finite value on the grid, or with a NaN, seeds nothing.
+        let best = (0..COMPONENT_GRID)
+            .map(|i| search::grid_point(lo, hi, ls, (i as f64 + 0.5) / COMPONENT_GRID as f64))
+            .filter_map(|z| q.eval(&[z]).ok().filter(|e| e.is_finite()).map(|e| (z, e)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((z, e)) = best {
+            if let Ok(Some((m, _))) = descend_from(&mut line, z, e, lo, hi, ls) {
+                hints.push(m);
+            }
+        }
+        p.add_evals(q.count());
+    }
+    Ok(hints)
 }
+
+/// Grid points a 1D mixture's components are searched from (each from its lowest).
+const COMPONENT_GRID: usize = 41;
 
 /// Local minima of a one-variable problem, `(E, [z])`, sorted by energy.
 pub(crate) fn minima_of_problem(
@@ -626,7 +665,7 @@ pub(crate) fn minima_of_problem(
     };
     let (lo, hi) = p.bounds[0];
     let ls = opts.length_scale.unwrap_or(1.0);
-    let mins = find_minima(&mut line, lo, hi, &hints_1d(p, opts), true, ls)?;
+    let mins = find_minima(&mut line, lo, hi, &hints_1d(p, opts)?, true, ls)?;
     if mins.is_empty() {
         // The energy falls towards an infinite end (or is +inf everywhere searched).
         let axis = p.cont[0];
@@ -661,7 +700,7 @@ pub(crate) fn integrate_problem(
     };
     let (lo, hi) = p.bounds[0];
     let ls = opts.length_scale.unwrap_or(1.0);
-    let hints = hints_1d(p, opts);
+    let hints = hints_1d(p, opts)?;
     // The 1D default also allows 1e-12 relative to |log Z|.
     let rel = rel_tol_1d(opts);
     let r = integrate_line(
@@ -697,65 +736,4 @@ pub(crate) fn integrate_problem(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `exp(-β (z - 0.3)²)` as a bare [`Line`].
-    struct Parabola {
-        n: u64,
-    }
-
-    impl Line for Parabola {
-        fn n_obs(&self) -> usize {
-            0
-        }
-        fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
-            self.n += 1;
-            Ok((z - 0.3) * (z - 0.3))
-        }
-        fn eval_many(&mut self, zs: &[f64], e: &mut [f64], _: &mut [f64]) -> Result<(), QuadError> {
-            for (o, &z) in e.iter_mut().zip(zs) {
-                *o = self.energy(z)?;
-            }
-            Ok(())
-        }
-        fn evals(&self) -> u64 {
-            self.n
-        }
-        fn axis(&self) -> usize {
-            0
-        }
-    }
-
-    /// A shift found slightly too high (here by 1e-4/β, the kind of miss a minimiser located
-    /// to 1e-8 gives at large β) is lowered when a later segment's node beats it; segments
-    /// stored before must be rescaled too, however small the drop, or Z is off by that factor.
-    #[test]
-    fn small_reshifts_rescale_stored_segments() {
-        let beta: f64 = 1e6;
-        let width = 1.0 / beta.sqrt();
-        let mut line = Parabola { n: 0 };
-        let mut ad = Adaptive::new(&mut line, beta, 1e-4 / beta, 0.3);
-        // The segments away from the minimum first, the one holding it last.
-        let edges: Vec<f64> = (0..=9)
-            .map(|k| 0.3 + width * (f64::from(k) - 4.5))
-            .collect();
-        let mut order: Vec<usize> = (0..9).collect();
-        order.sort_by_key(|&k| usize::from(k == 4));
-        for k in order {
-            ad.add_seg(edges[k], edges[k + 1], AxisMap::Linear, None, false, 0)
-                .expect("finite energy");
-        }
-        let (est, err, _) = ad.totals();
-        let log_z = -beta * ad.e_star + est[0].ln();
-        // ∫ over ±4.5 widths of exp(-β(z - 0.3)²) = √(π/β)·erf(4.5).
-        let truth =
-            (std::f64::consts::PI / beta).sqrt().ln() + (-statrs::function::erf::erfc(4.5)).ln_1p();
-        let tol = err[0] / est[0] + 1e-12;
-        assert!(
-            (log_z - truth).abs() <= tol,
-            "log Z {log_z} vs {truth}: error {:e} > {tol:e}",
-            (log_z - truth).abs()
-        );
-    }
-}
+mod tests;

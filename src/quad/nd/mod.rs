@@ -165,11 +165,36 @@ pub(crate) fn integrate_problem(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
 ) -> Result<PartResult, QuadError> {
-    let mut mins = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
-    let seeds = super::audit::complete_minima_2d(p, spec, &mut mins)?;
+    let (mut mins, components) = minimize_nd_for_weight(p, spec.opts, spec.beta)?;
+    let boxes = super::audit::complete_minima_2d(p, spec, &mut mins)?;
+    // A component's minimum the energy's own search slid away from is a needle's shoulder on
+    // a broad mode's flank (no minimum of the energy): a seed of the nested rule's ridges.
+    let ls = spec.opts.length_scale.unwrap_or(1.0);
+    let shoulders: Vec<Vec<f64>> = components
+        .into_iter()
+        .filter(|c| {
+            !mins.iter().any(|(_, x)| {
+                x.iter()
+                    .zip(c)
+                    .all(|(a, b)| (a - b).abs() <= 1e-3 * (ls + b.abs()))
+            })
+        })
+        .collect();
+    let seeds = Seeds { boxes, shoulders };
     let mut r = integrate_from_minima(p, spec, &mins, &seeds)?;
     r.minima = mins.iter().flat_map(|(_, x)| x.iter().copied()).collect();
     Ok(r)
+}
+
+/// Points the nested rule's slices take ridges from ([`nested::Ridge::seed`]): features of
+/// the slices only, never hints.
+pub(super) struct Seeds {
+    /// Critical boxes of the 2D completion that a located minimum explains
+    /// ([`super::audit::complete_minima_2d`]).
+    pub(super) boxes: Vec<Vec<f64>>,
+    /// Minima of a mixture's components that are no minimum of the energy (needles' shoulders
+    /// on broad flanks), features of the outer line as well.
+    pub(super) shoulders: Vec<Vec<f64>>,
 }
 
 /// [`integrate_problem`] once the minima are located (`mins`, lowest first).
@@ -177,7 +202,7 @@ fn integrate_from_minima(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     mins: &[(f64, Vec<f64>)],
-    seeds: &[Vec<f64>],
+    seeds: &Seeds,
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget, opts) =
         (spec.beta, spec.n_obs, spec.tol, spec.budget, spec.opts);

@@ -180,6 +180,20 @@ impl Ridge {
         grad.is_finite().then_some(Ridge { grad, ..r })
     }
 
+    /// The ridge's mode as a narrow feature of the outer line (its free energy over the outer
+    /// coordinate): centred at `x1`, `1/√(β·schur)` wide (the marginal's width), of the model's
+    /// slice free energy `e − ln(√(2π)·width)/β` there. `None` when the model is not positive
+    /// definite (a ring's tangent).
+    pub(super) fn outer_feature(&self, beta: f64) -> Option<line::Feature> {
+        let width = 1.0 / (beta * self.schur).sqrt();
+        let energy = self.e - ((2.0 * std::f64::consts::PI).sqrt() * self.width).ln() / beta;
+        (width.is_finite() && width > 0.0 && energy.is_finite()).then_some(line::Feature {
+            centre: self.x[0],
+            width,
+            energy,
+        })
+    }
+
     /// The model's energy on the ridge at the outer coordinate `z1`.
     pub(super) fn energy_at(&self, z1: f64) -> f64 {
         let d = z1 - self.x[0];
@@ -282,7 +296,12 @@ impl NestedLine<'_, '_> {
         if r.e_star < self.best.0 {
             self.best = (r.e_star, z1, r.argmin);
         }
-        if !r.converged && self.inner_failure.is_none() && r.log_z > f64::NEG_INFINITY {
+        // A slice with no mass is one whose energy is +inf (outside a support); one whose
+        // search found no minimum of a finite energy failed (far out in a heavy tail the slice
+        // is flat in f64 beyond the search's reach: `1.1·log(1 + z1² + z2²)` at z1 = 1e34 was
+        // given no weight, and 5e-6 of Z went with such slices while "converged").
+        let massless = r.log_z == f64::NEG_INFINITY && self.weightless(&mut sl, &hints);
+        if !r.converged && self.inner_failure.is_none() && !massless {
             self.inner_failure = r
                 .reason
                 .clone()
@@ -353,6 +372,36 @@ impl NestedLine<'_, '_> {
         Ok(false)
     }
 
+    /// Whether a slice whose search found no minimum (`log g = -inf`) holds no weight: its
+    /// energy is +inf (or undefined) at its first hint, or its mass is negligible
+    /// ([`Self::negligible_mass`]) or, without enclosures, its energy there is more than
+    /// [`NEGLIGIBLE_EXPONENT`] above the best point's over the outer rule's stretch (the far
+    /// slices of `0.1·y⁴`, flat in f64 at 1e31, are).
+    fn weightless(&self, sl: &mut SliceLine<'_, '_>, hints: &[f64]) -> bool {
+        let (lo, hi) = self.p.bounds[1];
+        let z2 = hints.first().copied().unwrap_or(0.0).clamp(lo, hi);
+        let Ok(e) = sl.energy(z2) else {
+            return true;
+        };
+        if !e.is_finite() {
+            return true;
+        }
+        let z1 = sl.z1;
+        let reach = (z1.abs() / self.ls).max(1.0).ln();
+        self.negligible_mass(z1, z2)
+            .is_some_and(|m| m + reach < -NEGLIGIBLE_SLICE_MASS)
+            || self.beta * (e - self.best.0) - reach > NEGLIGIBLE_EXPONENT
+    }
+
+    /// The log of a certified upper bound on the slice's mass at `z1` relative to the best
+    /// point's weight (interval enclosures along the slice through `(z1, z2)`), when the best
+    /// point is known.
+    fn negligible_mass(&self, z1: f64, z2: f64) -> Option<f64> {
+        self.best.0.is_finite().then(|| {
+            crate::quad::bounds::line_mass_upper(self.p, &[z1, z2], 1, self.beta, self.best.0)
+        })
+    }
+
     /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
     /// out (where the outer tail probes go) the slice's energy is so much higher than the lowest
     /// slice found that its weight `exp(-β(E - E*))` is exactly zero, and its inner variation
@@ -360,17 +409,33 @@ impl NestedLine<'_, '_> {
     /// below `e^-60` (a funnel `x^2*exp(-v)` far out, where the slice is wider than any probe
     /// or `exp(-v)` underflows and the slice looks flat). A genuinely divergent slice is caught near the minimum,
     /// where this does not apply.
-    fn negligible(&self, z1: f64, err: &QuadError) -> bool {
+    fn negligible(&mut self, z1: f64, err: &QuadError) -> bool {
         if !matches!(err, QuadError::Diverges { .. }) || !self.best.0.is_finite() {
             return false;
         }
         let (lo, hi) = self.p.bounds[1];
         // Bounded by enclosures: the slice's whole mass is below e^-60 of the best point's
-        // weight (far below any tolerance, summed over every slice the outer rule can take).
+        // weight, over a stretch of the outer line as long as `|z1|` (a tail map's nodes near
+        // `z1` stand for that much of it). Per unit length alone it was not: the far slices of
+        // `1.1·log(1 + z1² + z2²)`, flat in f64 out to 1e35 and beyond, hold 1e-42 per unit
+        // length each and 5e-6 of Z together, and were dropped.
         let hint = self.hints_at(z1).first().copied().unwrap_or(0.0);
-        if crate::quad::bounds::line_mass_upper(self.p, &[z1, hint], 1, self.beta, self.best.0)
-            < -NEGLIGIBLE_SLICE_MASS
-        {
+        let log_mass =
+            crate::quad::bounds::line_mass_upper(self.p, &[z1, hint], 1, self.beta, self.best.0);
+        let reach = (z1.abs() / self.ls).max(1.0).ln();
+        if log_mass + reach < -NEGLIGIBLE_SLICE_MASS {
+            return true;
+        }
+        if log_mass < -NEGLIGIBLE_SLICE_MASS {
+            // Given no weight, but the result is not converged.
+            if self.inner_failure.is_none() {
+                self.inner_failure = Some(format!(
+                    "the slice at z{} = {z1:e} could not be integrated, and its mass (below \
+                     e^{log_mass:.0} of the minimum's weight per unit length) is not negligible \
+                     over the outer rule's stretch there",
+                    self.p.cont[0] + 1
+                ));
+            }
             return true;
         }
         let z2 = hint.clamp(lo.max(-1e300), hi.min(1e300));
@@ -462,11 +527,29 @@ impl Line for NestedLine<'_, '_> {
     }
 }
 
+/// Whether the minimum `x` is narrow against its distance from `x0`: farther than five of the
+/// widest widths of its quadratic model (`1/√(β·λ_min)` of the Hessian).
+fn narrow(p: &Problem<'_>, x: &[f64], x0: &[f64], beta: f64, ls: f64) -> bool {
+    let Ok(h) = hessian(p, x, ls) else {
+        return false;
+    };
+    let (a, b, c) = (h[(0, 0)], h[(0, 1)], h[(1, 1)]);
+    let lambda_min = 0.5 * (a + c) - (0.25 * (a - c) * (a - c) + b * b).sqrt();
+    let width = 1.0 / (beta * lambda_min).sqrt();
+    let dist = x
+        .iter()
+        .zip(x0)
+        .map(|(u, v)| (u - v) * (u - v))
+        .sum::<f64>()
+        .sqrt();
+    width.is_finite() && width > 0.0 && dist > 5.0 * width
+}
+
 pub(super) fn nested(
     p: &Problem<'_>,
     spec: &PartSpec<'_>,
     mins: &[(f64, Vec<f64>)],
-    seeds: &[Vec<f64>],
+    seeds: &super::Seeds,
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
     let opts = spec.opts;
@@ -479,11 +562,17 @@ pub(super) fn nested(
     // (not near-duplicates on a flat plateau). Measured from the higher one, a needle on the
     // flank of a broad mode (barrier 3 above the needle, 0.7 above the broad one) was not
     // separate, and its slices lost 2.5e-4 of Z.
+    // A narrow minimum (farther from the lowest than five of its widest model widths) is
+    // separate whatever lies between: a needle 0.03 wide on a broad mode's flank, 0.15 deep at
+    // β = 1 and lower than nothing on the segment, held 2.1e-6 of Z and was lost without its
+    // ridge.
     let separate = |m: &(f64, Vec<f64>)| -> bool {
         let (e0, x0) = &mins[0];
         let mid: Vec<f64> = m.1.iter().zip(x0).map(|(a, b)| 0.5 * (a + b)).collect();
-        p.eval(&mid)
-            .is_ok_and(|em| em > m.0.max(*e0) && beta * (em - m.0.min(*e0)) >= 1.0)
+        let barrier = p
+            .eval(&mid)
+            .is_ok_and(|em| em > m.0.max(*e0) && beta * (em - m.0.min(*e0)) >= 1.0);
+        barrier || narrow(p, &m.1, x0, beta, ls)
     };
     let others: Vec<&(f64, Vec<f64>)> = mins
         .iter()
@@ -498,6 +587,36 @@ pub(super) fn nested(
             .map(|(e, x)| Ridge::at(p, (*e, x), beta, ls))
             .collect()
     };
+    let shoulders: Vec<Ridge> = seeds
+        .shoulders
+        .iter()
+        .filter_map(|c| Ridge::seed(p, c, beta, ls))
+        .collect();
+    // Every significant minimum and shoulder is a narrow feature of the outer line too: a
+    // needle holding 1e-5 of Z beside a broad mode forms no minimum of the slices' free
+    // energy, only a bump 0.06 wide that the outer rule's nodes, set for the broad mode,
+    // passed over.
+    let mut outer_features: Vec<line::Feature> = Vec::new();
+    for f in mins
+        .iter()
+        .filter(|m| beta * (m.0 - mins[0].0) <= SIGNIFICANT)
+        .map(|(e, x)| Ridge::at(p, (*e, x), beta, ls))
+        .chain(shoulders.iter().copied())
+        .filter_map(|r| r.outer_feature(beta))
+    {
+        if !outer_features
+            .iter()
+            .any(|g| (g.centre - f.centre).abs() <= g.width.min(f.width))
+        {
+            outer_features.push(f);
+        }
+    }
+    let seeds: Vec<Ridge> = seeds
+        .boxes
+        .iter()
+        .filter_map(|c| Ridge::seed(p, c, beta, ls))
+        .chain(shoulders)
+        .collect();
     let mut nl = NestedLine {
         p,
         beta,
@@ -509,11 +628,13 @@ pub(super) fn nested(
         n_user: n_obs,
         ls,
         ridges,
-        seeds: seeds
-            .iter()
-            .filter_map(|c| Ridge::seed(p, c, beta, ls))
-            .collect(),
-        best: (f64::INFINITY, f64::NAN, f64::NAN),
+        seeds,
+        // The lowest located minimum is the best point until a slice finds a lower one.
+        best: mins
+            .first()
+            .map_or((f64::INFINITY, f64::NAN, f64::NAN), |(e, x)| {
+                (*e, x[0], x[1])
+            }),
         inner_failure: None,
         shapes: Vec::new(),
         warm_enabled: false,
@@ -532,7 +653,7 @@ pub(super) fn nested(
             grid_minima_beside_hints: false,
             ls,
             warm: None,
-            features: &[],
+            features: &outer_features,
         },
     )?;
     let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
