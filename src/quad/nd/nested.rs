@@ -373,10 +373,11 @@ impl NestedLine<'_, '_> {
     }
 
     /// Whether a slice whose search found no minimum (`log g = -inf`) holds no weight: its
-    /// energy is +inf (or undefined) at its first hint, or its mass is negligible
-    /// ([`Self::negligible_mass`]) or, without enclosures, its energy there is more than
-    /// [`NEGLIGIBLE_EXPONENT`] above the best point's over the outer rule's stretch (the far
-    /// slices of `0.1·y⁴`, flat in f64 at 1e31, are).
+    /// energy is +inf (or undefined) at its first hint, or, over the outer rule's stretch
+    /// there ([`Self::stretch`]), its certified mass is negligible ([`Self::negligible_mass`])
+    /// or its energy at the hint is more than [`NEGLIGIBLE_EXPONENT`] above the best point's
+    /// (the test that decides without enclosures, whose bound is then +inf: the far slices of
+    /// `0.1·y⁴`, flat in f64 at 1e31, are weightless by it).
     fn weightless(&self, sl: &mut SliceLine<'_, '_>, hints: &[f64]) -> bool {
         let (lo, hi) = self.p.bounds[1];
         let z2 = hints.first().copied().unwrap_or(0.0).clamp(lo, hi);
@@ -387,10 +388,16 @@ impl NestedLine<'_, '_> {
             return true;
         }
         let z1 = sl.z1;
-        let reach = (z1.abs() / self.ls).max(1.0).ln();
+        let reach = self.stretch(z1);
         self.negligible_mass(z1, z2)
             .is_some_and(|m| m + reach < -NEGLIGIBLE_SLICE_MASS)
             || self.beta * (e - self.best.0) - reach > NEGLIGIBLE_EXPONENT
+    }
+
+    /// `ln` of the stretch of the outer line a node at `z1` stands for: `|z1|` in units of the
+    /// length scale, at least one (the tail maps' nodes spread like `|z1|`).
+    fn stretch(&self, z1: f64) -> f64 {
+        (z1.abs() / self.ls).max(1.0).ln()
     }
 
     /// The log of a certified upper bound on the slice's mass at `z1` relative to the best
@@ -420,10 +427,10 @@ impl NestedLine<'_, '_> {
         // `1.1·log(1 + z1² + z2²)`, flat in f64 out to 1e35 and beyond, hold 1e-42 per unit
         // length each and 5e-6 of Z together, and were dropped.
         let hint = self.hints_at(z1).first().copied().unwrap_or(0.0);
-        let log_mass =
-            crate::quad::bounds::line_mass_upper(self.p, &[z1, hint], 1, self.beta, self.best.0);
-        let reach = (z1.abs() / self.ls).max(1.0).ln();
-        if log_mass + reach < -NEGLIGIBLE_SLICE_MASS {
+        let Some(log_mass) = self.negligible_mass(z1, hint) else {
+            return false;
+        };
+        if log_mass + self.stretch(z1) < -NEGLIGIBLE_SLICE_MASS {
             return true;
         }
         if log_mass < -NEGLIGIBLE_SLICE_MASS {
