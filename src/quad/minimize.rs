@@ -61,11 +61,18 @@ pub(crate) fn nelder_mead(
         .collect::<Result<_, _>>()?;
     let nd = d as f64;
     let (alpha, gamma, rho, sigma) = (1.0, 1.0 + 2.0 / nd, 0.75 - 1.0 / (2.0 * nd), 1.0 - 1.0 / nd);
+    let mut c = vec![0.0; d];
     for _ in 0..max_iter {
-        let mut idx: Vec<usize> = (0..=d).collect();
-        idx.sort_by(|&a, &b| fs[a].total_cmp(&fs[b]));
-        simplex = idx.iter().map(|&i| simplex[i].clone()).collect();
-        fs = idx.iter().map(|&i| fs[i]).collect();
+        // The vertices in order of energy, stably and in place (at most five: an insertion
+        // sort; sorting indices and cloning the vertices was a sixth of a ring's time).
+        for k in 1..=d {
+            let mut j = k;
+            while j > 0 && fs[j].total_cmp(&fs[j - 1]).is_lt() {
+                fs.swap(j, j - 1);
+                simplex.swap(j, j - 1);
+                j -= 1;
+            }
+        }
         let spread = (fs[d] - fs[0]).abs();
         let diam = simplex
             .iter()
@@ -83,7 +90,7 @@ pub(crate) fn nelder_mead(
         if fs[0] == f64::NEG_INFINITY {
             break;
         }
-        let mut c = vec![0.0; d];
+        c.fill(0.0);
         for x in &simplex[..d] {
             for i in 0..d {
                 c[i] += x[i] / nd;

@@ -584,12 +584,14 @@ fn quadrature_crate_fails_silently_on_narrow_peaks() {
     );
 }
 
+/// The ring at β = 100 takes about 11 000 evaluations (several times more before it was
+/// integrated in polar coordinates, when this budget was 20 000).
 #[test]
 fn budget_exhaustion_is_a_status_with_an_estimate() {
     let e = FnEnergy::new(2, |z: &[f64]| (z[0] * z[0] + z[1] * z[1] - 1.0).powi(2));
     let dom = Domain::continuous(&[(-INF, INF), (-INF, INF)]).expect("domain");
     let opts = QuadOptions {
-        max_evals: 20_000,
+        max_evals: 7_000,
         ..QuadOptions::default()
     };
     let r = log_partition(&e, &dom, 100.0, &opts).expect("returns an estimate");

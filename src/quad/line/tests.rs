@@ -121,3 +121,52 @@ fn small_reshifts_rescale_stored_segments() {
         (log_z - truth).abs()
     );
 }
+
+/// A line flat up to a jitter below its noise (a nested rule's outer line over a ring's angle,
+/// whose slices all hold the same mass to their quadrature error), counting its evaluations.
+struct NoisyFlat {
+    n: u64,
+}
+
+impl Line for NoisyFlat {
+    fn n_obs(&self) -> usize {
+        0
+    }
+    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
+        self.n += 1;
+        Ok(0.3 + 1e-11 * (1e5 * z).sin())
+    }
+    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], _: &mut [f64]) -> Result<(), QuadError> {
+        for (o, &z) in e.iter_mut().zip(zs) {
+            *o = self.energy(z)?;
+        }
+        Ok(())
+    }
+    fn evals(&self) -> u64 {
+        self.n
+    }
+    fn axis(&self) -> usize {
+        0
+    }
+    fn noise(&self, _: f64) -> f64 {
+        1e-10
+    }
+}
+
+/// Brent stops on a bracket flat to the line's noise (`search::flat_bracket`): golden
+/// sections on the jitter of a flat outer line went on to a bracket of 1e-8 relative, 30
+/// evaluations per refinement, each of them a slice. A parabola, whose values differ by more
+/// than its noise until the bracket is tiny, is still located to 1e-8.
+#[test]
+fn brent_stops_where_the_line_is_flat_to_its_noise() {
+    let mut flat = NoisyFlat { n: 0 };
+    let (x, fx) = search::brent(&mut flat, 0.0, 0.5, 0.25, 0.3, 1e-14).expect("brent");
+    assert!(
+        (0.0..=0.5).contains(&x) && (fx - 0.3).abs() <= 1e-10,
+        "{x} {fx}"
+    );
+    assert!(flat.n <= 8, "{} evaluations on a flat line", flat.n);
+    let mut par = Parabola { n: 0 };
+    let (x, _) = search::brent(&mut par, -1.0, 2.0, 1.5, 1.44, 1e-14).expect("brent");
+    assert!((x - 0.3).abs() < 1e-7, "parabola's minimum at {x}");
+}

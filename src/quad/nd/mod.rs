@@ -8,6 +8,7 @@ use super::{Observables, PartResult, PartSpec, Problem, QuadError};
 use nalgebra::DMatrix;
 
 mod nested;
+mod polar;
 mod shape;
 use nested::*;
 pub(crate) use shape::hessian;
@@ -274,6 +275,21 @@ fn integrate_from_minima(
         _ => false,
     };
     if d == 2 && !(well_conditioned && gaussian && n_sig == 1 && all_infinite) {
+        // A ring of minima: the nested rule about its centre first (`polar`).
+        if all_infinite
+            && n_obs == 0
+            && let Some(c) = polar::ring_centre(p, beta, mins, ls)
+        {
+            let before = p.count();
+            if let Some(r) = polar::polar_nested(p, spec, mins, seeds, c)? {
+                return Ok(r);
+            }
+            let rest = PartSpec {
+                budget: budget.saturating_sub(p.count() - before),
+                ..*spec
+            };
+            return nested(p, &rest, mins, seeds);
+        }
         return nested(p, spec, mins, seeds);
     }
     // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.

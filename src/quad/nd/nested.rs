@@ -559,9 +559,74 @@ pub(super) fn nested(
     seeds: &super::Seeds,
 ) -> Result<PartResult, QuadError> {
     let (beta, n_obs, tol, budget) = (spec.beta, spec.n_obs, spec.tol, spec.budget);
-    let opts = spec.opts;
-    let ls = opts.length_scale.unwrap_or(1.0);
+    let ls = spec.opts.length_scale.unwrap_or(1.0);
     let outer_hints: Vec<f64> = mins.iter().map(|m| m.1[0]).collect();
+    let (mut nl, outer_features) = nested_line(p, spec, mins, seeds);
+    let (lo, hi) = p.bounds[0];
+    let r = line::integrate_line(
+        &mut nl,
+        &line::LineSpec {
+            lo,
+            hi,
+            beta,
+            tol: 0.5 * tol,
+            rel_tol: 0.0,
+            budget,
+            hints: &outer_hints,
+            grid_minima_beside_hints: false,
+            ls,
+            warm: None,
+            features: &outer_features,
+        },
+    )?;
+    let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
+    let nu = n_obs;
+    let mut values = vec![0.0; nu];
+    let mut errors = vec![0.0; nu];
+    let mut abs_means = vec![0.0; nu];
+    for k in 0..nu {
+        values[k] = r.obs_mean[1 + k];
+        abs_means[k] = r.obs_mean[1 + 2 * nu + k];
+        errors[k] = r.obs_err[1 + k] + r.obs_mean[1 + nu + k] + 2.0 * inner_err * abs_means[k];
+    }
+    let mut converged = r.converged;
+    let mut reason = r.reason.clone();
+    if let Some(f) = nl.inner_failure.take() {
+        converged = false;
+        reason = reason.or(Some(f));
+    }
+    let (e_best, z1, z2) = nl.best;
+    let (min_energy, argmin) = match mins.first() {
+        Some((e, x)) if *e <= e_best => (*e, p.full_point(x)),
+        _ => (e_best, p.full_point(&[z1, z2])),
+    };
+    Ok(PartResult {
+        minima: Vec::new(),
+        log_z: r.log_z,
+        abs_error: r.rule_error + r.rounding_floor + inner_err,
+        min_energy,
+        argmin,
+        converged,
+        reason,
+        rounding_floor: r.rounding_floor,
+        laplace: None,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+    })
+}
+
+/// The nested rule's outer line over `p` (its slices along the second coordinate), with the
+/// narrow features it must resolve (every significant minimum but the lowest, and the
+/// shoulders of `seeds`).
+pub(super) fn nested_line<'p, 'a>(
+    p: &'p Problem<'a>,
+    spec: &PartSpec<'p>,
+    mins: &[(f64, Vec<f64>)],
+    seeds: &super::Seeds,
+) -> (NestedLine<'p, 'a>, Vec<line::Feature>) {
+    let (beta, n_obs, tol) = (spec.beta, spec.n_obs, spec.tol);
+    let ls = spec.opts.length_scale.unwrap_or(1.0);
     // Every located 2D minimum's inner coordinate seeds each slice's search, and a warm start
     // that would miss one is not taken (`warm_misses_a_mode`).
     // A chain of warm starts can only lose a mode when there are several: minima separated
@@ -628,7 +693,7 @@ pub(super) fn nested(
         .filter_map(|c| Ridge::seed(p, c, beta, ls))
         .chain(shoulders)
         .collect();
-    let mut nl = NestedLine {
+    let nl = NestedLine {
         p,
         beta,
         // With observables the slice means are integrated again by the outer rule, whose error
@@ -650,56 +715,5 @@ pub(super) fn nested(
         shapes: Vec::new(),
         warm_enabled: false,
     };
-    let (lo, hi) = p.bounds[0];
-    let r = line::integrate_line(
-        &mut nl,
-        &line::LineSpec {
-            lo,
-            hi,
-            beta,
-            tol: 0.5 * tol,
-            rel_tol: 0.0,
-            budget,
-            hints: &outer_hints,
-            grid_minima_beside_hints: false,
-            ls,
-            warm: None,
-            features: &outer_features,
-        },
-    )?;
-    let inner_err = r.obs_mean.first().copied().unwrap_or(0.0);
-    let nu = n_obs;
-    let mut values = vec![0.0; nu];
-    let mut errors = vec![0.0; nu];
-    let mut abs_means = vec![0.0; nu];
-    for k in 0..nu {
-        values[k] = r.obs_mean[1 + k];
-        abs_means[k] = r.obs_mean[1 + 2 * nu + k];
-        errors[k] = r.obs_err[1 + k] + r.obs_mean[1 + nu + k] + 2.0 * inner_err * abs_means[k];
-    }
-    let mut converged = r.converged;
-    let mut reason = r.reason.clone();
-    if let Some(f) = nl.inner_failure.take() {
-        converged = false;
-        reason = reason.or(Some(f));
-    }
-    let (e_best, z1, z2) = nl.best;
-    let (min_energy, argmin) = match mins.first() {
-        Some((e, x)) if *e <= e_best => (*e, p.full_point(x)),
-        _ => (e_best, p.full_point(&[z1, z2])),
-    };
-    Ok(PartResult {
-        minima: Vec::new(),
-        log_z: r.log_z,
-        abs_error: r.rule_error + r.rounding_floor + inner_err,
-        min_energy,
-        argmin,
-        converged,
-        reason,
-        rounding_floor: r.rounding_floor,
-        laplace: None,
-        obs: values,
-        obs_err: errors,
-        obs_abs: abs_means,
-    })
+    (nl, outer_features)
 }
