@@ -262,20 +262,12 @@ pub(crate) fn log_partition(
         let floor = 4.0 * f64::EPSILON * beta * e_scale + 2.0 * f64::EPSILON * log_z.abs() + noise;
         // Contracting (or both at the rounding floor) and within the tolerance.
         if last <= spec.tol && (last <= before || before <= floor) {
-            return Ok(Some(PartResult {
-                minima: Vec::new(),
+            return Ok(Some(PartResult::converged_log_z(
                 log_z,
-                abs_error: last + floor,
-                min_energy: lowest.0,
-                argmin: p.full_point(&lowest.1),
-                converged: true,
-                reason: None,
-                rounding_floor: floor,
-                laplace: None,
-                obs: Vec::new(),
-                obs_err: Vec::new(),
-                obs_abs: Vec::new(),
-            }));
+                last + floor,
+                floor,
+                (lowest.0, p.full_point(&lowest.1)),
+            )));
         }
     }
     Ok(None)

@@ -375,6 +375,32 @@ pub(crate) struct PartResult {
     pub minima: Vec<f64>,
 }
 
+impl PartResult {
+    /// A converged `log Z` without observables, its error including the rounding floor
+    /// `floor`, and the lowest point `(E, full point)` seen.
+    pub(crate) fn converged_log_z(
+        log_z: f64,
+        abs_error: f64,
+        floor: f64,
+        (min_energy, argmin): (f64, Vec<f64>),
+    ) -> PartResult {
+        PartResult {
+            minima: Vec::new(),
+            log_z,
+            abs_error,
+            min_energy,
+            argmin,
+            converged: true,
+            reason: None,
+            rounding_floor: floor,
+            laplace: None,
+            obs: Vec::new(),
+            obs_err: Vec::new(),
+            obs_abs: Vec::new(),
+        }
+    }
+}
+
 fn tolerance_for(n_cont: usize, opts: &QuadOptions) -> f64 {
     opts.abs_tol.unwrap_or_else(|| default_tolerance(n_cont))
 }

@@ -3,18 +3,30 @@
 
 use super::*;
 
-/// `exp(-β (z - 0.3)²)` as a bare [`Line`].
-struct Parabola {
+/// An energy given by a function, as a bare [`Line`] that counts its evaluations, with the
+/// default noise or a given one.
+struct FnLine<F: Fn(f64) -> f64> {
+    f: F,
     n: u64,
+    noise: Option<f64>,
 }
 
-impl Line for Parabola {
+/// [`FnLine`] of `f` with the default noise.
+fn fn_line<F: Fn(f64) -> f64>(f: F) -> FnLine<F> {
+    FnLine {
+        f,
+        n: 0,
+        noise: None,
+    }
+}
+
+impl<F: Fn(f64) -> f64> Line for FnLine<F> {
     fn n_obs(&self) -> usize {
         0
     }
     fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
         self.n += 1;
-        Ok((z - 0.3) * (z - 0.3))
+        Ok((self.f)(z))
     }
     fn eval_many(&mut self, zs: &[f64], e: &mut [f64], _: &mut [f64]) -> Result<(), QuadError> {
         for (o, &z) in e.iter_mut().zip(zs) {
@@ -28,30 +40,15 @@ impl Line for Parabola {
     fn axis(&self) -> usize {
         0
     }
+    fn noise(&self, e: f64) -> f64 {
+        self.noise
+            .unwrap_or(4.0 * f64::EPSILON * e.abs().max(f64::MIN_POSITIVE))
+    }
 }
 
-/// An energy given by a function, as a bare [`Line`].
-struct FnLine<F: Fn(f64) -> f64>(F);
-
-impl<F: Fn(f64) -> f64> Line for FnLine<F> {
-    fn n_obs(&self) -> usize {
-        0
-    }
-    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
-        Ok((self.0)(z))
-    }
-    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], _: &mut [f64]) -> Result<(), QuadError> {
-        for (o, &z) in e.iter_mut().zip(zs) {
-            *o = (self.0)(z);
-        }
-        Ok(())
-    }
-    fn evals(&self) -> u64 {
-        0
-    }
-    fn axis(&self) -> usize {
-        0
-    }
+/// `exp(-β (z - 0.3)²)` as a bare [`Line`].
+fn parabola() -> FnLine<impl Fn(f64) -> f64> {
+    fn_line(|z: f64| (z - 0.3) * (z - 0.3))
 }
 
 /// Descents from several hints into one minimum that is flat to f64 resolution end at
@@ -66,7 +63,7 @@ fn points_of_one_flat_minimum_are_one_minimum() {
     );
     for (c, hints, name) in [(1763.0, wide, "E ≈ 3e6"), (1e16, narrow, "E ≈ 1e32")] {
         for beside in [false, true] {
-            let mut line = FnLine(|z: f64| (c + z * z).powi(2));
+            let mut line = fn_line(|z: f64| (c + z * z).powi(2));
             let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
             let mins = find_minima(&mut line, lo, hi, hints, beside, 1.0).expect("finite energy");
             assert_eq!(
@@ -77,7 +74,7 @@ fn points_of_one_flat_minimum_are_one_minimum() {
         }
     }
     // Equal depths, barrier 1e-9 high at the midpoint: above the noise of E ≈ 0.
-    let mut line = FnLine(|z: f64| 1e-9 * (z * z - 1.0).powi(2));
+    let mut line = fn_line(|z: f64| 1e-9 * (z * z - 1.0).powi(2));
     let mins = find_minima(
         &mut line,
         f64::NEG_INFINITY,
@@ -97,7 +94,7 @@ fn points_of_one_flat_minimum_are_one_minimum() {
 fn small_reshifts_rescale_stored_segments() {
     let beta: f64 = 1e6;
     let width = 1.0 / beta.sqrt();
-    let mut line = Parabola { n: 0 };
+    let mut line = parabola();
     let mut ad = Adaptive::new(&mut line, beta, 1e-4 / beta, 0.3);
     // The segments away from the minimum first, the one holding it last.
     let edges: Vec<f64> = (0..=9)
@@ -122,51 +119,25 @@ fn small_reshifts_rescale_stored_segments() {
     );
 }
 
-/// A line flat up to a jitter below its noise (a nested rule's outer line over a ring's angle,
-/// whose slices all hold the same mass to their quadrature error), counting its evaluations.
-struct NoisyFlat {
-    n: u64,
-}
-
-impl Line for NoisyFlat {
-    fn n_obs(&self) -> usize {
-        0
-    }
-    fn energy(&mut self, z: f64) -> Result<f64, QuadError> {
-        self.n += 1;
-        Ok(0.3 + 1e-11 * (1e5 * z).sin())
-    }
-    fn eval_many(&mut self, zs: &[f64], e: &mut [f64], _: &mut [f64]) -> Result<(), QuadError> {
-        for (o, &z) in e.iter_mut().zip(zs) {
-            *o = self.energy(z)?;
-        }
-        Ok(())
-    }
-    fn evals(&self) -> u64 {
-        self.n
-    }
-    fn axis(&self) -> usize {
-        0
-    }
-    fn noise(&self, _: f64) -> f64 {
-        1e-10
-    }
-}
-
 /// Brent stops on a bracket flat to the line's noise (`search::flat_bracket`): golden
 /// sections on the jitter of a flat outer line went on to a bracket of 1e-8 relative, 30
 /// evaluations per refinement, each of them a slice. A parabola, whose values differ by more
 /// than its noise until the bracket is tiny, is still located to 1e-8.
 #[test]
 fn brent_stops_where_the_line_is_flat_to_its_noise() {
-    let mut flat = NoisyFlat { n: 0 };
+    // Flat up to a jitter below its noise (a nested rule's outer line over a ring's angle,
+    // whose slices all hold the same mass to their quadrature error).
+    let mut flat = FnLine {
+        noise: Some(1e-10),
+        ..fn_line(|z: f64| 0.3 + 1e-11 * (1e5 * z).sin())
+    };
     let (x, fx) = search::brent(&mut flat, 0.0, 0.5, 0.25, 0.3, 1e-14).expect("brent");
     assert!(
         (0.0..=0.5).contains(&x) && (fx - 0.3).abs() <= 1e-10,
         "{x} {fx}"
     );
     assert!(flat.n <= 8, "{} evaluations on a flat line", flat.n);
-    let mut par = Parabola { n: 0 };
+    let mut par = parabola();
     let (x, _) = search::brent(&mut par, -1.0, 2.0, 1.5, 1.44, 1e-14).expect("brent");
     assert!((x - 0.3).abs() < 1e-7, "parabola's minimum at {x}");
 }

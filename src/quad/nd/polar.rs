@@ -253,20 +253,12 @@ pub(super) fn polar_nested(
         Some((e, x)) if e < mins[0].0 => (e, x),
         _ => (mins[0].0, mins[0].1.clone()),
     };
-    Ok(Some(PartResult {
-        minima: Vec::new(),
+    Ok(Some(PartResult::converged_log_z(
         log_z,
         abs_error,
-        min_energy,
-        argmin: p.full_point(&argmin),
-        converged: true,
-        reason: None,
-        rounding_floor: floor,
-        laplace: None,
-        obs: Vec::new(),
-        obs_err: Vec::new(),
-        obs_abs: Vec::new(),
-    }))
+        floor,
+        (min_energy, p.full_point(&argmin)),
+    )))
 }
 
 /// The lowest point the slices found, as a Cartesian energy and point.
@@ -501,6 +493,29 @@ mod tests {
         }
     }
 
+    /// [`polar_nested`] at `β` to 1e-9, without observables or seeds.
+    fn polar_at(
+        p: &Problem<'_>,
+        beta: f64,
+        opts: &QuadOptions,
+        mins: &[(f64, Vec<f64>)],
+        ring: Ring,
+    ) -> Result<Option<PartResult>, QuadError> {
+        let spec = PartSpec {
+            beta,
+            obs: None,
+            n_obs: 0,
+            tol: 1e-9,
+            budget: 10_000_000,
+            opts,
+        };
+        let seeds = crate::quad::nd::Seeds {
+            boxes: Vec::new(),
+            shoulders: Vec::new(),
+        };
+        polar_nested(p, &spec, mins, &seeds, ring)
+    }
+
     /// `I0(x) = Σ (x/2)^{2k}/(k!)²`.
     fn bessel_i0(x: f64) -> f64 {
         let (mut term, mut sum) = (1.0, 1.0);
@@ -537,19 +552,7 @@ mod tests {
                 "{c:?}"
             );
             assert!((c.radius - 1.0).abs() < 1e-9, "{c:?}");
-            let spec = PartSpec {
-                beta,
-                obs: None,
-                n_obs: 0,
-                tol: 1e-9,
-                budget: 10_000_000,
-                opts: &opts,
-            };
-            let seeds = crate::quad::nd::Seeds {
-                boxes: Vec::new(),
-                shoulders: Vec::new(),
-            };
-            let r = polar_nested(p, &spec, &mins, &seeds, c)
+            let r = polar_at(p, beta, &opts, &mins, c)
                 .expect("no error")
                 .expect("converged");
             let radial = 0.25 * (std::f64::consts::PI / beta).sqrt() * erfc(-beta.sqrt());
@@ -575,18 +578,6 @@ mod tests {
     #[test]
     fn a_needle_off_the_ring_sets_the_first_level() {
         let opts = QuadOptions::default();
-        let spec = PartSpec {
-            beta: 1.0,
-            obs: None,
-            n_obs: 0,
-            tol: 1e-9,
-            budget: 10_000_000,
-            opts: &opts,
-        };
-        let seeds = crate::quad::nd::Seeds {
-            boxes: Vec::new(),
-            shoulders: Vec::new(),
-        };
         let dom = Domain::continuous(&[(f64::NEG_INFINITY, f64::INFINITY); 2]).expect("domain");
         for (w, sig) in [(0.1f64, 0.2), (0.1, 0.05), (0.5, 0.2), (0.5, 0.05)] {
             let e = FnEnergy::new(2, move |z: &[f64]| {
@@ -604,7 +595,7 @@ mod tests {
                 .collect();
             mins.push((-w.ln(), vec![0.0, 2.5]));
             let c = ring_centre(p, 1.0, &mins, 1.0).expect("a ring");
-            let r = polar_nested(p, &spec, &mins, &seeds, c).expect("no error");
+            let r = polar_at(p, 1.0, &opts, &mins, c).expect("no error");
             if sig < 0.1 {
                 assert!(
                     r.is_none(),
