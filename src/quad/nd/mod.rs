@@ -281,7 +281,7 @@ fn integrate_from_minima(
             && let Some(c) = polar::ring_centre(p, beta, mins, ls)
         {
             let before = p.count();
-            if let Some(r) = polar::polar_nested(p, spec, mins, seeds, c)? {
+            if let Some(r) = polar::polar_nested(p, spec, mins, seeds, c) {
                 return Ok(r);
             }
             let rest = PartSpec {

@@ -13,6 +13,7 @@
 use super::nested::{self, Ridge, nested_line};
 use super::*;
 use crate::energy::Energy;
+use crate::quad::bounds::logsumexp;
 
 /// The energy of a 2D problem in polar coordinates `(θ, r)` about `centre`, with the Jacobian:
 /// `E(c + r(cos θ, sin θ)) − ln(r)/β`, so that `exp(-βE_polar) = r·exp(-βE)`.
@@ -39,32 +40,12 @@ impl Energy for PolarEnergy<'_, '_> {
     fn dim(&self) -> usize {
         self.p.template.len()
     }
+    /// One point through [`Energy::eval_batch`]: the mapping and the points without weight
+    /// are decided in one place.
     fn eval(&self, z: &[f64]) -> f64 {
-        let (i, j) = (self.p.cont[0], self.p.cont[1]);
-        let (t, r) = (z[i], z[j]);
-        if r.is_nan() || t.is_nan() {
-            return f64::NAN;
-        }
-        // The origin (and anything below it) carries no weight, `r = 0` being a null set; nor
-        // does the end of the ray or a direction without a value.
-        if r <= 0.0 || !r.is_finite() || !t.is_finite() {
-            return f64::INFINITY;
-        }
-        let x = self.cartesian(t, r);
-        let mut buf = [0.0; 16];
-        let e = if z.len() <= buf.len() {
-            let q = &mut buf[..z.len()];
-            q.copy_from_slice(z);
-            q[i] = x[0];
-            q[j] = x[1];
-            self.p.energy.eval(q)
-        } else {
-            let mut q = z.to_vec();
-            q[i] = x[0];
-            q[j] = x[1];
-            self.p.energy.eval(&q)
-        };
-        e - r.ln() / self.beta
+        let mut out = [0.0];
+        self.eval_batch(z, &mut out);
+        out[0]
     }
     /// The points mapped at once and passed to the energy's own batch (a compiled program
     /// evaluates a batch several times faster than point by point).
@@ -100,6 +81,8 @@ impl Energy for PolarEnergy<'_, '_> {
         self.p.energy.eval_batch(q, out);
         for (k, e) in out.iter_mut().enumerate() {
             let (t, r) = (points[k * d + i], points[k * d + j]);
+            // The origin (and anything below it) carries no weight, `r = 0` being a null set;
+            // nor does the end of the ray or a direction without a value.
             *e = if r.is_nan() || t.is_nan() {
                 f64::NAN
             } else if r <= 0.0 || !r.is_finite() || !t.is_finite() {
@@ -222,7 +205,7 @@ pub(super) fn polar_nested(
     mins: &[(f64, Vec<f64>)],
     seeds: &super::Seeds,
     ring: Ring,
-) -> Result<Option<PartResult>, QuadError> {
+) -> Option<PartResult> {
     let pe = PolarEnergy {
         p,
         centre: ring.centre,
@@ -240,25 +223,25 @@ pub(super) fn polar_nested(
     // Every evaluation counts, whatever the outcome.
     p.add_evals(pp.count());
     let Ok(Some((log_z, rule, inner, best))) = r else {
-        return Ok(None);
+        return None;
     };
     let beta = spec.beta;
     let floor = 4.0 * f64::EPSILON * (log_z.abs() + beta * mins[0].0.abs());
     let abs_error = rule + inner + floor;
     if abs_error - floor > spec.tol || !log_z.is_finite() {
-        return Ok(None);
+        return None;
     }
     // The lowest point a slice found, if lower than the located minima's.
     let (min_energy, argmin) = match best {
         Some((e, x)) if e < mins[0].0 => (e, x),
         _ => (mins[0].0, mins[0].1.clone()),
     };
-    Ok(Some(PartResult::converged_log_z(
+    Some(PartResult::converged_log_z(
         log_z,
         abs_error,
         floor,
         (min_energy, p.full_point(&argmin)),
-    )))
+    ))
 }
 
 /// The lowest point the slices found, as a Cartesian energy and point.
@@ -329,11 +312,9 @@ fn polar_on(
         ..*spec
     };
     let (mut nl, features) = nested_line(pp, &pspec, &pmins, &pseeds);
+    // (Every width is finite and positive: `Ridge::outer_feature` gives no other.)
     for f in &features {
         narrowest = narrowest.min(f.width);
-    }
-    if narrowest.is_nan() || narrowest <= 0.0 {
-        return Ok(None);
     }
     let mut first = 4usize;
     while first < MAX_NODES && tau / first as f64 > 0.5 * narrowest {
@@ -377,7 +358,7 @@ fn polar_on(
             grid.push(g);
         }
         nl.search_done();
-        let log_t = lse(grid.iter().map(|g| g.0)) + h.ln();
+        let log_t = logsumexp(grid.iter().map(|g| g.0)) + h.ln();
         let Some(coarse) = prev.replace(log_t) else {
             n *= 2;
             continue;
@@ -397,7 +378,7 @@ fn polar_on(
                     };
                     shifted.push(g);
                 }
-                let d_shift = (lse(shifted.iter().map(|g| g.0)) + h.ln() - log_t).abs();
+                let d_shift = (logsumexp(shifted.iter().map(|g| g.0)) + h.ln() - log_t).abs();
                 rule = rule.max(d_shift);
                 inner = inner.max(weighted_error(shifted.iter()));
             }
@@ -414,15 +395,6 @@ fn polar_on(
         n *= 2;
     }
     Ok(None)
-}
-
-/// `ln Σ exp(v)`, shifted by the largest.
-fn lse(v: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = v.clone().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + v.map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
 /// The slices' errors of `log g` weighted by their masses `g` (their effect on `log` of the
@@ -500,7 +472,7 @@ mod tests {
         opts: &QuadOptions,
         mins: &[(f64, Vec<f64>)],
         ring: Ring,
-    ) -> Result<Option<PartResult>, QuadError> {
+    ) -> Option<PartResult> {
         let spec = PartSpec {
             beta,
             obs: None,
@@ -552,9 +524,7 @@ mod tests {
                 "{c:?}"
             );
             assert!((c.radius - 1.0).abs() < 1e-9, "{c:?}");
-            let r = polar_at(p, beta, &opts, &mins, c)
-                .expect("no error")
-                .expect("converged");
+            let r = polar_at(p, beta, &opts, &mins, c).expect("converged");
             let radial = 0.25 * (std::f64::consts::PI / beta).sqrt() * erfc(-beta.sqrt());
             let truth = (std::f64::consts::TAU * bessel_i0(0.3 * beta) * radial).ln();
             let aliased = (std::f64::consts::TAU * (0.3 * beta).exp() * radial).ln();
@@ -595,7 +565,7 @@ mod tests {
                 .collect();
             mins.push((-w.ln(), vec![0.0, 2.5]));
             let c = ring_centre(p, 1.0, &mins, 1.0).expect("a ring");
-            let r = polar_at(p, 1.0, &opts, &mins, c).expect("no error");
+            let r = polar_at(p, 1.0, &opts, &mins, c);
             if sig < 0.1 {
                 assert!(
                     r.is_none(),
