@@ -440,3 +440,37 @@ fn a_minimum_on_a_bound_is_not_differenced_outside_it() {
         check(&src, &r, truth, tol::LOGZ_2D);
     }
 }
+
+/// A slice far out on the outer tail map (`z1 = 1e8` of a banana, whose energy there is about
+/// 1e14) that the inner rule cannot converge in f64 holds no mass that interval enclosures
+/// cannot rule out (`nested::NestedLine::certified_nil`): the result, accurate to 1e-15, was
+/// "not converged" (two bananas of a stress run). `Z = √(2πs/β)·√(π/(βk))` with
+/// `u = z2 − a·z1²`.
+#[test]
+fn a_failed_slice_of_certified_nil_mass_does_not_matter() {
+    for (s, k, a, beta) in [
+        (
+            13.826100513289683,
+            0.12622682708361893,
+            0.3267856973511655,
+            0.29678704943099066,
+        ),
+        (
+            5.560136906816581,
+            380.1068140749861,
+            0.1939123918276578,
+            0.5827795660291709,
+        ),
+    ] {
+        let src = format!("0.5*z1^2/{s} + {k}*(z2 - {a}*z1^2)^2");
+        let pi = std::f64::consts::PI;
+        let truth = 0.5 * (2.0 * pi * s / beta).ln() + 0.5 * (pi / (beta * k)).ln();
+        super::status_tests::program_case(
+            &src,
+            &[(-INF, INF), (-INF, INF)],
+            beta,
+            truth,
+            tol::LOGZ_2D,
+        );
+    }
+}

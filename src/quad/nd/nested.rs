@@ -301,7 +301,15 @@ impl NestedLine<'_, '_> {
         // is flat in f64 beyond the search's reach: `1.1·log(1 + z1² + z2²)` at z1 = 1e34 was
         // given no weight, and 5e-6 of Z went with such slices while "converged").
         let massless = r.log_z == f64::NEG_INFINITY && self.weightless(&mut sl, &hints);
-        if !r.converged && self.inner_failure.is_none() && !massless {
+        let mut r = r;
+        let nil = (!r.converged && !massless)
+            .then(|| self.certified_nil(z1, &r))
+            .flatten();
+        if let Some(bound) = nil {
+            // Its estimate is not trusted beyond the certified bound.
+            r.log_z = r.log_z.min(bound);
+        }
+        if !r.converged && self.inner_failure.is_none() && !massless && nil.is_none() {
             self.inner_failure = r
                 .reason
                 .clone()
@@ -407,6 +415,25 @@ impl NestedLine<'_, '_> {
         self.best.0.is_finite().then(|| {
             crate::quad::bounds::line_mass_upper(self.p, &[z1, z2], 1, self.beta, self.best.0)
         })
+    }
+
+    /// Whether interval enclosures bound the whole mass of the slice at `z1` (about its lowest
+    /// point, else its first hint) below `e^-60` of the best point's weight over the outer
+    /// rule's stretch there ([`NEGLIGIBLE_SLICE_MASS`]): whether it converged cannot matter.
+    /// The outer tail map's last nodes sit far out (`z1 = 1e8` for a banana), where the
+    /// slice's energy is about 1e14 and its rounding alone kept the inner rule from
+    /// converging: the result was "not converged" though accurate to 1e-15
+    /// (`a_failed_slice_of_certified_nil_mass_does_not_matter`).
+    /// Returns the bound on the slice's `log ∫ exp(-βE) dz2` when it is negligible so.
+    fn certified_nil(&self, z1: f64, r: &line::LineResult) -> Option<f64> {
+        let centre = if r.argmin.is_finite() {
+            r.argmin
+        } else {
+            self.hints_at(z1).first().copied().unwrap_or(0.0)
+        };
+        self.negligible_mass(z1, centre)
+            .filter(|m| m + self.stretch(z1) < -NEGLIGIBLE_SLICE_MASS)
+            .map(|m| m - self.beta * self.best.0)
     }
 
     /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
