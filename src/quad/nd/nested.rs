@@ -309,7 +309,12 @@ impl NestedLine<'_, '_> {
             // Its estimate is not trusted beyond the certified bound.
             r.log_z = r.log_z.min(bound);
         }
-        if !r.converged && self.inner_failure.is_none() && !massless && nil.is_none() {
+        if !r.converged
+            && self.inner_failure.is_none()
+            && !massless
+            && nil.is_none()
+            && !self.far_below(z1, &r)
+        {
             self.inner_failure = r
                 .reason
                 .clone()
@@ -434,6 +439,21 @@ impl NestedLine<'_, '_> {
         self.negligible_mass(z1, centre)
             .filter(|m| m + self.stretch(z1) < -NEGLIGIBLE_SLICE_MASS)
             .map(|m| m - self.beta * self.best.0)
+    }
+
+    /// Whether the slice's own estimate, raised by its error, lies more than
+    /// [`NEGLIGIBLE_EXPONENT`] below the best point's weight over the outer rule's stretch
+    /// there: its weight underflows in the outer sum whatever the rest of its error. Only the
+    /// inner rule's accuracy is taken on trust; mass it missed altogether is the 2D audit's to
+    /// find. The far nodes of a correlated Gaussian mixture's outer tail map (`z1 = 4632`, the
+    /// slice 8.5e5 below the best point's weight) could not be converged in f64 across its
+    /// near-singular ridge, whose enclosures overflow far out, and every such result, accurate
+    /// to 1e-12, was "not converged" (`a_failed_slice_far_below_the_best_does_not_matter`).
+    fn far_below(&self, z1: f64, r: &line::LineResult) -> bool {
+        let upper = r.log_z + r.rule_error.ln_1p();
+        self.best.0.is_finite()
+            && upper.is_finite()
+            && upper + self.stretch(z1) + self.beta * self.best.0 < -NEGLIGIBLE_EXPONENT
     }
 
     /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
