@@ -449,11 +449,22 @@ impl NestedLine<'_, '_> {
     /// slice 8.5e5 below the best point's weight) could not be converged in f64 across its
     /// near-singular ridge, whose enclosures overflow far out, and every such result, accurate
     /// to 1e-12, was "not converged" (`a_failed_slice_far_below_the_best_does_not_matter`).
+    ///
+    /// A slice whose estimate has no error bound (its weights jump by `e^±2048` between the
+    /// nodes where its energy is 1e19, `z1 = 1.7e8` of such a mixture) is far below all the
+    /// same when its lowest located point is: `β(E − E*)` there above [`NEGLIGIBLE_EXPONENT`]
+    /// and [`MAX_LOG_LENGTH`] (no slice is longer than f64's range) besides the stretch. That
+    /// trusts the slice's search for its minimum as far as a converged slice is trusted.
     fn far_below(&self, z1: f64, r: &line::LineResult) -> bool {
+        if !self.best.0.is_finite() {
+            return false;
+        }
         let upper = r.log_z + r.rule_error.ln_1p();
-        self.best.0.is_finite()
-            && upper.is_finite()
-            && upper + self.stretch(z1) + self.beta * self.best.0 < -NEGLIGIBLE_EXPONENT
+        let stretch = self.stretch(z1);
+        (upper.is_finite() && upper + stretch + self.beta * self.best.0 < -NEGLIGIBLE_EXPONENT)
+            || (r.e_star.is_finite()
+                && self.beta * (r.e_star - self.best.0) - stretch
+                    > NEGLIGIBLE_EXPONENT + MAX_LOG_LENGTH)
     }
 
     /// Whether a slice the inner rule refused as divergent is only beyond f64 resolution: far
@@ -503,6 +514,9 @@ impl NestedLine<'_, '_> {
 /// `exp(-x)` underflows to zero in f64 beyond about 745; a slice this far above the best one
 /// carries no weight.
 pub(super) const NEGLIGIBLE_EXPONENT: f64 = 1000.0;
+
+/// `ln` of the longest slice: f64's range.
+const MAX_LOG_LENGTH: f64 = 710.0;
 
 /// A slice whose certified mass is below `e^-60` of the best point's weight carries nothing.
 pub(super) const NEGLIGIBLE_SLICE_MASS: f64 = 60.0;
