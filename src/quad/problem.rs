@@ -83,7 +83,7 @@ impl<'a> Problem<'a> {
 
     /// Adds `n` evaluations made on this problem's behalf (by [`Problem::with_energy`]'s).
     pub(crate) fn add_evals(&self, n: u64) {
-        self.count_evals(n);
+        self.evals.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn has_enclosure(&self) -> bool {
@@ -119,21 +119,13 @@ impl<'a> Problem<'a> {
         self.cont.iter().map(|&i| g[i]).collect()
     }
 
-    /// Counts `n` evaluations. A problem is evaluated by one thread (it is `Sync` only for
-    /// [`Energy`]'s bound, through the polar rule's energy), so the count is a plain load and
-    /// store: a locked add on every single evaluation was 5 % of a 1D call.
-    fn count_evals(&self, n: u64) {
-        self.evals
-            .store(self.evals.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-    }
-
     pub(super) fn count(&self) -> u64 {
         self.evals.load(Ordering::Relaxed)
     }
 
     /// Energy at continuous coordinates `x`.
     pub(super) fn eval(&self, x: &[f64]) -> Result<f64, QuadError> {
-        self.count_evals(1);
+        self.evals.fetch_add(1, Ordering::Relaxed);
         let full_d = self.template.len();
         // Points are small: build them on the stack (this is the hot path in 1D); without
         // integer coordinates the continuous point is the full point.
@@ -166,7 +158,7 @@ impl<'a> Problem<'a> {
         if d == full_d && d > 0 {
             // No integer coordinates: the continuous point is the full point, pass it through
             // without copying (this is the hot path of every rule).
-            self.count_evals(n as u64);
+            self.evals.fetch_add(n as u64, Ordering::Relaxed);
             self.energy.eval_batch(&xs[..n * d], out);
             for (j, e) in out.iter().enumerate() {
                 if e.is_nan() {
@@ -185,7 +177,7 @@ impl<'a> Problem<'a> {
                 pts[base + i] = x[k];
             }
         }
-        self.count_evals(n as u64);
+        self.evals.fetch_add(n as u64, Ordering::Relaxed);
         self.energy.eval_batch(&pts, out);
         for (j, e) in out.iter().enumerate() {
             if e.is_nan() {

@@ -584,7 +584,7 @@ fn quadrature_crate_fails_silently_on_narrow_peaks() {
     );
 }
 
-/// The ring at β = 100 takes about 11 000 evaluations (several times more before it was
+/// The ring at β = 100 takes about 12 000 evaluations (several times more before it was
 /// integrated in polar coordinates, when this budget was 20 000).
 #[test]
 fn budget_exhaustion_is_a_status_with_an_estimate() {

@@ -100,10 +100,7 @@ pub(super) fn brent(
             x + tol1.copysign(d)
         };
         let fu = line.energy(u)?;
-        // Only a clear rise counts: where the side's values are within a hundred times the
-        // rounding of `x`'s the line is too flat to tell a kink from a plateau.
-        let clear_rise = fu - fx > 100.0 * line.noise(fx);
-        crawl = match (fu <= fx || !clear_rise || probed, u > x) {
+        crawl = match (fu <= fx || probed, u > x) {
             (true, _) => 0,
             (false, true) => crawl.max(0) + 1,
             (false, false) => crawl.min(0) - 1,
