@@ -486,13 +486,11 @@ fn run(
     Ok((combine(parts, used, beta, n_obs, tol), enclosures))
 }
 
-fn combine(
-    parts: Vec<PartResult>,
-    evaluations: u64,
-    beta: f64,
-    n_obs: usize,
-    tol: f64,
-) -> Expectations {
+/// The sum of independent parts of one integral (the discrete combinations of a domain, or
+/// the modes of a partition of unity): `log Z` their log-sum-exp, errors weighted by each
+/// part's share of `Z` (not the worst case), observables their weighted means, the lowest
+/// point theirs. Converged when every part is; the first reason given is kept.
+pub(crate) fn sum_parts(parts: &[PartResult], n_obs: usize) -> PartResult {
     let finite: Vec<&PartResult> = parts
         .iter()
         .filter(|p| p.log_z > f64::NEG_INFINITY)
@@ -536,12 +534,47 @@ fn combine(
     let best = parts
         .iter()
         .min_by(|a, b| a.min_energy.total_cmp(&b.min_energy));
-    let mut termination = if parts.iter().all(|p| p.converged) {
+    PartResult {
+        minima: Vec::new(),
+        log_z,
+        abs_error,
+        min_energy: best.map_or(f64::INFINITY, |b| b.min_energy),
+        argmin: best.map_or_else(Vec::new, |b| b.argmin.clone()),
+        converged: parts.iter().all(|p| p.converged),
+        reason: parts.iter().find_map(|p| p.reason.clone()),
+        rounding_floor: floor,
+        laplace: None,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+    }
+}
+
+fn combine(
+    parts: Vec<PartResult>,
+    evaluations: u64,
+    beta: f64,
+    n_obs: usize,
+    tol: f64,
+) -> Expectations {
+    let PartResult {
+        log_z,
+        abs_error,
+        min_energy,
+        argmin,
+        rounding_floor: floor,
+        obs: values,
+        obs_err: errors,
+        obs_abs: abs_means,
+        converged: all_converged,
+        mut reason,
+        ..
+    } = sum_parts(&parts, n_obs);
+    let mut termination = if all_converged {
         Termination::Converged
     } else {
         Termination::ToleranceNotReached
     };
-    let mut reason = parts.iter().find_map(|p| p.reason.clone());
     // The rule of the one estimate type, and an absolute test that a wrong |log Z| cannot move.
     let est = Estimate::new(log_z, abs_error, termination);
     if est.termination() != termination {
@@ -575,8 +608,8 @@ fn combine(
         log_z: LogZ {
             log_z,
             abs_error,
-            min_energy: best.map_or(f64::INFINITY, |b| b.min_energy),
-            argmin: best.map_or_else(Vec::new, |b| b.argmin.clone()),
+            min_energy,
+            argmin,
             evaluations,
             status: if converged {
                 Status::Converged

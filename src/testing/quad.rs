@@ -604,3 +604,55 @@ pub fn gaussian_mixture_2d(comps: &[Bump2]) -> (String, f64) {
         .sum();
     (src, z.ln())
 }
+
+/// One Gaussian bump of [`gaussian_mixture_nd`]: `(a, P, m)` with `P` a `d × d` positive
+/// definite precision matrix, row-major.
+pub type BumpNd = (f64, Vec<f64>, Vec<f64>);
+
+/// A mixture of Gaussian bumps `a - ½ (z - m)ᵀ P (z - m)` in `d = m.len()` variables as the
+/// energy `-logsumexp(...)`, with its exact `log ∫ exp(-E)` at β = 1,
+/// `log Σ e^a (2π)^{d/2} / √det P` (the determinant from a Cholesky factor).
+pub fn gaussian_mixture_nd(comps: &[BumpNd]) -> (String, f64) {
+    let terms: Vec<String> = comps
+        .iter()
+        .map(|(a, p, m)| {
+            let d = m.len();
+            let mut q = Vec::new();
+            for i in 0..d {
+                for j in i..d {
+                    let c = if i == j {
+                        0.5 * p[i * d + j]
+                    } else {
+                        p[i * d + j]
+                    };
+                    q.push(format!(
+                        "({c})*(z{} - ({}))*(z{} - ({}))",
+                        i + 1,
+                        m[i],
+                        j + 1,
+                        m[j]
+                    ));
+                }
+            }
+            format!("({a}) - ({})", q.join(" + "))
+        })
+        .collect();
+    let log_terms = mixture_nd_log_masses(comps);
+    let max = log_terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let z: f64 = log_terms.iter().map(|t| (t - max).exp()).sum();
+    (format!("-logsumexp({})", terms.join(", ")), max + z.ln())
+}
+
+/// `log ∫ exp(a - ½ (z - m)ᵀ P (z - m)) dz` of each bump of [`gaussian_mixture_nd`].
+pub fn mixture_nd_log_masses(comps: &[BumpNd]) -> Vec<f64> {
+    comps
+        .iter()
+        .map(|(a, p, m)| {
+            let d = m.len();
+            let chol = nalgebra::Cholesky::new(nalgebra::DMatrix::from_row_slice(d, d, p))
+                .expect("a positive definite precision");
+            let log_det: f64 = (0..d).map(|i| 2.0 * chol.l()[(i, i)].ln()).sum();
+            a + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln() - 0.5 * log_det
+        })
+        .collect()
+}

@@ -7,9 +7,11 @@ use super::minimize::minimize_nd_for_weight;
 use super::{Observables, PartResult, PartSpec, Problem, QuadError};
 use nalgebra::DMatrix;
 
+mod modes;
 mod nested;
 mod polar;
 mod shape;
+use modes::Partition;
 use nested::*;
 pub(crate) use shape::hessian;
 use shape::*;
@@ -32,6 +34,8 @@ struct NdField<'p, 'a> {
     n_obs: usize,
     rescale: f64,
     e_scale: f64,
+    /// A partition of unity and the component whose share this field integrates.
+    part: Option<(&'p Partition, usize)>,
 }
 
 impl Field for NdField<'_, '_> {
@@ -67,7 +71,11 @@ impl Field for NdField<'_, '_> {
             let w = if es[k] == f64::INFINITY || jac[k] == 0.0 {
                 0.0
             } else {
-                (-self.beta * (es[k] - self.e_star)).exp() * jac[k]
+                let share = match self.part {
+                    Some((part, c)) => part.log_share(c, &zs[k * d..(k + 1) * d]),
+                    None => 0.0,
+                };
+                (-self.beta * (es[k] - self.e_star) + share).exp() * jac[k]
             };
             if w > 1e-3 * jac[k] {
                 self.e_scale = self.e_scale.max(es[k].abs());
@@ -139,12 +147,42 @@ fn axis_pieces(tlo: f64, thi: f64, cuts: &[f64], third: bool) -> Vec<(f64, f64, 
             1.0,
             AxisMap::Left {
                 origin: o,
-                scale: 3.0,
+                scale: TAIL_SCALE,
             },
         ));
     }
-    for w in bps.windows(2) {
-        out.push((w[0], w[1], AxisMap::Linear));
+    let n = bps.len();
+    for (k, w) in bps.windows(2).enumerate() {
+        // A piece from the outermost cut to a finite bound far beyond goes through the tail
+        // map cut short at the bound, as an infinite tail would: linear, the rule's nodes sat
+        // in its far part and read the weight's fall beyond the cut as nothing (a Gaussian
+        // 0.1 wide in the box [-10, 40]³ claimed ±1e-7 and was 4e-3 low: the mass beyond 3σ).
+        let long = w[1] - w[0] > TAIL_SCALE;
+        let outer_lo = k == 0 && tlo.is_finite() && n > 2 && w[1] <= 0.0;
+        let outer_hi = k + 2 == n && thi.is_finite() && n > 2 && w[0] >= 0.0;
+        if long && outer_hi {
+            let len = w[1] - w[0];
+            out.push((
+                0.0,
+                len / (len + TAIL_SCALE),
+                AxisMap::Right {
+                    origin: w[0],
+                    scale: TAIL_SCALE,
+                },
+            ));
+        } else if long && outer_lo {
+            let len = w[1] - w[0];
+            out.push((
+                0.0,
+                len / (len + TAIL_SCALE),
+                AxisMap::Left {
+                    origin: w[1],
+                    scale: TAIL_SCALE,
+                },
+            ));
+        } else {
+            out.push((w[0], w[1], AxisMap::Linear));
+        }
     }
     if thi == f64::INFINITY {
         let o = bps[bps.len() - 1];
@@ -153,12 +191,15 @@ fn axis_pieces(tlo: f64, thi: f64, cuts: &[f64], third: bool) -> Vec<(f64, f64, 
             1.0,
             AxisMap::Right {
                 origin: o,
-                scale: 3.0,
+                scale: TAIL_SCALE,
             },
         ));
     }
     out
 }
+
+/// Scale of the whitened tail maps (`x = o ± s·u/(1-u)`), in whitened units.
+const TAIL_SCALE: f64 = 3.0;
 
 /// `log Z` (and observables) of a problem with 2–4 continuous variables; the result lists
 /// the local minima the search located (for the mass audit).
@@ -248,6 +289,16 @@ fn integrate_from_minima(
         // Curved valleys, which no ray follows, from the weight's scale outward.
         let scale = widths.iter().fold(ls, |a, (lo, hi)| a.max(*lo).max(*hi));
         super::valley::follow(p, beta, &x0, e0, scale)?;
+    }
+    if d >= 3 && n_sig > 1 {
+        let sig: Vec<(f64, Vec<f64>)> = mins
+            .iter()
+            .filter(|(e, _)| beta * (e - e0) <= SIGNIFICANT)
+            .cloned()
+            .collect();
+        if let Some(r) = modes::integrate_modes(p, spec, &sig, ls, all_infinite)? {
+            return Ok(r);
+        }
     }
     let extents: Vec<(f64, f64)> = p
         .bounds
@@ -368,6 +419,7 @@ fn integrate_from_minima(
         all_infinite,
         laplace,
         n_sig,
+        part: None,
     };
     let half_tol = PartSpec {
         tol: 0.5 * tol,
@@ -477,8 +529,11 @@ struct Whitening<'a> {
     all_infinite: bool,
     /// The Laplace approximation of `log Z`, when `M` is the Hessian's.
     laplace: Option<f64>,
-    /// Number of significant minima (more than one is not converged).
+    /// Number of significant minima (more than one is not converged, unless integrated as
+    /// shares of a partition of unity).
     n_sig: usize,
+    /// The partition of unity and the share integrated ([`modes`]).
+    part: Option<(&'a Partition, usize)>,
 }
 
 /// The whitened Genz–Malik rule on `z = x0 + M t`, each axis cut at `t = 0, ±3` with mapped
@@ -501,6 +556,7 @@ fn whitened_run(
         all_infinite,
         laplace,
         n_sig,
+        part,
     } = *w;
     let d = x0.len();
     let per_axis: Vec<Vec<(f64, f64, AxisMap)>> = (0..d)
@@ -548,6 +604,7 @@ fn whitened_run(
         n_obs,
         rescale: 1.0,
         e_scale: e0.abs(),
+        part,
     };
     let start = p.count();
     let tol_fn = |_: f64| tol;
