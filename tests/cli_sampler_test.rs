@@ -38,8 +38,15 @@ fn ebmcheck(args: &[&str]) -> Run {
     }
 }
 
+/// A file in a directory of its own: a directory shared by the tests raced, one test's
+/// [`Cleanup`] removing it between another's creating it and writing into it.
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ebmcheck-sampler-test-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "ebmcheck-sampler-test-{}-{n}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write csv");
@@ -52,7 +59,7 @@ struct Cleanup(PathBuf);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-        // The directory goes with its last file (it fails while other tests still use it).
+        // The file's own directory goes with it.
         if let Some(dir) = self.0.parent() {
             let _ = std::fs::remove_dir(dir);
         }
