@@ -181,7 +181,7 @@ fn log_mean_ratio(
                 idx[a] = 0;
             }
         }
-        p.eval_batch(&zs[..k * d], &mut es[..k])?;
+        p.eval_batch_within(&zs[..k * d], &mut es[..k])?;
         for b in 0..k {
             let e = es[b];
             if e == f64::INFINITY {

@@ -150,6 +150,37 @@ impl<'a> Problem<'a> {
         Ok(e)
     }
 
+    /// [`Problem::eval_batch`] with `+inf` (zero weight) at points outside the bounds, which
+    /// are not evaluated: a frame over the whole space on a domain whose bounds lie far out
+    /// integrates the weight times the domain's indicator.
+    pub(super) fn eval_batch_within(&self, xs: &[f64], out: &mut [f64]) -> Result<(), QuadError> {
+        let d = self.dim();
+        let inside = |x: &[f64]| {
+            x.iter()
+                .zip(&self.bounds)
+                .all(|(v, b)| *v >= b.0 && *v <= b.1)
+        };
+        if d == 0 || xs.chunks_exact(d).take(out.len()).all(inside) {
+            return self.eval_batch(xs, out);
+        }
+        let mut idx = Vec::with_capacity(out.len());
+        let mut pts = Vec::with_capacity(xs.len());
+        for (k, x) in xs.chunks_exact(d).take(out.len()).enumerate() {
+            if inside(x) {
+                idx.push(k);
+                pts.extend_from_slice(x);
+            } else {
+                out[k] = f64::INFINITY;
+            }
+        }
+        let mut es = vec![0.0; idx.len()];
+        self.eval_batch(&pts, &mut es)?;
+        for (j, &k) in idx.iter().enumerate() {
+            out[k] = es[j];
+        }
+        Ok(())
+    }
+
     /// Energies at `out.len()` continuous points stored row-major in `xs`.
     pub(super) fn eval_batch(&self, xs: &[f64], out: &mut [f64]) -> Result<(), QuadError> {
         let d = self.dim();
