@@ -192,14 +192,7 @@ fn separate_modes_in_3d_and_4d_are_summed_from_their_shares() {
         // The means of the coordinates, `Σ_k w_k m_k`, from the same shares.
         let masses = tq::mixture_nd_log_masses(comps);
         let weights: Vec<f64> = masses.iter().map(|m| (m - truth).exp()).collect();
-        let names: Vec<String> = (1..=d).map(|i| format!("z{i}")).collect();
-        let vars: Vec<&str> = names.iter().map(String::as_str).collect();
-        let e = crate::engine::ProgramEnergy::new(
-            &crate::expr::parse(&src).expect("parses"),
-            &vars,
-            &crate::expr::Bindings::new(),
-        )
-        .expect("compiles");
+        let e = super::status_tests::program_energy(&src, d);
         let dom = crate::quad::Domain::continuous(&bounds).expect("domain");
         let obs = |z: &[f64], out: &mut [f64]| out.copy_from_slice(z);
         let r = crate::quad::expectations(&e, &dom, 1.0, &obs, d, &Default::default())

@@ -160,7 +160,12 @@ impl<'a> Problem<'a> {
                 .zip(&self.bounds)
                 .all(|(v, b)| *v >= b.0 && *v <= b.1)
         };
-        if d == 0 || xs.chunks_exact(d).take(out.len()).all(inside) {
+        // Over the whole space every point is inside: no per-point test on the hot path.
+        let unbounded = self
+            .bounds
+            .iter()
+            .all(|b| b.0 == f64::NEG_INFINITY && b.1 == f64::INFINITY);
+        if d == 0 || unbounded || xs.chunks_exact(d).take(out.len()).all(inside) {
             return self.eval_batch(xs, out);
         }
         let mut idx = Vec::with_capacity(out.len());

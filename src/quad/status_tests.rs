@@ -269,16 +269,21 @@ fn integrable_end_singularities_go_through_the_end_map() {
     }
 }
 
-/// `exp(-β E)` of `src` over `bounds` at β, checked converged and within its error of `truth`.
-pub(super) fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
-    let names: Vec<String> = (1..=bounds.len()).map(|i| format!("z{i}")).collect();
+/// The energy of the expression `src` in the variables `z1, …, zd`.
+pub(super) fn program_energy(src: &str, d: usize) -> crate::engine::ProgramEnergy {
+    let names: Vec<String> = (1..=d).map(|i| format!("z{i}")).collect();
     let vars: Vec<&str> = names.iter().map(String::as_str).collect();
-    let e = crate::engine::ProgramEnergy::new(
+    crate::engine::ProgramEnergy::new(
         &crate::expr::parse(src).expect("parses"),
         &vars,
         &crate::expr::Bindings::new(),
     )
-    .expect("compiles");
+    .expect("compiles")
+}
+
+/// `exp(-β E)` of `src` over `bounds` at β, checked converged and within its error of `truth`.
+pub(super) fn program_case(src: &str, bounds: &[(f64, f64)], beta: f64, truth: f64, tol: f64) {
+    let e = program_energy(src, bounds.len());
     let dom = Domain::continuous(bounds).expect("domain");
     let r = log_partition(&e, &dom, beta, &QuadOptions::default()).expect("integrates");
     super::tests::check(&format!("{src} β={beta}"), &r, truth, tol);

@@ -66,26 +66,20 @@ pub(super) fn axis_pieces(
         let long = w[1] - w[0] > TAIL_SCALE;
         let outer_lo = k == 0 && tlo.is_finite() && n > 2 && w[1] <= 0.0;
         let outer_hi = k + 2 == n && thi.is_finite() && n > 2 && w[0] >= 0.0;
-        if long && outer_hi {
+        if long && (outer_hi || outer_lo) {
             let len = w[1] - w[0];
-            out.push((
-                0.0,
-                len / (len + TAIL_SCALE),
+            let map = if outer_hi {
                 AxisMap::Right {
                     origin: w[0],
                     scale: TAIL_SCALE,
-                },
-            ));
-        } else if long && outer_lo {
-            let len = w[1] - w[0];
-            out.push((
-                0.0,
-                len / (len + TAIL_SCALE),
+                }
+            } else {
                 AxisMap::Left {
                     origin: w[1],
                     scale: TAIL_SCALE,
-                },
-            ));
+                }
+            };
+            out.push((0.0, len / (len + TAIL_SCALE), map));
         } else {
             out.push((w[0], w[1], AxisMap::Linear));
         }
@@ -129,4 +123,32 @@ pub(super) fn aligned_whitening(
     }
     let log_det = (0..d).map(|a| l[(a, a)].ln()).sum::<f64>() - 0.5 * d as f64 * beta.ln();
     log_det.is_finite().then_some((m, log_det))
+}
+
+/// Whether a Hessian's Cholesky factor `L` is usable for whitening: its diagonal spans less
+/// than a factor 1e6 (the Hessian's condition below about 1e12), all positive and finite.
+pub(super) fn well_conditioned(l: &DMatrix<f64>) -> bool {
+    let d = l.nrows();
+    let mx = (0..d).map(|i| l[(i, i)]).fold(0.0f64, f64::max);
+    let mn = (0..d).map(|i| l[(i, i)]).fold(f64::INFINITY, f64::min);
+    mn > 1e-6 * mx && mn > 0.0 && mx.is_finite()
+}
+
+/// The Hessian's whitening at a minimum of energy `e`, from the Cholesky factor `L` of the
+/// Hessian: `M = L⁻ᵀ/√β` (`M Mᵀ = (βH)⁻¹`), `log |det M|`, and the Laplace `log Z` of the
+/// minimum's Gaussian. `None` when `Lᵀ` has no inverse.
+pub(super) fn hessian_whitening(
+    l: &DMatrix<f64>,
+    beta: f64,
+    e: f64,
+) -> Option<(DMatrix<f64>, f64, f64)> {
+    let d = l.nrows() as f64;
+    let lt_inv = l.transpose().try_inverse()?;
+    let log_det_l: f64 = (0..l.nrows()).map(|i| l[(i, i)].ln()).sum();
+    let laplace = -beta * e + 0.5 * d * (2.0 * std::f64::consts::PI / beta).ln() - log_det_l;
+    Some((
+        lt_inv / beta.sqrt(),
+        -0.5 * d * beta.ln() - log_det_l,
+        laplace,
+    ))
 }

@@ -182,13 +182,7 @@ fn integrate_from_minima(
         .all(|b| b.0.is_infinite() && b.1.is_infinite());
     let h = hessian(p, &x0, ls)?;
     let chol = nalgebra::Cholesky::new(h.clone());
-    let well_conditioned = chol.as_ref().is_some_and(|c| {
-        let l = c.l();
-        let diag: Vec<f64> = (0..d).map(|i| l[(i, i)]).collect();
-        let mx = diag.iter().fold(0.0f64, |a, &b| a.max(b));
-        let mn = diag.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-        mn > 1e-6 * mx && mn > 0.0
-    });
+    let well_conditioned = chol.as_ref().is_some_and(|c| well_conditioned(&c.l()));
     let widths = axis_widths(p, beta, &x0, e0, ls)?;
     if all_infinite {
         // Curved valleys, which no ray follows, from the weight's scale outward.
@@ -220,21 +214,11 @@ fn integrate_from_minima(
     // not spent there.
     // Whitening z = x0 + M t with M Mᵀ = (βH)⁻¹, or per-axis scales when H is unusable.
     let chol_frame = match (&chol, well_conditioned) {
-        (Some(c), true) => {
-            let l = c.l();
-            let lt_inv = l
-                .transpose()
-                .try_inverse()
-                .unwrap_or_else(|| DMatrix::identity(d, d));
-            let m = lt_inv / beta.sqrt();
-            let log_det_l: f64 = (0..d).map(|i| l[(i, i)].ln()).sum();
-            let log_det_m = -0.5 * d as f64 * beta.ln() - log_det_l;
-            let laplace =
-                -beta * e0 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI / beta).ln() - log_det_l;
-            Some((m, log_det_m, Some(laplace)))
-        }
+        (Some(c), true) => hessian_whitening(&c.l(), beta, e0),
         _ => None,
     };
+    // `Σ = H⁻¹`, for the marginal widths of the frames on a finite domain below.
+    let sigma = chol.as_ref().map(|c| c.inverse());
     // A finite domain whose bounds all lie beyond ten marginal widths of a minimum that is
     // Gaussian at the weight's scale (`½β(b − x0_i)²/Σ_ii ≥ SIGNIFICANT`, `Σ = H⁻¹`: the
     // Gaussian's mass beyond any face is below e^-50) is integrated as the whole space is,
@@ -244,9 +228,8 @@ fn integrate_from_minima(
     let far_box = d >= 3
         && !all_infinite
         && n_sig == 1
-        && match (&chol, &chol_frame) {
-            (Some(c), Some((fm, _, _))) => {
-                let sigma = c.inverse();
+        && match (&sigma, &chol_frame) {
+            (Some(sigma), Some((fm, _, _))) => {
                 let far = p.bounds.iter().enumerate().all(|(i, b)| {
                     [b.0, b.1].iter().all(|&v| {
                         v.is_infinite()
@@ -268,20 +251,16 @@ fn integrate_from_minima(
     let one_bounded: Vec<usize> = (0..d)
         .filter(|&i| p.bounds[i].0.is_finite() || p.bounds[i].1.is_finite())
         .collect();
-    let aligned = match (&chol, &chol_frame, one_bounded.as_slice()) {
-        (Some(c), Some(_), &[k]) if !frame_inf => aligned_whitening(&c.inverse(), k, beta),
+    let aligned = match (&sigma, &chol_frame, one_bounded.as_slice()) {
+        (Some(sigma), Some(_), &[k]) if !frame_inf => aligned_whitening(sigma, k, beta),
         _ => None,
     };
-    let (m, log_det_m, laplace) = match chol_frame {
-        Some(f) if frame_inf => f,
-        Some((_, _, laplace)) if aligned.is_some() => {
-            let (m, log_det_m) = aligned.unwrap_or_else(|| (DMatrix::identity(d, d), 0.0));
-            (m, log_det_m, laplace)
-        }
+    let (m, log_det_m, laplace) = match (chol_frame, aligned) {
+        (Some((m, log_det_m, laplace)), _) if frame_inf => (m, log_det_m, Some(laplace)),
+        (Some((_, _, laplace)), Some((m, log_det_m))) => (m, log_det_m, Some(laplace)),
         _ => {
             // Per-axis scales from the measured widths (the Hessian's when the minimum is
             // quadratic): `σ = w/√2`, so that ±3 pieces span what they span for a Gaussian.
-            let marginal = chol.as_ref().map(|c| c.inverse());
             let sig: Vec<f64> = (0..d)
                 .map(|i| {
                     let (down, up) = widths[i];
@@ -289,7 +268,7 @@ fn integrate_from_minima(
                     let hii = h[(i, i)];
                     if !quadratic && w.is_finite() && w > 0.0 {
                         w / std::f64::consts::SQRT_2
-                    } else if let Some(s) = marginal.as_ref().map(|s| s[(i, i)])
+                    } else if let Some(s) = sigma.as_ref().map(|s| s[(i, i)])
                         && !all_infinite
                         && s > 0.0
                         && s.is_finite()
@@ -297,8 +276,8 @@ fn integrate_from_minima(
                         // On a finite domain, the marginal width `√(Σ_ii/β)`, `Σ = H⁻¹`: a
                         // correlated minimum spreads along its ridge far beyond the
                         // conditional `1/√(βH_ii)`, and the faces cut its marginals. (Over
-                        // the whole space the conditional widths stay: the sampler
-                        // references' 4D moments ran out of their budget with the marginal.)
+                        // the whole space the conditional widths stay, as before: the change
+                        // was measured on finite domains only.)
                         (s / beta).sqrt()
                     } else if hii > 0.0 && hii.is_finite() {
                         1.0 / (beta * hii).sqrt()

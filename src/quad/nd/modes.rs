@@ -7,7 +7,8 @@
 //! at every point, so `Σ_k ∫ ψ_k exp(-βE) = Z` exactly, however well the components fit. Where
 //! they do fit, `ψ_k exp(-βE)` is the `k`-th mode alone: a single peak in its frame, which the
 //! whitened rule resolves, where one frame for all the modes leaves the far ones to its
-//! subdivision (a 3D mixture with a mode 40 away was not converged on any of 36 stress cases).
+//! subdivision (the 24 random 3–4D mixtures of the stress set run with that rule, modes up to
+//! 60 apart, were all not converged; summed from shares all 24 are accurate).
 
 use super::*;
 use crate::quad::{SIGNIFICANT, sum_parts};
@@ -74,6 +75,7 @@ pub(super) fn integrate_modes(
     }
     let d = p.dim();
     let e0 = mins[0].0;
+    debug_assert!(mins.iter().all(|(e, _)| beta * (e - e0) <= SIGNIFICANT));
     let mut comps = Vec::with_capacity(n);
     // Per minimum: the frame `M` and `log |det M|`, and the Laplace `log Z` of its component.
     let mut frames = Vec::with_capacity(n);
@@ -83,23 +85,14 @@ pub(super) fn integrate_modes(
             return Ok(None);
         };
         let l = chol.l();
-        let diag: Vec<f64> = (0..d).map(|i| l[(i, i)]).collect();
-        let mx = diag.iter().fold(0.0f64, |a, &b| a.max(b));
-        let mn = diag.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-        if !(mn > 1e-6 * mx && mn > 0.0 && mx.is_finite()) {
+        if !well_conditioned(&l) {
             return Ok(None);
         }
-        let log_det_l: f64 = diag.iter().map(|v| v.ln()).sum();
-        let laplace =
-            -beta * e + 0.5 * d as f64 * (2.0 * std::f64::consts::PI / beta).ln() - log_det_l;
+        let Some((whitened, whitened_log_det, laplace)) = hessian_whitening(&l, beta, *e) else {
+            return Ok(None);
+        };
         let (m, log_det_m) = if all_infinite {
-            let Some(lt_inv) = l.transpose().try_inverse() else {
-                return Ok(None);
-            };
-            (
-                lt_inv / beta.sqrt(),
-                -0.5 * d as f64 * beta.ln() - log_det_l,
-            )
+            (whitened, whitened_log_det)
         } else {
             // A finite bound cuts the frame's axes: per-axis scales keep them the domain's.
             let sig: Vec<f64> = (0..d).map(|i| 1.0 / (beta * h[(i, i)]).sqrt()).collect();
@@ -197,7 +190,6 @@ pub(super) fn integrate_modes(
     if all_infinite {
         r.laplace = Some(lap_max + lap_sum.ln());
     }
-    debug_assert!(mins.iter().all(|(e, _)| beta * (e - e0) <= SIGNIFICANT));
     Ok(Some(r))
 }
 
