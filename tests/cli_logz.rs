@@ -3,6 +3,7 @@
 mod common;
 
 use common::ebmcheck;
+use ebmcheck::testing::quad::erf;
 
 #[test]
 fn gaussian_log_z_matches_the_closed_form_in_json() {
@@ -196,4 +197,57 @@ fn tiny_beta_is_right_or_refused_never_called_divergent_wrongly() {
             "{energy}: {err}"
         );
     }
+}
+
+/// A narrow Gaussian in a 4D box, its minimum cut by one face (from a stress run): the rule
+/// stopped with the relative error of Z a hair below the tolerance, whose log `−ln(1 − rel)`
+/// came out at 1.0000045e-5 with 1e-5 asked, and the result was not converged
+/// (`quad::nd::TOL_MARGIN`).
+#[test]
+fn a_result_stopped_just_below_the_tolerance_is_converged() {
+    let mu = [
+        -2.6626510775622694,
+        21.92577445866451,
+        19.83345385288839,
+        6.223290062036176,
+    ];
+    let s = [
+        0.0043325998923345885,
+        0.04249617668886055,
+        0.017084788750755597,
+        0.005988755442121194,
+    ];
+    let bounds = [
+        (-2.6613036311068763, 23.89088014853982),
+        (-1.4518342166909264, 33.550165314097946),
+        (-0.5436491195615201, 31.51147572905259),
+        (-6.839579978248947, 38.35140687859636),
+    ];
+    let energy = (0..4)
+        .map(|i| format!("0.5*((z{} - ({:?}))/{:?})^2", i + 1, mu[i], s[i]))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let overs: Vec<String> = (0..4)
+        .map(|i| format!("z{}={:?}..{:?}", i + 1, bounds[i].0, bounds[i].1))
+        .collect();
+    let mut args = vec!["logz", energy.as_str()];
+    for o in &overs {
+        args.extend(["--over", o.as_str()]);
+    }
+    args.extend(["--beta", "1.0", "--format", "json"]);
+    let (code, out, err) = ebmcheck(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let sq2 = std::f64::consts::SQRT_2;
+    let truth: f64 = (0..4)
+        .map(|i| {
+            let (a, b) = ((bounds[i].0 - mu[i]) / s[i], (bounds[i].1 - mu[i]) / s[i]);
+            let mass = 0.5 * (erf(b / sq2) - erf(a / sq2));
+            (s[i] * (2.0 * std::f64::consts::PI).sqrt() * mass).ln()
+        })
+        .sum();
+    let got = v["log_z"].as_f64().expect("log_z");
+    let bound = v["abs_error"].as_f64().expect("abs_error");
+    assert_eq!(v["status"], "converged", "{out}");
+    assert!((got - truth).abs() <= bound, "{got} vs {truth} ± {bound}");
 }
