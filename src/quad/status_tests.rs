@@ -717,3 +717,40 @@ fn loose_audit_bounds_are_refined_before_a_result_is_withdrawn() {
         tq::default_tol(2),
     );
 }
+
+/// A jump of the energy beside a mode (`a·(1 + sign(z − b))`, from a stress run of random
+/// Gaussians with steps): after a split the jump lay between the new midpoint and the nearest
+/// node of a child, whose rule read a smooth integrand; 2.1e-5 and 1.0e-4 off with ±8.8e-11 and
+/// ±6.6e-12 claimed (`line::adaptive::Adaptive::check_ends`).
+#[test]
+fn a_jump_beside_a_mode_is_not_hidden_between_an_end_and_a_node() {
+    let cases: [(f64, f64, f64, f64); 2] = [
+        (
+            0.923196066410366,
+            1.499276777601715,
+            -3.495817921440357,
+            0.30453523554114403,
+        ),
+        (
+            -0.9492316563593217,
+            2.6966405220592415,
+            0.945928163436063,
+            -0.24266939982231917,
+        ),
+    ];
+    let phi = |x: f64| 0.5 * (1.0 + tq::erf(x / std::f64::consts::SQRT_2));
+    for (c, s, a, b) in cases {
+        let src = format!("0.5*((z1 - ({c:?}))/{s:?})^2 + {a:?}*(1 + sign(z1 - ({b:?})))");
+        // Z = s·√(2π)·(Φ(k) + e^{-2a}·Φ(-k)), k = (b - c)/s.
+        let k = (b - c) / s;
+        let truth = (s * (2.0 * std::f64::consts::PI).sqrt()).ln()
+            + (phi(k) + (-2.0 * a).exp() * phi(-k)).ln();
+        program_case(
+            &src,
+            &[(f64::NEG_INFINITY, f64::INFINITY)],
+            1.0,
+            truth,
+            tq::tol::LOGZ_1D,
+        );
+    }
+}

@@ -500,7 +500,12 @@ pub(crate) fn integrate_line(
             break;
         }
         let Seg {
-            a, b, map, rough, ..
+            a,
+            b,
+            map,
+            rough,
+            ends,
+            ..
         } = ad.segs[idx];
         ad.accumulate(idx, -1.0, &mut est, &mut err, &mut abs);
         let nc = ad.n_comp();
@@ -509,7 +514,15 @@ pub(crate) fn integrate_line(
         // Each child is stored as soon as it is evaluated, so a re-shift triggered by the
         // second one also rescales the first.
         let l = ad.add_seg(a, mid, map, Some(idx), false, rough & 1)?;
+        let l_ends = ad.end_nodes();
         let r = ad.add_seg(mid, b, map, None, false, rough & 2)?;
+        let r_ends = ad.end_nodes();
+        // (After a re-shift the two children's node values are on different scales; an end
+        // map's integrand is weighed apart from its Jacobian.)
+        let end_map = matches!(map, AxisMap::EndLow { .. } | AxisMap::EndHigh { .. });
+        if !ad.rescaled && !end_map {
+            ad.check_ends((a, mid, b), map, (l, r), (l_ends, r_ends), ends)?;
+        }
         if ad.rescaled {
             ad.totals_into(&mut est, &mut err, &mut abs);
             ad.rescaled = false;
