@@ -768,3 +768,20 @@ fn nested_outer_breakpoint_sits_on_a_kink_of_the_slice_free_energy() {
         );
     }
 }
+
+/// A rule stopped at `rel_error_for(t)` reports `−ln(1 − rel) = t` to rounding, never more
+/// than a few ulps above it, from 1e-14 to 0.5; aiming `rel` at `t` itself reports
+/// `t + t²/2`, above `t` (the 4D default 1e-5 by 5e-11).
+#[test]
+fn a_relative_target_reports_the_log_tolerance_asked() {
+    for k in 0..=130 {
+        let t = 1e-14 * 10f64.powf(k as f64 / 10.0);
+        let t = t.min(0.5);
+        let reported = -(-rel_error_for(t)).ln_1p();
+        assert!(
+            (reported - t).abs() <= 4.0 * f64::EPSILON * t,
+            "{t}: {reported}"
+        );
+        assert!(-(-t).ln_1p() > t, "{t}");
+    }
+}

@@ -547,10 +547,9 @@ fn whitened_run(
         part,
     };
     let start = p.count();
-    // The rule stops on the relative error `rel` of Z; the error of log Z is `−ln(1 − rel)`,
-    // above `rel`, plus the rounding floor: aimed at the tolerance itself, a 4D Gaussian in a
-    // box stopped a hair below it and came out at 1.0000045e-5 with 1e-5 asked, not converged.
-    let rel_target = -(-(tol * (1.0 - TOL_MARGIN))).exp_m1();
+    // The rounding floor is added to the rule's error: `TOL_MARGIN` of the tolerance is left
+    // for it.
+    let rel_target = super::rel_error_for(tol * (1.0 - TOL_MARGIN));
     let tol_fn = |_: f64| rel_target;
     let r = cubature::integrate(&mut field, regions, &tol_fn, budget.saturating_sub(start))?;
     let i_tot = r.est[0];
